@@ -1,0 +1,28 @@
+# vk_module(NAME DIR [RECURSE] [DEPS ...]): a static library from DIR's *.cc
+# (tests and fuzz entry points excluded) plus a `NAME_test` gtest executable
+# from DIR's *_test.cc, registered with ctest under the `unit` label.
+function(vk_module name)
+  cmake_parse_arguments(ARG "RECURSE" "DIR" "DEPS" ${ARGN})
+  if(ARG_RECURSE)
+    file(GLOB_RECURSE sources CONFIGURE_DEPENDS ${ARG_DIR}/*.cc)
+  else()
+    file(GLOB sources CONFIGURE_DEPENDS ${ARG_DIR}/*.cc)
+  endif()
+  set(tests ${sources})
+  list(FILTER sources EXCLUDE REGEX "_test\\.cc$")
+  list(FILTER tests INCLUDE REGEX "_test\\.cc$")
+  if(sources)
+    add_library(${name} STATIC ${sources})
+    set(scope PUBLIC)
+  else()
+    add_library(${name} INTERFACE)  # a module whose code has not landed yet
+    set(scope INTERFACE)
+  endif()
+  target_include_directories(${name} ${scope} ${PROJECT_SOURCE_DIR}/src ${PROJECT_SOURCE_DIR}/include)
+  target_link_libraries(${name} ${scope} ${ARG_DEPS})
+  if(tests)
+    add_executable(${name}_test ${tests})
+    target_link_libraries(${name}_test PRIVATE ${name} GTest::gtest GTest::gtest_main GTest::gmock)
+    gtest_discover_tests(${name}_test PROPERTIES LABELS unit DISCOVERY_TIMEOUT 60)
+  endif()
+endfunction()

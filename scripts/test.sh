@@ -1,0 +1,48 @@
+#!/usr/bin/env bash
+# The whole test suite, as CI runs it (.ci/run calls exactly this):
+#   1. dependencies, 2. release build + all tests (unit + end-to-end on KVM),
+#   3. asan build (ASan + UBSan) + unit tests.
+# End-to-end tests need /dev/kvm. Where /dev/kvm exists they must run: a
+# skipped end-to-end test then fails the suite instead of passing silently.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+jobs=${VK_JOBS:-$(nproc)}
+log_dir=$(mktemp -d "${TMPDIR:-/tmp}/vk-test.XXXXXX")
+trap 'rm -rf "$log_dir"' EXIT
+
+step() { printf '\n== %s ==\n' "$*"; }
+
+step "dependencies"
+scripts/install-deps.sh
+
+step "release build"
+cmake --preset release >/dev/null
+cmake --build --preset release -j "$jobs"
+
+status=0
+step "release unit tests"
+ctest --preset release -L unit -j "$jobs" --timeout 600 2>&1 | tee "$log_dir/unit.log" || status=1
+
+step "end-to-end tests (boot real microVMs; need /dev/kvm)"
+ctest --preset release -L e2e -j "$jobs" --timeout 1800 2>&1 | tee "$log_dir/e2e.log" || status=1
+
+step "asan build"
+cmake --preset asan >/dev/null
+cmake --build --preset asan -j "$jobs"
+
+step "asan unit tests"
+ctest --preset asan -j "$jobs" --timeout 900 2>&1 | tee "$log_dir/asan.log" || status=1
+
+if [[ -c /dev/kvm ]]; then
+  if grep -q 'Skipped' "$log_dir/e2e.log" "$log_dir/unit.log"; then
+    echo "FAIL: /dev/kvm is present but KVM tests were skipped:" >&2
+    grep -h 'Skipped' "$log_dir/e2e.log" "$log_dir/unit.log" >&2
+    status=1
+  fi
+  if ! grep -qE 'tests passed.* out of [1-9]' "$log_dir/e2e.log"; then
+    echo "FAIL: /dev/kvm is present but no end-to-end test ran" >&2
+    status=1
+  fi
+fi
+exit $status

@@ -1,0 +1,53 @@
+#include <cstdio>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "base/log.h"
+#include "cli/command.h"
+
+namespace vk::cli {
+namespace {
+
+struct Entry {
+  const char* name;
+  const char* description;
+  Setup setup;
+};
+
+std::vector<Entry>& Registry() {
+  static std::vector<Entry> registry;
+  return registry;
+}
+
+}  // namespace
+
+Command::Command(const char* name, const char* description, Setup setup) {
+  Registry().push_back({name, description, setup});
+}
+
+int Main(int argc, char** argv) {
+  log::SetLevelFromEnvironment();
+  CLI::App app{"vk: rootless microVMs with the workflow of containers"};
+  app.require_subcommand(1);
+  app.set_version_flag("--version", "vk 0.1.0");
+  std::map<CLI::App*, Runner> runners;
+  for (const Entry& entry : Registry()) {
+    CLI::App* sub = app.add_subcommand(entry.name, entry.description);
+    runners[sub] = entry.setup(*sub);
+  }
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    int code = app.exit(e);
+    return code == 0 ? 0 : kExitUsage;
+  }
+  for (auto& [sub, runner] : runners) {
+    if (sub->parsed()) return runner();
+  }
+  return kExitUsage;
+}
+
+}  // namespace vk::cli
+
+int main(int argc, char** argv) { return vk::cli::Main(argc, argv); }

@@ -1,0 +1,55 @@
+// virtio-mmio transport, version 2 (virtio 1.2 §4.2): the register window a
+// device exposes at its MMIO base, feature negotiation, queue configuration
+// and the device status state machine. Register accesses arrive from vCPU
+// threads (MMIO exits); queue notifications arrive from the device event loop
+// (an ioeventfd on QueueNotify, with the queue index as datamatch).
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <span>
+#include <vector>
+
+#include "base/event_loop.h"
+#include "base/guest_memory.h"
+#include "virtio/device.h"
+#include "virtio/queue.h"
+
+namespace vk::virtio {
+
+// Register offsets, virtio 1.2 §4.2.2 table "MMIO Device Register Layout".
+inline constexpr uint64_t kMmioQueueNotify = 0x050;
+inline constexpr uint64_t kMmioWindowSize = 0x200;
+
+class MmioTransport {
+ public:
+  // memory, loop: non-owning, outlive the transport.
+  MmioTransport(std::unique_ptr<VirtioDevice> device, const GuestMemory* memory, EventLoop* loop,
+                std::unique_ptr<Interrupt> interrupt);
+  MmioTransport(const MmioTransport&) = delete;
+  MmioTransport& operator=(const MmioTransport&) = delete;
+  ~MmioTransport();
+
+  // Guest register access at `offset` inside the window. Guest-controlled:
+  // bad offsets/sizes read as zero and writes are ignored (logged once).
+  void Read(uint64_t offset, std::span<uint8_t> data);
+  void Write(uint64_t offset, std::span<const uint8_t> data);
+  // The driver notified `queue` (ioeventfd path or a QueueNotify write).
+  void Notify(uint32_t queue);
+
+  size_t queue_count() const { return queues_.size(); }
+  VirtioDevice& device() { return *device_; }
+
+ private:
+  struct State;  // defined in the .cc
+  std::unique_ptr<VirtioDevice> device_;
+  const GuestMemory* memory_;
+  EventLoop* loop_;
+  std::unique_ptr<Interrupt> interrupt_;
+  std::vector<Queue> queues_;
+  std::mutex lock_;
+  std::unique_ptr<State> state_;
+};
+
+}  // namespace vk::virtio

@@ -1,0 +1,145 @@
+#include "e2e/vk_process.h"
+
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <stdexcept>
+
+namespace vk::e2e {
+namespace {
+
+namespace fs = std::filesystem;
+using Clock = std::chrono::steady_clock;
+
+void Pipe(int fds[2]) {
+  if (::pipe2(fds, O_CLOEXEC) != 0) throw std::runtime_error("pipe2 failed");
+}
+
+[[noreturn]] void ExecChild(const std::vector<std::string>& argv, int in, int out, int err) {
+  ::dup2(in, 0);
+  ::dup2(out, 1);
+  ::dup2(err, 2);
+  std::vector<char*> args;
+  for (const auto& arg : argv) args.push_back(const_cast<char*>(arg.c_str()));
+  args.push_back(nullptr);
+  ::execvp(args[0], args.data());
+  ::_exit(127);
+}
+
+void WriteFile(const fs::path& path, const std::string& text, fs::perms perms) {
+  std::ofstream(path) << text;
+  fs::permissions(path, perms);
+}
+
+}  // namespace
+
+ProcessResult RunProcess(const std::vector<std::string>& argv, const std::string& input,
+                         std::chrono::seconds timeout) {
+  int in[2], out[2], err[2];
+  Pipe(in);
+  Pipe(out);
+  Pipe(err);
+  auto start = Clock::now();
+  pid_t pid = ::fork();
+  if (pid == 0) ExecChild(argv, in[0], out[1], err[1]);
+  ::close(in[0]);
+  ::close(out[1]);
+  ::close(err[1]);
+  ssize_t written = input.empty() ? 0 : ::write(in[1], input.data(), input.size());
+  (void)written;
+  ::close(in[1]);
+
+  ProcessResult result;
+  pollfd fds[2] = {{out[0], POLLIN, 0}, {err[0], POLLIN, 0}};
+  std::string* sinks[2] = {&result.out, &result.err};
+  int open = 2;
+  bool killed = false;
+  while (open > 0) {
+    auto left = timeout - (Clock::now() - start);
+    if (left <= std::chrono::seconds(0) && !killed) {
+      ::kill(pid, SIGKILL);
+      killed = true;
+    }
+    int ready = ::poll(fds, 2, 200);
+    if (ready < 0 && errno != EINTR) break;
+    for (int i = 0; i < 2; ++i) {
+      if (fds[i].fd < 0 || fds[i].revents == 0) continue;
+      char buffer[65536];
+      ssize_t n = ::read(fds[i].fd, buffer, sizeof(buffer));
+      if (n > 0) {
+        sinks[i]->append(buffer, n);
+      } else {
+        ::close(fds[i].fd);
+        fds[i].fd = -1;
+        --open;
+      }
+    }
+  }
+  int status = 0;
+  ::waitpid(pid, &status, 0);
+  result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+  result.elapsed = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - start);
+  return result;
+}
+
+ProcessResult RunVk(const std::vector<std::string>& args, const std::string& input,
+                    std::chrono::seconds timeout) {
+  std::vector<std::string> argv{VK_BINARY};
+  argv.insert(argv.end(), args.begin(), args.end());
+  return RunProcess(argv, input, timeout);
+}
+
+std::string KvmUnavailableReason() {
+  int fd = ::open("/dev/kvm", O_RDWR | O_CLOEXEC);
+  if (fd < 0) return std::string("cannot open /dev/kvm: ") + std::strerror(errno);
+  ::close(fd);
+  return "";
+}
+
+TempDir::TempDir() {
+  std::string pattern = (fs::temp_directory_path() / "vk-e2e.XXXXXX").string();
+  if (::mkdtemp(pattern.data()) == nullptr) throw std::runtime_error("mkdtemp failed");
+  path_ = pattern;
+}
+
+TempDir::~TempDir() {
+  std::error_code ignored;
+  fs::remove_all(path_, ignored);
+}
+
+std::string MakeBusyboxDisk(const TempDir& dir) {
+  fs::path root = fs::path(dir.path()) / "rootfs";
+  for (const char* sub : {"bin", "sbin", "etc", "dev", "proc", "sys", "tmp", "run", "root",
+                          "newroot", "usr/bin", "usr/sbin"}) {
+    fs::create_directories(root / sub);
+  }
+  fs::copy_file("/bin/busybox", root / "bin/busybox");
+  ProcessResult applets = RunProcess({"/bin/busybox", "--list-full"});
+  for (size_t pos = 0; pos < applets.out.size();) {
+    size_t end = applets.out.find('\n', pos);
+    std::string applet = applets.out.substr(pos, end - pos);
+    pos = end == std::string::npos ? applets.out.size() : end + 1;
+    if (applet.empty() || applet == "bin/busybox") continue;
+    std::error_code ignored;
+    fs::create_symlink("/bin/busybox", root / applet, ignored);
+  }
+  WriteFile(root / "etc/passwd", "root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534::/:/bin/sh\n",
+            fs::perms(0644));
+  WriteFile(root / "etc/group", "root:x:0:\nnogroup:x:65534:\n", fs::perms(0644));
+  fs::remove(root / "sbin/init");
+  WriteFile(root / "sbin/init", "#!/bin/sh\necho DISK-INIT-RAN\npoweroff -f\n", fs::perms(0755));
+  std::string image = (fs::path(dir.path()) / "busybox.ext4").string();
+  ProcessResult made = RunProcess(
+      {"mke2fs", "-q", "-F", "-t", "ext4", "-d", root.string(), "-L", "busybox", image, "32M"});
+  if (made.exit_code != 0) throw std::runtime_error("mke2fs failed: " + made.err);
+  return image;
+}
+
+}  // namespace vk::e2e

@@ -1,0 +1,47 @@
+// Helpers for end-to-end tests: run the built `vk` as a user would and
+// capture what it prints, and build small guest disks.
+#pragma once
+
+#include <chrono>
+#include <string>
+#include <vector>
+
+namespace vk::e2e {
+
+struct ProcessResult {
+  int exit_code = -1;  // 128+N when killed by signal N
+  std::string out;
+  std::string err;
+  std::chrono::milliseconds elapsed{0};
+};
+
+// Runs `program args...`, feeding `input` on stdin; kills it after `timeout`.
+ProcessResult RunProcess(const std::vector<std::string>& argv, const std::string& input = "",
+                         std::chrono::seconds timeout = std::chrono::seconds(300));
+
+// Runs the vk binary under test with `args`.
+ProcessResult RunVk(const std::vector<std::string>& args, const std::string& input = "",
+                    std::chrono::seconds timeout = std::chrono::seconds(300));
+
+// Why KVM tests cannot run here, or "" when /dev/kvm is usable.
+std::string KvmUnavailableReason();
+
+// A fresh temporary directory, removed by the destructor.
+class TempDir {
+ public:
+  TempDir();
+  ~TempDir();
+  TempDir(const TempDir&) = delete;
+  TempDir& operator=(const TempDir&) = delete;
+  const std::string& path() const { return path_; }
+
+ private:
+  std::string path_;
+};
+
+// Builds an ext4 root with Debian's busybox-static (every applet linked) plus
+// /etc/passwd, /etc/group and an /sbin/init that powers the VM off. Returns
+// the image path inside `dir`.
+std::string MakeBusyboxDisk(const TempDir& dir);
+
+}  // namespace vk::e2e
