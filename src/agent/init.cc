@@ -1,0 +1,109 @@
+#include "agent/init.h"
+
+#include <fcntl.h>
+#include <linux/vm_sockets.h>
+#include <sys/reboot.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include "agent/exec_server.h"
+#include "agent/init_params.h"
+#include "agent/system_setup.h"
+#include "base/unique_fd.h"
+#include "proto/str_format.h"
+
+namespace vk::agent {
+
+using proto::StrFormat;
+namespace {
+
+constexpr char kDistroInit[] = "/sbin/init";
+// The host listens before the VM starts, so a refused connect is retried only
+// briefly (the vsock device may still be settling).
+constexpr int kConnectTries = 10;
+constexpr useconds_t kConnectRetryStep = 200 * 1000;
+constexpr size_t kMaxCmdline = 64 * 1024;
+
+[[noreturn]] void PowerOff() {
+  sync();
+  // `vk-agent init` run by mistake outside a VM must not power off the host:
+  // only the real init of a machine turns it off.
+  if (getpid() != 1) _exit(1);
+  reboot(RB_POWER_OFF);
+  // Still here: no way to power off. PID 1 must not exit (kernel panic), and
+  // the console already says why.
+  for (;;) pause();
+}
+
+[[noreturn]] void Fatal(const std::string& message) {
+  ConsoleLine(message);
+  PowerOff();
+}
+
+Result<std::string> ReadCmdline() {
+  UniqueFd fd(open("/proc/cmdline", O_RDONLY | O_CLOEXEC));
+  if (!fd) return Error::FromErrno("open /proc/cmdline");
+  std::string text(kMaxCmdline, '\0');
+  const ssize_t got = read(fd.get(), text.data(), text.size());
+  if (got < 0) return Error::FromErrno("read /proc/cmdline");
+  text.resize(static_cast<size_t>(got));
+  return text;
+}
+
+Result<UniqueFd> ConnectToHost(uint32_t port) {
+  sockaddr_vm address{};
+  address.svm_family = AF_VSOCK;
+  address.svm_cid = VMADDR_CID_HOST;
+  address.svm_port = port;
+  int last_errno = 0;
+  for (int attempt = 0; attempt < kConnectTries; ++attempt) {
+    UniqueFd sock(socket(AF_VSOCK, SOCK_STREAM | SOCK_CLOEXEC, 0));
+    if (!sock) return Error::FromErrno("create vsock socket (kernel without virtio-vsock?)");
+    if (connect(sock.get(), reinterpret_cast<sockaddr*>(&address), sizeof(address)) == 0)
+      return sock;
+    last_errno = errno;
+    usleep(kConnectRetryStep);
+  }
+  return Error::FromErrno(StrFormat("connect to host vsock port {}", port), last_errno);
+}
+
+[[noreturn]] void ExecDistroInit() {
+  char* const argv[] = {const_cast<char*>(kDistroInit), nullptr};
+  execv(kDistroInit, argv);
+  Fatal(StrFormat("no command to run and cannot start {}: {}", kDistroInit, strerror(errno)));
+}
+
+Result<void> PrepareSystem(const InitParams& params) {
+  if (!params.root.empty()) VK_TRY(SwitchToRootDisk(params));
+  VK_TRY(MountSystemFilesystems());
+  if (!params.hostname.empty()) VK_TRY(SetHostname(params.hostname));
+  if (auto loopback = BringUpLoopback(); !loopback.ok()) {
+    ConsoleLine("warning: " + loopback.error().message());
+  }
+  return Ok();
+}
+
+Result<void> InitMain() {
+  VK_TRY(MountEarlyFilesystems());
+  const auto params = VK_TRY(ParseInitParams(VK_TRY(ReadCmdline())));
+  VK_TRY(PrepareSystem(params));
+  if (!params.port) ExecDistroInit();
+  UniqueFd host = VK_TRY(ConnectToHost(*params.port));
+  ExecServerOptions options;
+  options.reap = ReapScope::kAllChildren;
+  VK_TRY(ServeExec(host.get(), options).Context("exec session"));
+  return Ok();
+}
+
+}  // namespace
+
+void RunInit() {
+  auto result = InitMain();
+  if (!result.ok()) Fatal(result.error().message());
+  PowerOff();
+}
+
+}  // namespace vk::agent

@@ -1,0 +1,26 @@
+// vk-agent's boot parameters, read from the kernel command line
+// (docs/protocol.md, "Boot parameters").
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "base/result.h"
+
+namespace vk::agent {
+
+struct InitParams {
+  std::string root;                  // vk.root=/dev/vda; empty: stay in the initramfs
+  std::string root_fstype = "ext4";  // vk.rootfstype=
+  bool read_only = false;            // vk.ro=1
+  std::optional<uint32_t> port;      // vk.port=1024: host vsock port to call for the command
+  std::string hostname;              // vk.hostname=
+};
+
+// Unknown words are ignored (they belong to the kernel); malformed vk.*
+// values are errors, so a typo does not silently boot something else.
+Result<InitParams> ParseInitParams(std::string_view cmdline);
+
+}  // namespace vk::agent

@@ -1,0 +1,40 @@
+#include "agent/init_params.h"
+
+#include <gtest/gtest.h>
+
+namespace vk::agent {
+namespace {
+
+TEST(InitParamsTest, ParsesAllParameters) {
+  auto params = ParseInitParams(
+      "console=ttyS0 reboot=t vk.root=/dev/vda vk.rootfstype=ext2 vk.ro=1 vk.port=1024 "
+      "vk.hostname=box quiet\n");
+  ASSERT_TRUE(params.ok()) << params.error().message();
+  EXPECT_EQ(params->root, "/dev/vda");
+  EXPECT_EQ(params->root_fstype, "ext2");
+  EXPECT_TRUE(params->read_only);
+  EXPECT_EQ(params->port, 1024u);
+  EXPECT_EQ(params->hostname, "box");
+}
+
+TEST(InitParamsTest, DefaultsWhenAbsent) {
+  auto params = ParseInitParams("console=ttyS0 root=/dev/sda");
+  ASSERT_TRUE(params.ok());
+  EXPECT_TRUE(params->root.empty());
+  EXPECT_EQ(params->root_fstype, "ext4");
+  EXPECT_FALSE(params->read_only);
+  EXPECT_FALSE(params->port.has_value());
+  EXPECT_TRUE(params->hostname.empty());
+}
+
+TEST(InitParamsTest, MalformedValuesAreErrors) {
+  EXPECT_FALSE(ParseInitParams("vk.port=abc").ok());
+  EXPECT_FALSE(ParseInitParams("vk.port=0").ok());
+  EXPECT_FALSE(ParseInitParams("vk.port=99999999999").ok());
+  EXPECT_FALSE(ParseInitParams("vk.ro=yes").ok());
+  EXPECT_FALSE(ParseInitParams("vk.hostname=").ok());
+  EXPECT_FALSE(ParseInitParams("vk.hostname=" + std::string(65, 'a')).ok());
+}
+
+}  // namespace
+}  // namespace vk::agent

@@ -1,0 +1,27 @@
+// What vk-agent does to the machine as PID 1 before running anything:
+// kernel filesystems, the root disk and switch_root, hostname, loopback.
+#pragma once
+
+#include <string>
+
+#include "agent/init_params.h"
+#include "base/result.h"
+
+namespace vk::agent {
+
+// /proc, /sys and /dev (devtmpfs) inside the initramfs.
+Result<void> MountEarlyFilesystems();
+// Mounts the root disk at /newroot and makes it "/" (switch_root by hand:
+// move the kernel filesystems, mount --move the root over /, chroot).
+Result<void> SwitchToRootDisk(const InitParams& params);
+// Inside the final root: dev/pts, dev/shm, /tmp, /run, cgroup2 and the
+// /dev/fd-style links. Missing mount points on a read-only root are
+// reported on the console and skipped.
+Result<void> MountSystemFilesystems();
+Result<void> SetHostname(const std::string& hostname);
+Result<void> BringUpLoopback();
+
+// One line on the console, prefixed "vk-agent: ".
+void ConsoleLine(const std::string& message);
+
+}  // namespace vk::agent
