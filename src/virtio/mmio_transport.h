@@ -9,6 +9,7 @@
 #include <memory>
 #include <mutex>
 #include <span>
+#include <string>
 #include <vector>
 
 #include "base/event_loop.h"
@@ -42,7 +43,17 @@ class MmioTransport {
   VirtioDevice& device() { return *device_; }
 
  private:
-  struct State;  // defined in the .cc
+  struct State;  // register state that a reset discards; defined in the .cc
+  uint64_t OfferedFeatures() const;
+  Queue* SelectedQueue();
+  uint32_t ReadRegister(uint64_t offset);
+  void WriteRegister(uint64_t offset, uint32_t value);
+  void WriteQueueRegister(uint64_t offset, uint32_t value);
+  void WriteStatus(uint32_t value);
+  void Activate();
+  void FailActivation(const std::string& why);
+  void ResetDevice();
+
   std::unique_ptr<VirtioDevice> device_;
   const GuestMemory* memory_;
   EventLoop* loop_;

@@ -1,0 +1,268 @@
+#include "virtio/mmio_transport.h"
+
+#include <atomic>
+#include <cstring>
+
+#include "base/log.h"
+
+namespace vk::virtio {
+namespace {
+
+// Register offsets, virtio 1.2 §4.2.2.
+enum Register : uint64_t {
+  kMagicValue = 0x000,
+  kVersion = 0x004,
+  kDeviceId = 0x008,
+  kVendorId = 0x00c,
+  kDeviceFeatures = 0x010,
+  kDeviceFeaturesSel = 0x014,
+  kDriverFeatures = 0x020,
+  kDriverFeaturesSel = 0x024,
+  kQueueSel = 0x030,
+  kQueueNumMax = 0x034,
+  kQueueNum = 0x038,
+  kQueueReady = 0x044,
+  kInterruptStatus = 0x060,
+  kInterruptAck = 0x064,
+  kStatus = 0x070,
+  kQueueDescLow = 0x080,
+  kQueueDescHigh = 0x084,
+  kQueueDriverLow = 0x090,
+  kQueueDriverHigh = 0x094,
+  kQueueDeviceLow = 0x0a0,
+  kQueueDeviceHigh = 0x0a4,
+  kShmLenLow = 0x0b0,
+  kShmLenHigh = 0x0b4,
+  kShmBaseLow = 0x0b8,
+  kShmBaseHigh = 0x0bc,
+  kConfigGeneration = 0x0fc,
+  kConfig = 0x100,
+};
+
+constexpr uint32_t kMagic = 0x74726976;   // "virt"
+constexpr uint32_t kVendor = 0x54494b56;  // "VKIT"
+// Device status bits, §2.1.
+constexpr uint32_t kStatusFeaturesOk = 8;
+constexpr uint32_t kStatusDriverOk = 4;
+constexpr uint32_t kStatusNeedsReset = 64;
+
+uint64_t SetHalf(uint64_t value, uint32_t half, bool high) {
+  return high ? (value & 0xffffffffull) | (uint64_t{half} << 32) : (value & ~0xffffffffull) | half;
+}
+
+}  // namespace
+
+// Interrupt handed to the device: records the reason in InterruptStatus
+// before raising the line, as the driver reads it to know why.
+class StatusInterrupt : public Interrupt {
+ public:
+  StatusInterrupt(std::atomic<uint32_t>* status, Interrupt* line) : status_(status), line_(line) {}
+  void Trigger(Reason reason) override {
+    status_->fetch_or(static_cast<uint32_t>(reason));
+    line_->Trigger(reason);
+  }
+
+ private:
+  std::atomic<uint32_t>* status_;
+  Interrupt* line_;
+};
+
+struct MmioTransport::State {
+  uint32_t status = 0;
+  uint32_t device_features_sel = 0;
+  uint32_t driver_features_sel = 0;
+  uint64_t driver_features = 0;
+  uint32_t queue_sel = 0;
+  uint32_t config_generation = 0;
+  bool activated = false;
+  std::atomic<uint32_t> interrupt_status{0};
+  std::unique_ptr<StatusInterrupt> interrupt;
+};
+
+MmioTransport::MmioTransport(std::unique_ptr<VirtioDevice> device, const GuestMemory* memory,
+                             EventLoop* loop, std::unique_ptr<Interrupt> interrupt)
+    : device_(std::move(device)),
+      memory_(memory),
+      loop_(loop),
+      interrupt_(std::move(interrupt)),
+      state_(std::make_unique<State>()) {
+  for (uint16_t max : device_->queue_max_sizes()) queues_.emplace_back(max);
+  state_->interrupt =
+      std::make_unique<StatusInterrupt>(&state_->interrupt_status, interrupt_.get());
+}
+
+MmioTransport::~MmioTransport() {
+  std::lock_guard lock(lock_);
+  if (state_->activated) device_->Reset();
+}
+
+uint64_t MmioTransport::OfferedFeatures() const {
+  return device_->features() | kFeatureVersion1 | kFeatureEventIdx | kFeatureIndirectDesc;
+}
+
+Queue* MmioTransport::SelectedQueue() {
+  return state_->queue_sel < queues_.size() ? &queues_[state_->queue_sel] : nullptr;
+}
+
+uint32_t MmioTransport::ReadRegister(uint64_t offset) {
+  Queue* queue = SelectedQueue();
+  switch (offset) {
+    case kMagicValue: return kMagic;
+    case kVersion: return 2;
+    case kDeviceId: return static_cast<uint32_t>(device_->type());
+    case kVendorId: return kVendor;
+    case kDeviceFeatures:
+      return state_->device_features_sel > 1
+                 ? 0
+                 : static_cast<uint32_t>(OfferedFeatures() >> (32 * state_->device_features_sel));
+    case kQueueNumMax: return queue ? queue->max_size() : 0;
+    case kQueueReady: return queue && queue->ready() ? 1 : 0;
+    case kInterruptStatus: return state_->interrupt_status.load();
+    case kStatus: return state_->status;
+    case kShmLenLow:
+    case kShmLenHigh: return 0xffffffff;  // no shared memory regions (§4.2.2)
+    case kConfigGeneration: return state_->config_generation;
+    default: return 0;
+  }
+}
+
+void MmioTransport::WriteQueueRegister(uint64_t offset, uint32_t value) {
+  Queue* queue = SelectedQueue();
+  // Queue layout may only change while the queue is not ready (§4.2.2.2).
+  if (queue == nullptr || (queue->ready() && offset != kQueueReady)) return;
+  switch (offset) {
+    case kQueueNum:
+      queue->set_size(static_cast<uint16_t>(std::min<uint32_t>(value, 0xffff)));
+      break;
+    case kQueueReady: queue->set_ready(value == 1); break;
+    case kQueueDescLow:
+    case kQueueDescHigh:
+      queue->set_descriptor_table(
+          SetHalf(queue->descriptor_table(), value, offset == kQueueDescHigh));
+      break;
+    case kQueueDriverLow:
+    case kQueueDriverHigh:
+      queue->set_available_ring(
+          SetHalf(queue->available_ring(), value, offset == kQueueDriverHigh));
+      break;
+    case kQueueDeviceLow:
+    case kQueueDeviceHigh:
+      queue->set_used_ring(SetHalf(queue->used_ring(), value, offset == kQueueDeviceHigh));
+      break;
+    default: break;
+  }
+}
+
+void MmioTransport::WriteRegister(uint64_t offset, uint32_t value) {
+  switch (offset) {
+    case kDeviceFeaturesSel: state_->device_features_sel = value; return;
+    case kDriverFeaturesSel: state_->driver_features_sel = value; return;
+    case kDriverFeatures:
+      if (state_->driver_features_sel <= 1 && !(state_->status & kStatusFeaturesOk)) {
+        state_->driver_features =
+            SetHalf(state_->driver_features, value, state_->driver_features_sel == 1);
+      }
+      return;
+    case kQueueSel: state_->queue_sel = value; return;
+    case kInterruptAck: state_->interrupt_status.fetch_and(~value); return;
+    case kStatus: WriteStatus(value); return;
+    case kQueueNum:
+    case kQueueReady:
+    case kQueueDescLow:
+    case kQueueDescHigh:
+    case kQueueDriverLow:
+    case kQueueDriverHigh:
+    case kQueueDeviceLow:
+    case kQueueDeviceHigh: WriteQueueRegister(offset, value); return;
+    default: return;
+  }
+}
+
+void MmioTransport::WriteStatus(uint32_t value) {
+  if (value == 0) {
+    ResetDevice();
+    return;
+  }
+  uint32_t newly = value & ~state_->status;
+  if (newly & kStatusFeaturesOk) {
+    // §3.1.1: accept only offered features, and only the modern interface.
+    uint64_t accepted = state_->driver_features;
+    if ((accepted & ~OfferedFeatures()) != 0 || !(accepted & kFeatureVersion1)) {
+      value &= ~kStatusFeaturesOk;
+    }
+  }
+  state_->status = value;
+  if ((newly & kStatusDriverOk) && (value & kStatusFeaturesOk)) Activate();
+}
+
+void MmioTransport::Activate() {
+  uint64_t features = state_->driver_features;
+  for (Queue& queue : queues_) {
+    queue.set_event_idx(features & kFeatureEventIdx);
+    queue.set_indirect(features & kFeatureIndirectDesc);
+    if (!queue.ready()) continue;
+    auto valid = queue.Validate(*memory_);
+    if (!valid.ok()) return FailActivation(valid.error().message());
+  }
+  DeviceContext context;
+  context.memory = memory_;
+  context.queues = queues_;
+  context.interrupt = state_->interrupt.get();
+  context.loop = loop_;
+  context.lock = &lock_;
+  context.driver_features = features;
+  auto activated = device_->Activate(context);
+  if (!activated.ok()) return FailActivation(activated.error().message());
+  state_->activated = true;
+}
+
+void MmioTransport::FailActivation(const std::string& why) {
+  log::Warn("{}: cannot start the device: {}", device_->name(), why);
+  state_->status |= kStatusNeedsReset;
+  state_->interrupt->Trigger(Interrupt::Reason::kConfigChange);
+}
+
+void MmioTransport::ResetDevice() {
+  if (state_->activated) device_->Reset();
+  for (Queue& queue : queues_) queue.Reset();
+  uint32_t generation = state_->config_generation;
+  auto interrupt = std::move(state_->interrupt);
+  state_ = std::make_unique<State>();
+  state_->config_generation = generation + 1;
+  state_->interrupt =
+      std::make_unique<StatusInterrupt>(&state_->interrupt_status, interrupt_.get());
+}
+
+void MmioTransport::Read(uint64_t offset, std::span<uint8_t> data) {
+  std::lock_guard lock(lock_);
+  if (offset >= kConfig) {
+    device_->ReadConfig(offset - kConfig, data);
+    return;
+  }
+  // guest-controlled: registers are 32-bit; other widths read as zero.
+  uint32_t value = data.size() == 4 && offset % 4 == 0 ? ReadRegister(offset) : 0;
+  std::memcpy(data.data(), &value, std::min<size_t>(data.size(), 4));
+  if (data.size() > 4) std::memset(data.data() + 4, 0, data.size() - 4);
+}
+
+void MmioTransport::Write(uint64_t offset, std::span<const uint8_t> data) {
+  if (offset >= kConfig) {
+    std::lock_guard lock(lock_);
+    device_->WriteConfig(offset - kConfig, data);
+    return;
+  }
+  if (data.size() != 4 || offset % 4 != 0) return;  // guest-controlled: ignore odd widths
+  uint32_t value;
+  std::memcpy(&value, data.data(), 4);
+  if (offset == kMmioQueueNotify) return Notify(value);
+  std::lock_guard lock(lock_);
+  WriteRegister(offset, value);
+}
+
+void MmioTransport::Notify(uint32_t queue) {
+  std::lock_guard lock(lock_);
+  if (!state_->activated || queue >= queues_.size() || !queues_[queue].ready()) return;
+  device_->ProcessQueue(queue);
+}
+
+}  // namespace vk::virtio

@@ -1,0 +1,187 @@
+#include "virtio/queue.h"
+
+#include <gtest/gtest.h>
+
+#include "virtio/testing/fake_virtqueue.h"
+
+namespace vk::virtio {
+namespace {
+
+using testing::FakeGuest;
+using testing::FakeVirtqueue;
+
+TEST(QueueTest, PopsChainWithReadableThenWritableBuffers) {
+  FakeGuest guest;
+  Queue queue(16);
+  FakeVirtqueue vq(guest, queue);
+  uint16_t head = vq.AddChain({{1, 2, 3}, {4, 5}}, {8});
+  auto chain = queue.Pop(guest.memory());
+  ASSERT_TRUE(chain.ok()) << chain.error().message();
+  ASSERT_TRUE(chain->has_value());
+  DescriptorChain& c = **chain;
+  EXPECT_EQ(c.head(), head);
+  EXPECT_EQ(c.readable_bytes(), 5u);
+  EXPECT_EQ(c.writable_bytes(), 8u);
+  ChainReader reader(guest.memory(), c);
+  uint8_t bytes[5];
+  ASSERT_TRUE(reader.Read(bytes).ok());
+  EXPECT_EQ(bytes[3], 4);
+  EXPECT_FALSE(reader.Read(std::span<uint8_t>(bytes, 1)).ok());
+  ChainWriter writer(guest.memory(), c);
+  ASSERT_TRUE(writer.Write<uint64_t>(0x1122334455667788ull).ok());
+  EXPECT_FALSE(writer.Write<uint8_t>(1).ok());
+  ASSERT_TRUE(queue.Push(guest.memory(), std::move(c), 8).ok());
+  auto used = vq.NextUsed();
+  ASSERT_TRUE(used.has_value());
+  EXPECT_EQ(used->id, head);
+  EXPECT_EQ(used->length, 8u);
+  EXPECT_EQ(vq.Written(head)[0], 0x88);
+  auto empty = queue.Pop(guest.memory());
+  ASSERT_TRUE(empty.ok());
+  EXPECT_FALSE(empty->has_value());
+}
+
+TEST(QueueTest, IndicesWrapAround16Bits) {
+  FakeGuest guest;
+  Queue queue(4);
+  FakeVirtqueue vq(guest, queue);
+  for (int i = 0; i < 70000; ++i) {
+    vq.AddChain({{1}}, {});
+    auto chain = queue.Pop(guest.memory());
+    ASSERT_TRUE(chain.ok() && chain->has_value()) << i;
+    ASSERT_TRUE(queue.Push(guest.memory(), std::move(**chain), 0).ok());
+    ASSERT_TRUE(vq.NextUsed().has_value());
+  }
+}
+
+class HostileChainTest : public ::testing::Test {
+ protected:
+  HostileChainTest() : queue_(8), vq_(guest_, queue_) {}
+  // Pops what was published: must be an error, and the head comes back used.
+  void ExpectRejected(uint16_t head) {
+    vq_.Publish(head);
+    auto chain = queue_.Pop(guest_.memory());
+    EXPECT_FALSE(chain.ok());
+    auto used = vq_.NextUsed();
+    ASSERT_TRUE(used.has_value());
+    EXPECT_EQ(used->id, head);
+    EXPECT_EQ(used->length, 0u);
+  }
+  FakeGuest guest_;
+  Queue queue_;
+  FakeVirtqueue vq_;
+};
+
+TEST_F(HostileChainTest, Loop) {
+  vq_.SetDescriptor(0, 0x1000, 16, FakeVirtqueue::kNext, 1);
+  vq_.SetDescriptor(1, 0x1000, 16, FakeVirtqueue::kNext, 0);
+  ExpectRejected(0);
+}
+
+TEST_F(HostileChainTest, AddressOutsideMemory) {
+  vq_.SetDescriptor(0, 0xffffffffffff0000ull, 64, 0, 0);
+  ExpectRejected(0);
+}
+
+TEST_F(HostileChainTest, LengthOverflowsAddressSpace) {
+  vq_.SetDescriptor(0, 0x1000, 0xffffffffu, 0, 0);
+  ExpectRejected(0);
+}
+
+TEST_F(HostileChainTest, NextOutOfRange) {
+  vq_.SetDescriptor(0, 0x1000, 16, FakeVirtqueue::kNext, 200);
+  ExpectRejected(0);
+}
+
+TEST_F(HostileChainTest, ReadableAfterWritable) {
+  vq_.SetDescriptor(0, 0x1000, 16, FakeVirtqueue::kNext | FakeVirtqueue::kWrite, 1);
+  vq_.SetDescriptor(1, 0x1000, 16, 0, 0);
+  ExpectRejected(0);
+}
+
+TEST_F(HostileChainTest, NestedIndirect) {
+  uint64_t table = guest_.Alloc(32);
+  uint64_t inner[2] = {0x1000, (uint64_t{FakeVirtqueue::kIndirect} << 32) | 16};
+  guest_.Write(table, std::span(reinterpret_cast<uint8_t*>(inner), 16));
+  vq_.SetDescriptor(0, table, 16, FakeVirtqueue::kIndirect, 0);
+  ExpectRejected(0);
+}
+
+TEST_F(HostileChainTest, IndirectLengthNotMultipleOf16) {
+  vq_.SetDescriptor(0, guest_.Alloc(64), 20, FakeVirtqueue::kIndirect, 0);
+  ExpectRejected(0);
+}
+
+TEST_F(HostileChainTest, AvailIndexRunsAhead) {
+  uint16_t bogus = 100;
+  std::memcpy(guest_.host(queue_.available_ring() + 2), &bogus, 2);
+  EXPECT_FALSE(queue_.Pop(guest_.memory()).ok());
+}
+
+TEST(QueueTest, IndirectChainIsFlattened) {
+  FakeGuest guest;
+  Queue queue(8);
+  FakeVirtqueue vq(guest, queue);
+  uint64_t table = guest.Alloc(32);
+  struct {
+    uint64_t address;
+    uint32_t length;
+    uint16_t flags, next;
+  } entries[2] = {{0x1000, 4, FakeVirtqueue::kNext, 1}, {0x2000, 8, FakeVirtqueue::kWrite, 0}};
+  guest.Write(table, std::span(reinterpret_cast<uint8_t*>(entries), 32));
+  vq.SetDescriptor(0, table, 32, FakeVirtqueue::kIndirect, 0);
+  vq.Publish(0);
+  auto chain = queue.Pop(guest.memory());
+  ASSERT_TRUE(chain.ok() && chain->has_value());
+  EXPECT_EQ((*chain)->readable_bytes(), 4u);
+  EXPECT_EQ((*chain)->writable_bytes(), 8u);
+}
+
+TEST(QueueTest, NoInterruptFlagSuppressesInterrupts) {
+  FakeGuest guest;
+  Queue queue(8);
+  FakeVirtqueue vq(guest, queue);
+  vq.AddChain({{1}}, {});
+  auto chain = queue.Pop(guest.memory());
+  ASSERT_TRUE(queue.Push(guest.memory(), std::move(**chain), 0).ok());
+  vq.SetAvailFlags(1);
+  EXPECT_FALSE(queue.NeedsInterrupt(guest.memory()));
+  vq.SetAvailFlags(0);
+  EXPECT_TRUE(queue.NeedsInterrupt(guest.memory()));
+}
+
+TEST(QueueTest, EventIdxInterruptsOnlyWhenUsedEventIsCrossed) {
+  FakeGuest guest;
+  Queue queue(8);
+  FakeVirtqueue vq(guest, queue, 8, /*event_idx=*/true);
+  auto push_one = [&] {
+    vq.AddChain({{1}}, {});
+    auto chain = queue.Pop(guest.memory());
+    ASSERT_TRUE(queue.Push(guest.memory(), std::move(**chain), 0).ok());
+  };
+  push_one();
+  EXPECT_TRUE(queue.NeedsInterrupt(guest.memory()));  // first decision always signals
+  vq.SetUsedEvent(2);  // driver wants an interrupt once used idx passes 2
+  push_one();          // used idx 2
+  EXPECT_FALSE(queue.NeedsInterrupt(guest.memory()));
+  push_one();  // used idx 3: crossed
+  EXPECT_TRUE(queue.NeedsInterrupt(guest.memory()));
+  EXPECT_EQ(vq.AvailEvent(), 3);  // device asks to be notified for the next buffer
+}
+
+TEST(QueueTest, ValidateRejectsBadSizesAndRings) {
+  FakeGuest guest;
+  Queue queue(16);
+  FakeVirtqueue vq(guest, queue);
+  EXPECT_TRUE(queue.Validate(guest.memory()).ok());
+  queue.set_size(12);
+  EXPECT_FALSE(queue.Validate(guest.memory()).ok());
+  queue.set_size(32);
+  EXPECT_FALSE(queue.Validate(guest.memory()).ok());
+  queue.set_size(16);
+  queue.set_used_ring(0xfffffffff000ull);
+  EXPECT_FALSE(queue.Validate(guest.memory()).ok());
+}
+
+}  // namespace
+}  // namespace vk::virtio

@@ -1,0 +1,25 @@
+#include "vmm/host_kvm.h"
+
+#include <sys/stat.h>
+
+namespace vk {
+
+KvmFlavor DetectKvmFlavor() {
+  struct stat info;
+  return ::stat("/sys/module/kvm_pvm", &info) == 0 ? KvmFlavor::kPvm : KvmFlavor::kHardware;
+}
+
+std::string FlavorCmdline(KvmFlavor flavor) {
+  if (flavor != KvmFlavor::kPvm) return "";
+  // noxsave: xsave/xrstor are not emulated; clearcpuid: popcnt is not
+  // emulated and SMAP's clac/stac neither; tsc=reliable skips the emulated
+  // clocksource watchdog; percpu_alloc=page avoids a slow embedded-first-chunk
+  // path under emulation.
+  return "noxsave clearcpuid=popcnt,smap nosmap tsc=reliable percpu_alloc=page";
+}
+
+unsigned BootableVcpus(KvmFlavor flavor, unsigned requested) {
+  return flavor == KvmFlavor::kPvm ? 1 : requested;
+}
+
+}  // namespace vk

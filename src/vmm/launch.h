@@ -1,0 +1,49 @@
+// Boots a root disk with the embedded kernel and agent and runs one command in
+// it (`vk launch`): the VM assembly shared by the CLI and, later, `vk run`.
+#pragma once
+
+#include <chrono>
+#include <optional>
+#include <string>
+#include <variant>
+#include <vector>
+
+#include "base/result.h"
+
+namespace vk {
+
+struct LaunchOptions {
+  std::string disk;
+  bool read_only = false;
+  unsigned cpus = 1;
+  uint64_t memory_bytes = 256ull << 20;
+  std::string console_path;      // empty: hidden (command) or the terminal (no command)
+  std::vector<std::string> env;  // K=V
+  std::string workdir;           // in the guest; empty: /
+  std::string kernel_path;       // empty: the embedded kernel
+  std::string initrd_path;       // empty: an initramfs with the embedded agent
+  std::string extra_cmdline;
+  std::optional<std::chrono::seconds> timeout;
+  std::vector<std::string> command;  // empty: the disk's /sbin/init
+};
+
+// Exit status classes of a launch, beyond the command's own exit code.
+enum class LaunchFailure {
+  kUsage,         // bad options, internal errors
+  kNoKvm,         // /dev/kvm missing or not accessible
+  kDisk,          // disk missing or not ext4
+  kGuestPanic,    // kernel panic
+  kTimeout,       // --timeout passed
+  kNoExitStatus,  // the guest stopped without reporting the command's status
+};
+
+struct LaunchError {
+  LaunchFailure failure;
+  std::string message;  // one line, says what to do where we know
+};
+
+// Runs the launch; on success returns the command's exit code (or 128+signal,
+// or the guest's power-off status when no command was given).
+std::variant<int, LaunchError> Launch(const LaunchOptions& options);
+
+}  // namespace vk

@@ -1,0 +1,114 @@
+// Machine: one x86_64 microVM. Owns guest memory, the KVM VM and vCPUs, the
+// legacy devices (serial console, i8042 reset line, exit port), the virtio-mmio
+// devices and the threads that run them: one per vCPU plus one device event
+// loop. The first vCPU to see a terminal event (power-off, reboot, triple
+// fault, internal error) ends the whole machine.
+#pragma once
+
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <span>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "base/event_loop.h"
+#include "base/guest_memory.h"
+#include "base/result.h"
+#include "kvm/kvm.h"
+#include "virtio/device.h"
+#include "virtio/mmio_transport.h"
+#include "vmm/serial.h"
+
+namespace vk {
+
+struct MachineConfig {
+  std::span<const uint8_t> kernel;  // ELF vmlinux or bzImage bytes; must outlive Start()
+  std::span<const uint8_t> initrd;  // may be empty
+  std::string cmdline;              // without virtio_mmio.device= entries (added here)
+  uint32_t cpus = 1;
+  uint64_t memory_bytes = 256ull << 20;
+  int console_fd = -1;  // serial output; not owned; -1 = discard
+};
+
+enum class ExitKind {
+  kPowerOff,       // the guest wrote its status to the exit port (or asked KVM)
+  kReboot,         // i8042 reset or a KVM reset event
+  kTripleFault,    // KVM_EXIT_SHUTDOWN: reboot=t, a panic with panic=-1, or a crash
+  kInternalError,  // KVM could not run the guest (e.g. an unemulated instruction)
+  kTimeout,        // Wait()'s deadline passed; the machine was stopped
+};
+
+struct MachineExit {
+  ExitKind kind = ExitKind::kPowerOff;
+  int status = 0;      // kPowerOff: the byte the guest wrote
+  std::string detail;  // human-readable cause
+};
+
+// Statistics a benchmark reads after a run.
+struct MachineStats {
+  std::chrono::nanoseconds create_to_first_run{0};  // Create() start to first KVM_RUN
+  uint64_t exits = 0;                               // KVM_RUN returns handled
+};
+
+class Machine {
+ public:
+  static Result<std::unique_ptr<Machine>> Create(const MachineConfig& config);
+  ~Machine();
+  Machine(const Machine&) = delete;
+  Machine& operator=(const Machine&) = delete;
+
+  // Before Start(): attaches a virtio-mmio device (next free slot and IRQ).
+  Result<void> AddVirtioDevice(std::unique_ptr<virtio::VirtioDevice> device);
+  // Loads the kernel and starts the vCPU and device threads.
+  Result<void> Start();
+  // Blocks until the guest ends or `deadline` passes (then stops it).
+  MachineExit Wait(std::optional<std::chrono::steady_clock::time_point> deadline = {});
+  // Ends the machine from any thread (e.g. a signal handler thread).
+  void Stop(MachineExit reason);
+
+  const GuestMemory& memory() const { return memory_; }
+  std::string ConsoleTail(size_t max_bytes = 4096) const { return serial_->Tail(max_bytes); }
+  MachineStats stats() const;
+  uint32_t cpus() const { return config_.cpus; }
+  // The full kernel command line the guest boots with (after Start()).
+  const std::string& kernel_cmdline() const { return cmdline_; }
+
+ private:
+  struct VirtioSlot;
+  explicit Machine(MachineConfig config);
+  Result<void> Init();
+  Result<uint64_t> LoadGuest();
+  void RunVcpu(kvm::Vcpu& vcpu);
+  bool HandleExit(kvm::Vcpu& vcpu);  // false: the vCPU must stop
+  void HandleIo(kvm_run& run);
+  void HandleMmio(kvm_run& run);
+  void KickVcpus();
+
+  MachineConfig config_;
+  std::chrono::steady_clock::time_point created_;
+  std::optional<kvm::System> kvm_;
+  std::unique_ptr<kvm::Vm> vm_;
+  GuestMemory memory_;
+  std::vector<std::unique_ptr<kvm::Vcpu>> vcpus_;
+  std::unique_ptr<EventLoop> loop_;
+  std::unique_ptr<Serial> serial_;
+  std::vector<std::unique_ptr<VirtioSlot>> virtio_;
+  std::string cmdline_;
+
+  std::vector<std::thread> vcpu_threads_;
+  std::thread device_thread_;
+  mutable std::mutex exit_mutex_;
+  std::condition_variable exit_changed_;
+  std::optional<MachineExit> exit_;
+  std::atomic<bool> stopping_{false};
+  std::atomic<bool> first_run_recorded_{false};
+  std::atomic<int64_t> first_run_ns_{0};
+  std::atomic<uint64_t> exits_{0};
+};
+
+}  // namespace vk

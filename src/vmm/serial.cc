@@ -1,0 +1,127 @@
+#include "vmm/serial.h"
+
+#include <unistd.h>
+
+namespace vk {
+namespace {
+
+// Register offsets and bits (16550A data sheet; Linux include/uapi/linux/serial_reg.h).
+constexpr uint16_t kData = 0, kIer = 1, kIir = 2, kLcr = 3, kMcr = 4, kLsr = 5, kMsr = 6, kScr = 7;
+constexpr uint8_t kIerRxData = 0x01, kIerThrEmpty = 0x02;
+constexpr uint8_t kIirNone = 0x01, kIirThrEmpty = 0x02, kIirRxData = 0x04, kIirFifo = 0xc0;
+constexpr uint8_t kLcrDlab = 0x80;
+constexpr uint8_t kLsrDataReady = 0x01, kLsrThrEmpty = 0x20, kLsrIdle = 0x40;
+constexpr uint8_t kMsrDcd = 0x80, kMsrDsr = 0x20, kMsrCts = 0x10;
+constexpr uint8_t kMcrLoop = 0x10;
+// Abuse bounds: host input queued for a guest that does not read, and the
+// output kept for error messages.
+constexpr size_t kMaxInput = 64 * 1024;
+constexpr size_t kMaxTail = 16 * 1024;
+constexpr size_t kMaxLine = 4096;
+
+}  // namespace
+
+uint8_t Serial::Read(uint16_t offset) {
+  std::lock_guard lock(mutex_);
+  switch (offset) {
+    case kData: {
+      if (lcr_ & kLcrDlab) return dll_;
+      if (input_.empty()) return 0;
+      uint8_t byte = input_.front();
+      input_.pop_front();
+      UpdateInterrupt();
+      return byte;
+    }
+    case kIer: return (lcr_ & kLcrDlab) ? dlm_ : ier_;
+    case kIir: {
+      uint8_t iir = kIirNone;
+      if ((ier_ & kIerRxData) && !input_.empty()) {
+        iir = kIirRxData;
+      } else if ((ier_ & kIerThrEmpty) && thr_empty_pending_) {
+        iir = kIirThrEmpty;
+        thr_empty_pending_ = false;  // reading IIR acknowledges THR empty
+      }
+      UpdateInterrupt();
+      return iir | kIirFifo;
+    }
+    case kLcr: return lcr_;
+    case kMcr: return mcr_;
+    case kLsr: return kLsrThrEmpty | kLsrIdle | (input_.empty() ? 0 : kLsrDataReady);
+    case kMsr: return (mcr_ & kMcrLoop) ? 0 : (kMsrDcd | kMsrDsr | kMsrCts);
+    case kScr: return scr_;
+    default: return 0xff;
+  }
+}
+
+void Serial::Write(uint16_t offset, uint8_t value) {
+  std::lock_guard lock(mutex_);
+  switch (offset) {
+    case kData:
+      if (lcr_ & kLcrDlab) {
+        dll_ = value;
+        return;
+      }
+      Emit(value);
+      thr_empty_pending_ = true;  // transmission is instant
+      break;
+    case kIer:
+      if (lcr_ & kLcrDlab) {
+        dlm_ = value;
+        return;
+      }
+      // Enabling THR-empty interrupts while THR is empty raises one at once.
+      if ((value & kIerThrEmpty) && !(ier_ & kIerThrEmpty)) thr_empty_pending_ = true;
+      ier_ = value & 0x0f;
+      break;
+    case kLcr: lcr_ = value; return;
+    case kMcr: mcr_ = value; return;
+    case kScr: scr_ = value; return;
+    default: return;  // FCR and read-only registers: nothing to model
+  }
+  UpdateInterrupt();
+}
+
+void Serial::UpdateInterrupt() {
+  bool pending =
+      ((ier_ & kIerRxData) && !input_.empty()) || ((ier_ & kIerThrEmpty) && thr_empty_pending_);
+  // Edge-triggered ISA line: pulse on each new pending condition.
+  if (pending && !irq_asserted_) raise_irq_();
+  irq_asserted_ = pending;
+}
+
+void Serial::Emit(uint8_t byte) {
+  tail_.push_back(static_cast<char>(byte));
+  if (tail_.size() > kMaxTail) tail_.erase(0, tail_.size() - kMaxTail / 2);
+  line_.push_back(static_cast<char>(byte));
+  if (byte != '\n' && line_.size() < kMaxLine) return;
+  if (output_fd_ >= 0) {
+    ssize_t ignored = ::write(output_fd_, line_.data(), line_.size());
+    (void)ignored;
+  }
+  line_.clear();
+}
+
+void Serial::Receive(const std::string& bytes) {
+  std::lock_guard lock(mutex_);
+  for (char c : bytes) {
+    if (input_.size() >= kMaxInput) break;
+    input_.push_back(static_cast<uint8_t>(c));
+  }
+  UpdateInterrupt();
+}
+
+void Serial::Flush() {
+  std::lock_guard lock(mutex_);
+  if (output_fd_ >= 0 && !line_.empty()) {
+    ssize_t ignored = ::write(output_fd_, line_.data(), line_.size());
+    (void)ignored;
+  }
+  line_.clear();
+}
+
+std::string Serial::Tail(size_t max_bytes) const {
+  std::lock_guard lock(mutex_);
+  return tail_.size() > max_bytes ? tail_.substr(tail_.size() - max_bytes) : tail_;
+}
+
+}  // namespace vk

@@ -1,0 +1,47 @@
+// A 16550A-compatible UART at COM1 (0x3f8, IRQ 4): the guest kernel console.
+// Output goes to an fd (a log file or the terminal). Only what Linux's 8250
+// driver uses is modelled: THR/RBR, IER, IIR (THR-empty and RX interrupts),
+// LCR with the divisor latch, MCR, LSR, MSR, SCR. Input, when enabled, is
+// fed with Receive().
+#pragma once
+
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <mutex>
+#include <string>
+
+namespace vk {
+
+class Serial {
+ public:
+  // `raise_irq` pulses the UART's interrupt line; `output_fd` is not owned.
+  Serial(int output_fd, std::function<void()> raise_irq)
+      : output_fd_(output_fd), raise_irq_(std::move(raise_irq)) {}
+
+  // Guest port access at offset 0..7 from the base port (guest-controlled).
+  uint8_t Read(uint16_t offset);
+  void Write(uint16_t offset, uint8_t value);
+  // Host input for the guest (bounded: excess bytes are dropped).
+  void Receive(const std::string& bytes);
+  // The last `max_bytes` of output, kept to explain a guest crash.
+  std::string Tail(size_t max_bytes = 4096) const;
+  // Writes out a partial last line (at machine exit).
+  void Flush();
+
+ private:
+  void UpdateInterrupt();  // callers hold mutex_
+  void Emit(uint8_t byte);
+
+  mutable std::mutex mutex_;
+  int output_fd_;
+  std::function<void()> raise_irq_;
+  uint8_t ier_ = 0, lcr_ = 0, mcr_ = 0, scr_ = 0, dll_ = 0x0c, dlm_ = 0;
+  bool thr_empty_pending_ = false;  // a THR-empty interrupt awaits an IIR read
+  bool irq_asserted_ = false;
+  std::deque<uint8_t> input_;
+  std::string tail_;  // ring of recent output
+  std::string line_;  // buffered output line, flushed on '\n' or when long
+};
+
+}  // namespace vk
