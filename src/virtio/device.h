@@ -72,7 +72,9 @@ class VirtioDevice {
   // Device-specific configuration space (virtio 1.2 §4.2.2, offset 0x100+).
   // Out-of-range accesses read zeros / are ignored.
   virtual void ReadConfig(uint64_t offset, std::span<uint8_t> data) = 0;
-  virtual void WriteConfig(uint64_t offset, std::span<const uint8_t> data) { (void)offset, (void)data; }
+  virtual void WriteConfig(uint64_t offset, std::span<const uint8_t> data) {
+    (void)offset, (void)data;
+  }
 
   // Driver set DRIVER_OK. The device may start processing queues.
   virtual Result<void> Activate(const DeviceContext& context) = 0;

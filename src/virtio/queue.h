@@ -151,8 +151,8 @@ class Queue {
   uint64_t desc_table_ = 0;
   uint64_t avail_ring_ = 0;
   uint64_t used_ring_ = 0;
-  uint16_t next_avail_ = 0;  // device's position in the avail ring
-  uint16_t next_used_ = 0;   // device's position in the used ring
+  uint16_t next_avail_ = 0;      // device's position in the avail ring
+  uint16_t next_used_ = 0;       // device's position in the used ring
   uint16_t signalled_used_ = 0;  // used idx at the last interrupt decision
   bool signalled_used_valid_ = false;
 };

@@ -3,6 +3,7 @@
 #include <pthread.h>
 #include <signal.h>
 #include <sys/eventfd.h>
+#include <sys/mman.h>
 
 #include <cstring>
 
@@ -43,6 +44,18 @@ class IrqfdInterrupt : public virtio::Interrupt {
  private:
   UniqueFd fd_;
 };
+
+// Guest RAM actually backed by host pages (mincore), for RSS accounting.
+uint64_t ResidentBytes(const GuestMemory& memory) {
+  const size_t page = static_cast<size_t>(::sysconf(_SC_PAGESIZE));
+  uint64_t resident = 0;
+  for (const GuestMemory::Range& range : memory.ranges()) {
+    std::vector<unsigned char> pages((range.size + page - 1) / page);
+    if (::mincore(range.host, range.size, pages.data()) != 0) continue;
+    for (unsigned char p : pages) resident += (p & 1) ? page : 0;
+  }
+  return resident;
+}
 
 std::vector<std::pair<uint64_t, uint64_t>> MemoryLayout(uint64_t bytes) {
   uint64_t low = std::min(bytes, layout::kMmioHoleStart);
@@ -289,7 +302,10 @@ void Machine::HandleMmio(kvm_run& run) {
 void Machine::Stop(MachineExit reason) {
   {
     std::lock_guard lock(exit_mutex_);
-    if (!exit_) exit_ = std::move(reason);
+    if (!exit_) {
+      exit_ = std::move(reason);
+      ended_ = (std::chrono::steady_clock::now() - created_).count();
+    }
   }
   stopping_ = true;
   exit_changed_.notify_all();
@@ -327,7 +343,15 @@ MachineExit Machine::Wait(std::optional<std::chrono::steady_clock::time_point> d
 }
 
 MachineStats Machine::stats() const {
-  return {std::chrono::nanoseconds(first_run_ns_.load()), exits_.load()};
+  MachineStats stats;
+  stats.create_to_first_run = std::chrono::nanoseconds(first_run_ns_.load());
+  stats.first_run = created_ + stats.create_to_first_run;
+  auto end = ended_.load() != 0 ? created_ + std::chrono::nanoseconds(ended_.load())
+                                : std::chrono::steady_clock::now();
+  stats.run_time = end - stats.first_run;
+  stats.exits = exits_.load();
+  stats.guest_resident_bytes = ResidentBytes(memory_);
+  return stats;
 }
 
 }  // namespace vk

@@ -51,8 +51,11 @@ struct MachineExit {
 
 // Statistics a benchmark reads after a run.
 struct MachineStats {
+  std::chrono::steady_clock::time_point first_run;   // first KVM_RUN entered
   std::chrono::nanoseconds create_to_first_run{0};  // Create() start to first KVM_RUN
+  std::chrono::nanoseconds run_time{0};             // first KVM_RUN to now / the end
   uint64_t exits = 0;                               // KVM_RUN returns handled
+  uint64_t guest_resident_bytes = 0;                // guest RAM backed by host pages
 };
 
 class Machine {
@@ -109,6 +112,7 @@ class Machine {
   std::atomic<bool> first_run_recorded_{false};
   std::atomic<int64_t> first_run_ns_{0};
   std::atomic<uint64_t> exits_{0};
+  std::atomic<int64_t> ended_{0};  // ns after created_ when the machine stopped
 };
 
 }  // namespace vk
