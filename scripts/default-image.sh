@@ -20,6 +20,6 @@ printf 'root:x:0:\nnogroup:x:65534:\n' >"$tree/etc/group"
 rm -f "$tree/sbin/init"
 printf '#!/bin/sh\necho "busybox init: nothing to do, powering off"\npoweroff -f\n' >"$tree/sbin/init"
 chmod 755 "$tree/sbin/init"
-mke2fs -q -F -t ext4 -d "$tree" -L busybox "$image.tmp" 32M
+mke2fs -q -F -t ext4 -d "$tree" -L busybox "$image.tmp" 32M >/dev/null
 mv "$image.tmp" "$image"
 echo "$image"

@@ -9,6 +9,7 @@
 #include <CLI/CLI.hpp>
 #include <functional>
 #include <string>
+#include <vector>
 
 namespace vk::cli {
 
@@ -29,6 +30,10 @@ inline constexpr int kExitGuestPanic = 121;     // guest kernel panicked / crash
 inline constexpr int kExitTimeout = 122;        // guest never reported (timeout)
 inline constexpr int kExitDiskError = 123;      // disk image missing or unusable
 inline constexpr int kExitGuestNoStatus = 124;  // guest stopped without an exit status
+
+// The arguments after the first `--`: the guest command. Options may come
+// before or after other positionals; only `--` starts the guest command.
+const std::vector<std::string>& GuestCommand();
 
 // Runs `vk` with argv; used by main() and by tests.
 int Main(int argc, char** argv);

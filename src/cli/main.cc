@@ -1,6 +1,8 @@
+#include <algorithm>
 #include <cstdio>
 #include <map>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "base/log.h"
@@ -15,12 +17,19 @@ struct Entry {
   Setup setup;
 };
 
+std::vector<std::string>& TrailingArgs() {
+  static std::vector<std::string> args;
+  return args;
+}
+
 std::vector<Entry>& Registry() {
   static std::vector<Entry> registry;
   return registry;
 }
 
 }  // namespace
+
+const std::vector<std::string>& GuestCommand() { return TrailingArgs(); }
 
 Command::Command(const char* name, const char* description, Setup setup) {
   Registry().push_back({name, description, setup});
@@ -36,8 +45,19 @@ int Main(int argc, char** argv) {
     CLI::App* sub = app.add_subcommand(entry.name, entry.description);
     runners[sub] = entry.setup(*sub);
   }
+  // Split at the first `--` ourselves: CLI11 would hand those arguments to
+  // the top-level app rather than to the subcommand's command positional.
+  std::vector<std::string> args;
+  for (int i = 1; i < argc; ++i) {
+    if (std::string_view(argv[i]) == "--") {
+      TrailingArgs().assign(argv + i + 1, argv + argc);
+      break;
+    }
+    args.emplace_back(argv[i]);
+  }
+  std::reverse(args.begin(), args.end());  // CLI11 takes them in reverse order
   try {
-    app.parse(argc, argv);
+    app.parse(args);
   } catch (const CLI::ParseError& e) {
     int code = app.exit(e);
     return code == 0 ? 0 : kExitUsage;

@@ -1,0 +1,69 @@
+// `vk launch`: boot an ext4 root disk and run one command in it.
+#include "vmm/launch.h"
+
+#include <cstdio>
+
+#include "base/strings.h"
+#include "cli/command.h"
+
+namespace vk::cli {
+namespace {
+
+struct LaunchArgs {
+  LaunchOptions options;
+  std::string memory = "256M";
+  int timeout_seconds = 0;
+};
+
+int ExitCodeFor(LaunchFailure failure) {
+  switch (failure) {
+    case LaunchFailure::kUsage: return kExitUsage;
+    case LaunchFailure::kNoKvm: return kExitNoKvm;
+    case LaunchFailure::kDisk: return kExitDiskError;
+    case LaunchFailure::kGuestPanic: return kExitGuestPanic;
+    case LaunchFailure::kTimeout: return kExitTimeout;
+    case LaunchFailure::kNoExitStatus: return kExitGuestNoStatus;
+  }
+  return kExitUsage;
+}
+
+int RunLaunch(LaunchArgs& args) {
+  auto memory = ParseSize(args.memory);
+  if (!memory.ok()) {
+    std::fprintf(stderr, "vk launch: --mem: %s\n", memory.error().message().c_str());
+    return kExitUsage;
+  }
+  args.options.memory_bytes = *memory;
+  if (args.timeout_seconds > 0) args.options.timeout = std::chrono::seconds(args.timeout_seconds);
+  auto result = Launch(args.options);
+  if (const int* code = std::get_if<int>(&result)) return *code;
+  const LaunchError& error = std::get<LaunchError>(result);
+  std::fprintf(stderr, "vk launch: %s\n", error.message.c_str());
+  return ExitCodeFor(error.failure);
+}
+
+Runner Setup(CLI::App& app) {
+  auto args = std::make_shared<LaunchArgs>();
+  LaunchOptions& o = args->options;
+  app.add_option("--disk", o.disk, "ext4 image to boot as the root filesystem")->required();
+  app.add_flag("--read-only", o.read_only, "Attach the disk read-only");
+  app.add_option("--cpus", o.cpus, "Number of vCPUs (1-64)")->check(CLI::Range(1, 64));
+  app.add_option("--mem", args->memory, "Guest memory, e.g. 512M or 2G");
+  app.add_option("--console", o.console_path, "Write the kernel console to FILE");
+  app.add_option("-e,--env", o.env, "Set K=V in the command's environment");
+  app.add_option("--workdir", o.workdir, "Working directory of the command in the guest");
+  app.add_option("--kernel", o.kernel_path, "Boot this kernel (vmlinux or bzImage)");
+  app.add_option("--initrd", o.initrd_path, "Use this initramfs instead of the built-in agent");
+  app.add_option("--cmdline", o.extra_cmdline, "Extra kernel command-line parameters");
+  app.add_option("--timeout", args->timeout_seconds, "Stop the VM after SECONDS");
+  app.footer("Everything after -- is the command to run in the guest.");
+  return [args] {
+    args->options.command = GuestCommand();
+    return RunLaunch(*args);
+  };
+}
+
+Command kLaunch("launch", "Boot an ext4 root disk and run a command in it", &Setup);
+
+}  // namespace
+}  // namespace vk::cli

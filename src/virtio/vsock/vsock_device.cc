@@ -1,0 +1,477 @@
+#include "virtio/vsock/vsock_device.h"
+
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <cstring>
+#include <deque>
+#include <map>
+
+#include "base/log.h"
+#include "base/strings.h"
+#include "virtio/vsock/vsock_connection.h"
+#include "virtio/vsock/vsock_packet.h"
+
+namespace vk::virtio {
+namespace {
+
+using vsock::Connection;
+using vsock::PacketHeader;
+
+constexpr size_t kRxQueue = 0, kTxQueue = 1;
+// Abuse bounds: connections per VM, control packets waiting for rx buffers,
+// payload of one guest packet, and the length of a "CONNECT <port>\n" line.
+constexpr size_t kMaxConnections = 1024;
+constexpr size_t kMaxPendingControl = 4096;
+constexpr uint32_t kMaxPayload = 64 * 1024;
+constexpr size_t kMaxConnectLine = 32;
+constexpr uint32_t kFirstHostPort = 1u << 30;
+
+uint64_t Key(uint32_t guest_port, uint32_t host_port) {
+  return (uint64_t{guest_port} << 32) | host_port;
+}
+
+Result<UniqueFd> UnixSocket(const std::string& path, bool listen) {
+  sockaddr_un address{};
+  address.sun_family = AF_UNIX;
+  if (path.size() >= sizeof(address.sun_path)) return Error("unix socket path too long: " + path);
+  std::memcpy(address.sun_path, path.c_str(), path.size() + 1);
+  UniqueFd fd(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0));
+  if (!fd) return Error::FromErrno("socket");
+  auto* sa = reinterpret_cast<sockaddr*>(&address);
+  if (listen) {
+    ::unlink(path.c_str());
+    if (::bind(fd.get(), sa, sizeof(address)) != 0 || ::listen(fd.get(), 64) != 0) {
+      return Error::FromErrno("listen on " + path);
+    }
+  } else if (::connect(fd.get(), sa, sizeof(address)) != 0 && errno != EINPROGRESS) {
+    return Error::FromErrno("connect to " + path);
+  }
+  return fd;
+}
+
+class VsockDevice : public VirtioDevice {
+ public:
+  explicit VsockDevice(VsockConfig config) : config_(std::move(config)) {}
+  ~VsockDevice() override { Reset(); }
+
+  DeviceType type() const override { return DeviceType::kVsock; }
+  std::string_view name() const override { return "virtio-vsock"; }
+  uint64_t features() const override { return 0; }
+  std::vector<uint16_t> queue_max_sizes() const override { return {256, 256, 64}; }
+
+  void ReadConfig(uint64_t offset, std::span<uint8_t> data) override {
+    uint8_t config[8];
+    std::memcpy(config, &config_.guest_cid, 8);  // guest_cid, le64 (§5.10.4)
+    for (size_t i = 0; i < data.size(); ++i) {
+      data[i] = offset + i < sizeof(config) ? config[offset + i] : 0;
+    }
+  }
+
+  Result<void> Activate(const DeviceContext& context) override {
+    context_ = context;
+    listener_ = VK_TRY(UnixSocket(config_.uds_path, /*listen=*/true));
+    VK_TRY(context_.loop->Add(listener_.get(), EPOLLIN, [this](uint32_t) {
+      std::lock_guard lock(*context_.lock);
+      AcceptHostClients();
+    }));
+    active_ = true;
+    return Ok();
+  }
+
+  void ProcessQueue(size_t index) override {
+    if (index == kTxQueue) ProcessTx();
+    if (index == kRxQueue || index == kTxQueue) FlushRx();
+  }
+
+  void Reset() override {
+    if (!active_) return;
+    for (auto& [key, connection] : connections_) context_.loop->Remove(connection->socket.get());
+    for (auto& [fd, connection] : handshakes_) context_.loop->Remove(fd);
+    connections_.clear();
+    handshakes_.clear();
+    control_.clear();
+    context_.loop->Remove(listener_.get());
+    listener_.Reset();
+    ::unlink(config_.uds_path.c_str());
+    active_ = false;
+  }
+
+ private:
+  const GuestMemory& memory() const { return *context_.memory; }
+  Queue& queue(size_t index) { return context_.queues[index]; }
+
+  PacketHeader Header(const Connection& c, uint16_t op, uint32_t len = 0, uint32_t flags = 0) {
+    PacketHeader h{};
+    h.src_cid = vsock::kHostCid;
+    h.dst_cid = config_.guest_cid;
+    h.src_port = c.host_port;
+    h.dst_port = c.guest_port;
+    h.len = len;
+    h.type = vsock::kTypeStream;
+    h.op = op;
+    h.flags = flags;
+    h.buf_alloc = vsock::kBufAlloc;
+    h.fwd_cnt = c.fwd_cnt;
+    return h;
+  }
+
+  void QueueControl(Connection& c, uint16_t op, uint32_t flags = 0) {
+    if (control_.size() >= kMaxPendingControl) {
+      log::Warn("virtio-vsock: guest is not taking packets; dropping a control packet");
+      return;
+    }
+    c.reported_fwd_cnt = c.fwd_cnt;
+    control_.push_back(Header(c, op, 0, flags));
+  }
+
+  void QueueReset(const PacketHeader& to) {
+    Connection peer;
+    peer.guest_port = to.src_port;
+    peer.host_port = to.dst_port;
+    QueueControl(peer, vsock::kOpRst);
+  }
+
+  // --- guest -> host (tx queue) ---
+
+  void ProcessTx() {
+    bool pushed = false;
+    while (true) {
+      auto popped = queue(kTxQueue).Pop(memory());
+      if (!popped.ok()) {
+        log::Warn("virtio-vsock: {}", popped.error().message());
+        pushed = true;
+        continue;
+      }
+      if (!popped->has_value()) break;
+      DescriptorChain chain = std::move(**popped);
+      HandleTxChain(chain);
+      auto returned = queue(kTxQueue).Push(memory(), std::move(chain), 0);
+      (void)returned;
+      pushed = true;
+    }
+    if (pushed && queue(kTxQueue).NeedsInterrupt(memory())) {
+      context_.interrupt->Trigger(Interrupt::Reason::kUsedBuffer);
+    }
+  }
+
+  void HandleTxChain(const DescriptorChain& chain) {
+    // guest-controlled: every header field and the payload length.
+    ChainReader reader(memory(), chain);
+    auto header = reader.Read<PacketHeader>();
+    if (!header.ok()) return;
+    const PacketHeader& h = *header;
+    if (h.src_cid != config_.guest_cid || h.dst_cid != vsock::kHostCid ||
+        h.type != vsock::kTypeStream) {
+      if (h.op != vsock::kOpRst) QueueReset(h);
+      return;
+    }
+    if (h.len > kMaxPayload || h.len > reader.remaining()) {
+      QueueReset(h);
+      return;
+    }
+    std::string payload(h.len, '\0');
+    if (!reader.Read(std::span(reinterpret_cast<uint8_t*>(payload.data()), h.len)).ok()) return;
+    HandlePacket(h, payload);
+  }
+
+  void HandlePacket(const PacketHeader& h, const std::string& payload) {
+    auto it = connections_.find(Key(h.src_port, h.dst_port));
+    if (h.op == vsock::kOpRequest) {
+      if (it == connections_.end()) ConnectToHost(h);
+      return;
+    }
+    if (it == connections_.end()) {
+      if (h.op != vsock::kOpRst) QueueReset(h);
+      return;
+    }
+    Connection& c = *it->second;
+    c.peer_buf_alloc = h.buf_alloc;
+    c.peer_fwd_cnt = h.fwd_cnt;
+    switch (h.op) {
+      case vsock::kOpResponse: OnResponse(c); break;
+      case vsock::kOpRw: OnData(c, payload); break;
+      case vsock::kOpShutdown: OnShutdown(c, h.flags); break;
+      case vsock::kOpRst: Close(it->first); return;
+      case vsock::kOpCreditRequest: QueueControl(c, vsock::kOpCreditUpdate); break;
+      case vsock::kOpCreditUpdate: break;
+      default: QueueControl(c, vsock::kOpRst), Close(it->first); return;
+    }
+    if (c.read_paused) ResumeReading(c);
+  }
+
+  void ConnectToHost(const PacketHeader& h) {
+    auto socket = UnixSocket(config_.uds_path + "_" + std::to_string(h.dst_port), false);
+    if (!socket.ok() || connections_.size() >= kMaxConnections) {
+      QueueReset(h);
+      return;
+    }
+    auto c = std::make_unique<Connection>();
+    c->socket = std::move(*socket);
+    c->guest_port = h.src_port;
+    c->host_port = h.dst_port;
+    c->peer_buf_alloc = h.buf_alloc;
+    c->peer_fwd_cnt = h.fwd_cnt;
+    Connection& connection = *c;
+    if (!Watch(connection).ok()) {
+      QueueReset(h);
+      return;
+    }
+    connections_[Key(c->guest_port, c->host_port)] = std::move(c);
+    QueueControl(connection, vsock::kOpResponse);
+  }
+
+  void OnResponse(Connection& c) {
+    if (c.state != Connection::State::kConnecting) return;
+    c.state = Connection::State::kEstablished;
+    std::string ok = "OK " + std::to_string(c.host_port) + "\n";
+    c.from_socket.clear();
+    ssize_t ignored = ::send(c.socket.get(), ok.data(), ok.size(), MSG_NOSIGNAL);
+    (void)ignored;
+  }
+
+  void OnData(Connection& c, const std::string& payload) {
+    if (c.state != Connection::State::kEstablished) return;
+    if (c.to_socket.size() + payload.size() > vsock::kBufAlloc) {
+      // The guest ignored our buf_alloc: drop the connection.
+      QueueControl(c, vsock::kOpRst);
+      Close(Key(c.guest_port, c.host_port));
+      return;
+    }
+    c.to_socket += payload;
+    FlushToSocket(c);
+  }
+
+  void OnShutdown(Connection& c, uint32_t flags) {
+    if (flags & vsock::kShutdownSend) c.guest_done_sending = true;
+    if (flags & vsock::kShutdownReceive) c.host_eof = true;  // guest reads no more
+    if (c.guest_done_sending && c.to_socket.empty()) ::shutdown(c.socket.get(), SHUT_WR);
+    if ((flags & vsock::kShutdownSend) && (flags & vsock::kShutdownReceive) &&
+        c.to_socket.empty()) {
+      QueueControl(c, vsock::kOpRst);
+      Close(Key(c.guest_port, c.host_port));
+    }
+  }
+
+  void FlushToSocket(Connection& c) {
+    while (!c.to_socket.empty()) {
+      ssize_t n = ::send(c.socket.get(), c.to_socket.data(), c.to_socket.size(), MSG_NOSIGNAL);
+      if (n <= 0) break;
+      c.to_socket.erase(0, static_cast<size_t>(n));
+      c.fwd_cnt += static_cast<uint32_t>(n);
+    }
+    UpdateInterest(c);
+    if (c.to_socket.empty() && c.guest_done_sending) ::shutdown(c.socket.get(), SHUT_WR);
+    // Tell the guest about freed space before it runs out of credit.
+    if (c.fwd_cnt - c.reported_fwd_cnt >= vsock::kBufAlloc / 4 ||
+        (c.to_socket.empty() && c.fwd_cnt != c.reported_fwd_cnt)) {
+      QueueControl(c, vsock::kOpCreditUpdate);
+    }
+  }
+
+  // --- host -> guest (rx queue) ---
+
+  void FlushRx() {
+    if (!active_) return;
+    bool pushed = false;
+    for (bool progress = true; progress;) {
+      progress = false;
+      while (!control_.empty() && SendToGuest(control_.front(), {})) {
+        control_.pop_front();
+        pushed = progress = true;
+      }
+      if (!control_.empty()) break;  // no rx buffers left
+      for (auto& [key, c] : connections_) progress |= SendData(*c);
+      pushed |= progress;
+    }
+    if (pushed && queue(kRxQueue).NeedsInterrupt(memory())) {
+      context_.interrupt->Trigger(Interrupt::Reason::kUsedBuffer);
+    }
+  }
+
+  // Puts one packet in the next rx buffer; false when the guest has none.
+  bool SendToGuest(const PacketHeader& header, std::string_view payload, size_t* sent = nullptr) {
+    auto popped = queue(kRxQueue).Pop(memory());
+    if (!popped.ok() || !popped->has_value()) return false;
+    DescriptorChain chain = std::move(**popped);
+    ChainWriter writer(memory(), chain);
+    PacketHeader h = header;
+    size_t room = writer.remaining() > sizeof(h) ? writer.remaining() - sizeof(h) : 0;
+    size_t n = std::min(room, payload.size());
+    h.len = static_cast<uint32_t>(n);
+    bool ok = writer.Write(h).ok() &&
+              writer.Write(std::span(reinterpret_cast<const uint8_t*>(payload.data()), n)).ok();
+    auto pushed = queue(kRxQueue).Push(memory(), std::move(chain),
+                                       ok ? static_cast<uint32_t>(writer.written()) : 0);
+    (void)pushed;
+    if (sent) *sent = ok ? n : 0;
+    return true;
+  }
+
+  bool SendData(Connection& c) {
+    if (c.state != Connection::State::kEstablished) return false;
+    ReadFromSocket(c);
+    bool pushed = false;
+    while (!c.from_socket.empty()) {
+      size_t sent = 0;
+      uint32_t len = static_cast<uint32_t>(std::min<size_t>(c.from_socket.size(), c.PeerCredit()));
+      if (len == 0) break;
+      c.reported_fwd_cnt = c.fwd_cnt;
+      if (!SendToGuest(Header(c, vsock::kOpRw), std::string_view(c.from_socket).substr(0, len),
+                       &sent)) {
+        break;
+      }
+      pushed = true;
+      c.tx_cnt += static_cast<uint32_t>(sent);
+      c.from_socket.erase(0, sent);
+      if (sent == 0) break;
+    }
+    if (c.from_socket.empty() && c.host_eof && c.state == Connection::State::kEstablished) {
+      // The host closed its side: tell the guest, which answers with RST.
+      c.state = Connection::State::kClosing;
+      QueueControl(c, vsock::kOpShutdown, vsock::kShutdownReceive | vsock::kShutdownSend);
+      pushed = true;  // FlushRx sends the queued SHUTDOWN on its next round
+    }
+    return pushed;
+  }
+
+  void ReadFromSocket(Connection& c) {
+    while (!c.host_eof) {
+      uint32_t budget = c.ReadBudget();
+      if (budget == 0) break;
+      char buffer[16384];
+      ssize_t n = ::recv(c.socket.get(), buffer, std::min<size_t>(budget, sizeof(buffer)), 0);
+      if (n > 0) {
+        c.from_socket.append(buffer, static_cast<size_t>(n));
+        continue;
+      }
+      if (n == 0) c.host_eof = true;
+      break;  // EAGAIN: nothing more for now
+    }
+    c.read_paused = !c.host_eof && c.ReadBudget() == 0;
+    UpdateInterest(c);
+  }
+
+  void ResumeReading(Connection& c) {
+    c.read_paused = false;
+    UpdateInterest(c);
+  }
+
+  // --- host sockets ---
+
+  Result<void> Watch(Connection& c) {
+    int fd = c.socket.get();
+    return context_.loop->Add(fd, EPOLLIN, [this, fd](uint32_t events) {
+      std::lock_guard lock(*context_.lock);
+      OnSocketEvent(fd, events);
+    });
+  }
+
+  void UpdateInterest(Connection& c) {
+    uint32_t events = 0;
+    if (!c.read_paused && !c.host_eof) events |= EPOLLIN;
+    if (!c.to_socket.empty()) events |= EPOLLOUT;
+    auto modified = context_.loop->Modify(c.socket.get(), events);
+    (void)modified;
+  }
+
+  Connection* FindBySocket(int fd) {
+    for (auto& [key, c] : connections_) {
+      if (c->socket.get() == fd) return c.get();
+    }
+    return nullptr;
+  }
+
+  void OnSocketEvent(int fd, uint32_t events) {
+    if (auto it = handshakes_.find(fd); it != handshakes_.end()) {
+      ReadConnectLine(it->second);
+      return;
+    }
+    Connection* c = FindBySocket(fd);
+    if (c == nullptr) return;
+    if (events & EPOLLERR) {
+      QueueControl(*c, vsock::kOpRst);
+      Close(Key(c->guest_port, c->host_port));
+    } else {
+      if (events & EPOLLOUT) FlushToSocket(*c);
+      // Peer hung up: nothing more will arrive once its buffer is drained.
+      if ((events & EPOLLHUP) && c->read_paused) c->read_paused = false;
+    }
+    FlushRx();
+  }
+
+  void AcceptHostClients() {
+    while (true) {
+      UniqueFd client(::accept4(listener_.get(), nullptr, nullptr, SOCK_CLOEXEC | SOCK_NONBLOCK));
+      if (!client) return;
+      if (connections_.size() + handshakes_.size() >= kMaxConnections) continue;
+      auto c = std::make_unique<Connection>();
+      c->state = Connection::State::kAwaitingConnectLine;
+      c->socket = std::move(client);
+      int fd = c->socket.get();
+      if (!Watch(*c).ok()) continue;
+      handshakes_[fd] = std::move(c);
+    }
+  }
+
+  void ReadConnectLine(std::unique_ptr<Connection>& c) {
+    int fd = c->socket.get();
+    char byte;
+    while (::recv(fd, &byte, 1, 0) == 1) {  // byte-wise: never read past the line
+      if (byte == '\n') return StartHostConnection(fd);
+      c->connect_line.push_back(byte);
+      if (c->connect_line.size() > kMaxConnectLine) break;
+    }
+    if (c->connect_line.size() > kMaxConnectLine || errno != EAGAIN) DropHandshake(fd);
+  }
+
+  void StartHostConnection(int fd) {
+    std::unique_ptr<Connection> c = std::move(handshakes_[fd]);
+    handshakes_.erase(fd);
+    std::string_view line = c->connect_line;
+    auto port = StartsWith(line, "CONNECT ") ? ParseUint(line.substr(8)) : std::nullopt;
+    if (!port || *port > UINT32_MAX) {
+      context_.loop->Remove(fd);
+      return;
+    }
+    c->state = Connection::State::kConnecting;
+    c->guest_port = static_cast<uint32_t>(*port);
+    c->host_port = next_host_port_++;
+    Connection& connection = *c;
+    connections_[Key(c->guest_port, c->host_port)] = std::move(c);
+    QueueControl(connection, vsock::kOpRequest);
+    FlushRx();
+  }
+
+  void DropHandshake(int fd) {
+    context_.loop->Remove(fd);
+    handshakes_.erase(fd);
+  }
+
+  void Close(uint64_t key) {
+    auto it = connections_.find(key);
+    if (it == connections_.end()) return;
+    context_.loop->Remove(it->second->socket.get());
+    connections_.erase(it);
+  }
+
+  VsockConfig config_;
+  DeviceContext context_;
+  bool active_ = false;
+  UniqueFd listener_;
+  std::map<uint64_t, std::unique_ptr<Connection>> connections_;
+  std::map<int, std::unique_ptr<Connection>> handshakes_;
+  std::deque<PacketHeader> control_;
+  uint32_t next_host_port_ = kFirstHostPort;
+};
+
+}  // namespace
+
+Result<std::unique_ptr<VirtioDevice>> CreateVsockDevice(const VsockConfig& config) {
+  if (config.guest_cid <= vsock::kHostCid) return Error("vsock guest CID must be above 2");
+  if (config.uds_path.empty()) return Error("vsock needs a unix socket path");
+  return std::unique_ptr<VirtioDevice>(std::make_unique<VsockDevice>(config));
+}
+
+}  // namespace vk::virtio

@@ -1,0 +1,327 @@
+#include "vmm/launch.h"
+
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
+#include <thread>
+
+#include "base/defer.h"
+#include "base/log.h"
+#include "base/process_clock.h"
+#include "base/unique_fd.h"
+#include "proto/exec_client.h"
+#include "virtio/blk/block_device.h"
+#include "virtio/rng/rng_device.h"
+#include "virtio/vsock/vsock_device.h"
+#include "vmm/disk_check.h"
+#include "vmm/guest_assets.h"
+#include "vmm/host_kvm.h"
+#include "vmm/initramfs.h"
+#include "vmm/machine.h"
+
+namespace vk {
+namespace {
+
+namespace fs = std::filesystem;
+
+// Host vsock port the agent calls for its command (docs/protocol.md).
+constexpr uint32_t kLaunchPort = 1024;
+constexpr const char* kBaseCmdline = "console=ttyS0 reboot=t panic=-1 quiet";
+constexpr const char* kDefaultPath =
+    "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+
+Result<std::vector<uint8_t>> ReadFile(const std::string& path) {
+  std::ifstream file(path, std::ios::binary);
+  if (!file) return Error::FromErrno("cannot read " + path);
+  return std::vector<uint8_t>(std::istreambuf_iterator<char>(file), {});
+}
+
+// A private directory for the VM's sockets and console log, removed at exit.
+class RunDir {
+ public:
+  static Result<RunDir> Create() {
+    const char* runtime = std::getenv("XDG_RUNTIME_DIR");
+    fs::path base = runtime && *runtime ? fs::path(runtime) : fs::temp_directory_path();
+    std::string pattern = (base / "vk-launch.XXXXXX").string();
+    if (::mkdtemp(pattern.data()) == nullptr) return Error::FromErrno("create " + pattern);
+    return RunDir(pattern);
+  }
+  RunDir(RunDir&& other) noexcept : path_(std::exchange(other.path_, "")) {}
+  ~RunDir() {
+    std::error_code ignored;
+    if (!path_.empty()) fs::remove_all(path_, ignored);
+  }
+  std::string operator/(const std::string& name) const { return path_ + "/" + name; }
+
+ private:
+  explicit RunDir(std::string path) : path_(std::move(path)) {}
+  std::string path_;
+};
+
+Result<UniqueFd> ListenUnix(const std::string& path) {
+  sockaddr_un address{};
+  address.sun_family = AF_UNIX;
+  if (path.size() >= sizeof(address.sun_path)) return Error("socket path too long: " + path);
+  std::memcpy(address.sun_path, path.c_str(), path.size() + 1);
+  UniqueFd fd(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
+  if (!fd) return Error::FromErrno("socket");
+  if (::bind(fd.get(), reinterpret_cast<sockaddr*>(&address), sizeof(address)) != 0 ||
+      ::listen(fd.get(), 4) != 0) {
+    return Error::FromErrno("listen on " + path);
+  }
+  return fd;
+}
+
+std::string GuestCmdline(const LaunchOptions& options, KvmFlavor flavor) {
+  std::string cmdline = kBaseCmdline;
+  std::string quirks = FlavorCmdline(flavor);
+  if (!quirks.empty()) cmdline += " " + quirks;
+  cmdline += " vk.root=/dev/vda";
+  if (options.read_only) cmdline += " vk.ro=1";
+  if (!options.command.empty()) cmdline += " vk.port=" + std::to_string(kLaunchPort);
+  if (!options.extra_cmdline.empty()) cmdline += " " + options.extra_cmdline;
+  return cmdline;
+}
+
+proto::ExecRequest CommandRequest(const LaunchOptions& options) {
+  proto::ExecRequest request;
+  request.argv = options.command;
+  request.env.push_back(kDefaultPath);
+  request.env.push_back("HOME=/root");
+  request.env.insert(request.env.end(), options.env.begin(), options.env.end());
+  request.cwd = options.workdir.empty() ? "/" : options.workdir;
+  return request;
+}
+
+// Forwards SIGINT/SIGTERM/SIGHUP to the guest command while a session runs.
+std::atomic<const proto::SessionControl*> g_session_control{nullptr};
+
+void ForwardSignal(int signo) {
+  if (const proto::SessionControl* control = g_session_control.load()) {
+    control->ForwardSignal(signo);
+    return;
+  }
+  ::signal(signo, SIG_DFL);  // no command to forward to: behave as if unhandled
+  ::raise(signo);
+}
+
+void InstallSignalHandlers() {
+  ::signal(SIGPIPE, SIG_IGN);  // a closed stdout must not kill the VMM
+  struct sigaction action {};
+  action.sa_handler = ForwardSignal;
+  sigemptyset(&action.sa_mask);
+  action.sa_flags = SA_RESTART;
+  for (int signo : {SIGINT, SIGTERM, SIGHUP}) ::sigaction(signo, &action, nullptr);
+}
+
+// Waits for the agent's connection and runs the command's session over it.
+class CommandSession {
+ public:
+  CommandSession(UniqueFd listener, proto::ExecRequest request)
+      : listener_(std::move(listener)), request_(std::move(request)) {}
+  ~CommandSession() { Join(); }
+
+  Result<void> Start() {
+    control_ = VK_TRY(proto::SessionControl::Create());
+    if (::pipe2(cancel_, O_CLOEXEC) != 0) return Error::FromErrno("pipe");
+    thread_ = std::thread([this] { Run(); });
+    return Ok();
+  }
+  void Join() {
+    if (cancel_[1] >= 0) {
+      char byte = 0;
+      ssize_t ignored = ::write(cancel_[1], &byte, 1);
+      (void)ignored;
+    }
+    if (thread_.joinable()) thread_.join();
+    for (int& fd : cancel_) {
+      if (fd >= 0) ::close(fd), fd = -1;
+    }
+  }
+  std::optional<proto::ExitStatus> status() const { return status_; }
+  std::string error() const { return error_; }
+
+ private:
+  void Run() {
+    pollfd fds[2] = {{listener_.get(), POLLIN, 0}, {cancel_[0], POLLIN, 0}};
+    if (::poll(fds, 2, -1) <= 0 || (fds[1].revents & POLLIN)) return;
+    UniqueFd connection(::accept4(listener_.get(), nullptr, nullptr, SOCK_CLOEXEC));
+    if (!connection) return;
+    proto::ExecSessionOptions session;
+    session.control = &*control_;
+    g_session_control = &*control_;
+    auto result = proto::RunExecSession(connection.get(), request_, {}, session);
+    g_session_control = nullptr;
+    if (result.ok()) {
+      status_ = *result;
+    } else {
+      error_ = result.error().message();
+    }
+  }
+
+  UniqueFd listener_;
+  proto::ExecRequest request_;
+  std::optional<proto::SessionControl> control_;
+  int cancel_[2] = {-1, -1};
+  std::thread thread_;
+  std::optional<proto::ExitStatus> status_;
+  std::string error_;
+};
+
+LaunchError Fail(LaunchFailure failure, std::string message) {
+  return {failure, std::move(message)};
+}
+
+LaunchError ExplainStop(const MachineExit& exit, const Machine& machine, bool had_command) {
+  std::string tail = machine.ConsoleTail(2048);
+  if (exit.kind == ExitKind::kTimeout) {
+    return Fail(LaunchFailure::kTimeout, "the guest did not finish before the timeout");
+  }
+  if (tail.find("Kernel panic") != std::string::npos) {
+    return Fail(LaunchFailure::kGuestPanic,
+                "the guest kernel panicked; last console lines:\n" + tail);
+  }
+  if (exit.kind == ExitKind::kInternalError) return Fail(LaunchFailure::kUsage, exit.detail);
+  std::string what =
+      exit.kind == ExitKind::kPowerOff ? "powered off" : "rebooted (" + exit.detail + ")";
+  std::string message = "the guest " + what;
+  if (had_command) message += " without reporting the command's exit status";
+  if (tail.find("vk-agent:") != std::string::npos) message += "; console:\n" + tail;
+  return Fail(LaunchFailure::kNoExitStatus, message);
+}
+
+// Where the serial console goes: a file the user named, the terminal when the
+// disk's own init runs (it is the VM's only output), or a log in the run dir.
+Result<UniqueFd> OpenConsole(const LaunchOptions& options, const RunDir& run_dir) {
+  if (options.console_path.empty() && options.command.empty()) {
+    return UniqueFd(::fcntl(STDOUT_FILENO, F_DUPFD_CLOEXEC, 0));
+  }
+  std::string path = options.console_path.empty() ? run_dir / "console.log" : options.console_path;
+  UniqueFd fd(::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644));
+  if (!fd) return Error::FromErrno("cannot open console file " + path);
+  return fd;
+}
+
+Result<void> AddDevices(Machine& machine, const LaunchOptions& options, const RunDir& run_dir) {
+  virtio::BlockConfig disk;
+  disk.path = options.disk;
+  disk.read_only = options.read_only;
+  VK_TRY(machine.AddVirtioDevice(VK_TRY(virtio::CreateBlockDevice(disk))));
+  virtio::VsockConfig vsock;
+  vsock.uds_path = run_dir / "vsock.sock";
+  VK_TRY(machine.AddVirtioDevice(VK_TRY(virtio::CreateVsockDevice(vsock))));
+  VK_TRY(machine.AddVirtioDevice(virtio::CreateRngDevice()));
+  return Ok();
+}
+
+// One line of host-side figures for bench/boot.sh (VIRTKIT_STATS=1).
+void PrintStats(const Machine& machine) {
+  MachineStats stats = machine.stats();
+  long rss_kib = 0;
+  std::ifstream status("/proc/self/status");
+  for (std::string line; std::getline(status, line);) {
+    if (line.rfind("VmRSS:", 0) == 0) rss_kib = std::stol(line.substr(6));
+  }
+  double seconds = std::chrono::duration<double>(stats.run_time).count();
+  std::fprintf(stderr,
+               "vk-stats: main_to_first_run_ms=%.3f create_to_first_run_ms=%.3f exits=%lu "
+               "exits_per_s=%.0f rss_kib=%ld guest_resident_kib=%lu vmm_overhead_kib=%ld\n",
+               std::chrono::duration<double, std::milli>(stats.first_run - ProcessStart()).count(),
+               std::chrono::duration<double, std::milli>(stats.create_to_first_run).count(),
+               static_cast<unsigned long>(stats.exits), seconds > 0 ? stats.exits / seconds : 0.0,
+               rss_kib, static_cast<unsigned long>(stats.guest_resident_bytes / 1024),
+               rss_kib - static_cast<long>(stats.guest_resident_bytes / 1024));
+}
+
+unsigned ChooseVcpus(unsigned requested, KvmFlavor flavor) {
+  unsigned cpus = BootableVcpus(flavor, requested);
+  if (cpus != requested) {
+    std::fprintf(stderr,
+                 "vk: this host's KVM is PVM, which boots only 1 vCPU; using 1 of %u requested\n",
+                 requested);
+  }
+  return cpus;
+}
+
+std::variant<int, LaunchError> LaunchPrepared(const LaunchOptions& options,
+                                              std::span<const uint8_t> kernel,
+                                              std::span<const uint8_t> initrd) {
+  auto run_dir = RunDir::Create();
+  if (!run_dir.ok()) return Fail(LaunchFailure::kUsage, run_dir.error().message());
+  auto console = OpenConsole(options, *run_dir);
+  if (!console.ok()) return Fail(LaunchFailure::kUsage, console.error().message());
+  KvmFlavor flavor = DetectKvmFlavor();
+  MachineConfig config;
+  config.kernel = kernel;
+  config.initrd = initrd;
+  config.cmdline = GuestCmdline(options, flavor);
+  config.cpus = ChooseVcpus(options.cpus, flavor);
+  config.memory_bytes = options.memory_bytes;
+  config.console_fd = console->get();
+  auto machine = Machine::Create(config);
+  if (!machine.ok()) {
+    int err = machine.error().errno_value();
+    bool no_kvm = err == ENOENT || err == EACCES || err == EPERM;
+    return Fail(no_kvm ? LaunchFailure::kNoKvm : LaunchFailure::kUsage, machine.error().message());
+  }
+  if (auto added = AddDevices(**machine, options, *run_dir); !added.ok()) {
+    bool disk = added.error().message().find(options.disk) != std::string::npos;
+    return Fail(disk ? LaunchFailure::kDisk : LaunchFailure::kUsage, added.error().message());
+  }
+  std::unique_ptr<CommandSession> session;
+  if (!options.command.empty()) {
+    auto listener = ListenUnix(*run_dir / ("vsock.sock_" + std::to_string(kLaunchPort)));
+    if (!listener.ok()) return Fail(LaunchFailure::kUsage, listener.error().message());
+    session = std::make_unique<CommandSession>(std::move(*listener), CommandRequest(options));
+    if (auto started = session->Start(); !started.ok()) {
+      return Fail(LaunchFailure::kUsage, started.error().message());
+    }
+  }
+  if (auto started = (*machine)->Start(); !started.ok()) {
+    return Fail(LaunchFailure::kUsage, "start the VM: " + started.error().message());
+  }
+  std::optional<std::chrono::steady_clock::time_point> deadline;
+  if (options.timeout) deadline = std::chrono::steady_clock::now() + *options.timeout;
+  MachineExit exit = (*machine)->Wait(deadline);
+  if (session) session->Join();
+  if (std::getenv("VIRTKIT_STATS") != nullptr) PrintStats(**machine);
+  if (session && session->status()) return session->status()->ShellCode();
+  if (!session && exit.kind == ExitKind::kPowerOff) return exit.status;
+  return ExplainStop(exit, **machine, session != nullptr);
+}
+
+}  // namespace
+
+std::variant<int, LaunchError> Launch(const LaunchOptions& options) {
+  InstallSignalHandlers();
+  if (auto disk = CheckExtDisk(options.disk); !disk.ok()) {
+    return Fail(LaunchFailure::kDisk, disk.error().message());
+  }
+  std::vector<uint8_t> kernel_file, initrd;
+  std::span<const uint8_t> kernel = EmbeddedKernel();
+  if (!options.kernel_path.empty()) {
+    auto read = ReadFile(options.kernel_path);
+    if (!read.ok()) return Fail(LaunchFailure::kUsage, read.error().message());
+    kernel_file = std::move(*read);
+    kernel = kernel_file;
+  }
+  if (kernel.empty())
+    return Fail(LaunchFailure::kUsage, "this vk has no embedded kernel: pass --kernel");
+  auto initrd_bytes =
+      options.initrd_path.empty() ? BuildInitramfs(EmbeddedAgent()) : ReadFile(options.initrd_path);
+  if (!initrd_bytes.ok()) return Fail(LaunchFailure::kUsage, initrd_bytes.error().message());
+  initrd = std::move(*initrd_bytes);
+  return LaunchPrepared(options, kernel, initrd);
+}
+
+}  // namespace vk
