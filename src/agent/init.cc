@@ -4,11 +4,13 @@
 #include <linux/vm_sockets.h>
 #include <sys/reboot.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <cstring>
 
+#include "agent/exec_listener.h"
 #include "agent/exec_server.h"
 #include "agent/init_params.h"
 #include "agent/system_setup.h"
@@ -86,11 +88,38 @@ Result<void> PrepareSystem(const InitParams& params) {
   return Ok();
 }
 
+// A detached VM with no command: PID 1 only reaps orphans while the exec
+// server runs, until `vk stop` powers the VM off.
+[[noreturn]] void ReapForever() {
+  while (true) {
+    if (waitpid(-1, nullptr, 0) < 0 && errno == ECHILD) sleep(1);
+  }
+}
+
+// On PVM hosts guest user space runs natively and sees the host's AVX/AVX-512
+// state enabled, but the guest kernel (booted with noxsave: XSAVE is not
+// emulated there) only switches the legacy FPU/SSE registers between
+// processes. glibc would pick AVX string functions and concurrent processes
+// would corrupt each other's vector registers, so tell glibc not to use them.
+// Programs that test CPUID for AVX themselves are not covered (documented).
+void AvoidUnsavedVectorState(const InitParams& params) {
+  if (!params.pvm || getenv("GLIBC_TUNABLES") != nullptr) return;
+  setenv("GLIBC_TUNABLES",
+         "glibc.cpu.hwcaps=-AVX,-AVX2,-AVX512F,-AVX512VL,-AVX512BW,-AVX512DQ,-AVX512CD,-FMA,"
+         "-F16C,-XSAVE,-XSAVEC",
+         1);
+}
+
 Result<void> InitMain() {
   VK_TRY(MountEarlyFilesystems());
   const auto params = VK_TRY(ParseInitParams(VK_TRY(ReadCmdline())));
   VK_TRY(PrepareSystem(params));
-  if (!params.port) ExecDistroInit();
+  AvoidUnsavedVectorState(params);
+  if (params.serve_port) VK_TRY(StartGuestServers(*params.serve_port).Context("exec server"));
+  if (!params.port) {
+    if (params.serve_port) ReapForever();
+    ExecDistroInit();
+  }
   UniqueFd host = VK_TRY(ConnectToHost(*params.port));
   ExecServerOptions options;
   options.reap = ReapScope::kAllChildren;

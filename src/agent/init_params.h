@@ -17,6 +17,11 @@ struct InitParams {
   bool read_only = false;            // vk.ro=1
   std::optional<uint32_t> port;      // vk.port=1024: host vsock port to call for the command
   std::string hostname;              // vk.hostname=
+  // vk.serve=PORT: serve execs (`vk exec`) on this guest vsock port, and
+  // power-off requests on PORT+1 (`vk stop`). vk.port absent: stay up.
+  std::optional<uint32_t> serve_port;
+  // vk.pvm=1: the host is PVM (see kernel/README.md, "Vector state").
+  bool pvm = false;
 };
 
 // Unknown words are ignored (they belong to the kernel); malformed vk.*

@@ -175,6 +175,10 @@ std::vector<std::string> BuildEnvironment(const proto::ExecRequest& request,
     env.push_back(StrFormat("PATH={}", kDefaultPath));
     env.push_back("HOME=" + home);
     if (request.tty) env.push_back("TERM=" + request.tty->term);
+    // Set by init on PVM hosts (agent/init.cc); the request may override it.
+    if (const char* tunables = getenv("GLIBC_TUNABLES")) {
+      env.push_back(std::string("GLIBC_TUNABLES=") + tunables);
+    }
   }
   for (const auto& entry : request.env) {
     const std::string_view name(entry.data(), entry.find('='));

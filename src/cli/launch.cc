@@ -13,19 +13,8 @@ struct LaunchArgs {
   LaunchOptions options;
   std::string memory = "256M";
   int timeout_seconds = 0;
+  int boot_timeout_seconds = 180;
 };
-
-int ExitCodeFor(LaunchFailure failure) {
-  switch (failure) {
-    case LaunchFailure::kUsage: return kExitUsage;
-    case LaunchFailure::kNoKvm: return kExitNoKvm;
-    case LaunchFailure::kDisk: return kExitDiskError;
-    case LaunchFailure::kGuestPanic: return kExitGuestPanic;
-    case LaunchFailure::kTimeout: return kExitTimeout;
-    case LaunchFailure::kNoExitStatus: return kExitGuestNoStatus;
-  }
-  return kExitUsage;
-}
 
 int RunLaunch(LaunchArgs& args) {
   auto memory = ParseSize(args.memory);
@@ -35,6 +24,7 @@ int RunLaunch(LaunchArgs& args) {
   }
   args.options.memory_bytes = *memory;
   if (args.timeout_seconds > 0) args.options.timeout = std::chrono::seconds(args.timeout_seconds);
+  args.options.boot_timeout = std::chrono::seconds(args.boot_timeout_seconds);
   auto result = Launch(args.options);
   if (const int* code = std::get_if<int>(&result)) return *code;
   const LaunchError& error = std::get<LaunchError>(result);
@@ -56,6 +46,10 @@ Runner Setup(CLI::App& app) {
   app.add_option("--initrd", o.initrd_path, "Use this initramfs instead of the built-in agent");
   app.add_option("--cmdline", o.extra_cmdline, "Extra kernel command-line parameters");
   app.add_option("--timeout", args->timeout_seconds, "Stop the VM after SECONDS");
+  app.add_option("--name", o.name, "Name the VM (vk exec/ps/stop/logs/rm use it)");
+  app.add_flag("-d,--detach", o.detach, "Run in the background once the guest agent answers");
+  app.add_option("--boot-timeout", args->boot_timeout_seconds,
+                 "With -d: seconds to wait for the guest agent");
   app.footer("Everything after -- is the command to run in the guest.");
   return [args] {
     args->options.command = GuestCommand();

@@ -15,7 +15,8 @@ std::string FlavorCmdline(KvmFlavor flavor) {
   // emulated and SMAP's clac/stac neither; tsc=reliable skips the emulated
   // clocksource watchdog; percpu_alloc=page avoids a slow embedded-first-chunk
   // path under emulation.
-  return "noxsave clearcpuid=popcnt,smap nosmap tsc=reliable percpu_alloc=page";
+  // vk.pvm=1 tells the agent (src/agent/init.cc) about the vector-state gap.
+  return "noxsave clearcpuid=popcnt,smap nosmap tsc=reliable percpu_alloc=page vk.pvm=1";
 }
 
 unsigned BootableVcpus(KvmFlavor flavor, unsigned requested) {

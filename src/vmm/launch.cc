@@ -21,13 +21,16 @@
 #include "base/unique_fd.h"
 #include "proto/exec_client.h"
 #include "virtio/blk/block_device.h"
+#include "virtio/console/console_device.h"
 #include "virtio/rng/rng_device.h"
 #include "virtio/vsock/vsock_device.h"
+#include "vmm/detach.h"
 #include "vmm/disk_check.h"
 #include "vmm/guest_assets.h"
 #include "vmm/host_kvm.h"
 #include "vmm/initramfs.h"
 #include "vmm/machine.h"
+#include "vmm/vm_state.h"
 
 namespace vk {
 namespace {
@@ -47,25 +50,35 @@ Result<std::vector<uint8_t>> ReadFile(const std::string& path) {
 }
 
 // A private directory for the VM's sockets and console log, removed at exit.
+// A named VM's state directory (kept for vk ps/logs/rm) or a temporary one.
 class RunDir {
  public:
-  static Result<RunDir> Create() {
+  static Result<RunDir> Create(const std::string& name) {
+    if (!name.empty()) {
+      std::string dir = VmDirectory(name);
+      std::error_code error;
+      fs::create_directories(dir, error);
+      if (error) return Error("cannot create " + dir + ": " + error.message());
+      return RunDir(dir, /*keep=*/true);
+    }
     const char* runtime = std::getenv("XDG_RUNTIME_DIR");
     fs::path base = runtime && *runtime ? fs::path(runtime) : fs::temp_directory_path();
     std::string pattern = (base / "vk-launch.XXXXXX").string();
     if (::mkdtemp(pattern.data()) == nullptr) return Error::FromErrno("create " + pattern);
-    return RunDir(pattern);
+    return RunDir(pattern, /*keep=*/false);
   }
-  RunDir(RunDir&& other) noexcept : path_(std::exchange(other.path_, "")) {}
+  RunDir(RunDir&& other) noexcept : path_(std::exchange(other.path_, "")), keep_(other.keep_) {}
   ~RunDir() {
     std::error_code ignored;
-    if (!path_.empty()) fs::remove_all(path_, ignored);
+    if (!path_.empty() && !keep_) fs::remove_all(path_, ignored);
   }
   std::string operator/(const std::string& name) const { return path_ + "/" + name; }
+  const std::string& path() const { return path_; }
 
  private:
-  explicit RunDir(std::string path) : path_(std::move(path)) {}
+  RunDir(std::string path, bool keep) : path_(std::move(path)), keep_(keep) {}
   std::string path_;
+  bool keep_;
 };
 
 Result<UniqueFd> ListenUnix(const std::string& path) {
@@ -86,7 +99,8 @@ std::string GuestCmdline(const LaunchOptions& options, KvmFlavor flavor) {
   std::string cmdline = kBaseCmdline;
   std::string quirks = FlavorCmdline(flavor);
   if (!quirks.empty()) cmdline += " " + quirks;
-  cmdline += " vk.root=/dev/vda";
+  cmdline += " vk.root=/dev/vda vk.serve=" + std::to_string(kExecPort);
+  if (!options.name.empty()) cmdline += " vk.hostname=" + options.name;
   if (options.read_only) cmdline += " vk.ro=1";
   if (!options.command.empty()) cmdline += " vk.port=" + std::to_string(kLaunchPort);
   if (!options.extra_cmdline.empty()) cmdline += " " + options.extra_cmdline;
@@ -212,15 +226,20 @@ Result<UniqueFd> OpenConsole(const LaunchOptions& options, const RunDir& run_dir
   return fd;
 }
 
-Result<void> AddDevices(Machine& machine, const LaunchOptions& options, const RunDir& run_dir) {
+Result<void> AddDevices(Machine& machine, const LaunchOptions& options, const RunDir& run_dir,
+                        int console_fd) {
   virtio::BlockConfig disk;
   disk.path = options.disk;
   disk.read_only = options.read_only;
   VK_TRY(machine.AddVirtioDevice(VK_TRY(virtio::CreateBlockDevice(disk))));
   virtio::VsockConfig vsock;
   vsock.uds_path = run_dir / "vsock.sock";
+  vsock.port_sockets = {{run_dir / "exec.sock", kExecPort},
+                        {run_dir / "control.sock", kControlPort}};
   VK_TRY(machine.AddVirtioDevice(VK_TRY(virtio::CreateVsockDevice(vsock))));
   VK_TRY(machine.AddVirtioDevice(virtio::CreateRngDevice()));
+  // hvc0: a second console whose output joins the kernel console.
+  VK_TRY(machine.AddVirtioDevice(virtio::CreateConsoleDevice({console_fd, -1})));
   return Ok();
 }
 
@@ -243,6 +262,18 @@ void PrintStats(const Machine& machine) {
                rss_kib - static_cast<long>(stats.guest_resident_bytes / 1024));
 }
 
+VmRecord RecordFor(const LaunchOptions& options, const MachineConfig& config) {
+  VmRecord record;
+  record.name = options.name;
+  record.disk = options.disk;
+  record.cpus = config.cpus;
+  record.memory_bytes = config.memory_bytes;
+  record.pid = ::getpid();
+  record.pid_start_time = ProcessStartTime(record.pid).value_or(0);
+  record.created = static_cast<int64_t>(::time(nullptr));
+  return record;
+}
+
 unsigned ChooseVcpus(unsigned requested, KvmFlavor flavor) {
   unsigned cpus = BootableVcpus(flavor, requested);
   if (cpus != requested) {
@@ -256,7 +287,7 @@ unsigned ChooseVcpus(unsigned requested, KvmFlavor flavor) {
 std::variant<int, LaunchError> LaunchPrepared(const LaunchOptions& options,
                                               std::span<const uint8_t> kernel,
                                               std::span<const uint8_t> initrd) {
-  auto run_dir = RunDir::Create();
+  auto run_dir = RunDir::Create(options.name);
   if (!run_dir.ok()) return Fail(LaunchFailure::kUsage, run_dir.error().message());
   auto console = OpenConsole(options, *run_dir);
   if (!console.ok()) return Fail(LaunchFailure::kUsage, console.error().message());
@@ -274,7 +305,7 @@ std::variant<int, LaunchError> LaunchPrepared(const LaunchOptions& options,
     bool no_kvm = err == ENOENT || err == EACCES || err == EPERM;
     return Fail(no_kvm ? LaunchFailure::kNoKvm : LaunchFailure::kUsage, machine.error().message());
   }
-  if (auto added = AddDevices(**machine, options, *run_dir); !added.ok()) {
+  if (auto added = AddDevices(**machine, options, *run_dir, console->get()); !added.ok()) {
     bool disk = added.error().message().find(options.disk) != std::string::npos;
     return Fail(disk ? LaunchFailure::kDisk : LaunchFailure::kUsage, added.error().message());
   }
@@ -290,19 +321,68 @@ std::variant<int, LaunchError> LaunchPrepared(const LaunchOptions& options,
   if (auto started = (*machine)->Start(); !started.ok()) {
     return Fail(LaunchFailure::kUsage, "start the VM: " + started.error().message());
   }
+  VmRecord record = RecordFor(options, config);
+  if (!options.name.empty()) {
+    if (auto written = WriteVmRecord(run_dir->path(), record); !written.ok()) {
+      return Fail(LaunchFailure::kUsage, written.error().message());
+    }
+  }
   std::optional<std::chrono::steady_clock::time_point> deadline;
   if (options.timeout) deadline = std::chrono::steady_clock::now() + *options.timeout;
   MachineExit exit = (*machine)->Wait(deadline);
   if (session) session->Join();
   if (std::getenv("VIRTKIT_STATS") != nullptr) PrintStats(**machine);
-  if (session && session->status()) return session->status()->ShellCode();
-  if (!session && exit.kind == ExitKind::kPowerOff) return exit.status;
-  return ExplainStop(exit, **machine, session != nullptr);
+  std::variant<int, LaunchError> result = ExplainStop(exit, **machine, session != nullptr);
+  if (session && session->status()) result = session->status()->ShellCode();
+  if (!session && exit.kind == ExitKind::kPowerOff) result = exit.status;
+  if (!options.name.empty()) {
+    const int* code = std::get_if<int>(&result);
+    record.exit_code = code ? *code : ExitCodeFor(std::get<LaunchError>(result).failure);
+    auto written = WriteVmRecord(run_dir->path(), record);
+    (void)written;
+  }
+  return result;
 }
 
 }  // namespace
 
-std::variant<int, LaunchError> Launch(const LaunchOptions& options) {
+int ExitCodeFor(LaunchFailure failure) {
+  switch (failure) {
+    case LaunchFailure::kUsage: return 125;
+    case LaunchFailure::kNoKvm: return 120;
+    case LaunchFailure::kDisk: return 123;
+    case LaunchFailure::kGuestPanic: return 121;
+    case LaunchFailure::kTimeout: return 122;
+    case LaunchFailure::kNoExitStatus: return 124;
+  }
+  return 125;
+}
+
+std::variant<int, LaunchError> Launch(const LaunchOptions& in) {
+  LaunchOptions options = in;
+  if (options.detach && options.name.empty()) options.name = GeneratedVmName();
+  if (!options.name.empty()) {
+    if (auto valid = CheckVmName(options.name); !valid.ok()) {
+      return Fail(LaunchFailure::kUsage, valid.error().message());
+    }
+    if (auto existing = ReadVmRecord(VmDirectory(options.name)); existing.ok()) {
+      bool running = StateOf(*existing) == VmState::kRunning;
+      return Fail(LaunchFailure::kUsage,
+                  "a VM named " + options.name + (running ? " is running" : " exists") +
+                      ": pick another --name or remove it with `vk rm " + options.name + "`");
+    }
+  }
+  if (options.detach) {
+    if (auto checked = CheckExtDisk(options.disk); !checked.ok()) {
+      return Fail(LaunchFailure::kDisk, checked.error().message());
+    }
+    auto detached = Detach(options);
+    if (!detached.ok()) return Fail(LaunchFailure::kUsage, detached.error().message());
+    if (*detached == DetachRole::kParent) {
+      std::printf("%s\n", options.name.c_str());
+      return 0;
+    }
+  }
   InstallSignalHandlers();
   if (auto disk = CheckExtDisk(options.disk); !disk.ok()) {
     return Fail(LaunchFailure::kDisk, disk.error().message());

@@ -24,7 +24,10 @@ struct LaunchOptions {
   std::string initrd_path;       // empty: an initramfs with the embedded agent
   std::string extra_cmdline;
   std::optional<std::chrono::seconds> timeout;
-  std::vector<std::string> command;  // empty: the disk's /sbin/init
+  std::vector<std::string> command;        // empty: the disk's /sbin/init
+  std::string name;                        // a named VM keeps its state dir (vk ps/exec/stop)
+  bool detach = false;                     // run in the background once the agent answers
+  std::chrono::seconds boot_timeout{180};  // detach: how long to wait for the agent
 };
 
 // Exit status classes of a launch, beyond the command's own exit code.
@@ -41,6 +44,9 @@ struct LaunchError {
   LaunchFailure failure;
   std::string message;  // one line, says what to do where we know
 };
+
+// The exit code `vk` reports for a failure (README: 120-125).
+int ExitCodeFor(LaunchFailure failure);
 
 // Runs the launch; on success returns the command's exit code (or 128+signal,
 // or the guest's power-off status when no command was given).

@@ -70,10 +70,14 @@ TEST_F(LaunchTest, CpusMemEnvAndWorkdirReachTheGuest) {
   EXPECT_NE(r.out.find("hi there\n/tmp\n"), std::string::npos) << r.out;
 }
 
-TEST_F(LaunchTest, ReadOnlyDiskRefusesWrites) {
-  ProcessResult r = Launch({"--read-only"}, {"sh", "-c", "echo x > /file"});
+TEST_F(LaunchTest, ReadOnlyDiskRefusesWritesAndHvc0JoinsTheConsole) {
+  std::string console = dir_.path() + "/console.log";
+  ProcessResult r = Launch({"--read-only", "--console", console},
+                           {"sh", "-c", "echo via-hvc0 > /dev/hvc0; echo x > /file"});
   EXPECT_NE(r.exit_code, 0);
   EXPECT_NE(r.err.find("Read-only file system"), std::string::npos) << r.err;
+  ProcessResult log = RunProcess({"cat", console});
+  EXPECT_NE(log.out.find("via-hvc0"), std::string::npos) << log.out;
 }
 
 TEST_F(LaunchTest, GuestPoweroffEndsTheVm) {

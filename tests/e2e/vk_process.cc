@@ -96,6 +96,14 @@ ProcessResult RunVk(const std::vector<std::string>& args, const std::string& inp
   return RunProcess(argv, input, timeout);
 }
 
+std::string VmDirectoryForTest(const std::string& name) {
+  const char* runtime = std::getenv("XDG_RUNTIME_DIR");
+  if (runtime != nullptr && *runtime != '\0') return std::string(runtime) + "/virtkit/vms/" + name;
+  const char* home = std::getenv("VIRTKIT_HOME");
+  if (home != nullptr && *home != '\0') return std::string(home) + "/vms/" + name;
+  return std::string(std::getenv("HOME")) + "/.local/share/virtkit/vms/" + name;
+}
+
 std::string KvmUnavailableReason() {
   int fd = ::open("/dev/kvm", O_RDWR | O_CLOEXEC);
   if (fd < 0) return std::string("cannot open /dev/kvm: ") + std::strerror(errno);

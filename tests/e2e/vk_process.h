@@ -23,6 +23,9 @@ ProcessResult RunProcess(const std::vector<std::string>& argv, const std::string
 ProcessResult RunVk(const std::vector<std::string>& args, const std::string& input = "",
                     std::chrono::seconds timeout = std::chrono::seconds(300));
 
+// Where `vk` keeps a named VM's state (mirrors src/vmm/vm_state.cc).
+std::string VmDirectoryForTest(const std::string& name);
+
 // Why KVM tests cannot run here, or "" when /dev/kvm is usable.
 std::string KvmUnavailableReason();
 

@@ -40,6 +40,7 @@ struct Connection {
   bool host_eof = false;
   bool read_paused = false;  // EPOLLIN off until credit or rx buffers return
   std::string connect_line;  // kAwaitingConnectLine only
+  bool announce_ok = true;   // host-initiated via CONNECT: answer "OK <port>\n"
 
   // Bytes we may still send the guest (its free buffer space).
   uint32_t PeerCredit() const {

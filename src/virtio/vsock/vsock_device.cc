@@ -76,6 +76,15 @@ class VsockDevice : public VirtioDevice {
       std::lock_guard lock(*context_.lock);
       AcceptHostClients();
     }));
+    for (const auto& [path, port] : config_.port_sockets) {
+      UniqueFd listener = VK_TRY(UnixSocket(path, /*listen=*/true));
+      int fd = listener.get();
+      VK_TRY(context_.loop->Add(fd, EPOLLIN, [this, fd, port = port](uint32_t) {
+        std::lock_guard lock(*context_.lock);
+        AcceptPortClients(fd, port);
+      }));
+      port_listeners_.push_back(std::move(listener));
+    }
     active_ = true;
     return Ok();
   }
@@ -95,6 +104,9 @@ class VsockDevice : public VirtioDevice {
     context_.loop->Remove(listener_.get());
     listener_.Reset();
     ::unlink(config_.uds_path.c_str());
+    for (UniqueFd& listener : port_listeners_) context_.loop->Remove(listener.get());
+    port_listeners_.clear();
+    for (const auto& [path, port] : config_.port_sockets) ::unlink(path.c_str());
     active_ = false;
   }
 
@@ -225,8 +237,8 @@ class VsockDevice : public VirtioDevice {
   void OnResponse(Connection& c) {
     if (c.state != Connection::State::kConnecting) return;
     c.state = Connection::State::kEstablished;
+    if (!c.announce_ok) return;
     std::string ok = "OK " + std::to_string(c.host_port) + "\n";
-    c.from_socket.clear();
     ssize_t ignored = ::send(c.socket.get(), ok.data(), ok.size(), MSG_NOSIGNAL);
     (void)ignored;
   }
@@ -415,6 +427,30 @@ class VsockDevice : public VirtioDevice {
     }
   }
 
+  // A client of a dedicated socket: connect it to the guest port at once.
+  void AcceptPortClients(int listener, uint32_t port) {
+    while (true) {
+      UniqueFd client(::accept4(listener, nullptr, nullptr, SOCK_CLOEXEC | SOCK_NONBLOCK));
+      if (!client) return;
+      if (connections_.size() + handshakes_.size() >= kMaxConnections) continue;
+      auto c = std::make_unique<Connection>();
+      c->socket = std::move(client);
+      c->announce_ok = false;
+      if (!Watch(*c).ok()) continue;
+      ConnectGuestPort(std::move(c), port);
+    }
+  }
+
+  void ConnectGuestPort(std::unique_ptr<Connection> c, uint32_t port) {
+    c->state = Connection::State::kConnecting;
+    c->guest_port = port;
+    c->host_port = next_host_port_++;
+    Connection& connection = *c;
+    connections_[Key(c->guest_port, c->host_port)] = std::move(c);
+    QueueControl(connection, vsock::kOpRequest);
+    FlushRx();
+  }
+
   void ReadConnectLine(std::unique_ptr<Connection>& c) {
     int fd = c->socket.get();
     char byte;
@@ -435,13 +471,7 @@ class VsockDevice : public VirtioDevice {
       context_.loop->Remove(fd);
       return;
     }
-    c->state = Connection::State::kConnecting;
-    c->guest_port = static_cast<uint32_t>(*port);
-    c->host_port = next_host_port_++;
-    Connection& connection = *c;
-    connections_[Key(c->guest_port, c->host_port)] = std::move(c);
-    QueueControl(connection, vsock::kOpRequest);
-    FlushRx();
+    ConnectGuestPort(std::move(c), static_cast<uint32_t>(*port));
   }
 
   void DropHandshake(int fd) {
@@ -460,6 +490,7 @@ class VsockDevice : public VirtioDevice {
   DeviceContext context_;
   bool active_ = false;
   UniqueFd listener_;
+  std::vector<UniqueFd> port_listeners_;
   std::map<uint64_t, std::unique_ptr<Connection>> connections_;
   std::map<int, std::unique_ptr<Connection>> handshakes_;
   std::deque<PacketHeader> control_;

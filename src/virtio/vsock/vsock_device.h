@@ -7,6 +7,8 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "base/result.h"
 #include "virtio/device.h"
@@ -16,6 +18,9 @@ namespace vk::virtio {
 struct VsockConfig {
   uint64_t guest_cid = 3;
   std::string uds_path;
+  // Dedicated sockets: a host connect to `path` goes straight to guest
+  // `port`, without the CONNECT/OK handshake (e.g. exec.sock -> 4444).
+  std::vector<std::pair<std::string, uint32_t>> port_sockets;
 };
 
 Result<std::unique_ptr<VirtioDevice>> CreateVsockDevice(const VsockConfig& config);

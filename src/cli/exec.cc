@@ -1,0 +1,125 @@
+// `vk exec [-i] [-t] [-e K=V] [-w DIR] [-u USER] NAME -- CMD ARGS...`: run a
+// command in a running VM over its exec socket (vsock port 4444).
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+
+#include "base/unique_fd.h"
+#include "cli/command.h"
+#include "cli/terminal.h"
+#include "proto/exec_client.h"
+#include "vmm/vm_state.h"
+
+namespace vk::cli {
+namespace {
+
+struct ExecArgs {
+  std::string name;
+  bool interactive = false;
+  bool tty = false;
+  std::vector<std::string> env;
+  std::string workdir;
+  std::string user;
+};
+
+const proto::SessionControl* g_control = nullptr;
+
+void OnSignal(int signo) {
+  if (g_control == nullptr) return;
+  if (signo == SIGWINCH) {
+    if (auto size = TerminalSize(STDIN_FILENO)) g_control->Resize(size->first, size->second);
+  } else {
+    g_control->ForwardSignal(signo);
+  }
+}
+
+void InstallHandlers() {
+  ::signal(SIGPIPE, SIG_IGN);
+  struct sigaction action {};
+  action.sa_handler = OnSignal;
+  sigemptyset(&action.sa_mask);
+  action.sa_flags = SA_RESTART;
+  for (int signo : {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGWINCH})
+    ::sigaction(signo, &action, nullptr);
+}
+
+Result<UniqueFd> ConnectExecSocket(const std::string& name) {
+  auto record = VK_TRY(ReadVmRecord(VmDirectory(name)).Context("no VM named " + name));
+  if (StateOf(record) != VmState::kRunning) return Error("VM " + name + " is not running");
+  std::string path = VmDirectory(name) + "/exec.sock";
+  sockaddr_un address{};
+  address.sun_family = AF_UNIX;
+  std::strncpy(address.sun_path, path.c_str(), sizeof(address.sun_path) - 1);
+  UniqueFd fd(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
+  if (!fd || ::connect(fd.get(), reinterpret_cast<sockaddr*>(&address), sizeof(address)) != 0) {
+    return Error::FromErrno("connect to " + path);
+  }
+  return fd;
+}
+
+proto::ExecRequest Request(const ExecArgs& args) {
+  proto::ExecRequest request;
+  request.argv = GuestCommand();
+  request.env = args.env;
+  request.cwd = args.workdir;
+  request.user = args.user;
+  if (args.tty) {
+    auto size = TerminalSize(STDIN_FILENO).value_or(std::make_pair<uint16_t, uint16_t>(24, 80));
+    const char* term = std::getenv("TERM");
+    request.tty = proto::TtyConfig{term ? term : "xterm", size.first, size.second};
+  }
+  return request;
+}
+
+int Run(const ExecArgs& args) {
+  if (GuestCommand().empty()) {
+    std::fprintf(stderr, "vk exec: give the command after --, e.g. vk exec %s -- sh\n",
+                 args.name.c_str());
+    return kExitUsage;
+  }
+  auto fd = ConnectExecSocket(args.name);
+  if (!fd.ok()) {
+    std::fprintf(stderr, "vk exec: %s\n", fd.error().message().c_str());
+    return kExitUsage;
+  }
+  auto control = proto::SessionControl::Create();
+  if (!control.ok()) return kExitUsage;
+  g_control = &*control;
+  InstallHandlers();
+  proto::StdioFds stdio;
+  if (!args.interactive) stdio.in = -1;  // as docker: no stdin without -i
+  proto::ExecSessionOptions options;
+  options.control = &*control;
+  std::optional<RawTerminal> raw;
+  if (args.tty && args.interactive) raw.emplace(STDIN_FILENO);
+  auto status = proto::RunExecSession(fd->get(), Request(args), stdio, options);
+  raw.reset();
+  g_control = nullptr;
+  if (!status.ok()) {
+    std::fprintf(stderr, "vk exec: %s\n", status.error().message().c_str());
+    return kExitUsage;
+  }
+  return status->ShellCode();
+}
+
+Runner Setup(CLI::App& app) {
+  auto args = std::make_shared<ExecArgs>();
+  app.add_option("name", args->name, "The VM (see vk ps)")->required();
+  app.add_flag("-i,--interactive", args->interactive, "Pass stdin to the command");
+  app.add_flag("-t,--tty", args->tty, "Run the command on a terminal");
+  app.add_option("-e,--env", args->env, "Set K=V in the command's environment");
+  app.add_option("-w,--workdir", args->workdir, "Working directory in the guest");
+  app.add_option("-u,--user", args->user, "User: name, uid, name:group or uid:gid");
+  app.footer("Everything after -- is the command to run.");
+  return [args] { return Run(*args); };
+}
+
+Command kExec("exec", "Run a command in a running VM", &Setup);
+
+}  // namespace
+}  // namespace vk::cli

@@ -1,0 +1,68 @@
+// `vk stop NAME [--time SECONDS]`: ask the guest to power off cleanly, then
+// SIGKILL the VMM if it is still running after the grace period. A reused pid
+// is never signalled: the VMM is identified by pid and start time.
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+#include <cstring>
+#include <thread>
+
+#include "base/unique_fd.h"
+#include "cli/command.h"
+#include "vmm/vm_state.h"
+
+namespace vk::cli {
+namespace {
+
+void RequestPowerOff(const std::string& name) {
+  std::string path = VmDirectory(name) + "/control.sock";
+  sockaddr_un address{};
+  address.sun_family = AF_UNIX;
+  std::strncpy(address.sun_path, path.c_str(), sizeof(address.sun_path) - 1);
+  UniqueFd fd(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
+  if (!fd || ::connect(fd.get(), reinterpret_cast<sockaddr*>(&address), sizeof(address)) != 0) {
+    return;
+  }
+  ssize_t ignored = ::send(fd.get(), "poweroff\n", 9, MSG_NOSIGNAL);
+  (void)ignored;
+  char byte;
+  ::recv(fd.get(), &byte, 1, 0);  // returns when the guest goes away
+}
+
+int Run(const std::string& name, int grace_seconds) {
+  auto record = ReadVmRecord(VmDirectory(name));
+  if (!record.ok()) {
+    std::fprintf(stderr, "vk stop: no VM named %s\n", name.c_str());
+    return kExitUsage;
+  }
+  if (!VmmAlive(*record)) return 0;
+  std::thread request([&] { RequestPowerOff(name); });
+  request.detach();
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(grace_seconds);
+  while (VmmAlive(*record) && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  if (VmmAlive(*record)) {
+    std::fprintf(stderr, "vk stop: %s did not power off within %d s; killing it\n", name.c_str(),
+                 grace_seconds);
+    ::kill(record->pid, SIGKILL);
+  }
+  return 0;
+}
+
+Runner Setup(CLI::App& app) {
+  auto name = std::make_shared<std::string>();
+  auto grace = std::make_shared<int>(10);
+  app.add_option("name", *name, "The VM")->required();
+  app.add_option("-t,--time", *grace, "Seconds to wait for a clean power-off before SIGKILL");
+  return [name, grace] { return Run(*name, *grace); };
+}
+
+Command kStop("stop", "Power a VM off (SIGKILL after --time seconds)", &Setup);
+
+}  // namespace
+}  // namespace vk::cli

@@ -1,0 +1,38 @@
+// `vk wait NAME`: block until a VM ends; print and return its exit code.
+#include <chrono>
+#include <cstdio>
+#include <thread>
+
+#include "cli/command.h"
+#include "vmm/vm_state.h"
+
+namespace vk::cli {
+namespace {
+
+int Run(const std::string& name) {
+  std::string dir = VmDirectory(name);
+  auto record = ReadVmRecord(dir);
+  if (!record.ok()) {
+    std::fprintf(stderr, "vk wait: no VM named %s\n", name.c_str());
+    return kExitUsage;
+  }
+  while (VmmAlive(*record)) std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  auto ended = ReadVmRecord(dir);
+  if (!ended.ok() || !ended->exit_code) {
+    std::fprintf(stderr, "vk wait: %s ended without recording an exit code\n", name.c_str());
+    return kExitGuestNoStatus;
+  }
+  std::printf("%d\n", *ended->exit_code);
+  return *ended->exit_code;
+}
+
+Runner Setup(CLI::App& app) {
+  auto name = std::make_shared<std::string>();
+  app.add_option("name", *name, "The VM")->required();
+  return [name] { return Run(*name); };
+}
+
+Command kWait("wait", "Wait for a VM to end and print its exit code", &Setup);
+
+}  // namespace
+}  // namespace vk::cli

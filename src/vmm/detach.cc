@@ -1,0 +1,102 @@
+#include "vmm/detach.h"
+
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/random.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <thread>
+
+#include "base/strings.h"
+#include "base/unique_fd.h"
+#include "proto/frame_channel.h"
+#include "vmm/vm_state.h"
+
+namespace vk {
+namespace {
+
+Result<UniqueFd> ConnectUnix(const std::string& path) {
+  sockaddr_un address{};
+  address.sun_family = AF_UNIX;
+  if (path.size() >= sizeof(address.sun_path)) return Error("socket path too long: " + path);
+  std::memcpy(address.sun_path, path.c_str(), path.size() + 1);
+  UniqueFd fd(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
+  if (!fd) return Error::FromErrno("socket");
+  if (::connect(fd.get(), reinterpret_cast<sockaddr*>(&address), sizeof(address)) != 0) {
+    return Error::FromErrno("connect to " + path);
+  }
+  return fd;
+}
+
+// The child: a session of its own, no terminal, output into vm.log.
+Result<void> BecomeBackgroundVmm(const std::string& dir) {
+  std::error_code error;
+  std::filesystem::create_directories(dir, error);
+  if (error) return Error("cannot create " + dir + ": " + error.message());
+  UniqueFd log(::open((dir + "/vm.log").c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644));
+  UniqueFd null(::open("/dev/null", O_RDONLY | O_CLOEXEC));
+  if (!log || !null) return Error::FromErrno("open vm.log");
+  ::setsid();
+  ::dup2(null.get(), STDIN_FILENO);
+  ::dup2(log.get(), STDOUT_FILENO);
+  ::dup2(log.get(), STDERR_FILENO);
+  return Ok();
+}
+
+std::string LogTail(const std::string& dir) {
+  std::ifstream file(dir + "/vm.log");
+  std::string text((std::istreambuf_iterator<char>(file)), {});
+  return text.size() > 2000 ? text.substr(text.size() - 2000) : text;
+}
+
+Result<void> WaitUntilReady(pid_t child, const LaunchOptions& options) {
+  std::string dir = VmDirectory(options.name);
+  auto deadline = std::chrono::steady_clock::now() + options.boot_timeout;
+  while (std::chrono::steady_clock::now() < deadline) {
+    int status = 0;
+    if (::waitpid(child, &status, WNOHANG) == child) {
+      return Error("the VM stopped while booting:\n" + LogTail(dir));
+    }
+    if (ProbeAgent(dir + "/exec.sock", 2000).ok()) return Ok();
+    std::this_thread::sleep_for(std::chrono::milliseconds(250));
+  }
+  ::kill(child, SIGKILL);
+  ::waitpid(child, nullptr, 0);
+  return Error("the VM did not answer within " + std::to_string(options.boot_timeout.count()) +
+               " s (raise --boot-timeout); its log:\n" + LogTail(dir));
+}
+
+}  // namespace
+
+std::string GeneratedVmName() {
+  uint32_t random = 0;
+  if (::getrandom(&random, sizeof(random), 0) != sizeof(random)) random = ::getpid();
+  return "vm-" + ToHex(random & 0xffffff);
+}
+
+Result<void> ProbeAgent(const std::string& exec_socket, int timeout_ms) {
+  UniqueFd fd = VK_TRY(ConnectUnix(exec_socket));
+  VK_TRY(proto::ExchangeHello(fd.get(), proto::Role::kHost, timeout_ms));
+  return Ok();
+}
+
+Result<DetachRole> Detach(const LaunchOptions& options) {
+  std::fflush(nullptr);
+  pid_t child = ::fork();
+  if (child < 0) return Error::FromErrno("fork");
+  if (child == 0) {
+    VK_TRY(BecomeBackgroundVmm(VmDirectory(options.name)));
+    return DetachRole::kChild;
+  }
+  VK_TRY(WaitUntilReady(child, options));
+  return DetachRole::kParent;
+}
+
+}  // namespace vk

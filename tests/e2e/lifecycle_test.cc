@@ -1,0 +1,93 @@
+// End-to-end: long-running VMs. One detached VM serves many checks (a boot
+// costs ~30 s on PVM hosts): concurrent execs, exit codes, stdin, ps, stop.
+#include <gtest/gtest.h>
+#include <signal.h>
+
+#include <fstream>
+#include <future>
+#include <string>
+#include <vector>
+
+#include "e2e/vk_process.h"
+
+namespace vk::e2e {
+namespace {
+
+class LifecycleTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    std::string reason = KvmUnavailableReason();
+    if (!reason.empty()) GTEST_SKIP() << "needs /dev/kvm: " << reason;
+    disk_ = MakeBusyboxDisk(dir_);
+    name_ = "e2e-" + std::to_string(::getpid());
+  }
+  void TearDown() override { RunVk({"rm", "-f", name_}); }
+
+  std::string PsLine() {
+    ProcessResult ps = RunVk({"ps"});
+    size_t at = ps.out.find(name_ + " ");
+    if (at == std::string::npos) return "";
+    return ps.out.substr(at, ps.out.find('\n', at) - at);
+  }
+
+  TempDir dir_;
+  std::string disk_;
+  std::string name_;
+};
+
+TEST_F(LifecycleTest, DetachedVmServesConcurrentExecsAndStopsCleanly) {
+  ProcessResult launched = RunVk({"launch", "--disk", disk_, "--name", name_, "-d"});
+  ASSERT_EQ(launched.exit_code, 0) << launched.err;
+  EXPECT_EQ(launched.out, name_ + "\n");
+  EXPECT_NE(PsLine().find("running"), std::string::npos) << PsLine();
+
+  // 20 execs at once, each with its own output and exit code.
+  std::vector<std::future<ProcessResult>> execs;
+  for (int i = 0; i < 20; ++i) {
+    execs.push_back(std::async(std::launch::async, [this, i] {
+      return RunVk({"exec", name_, "--", "sh", "-c",
+                    "echo out-" + std::to_string(i) + "; exit " + std::to_string(i % 5)});
+    }));
+  }
+  for (int i = 0; i < 20; ++i) {
+    ProcessResult r = execs[i].get();
+    EXPECT_EQ(r.exit_code, i % 5) << r.err;
+    EXPECT_EQ(r.out, "out-" + std::to_string(i) + "\n");
+  }
+
+  ProcessResult piped = RunVk({"exec", "-i", name_, "--", "cat"}, "through stdin\n");
+  EXPECT_EQ(piped.out, "through stdin\n");
+  ProcessResult hostname = RunVk({"exec", name_, "--", "hostname"});
+  EXPECT_EQ(hostname.out, name_ + "\n");
+  ProcessResult missing = RunVk({"exec", name_, "--", "no-such-command"});
+  EXPECT_EQ(missing.exit_code, 127);
+  ProcessResult user = RunVk({"exec", "-u", "nobody", name_, "--", "id", "-u"});
+  EXPECT_EQ(user.out, "65534\n");
+
+  ProcessResult stopped = RunVk({"stop", "--time", "20", name_});
+  EXPECT_EQ(stopped.exit_code, 0) << stopped.err;
+  EXPECT_LT(stopped.elapsed.count(), 20000);
+  EXPECT_NE(PsLine().find("exited (0)"), std::string::npos) << PsLine();
+  ProcessResult waited = RunVk({"wait", name_});
+  EXPECT_EQ(waited.exit_code, 0);
+  EXPECT_EQ(RunVk({"rm", name_}).exit_code, 0);
+  EXPECT_EQ(PsLine(), "");
+}
+
+TEST_F(LifecycleTest, KilledVmmIsReportedDeadAndRemoved) {
+  ProcessResult launched = RunVk({"launch", "--disk", disk_, "--name", name_, "-d"});
+  ASSERT_EQ(launched.exit_code, 0) << launched.err;
+  ProcessResult pid = RunProcess({"sh", "-c",
+                                  "sed -n 's/.*\"pid\": \\([0-9]*\\).*/\\1/p' " +
+                                      std::string(VmDirectoryForTest(name_)) + "/vm.json"});
+  ASSERT_FALSE(pid.out.empty());
+  ASSERT_EQ(::kill(std::stoi(pid.out), SIGKILL), 0);
+  for (int i = 0; i < 50 && PsLine().find("dead") == std::string::npos; ++i) ::usleep(100000);
+  EXPECT_NE(PsLine().find("dead"), std::string::npos) << PsLine();
+  EXPECT_EQ(RunVk({"exec", name_, "--", "true"}).exit_code, 125);
+  EXPECT_EQ(RunVk({"rm", name_}).exit_code, 0);
+  EXPECT_EQ(PsLine(), "");
+}
+
+}  // namespace
+}  // namespace vk::e2e
