@@ -41,7 +41,7 @@ run_qemu() {
     -kernel "$work/vmlinux" -initrd "$work/initramfs.cpio" -append "$cmdline" \
     -drive id=root,file="$disk",format=raw,if=none,readonly=on \
     -device virtio-blk-device,drive=root \
-    -device isa-debug-exit,iobase=0xf4,iosize=0x04 || status=$?
+    -device isa-debug-exit,iobase=0xf4,iosize=0x04 2>>"$work/qemu.err" || status=$?
   [[ $status == 1 ]]  # isa-debug-exit: (0 << 1) | 1 after a clean power-off
 }
 

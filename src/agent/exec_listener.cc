@@ -44,8 +44,7 @@ void ServeConnection(int fd) {
     if (n == static_cast<ssize_t>(sizeof(kPowerOffRequest) - 1) &&
         std::strcmp(line, kPowerOffRequest) == 0) {
       ConsoleLine("power-off requested by the host");
-      ::sync();
-      ::reboot(RB_POWER_OFF);
+      PowerOffMachine();
     }
   }
 }

@@ -34,7 +34,7 @@ constexpr size_t kMaxCmdline = 64 * 1024;
   // `vk-agent init` run by mistake outside a VM must not power off the host:
   // only the real init of a machine turns it off.
   if (getpid() != 1) _exit(1);
-  reboot(RB_POWER_OFF);
+  PowerOffMachine();
   // Still here: no way to power off. PID 1 must not exit (kernel panic), and
   // the console already says why.
   for (;;) pause();

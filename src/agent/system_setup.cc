@@ -4,6 +4,7 @@
 #include <net/if.h>
 #include <sys/ioctl.h>
 #include <sys/mount.h>
+#include <sys/reboot.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -92,7 +93,10 @@ Result<void> SwitchToRootDisk(const InitParams& params) {
   VK_TRY(WaitForDevice(params.root));
   mkdir(kNewRoot, 0755);
   const unsigned long flags = params.read_only ? MS_RDONLY : 0;
-  if (mount(params.root.c_str(), kNewRoot, params.root_fstype.c_str(), flags, nullptr) < 0) {
+  // A read-only ext4 must not need its journal replayed (that is a write):
+  // `noload` mounts it as it is, as a shared read-only base should be.
+  const char* data = params.read_only && params.root_fstype == "ext4" ? "noload" : nullptr;
+  if (mount(params.root.c_str(), kNewRoot, params.root_fstype.c_str(), flags, data) < 0) {
     return Error::FromErrno(StrFormat("mount root {} ({}{})", params.root, params.root_fstype,
                                       params.read_only ? ", read-only" : ""));
   }
@@ -153,6 +157,15 @@ Result<void> BringUpLoopback() {
   request.ifr_flags |= IFF_UP | IFF_RUNNING;
   if (ioctl(sock.get(), SIOCSIFFLAGS, &request) < 0) return Error::FromErrno("bring up lo");
   return Ok();
+}
+
+void PowerOffMachine() {
+  // Remount the root read-only first: sync() alone leaves the ext4 journal
+  // marked as needing recovery, and the next read-only boot then fails.
+  sync();
+  mount(nullptr, "/", nullptr, MS_REMOUNT | MS_RDONLY, nullptr);
+  sync();
+  reboot(RB_POWER_OFF);
 }
 
 }  // namespace vk::agent

@@ -24,4 +24,8 @@ Result<void> BringUpLoopback();
 // One line on the console, prefixed "vk-agent: ".
 void ConsoleLine(const std::string& message);
 
+// Leaves the root filesystem clean (remounted read-only) and powers off.
+// Returns only if the kernel refused.
+void PowerOffMachine();
+
 }  // namespace vk::agent

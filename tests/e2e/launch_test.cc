@@ -41,6 +41,9 @@ TEST_F(LaunchTest, StdoutStderrAndExitCodeReachTheHost) {
   EXPECT_EQ(r.exit_code, 7) << r.err;
   EXPECT_EQ(r.out, "out-line\n");
   EXPECT_NE(r.err.find("err-line\n"), std::string::npos) << r.err;
+  // The agent leaves a read-write root clean: no journal to replay.
+  ProcessResult fsck = RunProcess({"e2fsck", "-fn", disk_});
+  EXPECT_EQ(fsck.exit_code, 0) << fsck.out << fsck.err;
 }
 
 TEST_F(LaunchTest, ExitCodeOneAndStdinIsPiped) {
