@@ -117,7 +117,7 @@ Result<void> InitMain() {
   AvoidUnsavedVectorState(params);
   if (params.serve_port) VK_TRY(StartGuestServers(*params.serve_port).Context("exec server"));
   if (!params.port) {
-    if (params.serve_port) ReapForever();
+    if (params.idle) ReapForever();
     ExecDistroInit();
   }
   UniqueFd host = VK_TRY(ConnectToHost(*params.port));

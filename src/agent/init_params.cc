@@ -24,6 +24,8 @@ Result<void> Apply(InitParams& params, std::string_view key, std::string_view va
     if (!port || *port == 0 || *port > 0xffffffffu)
       return Error(StrFormat("vk.port={} is not a port", value));
     params.port = static_cast<uint32_t>(*port);
+  } else if (key == "vk.idle") {
+    params.idle = value == "1";
   } else if (key == "vk.pvm") {
     params.pvm = value == "1";
   } else if (key == "vk.serve") {

@@ -20,6 +20,8 @@ struct InitParams {
   // vk.serve=PORT: serve execs (`vk exec`) on this guest vsock port, and
   // power-off requests on PORT+1 (`vk stop`). vk.port absent: stay up.
   std::optional<uint32_t> serve_port;
+  // vk.idle=1: no command and no distro init: stay up serving execs (vk launch -d).
+  bool idle = false;
   // vk.pvm=1: the host is PVM (see kernel/README.md, "Vector state").
   bool pvm = false;
 };

@@ -27,6 +27,20 @@ TEST(InitParamsTest, DefaultsWhenAbsent) {
   EXPECT_TRUE(params->hostname.empty());
 }
 
+TEST(InitParamsTest, ServerIdleAndPvmSwitches) {
+  auto params = ParseInitParams("vk.serve=4444 vk.idle=1 vk.pvm=1");
+  ASSERT_TRUE(params.ok());
+  EXPECT_EQ(params->serve_port, 4444u);
+  EXPECT_TRUE(params->idle);
+  EXPECT_TRUE(params->pvm);
+  auto plain = ParseInitParams("vk.root=/dev/vda");
+  ASSERT_TRUE(plain.ok());
+  EXPECT_FALSE(plain->serve_port.has_value());
+  EXPECT_FALSE(plain->idle);
+  EXPECT_FALSE(ParseInitParams("vk.serve=0").ok());
+  EXPECT_FALSE(ParseInitParams("vk.serve=4294967295").ok());  // PORT+1 must exist
+}
+
 TEST(InitParamsTest, MalformedValuesAreErrors) {
   EXPECT_FALSE(ParseInitParams("vk.port=abc").ok());
   EXPECT_FALSE(ParseInitParams("vk.port=0").ok());

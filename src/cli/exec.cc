@@ -20,6 +20,7 @@ namespace {
 
 struct ExecArgs {
   std::string name;
+  std::string socket;  // an agent's exec socket, instead of a named VM's
   bool interactive = false;
   bool tty = false;
   std::vector<std::string> env;
@@ -48,10 +49,7 @@ void InstallHandlers() {
     ::sigaction(signo, &action, nullptr);
 }
 
-Result<UniqueFd> ConnectExecSocket(const std::string& name) {
-  auto record = VK_TRY(ReadVmRecord(VmDirectory(name)).Context("no VM named " + name));
-  if (StateOf(record) != VmState::kRunning) return Error("VM " + name + " is not running");
-  std::string path = VmDirectory(name) + "/exec.sock";
+Result<UniqueFd> ConnectUnix(const std::string& path) {
   sockaddr_un address{};
   address.sun_family = AF_UNIX;
   std::strncpy(address.sun_path, path.c_str(), sizeof(address.sun_path) - 1);
@@ -60,6 +58,12 @@ Result<UniqueFd> ConnectExecSocket(const std::string& name) {
     return Error::FromErrno("connect to " + path);
   }
   return fd;
+}
+
+Result<UniqueFd> ConnectExecSocket(const std::string& name) {
+  auto record = VK_TRY(ReadVmRecord(VmDirectory(name)).Context("no VM named " + name));
+  if (StateOf(record) != VmState::kRunning) return Error("VM " + name + " is not running");
+  return ConnectUnix(VmDirectory(name) + "/exec.sock");
 }
 
 proto::ExecRequest Request(const ExecArgs& args) {
@@ -77,12 +81,16 @@ proto::ExecRequest Request(const ExecArgs& args) {
 }
 
 int Run(const ExecArgs& args) {
+  if (args.name.empty() == args.socket.empty()) {
+    std::fprintf(stderr, "vk exec: give a VM name (or --socket PATH)\n");
+    return kExitUsage;
+  }
   if (GuestCommand().empty()) {
     std::fprintf(stderr, "vk exec: give the command after --, e.g. vk exec %s -- sh\n",
                  args.name.c_str());
     return kExitUsage;
   }
-  auto fd = ConnectExecSocket(args.name);
+  auto fd = args.socket.empty() ? ConnectExecSocket(args.name) : ConnectUnix(args.socket);
   if (!fd.ok()) {
     std::fprintf(stderr, "vk exec: %s\n", fd.error().message().c_str());
     return kExitUsage;
@@ -109,7 +117,9 @@ int Run(const ExecArgs& args) {
 
 Runner Setup(CLI::App& app) {
   auto args = std::make_shared<ExecArgs>();
-  app.add_option("name", args->name, "The VM (see vk ps)")->required();
+  app.add_option("name", args->name, "The VM (see vk ps)");
+  app.add_option("--socket", args->socket,
+                 "Use this exec socket (e.g. of `vk-agent serve --unix PATH`) instead of NAME");
   app.add_flag("-i,--interactive", args->interactive, "Pass stdin to the command");
   app.add_flag("-t,--tty", args->tty, "Run the command on a terminal");
   app.add_option("-e,--env", args->env, "Set K=V in the command's environment");

@@ -103,6 +103,7 @@ std::string GuestCmdline(const LaunchOptions& options, KvmFlavor flavor) {
   if (!options.name.empty()) cmdline += " vk.hostname=" + options.name;
   if (options.read_only) cmdline += " vk.ro=1";
   if (!options.command.empty()) cmdline += " vk.port=" + std::to_string(kLaunchPort);
+  if (options.command.empty() && options.detach) cmdline += " vk.idle=1";
   if (!options.extra_cmdline.empty()) cmdline += " " + options.extra_cmdline;
   return cmdline;
 }

@@ -30,6 +30,16 @@ class LifecycleTest : public ::testing::Test {
     return ps.out.substr(at, ps.out.find('\n', at) - at);
   }
 
+  // Polls the tmux pane until it shows `text` (guest commands are slow on PVM).
+  bool PaneShows(const std::string& session, const std::string& text) {
+    for (int i = 0; i < 120; ++i) {
+      ProcessResult pane = RunProcess({"tmux", "capture-pane", "-p", "-t", session});
+      if (pane.out.find(text) != std::string::npos) return true;
+      ::usleep(500000);
+    }
+    return false;
+  }
+
   TempDir dir_;
   std::string disk_;
   std::string name_;
@@ -74,9 +84,36 @@ TEST_F(LifecycleTest, DetachedVmServesConcurrentExecsAndStopsCleanly) {
   EXPECT_EQ(PsLine(), "");
 }
 
-TEST_F(LifecycleTest, KilledVmmIsReportedDeadAndRemoved) {
+TEST_F(LifecycleTest, InteractiveShellThenKilledVmmIsReportedDeadAndRemoved) {
   ProcessResult launched = RunVk({"launch", "--disk", disk_, "--name", name_, "-d"});
   ASSERT_EQ(launched.exit_code, 0) << launched.err;
+
+  // An interactive shell on a terminal, driven through tmux: type, resize,
+  // ^C a sleep, and the shell's exit code comes back.
+  std::string session = "vk-" + name_;
+  std::string status_file = dir_.path() + "/status";
+  ASSERT_EQ(RunProcess({"tmux", "new-session", "-d", "-s", session, "-x", "100", "-y", "30",
+                        std::string(VK_BINARY) + " exec -it " + name_ + " -- sh; echo $? > " +
+                            status_file + "; sleep 30"})
+                .exit_code,
+            0);
+  RunProcess({"tmux", "send-keys", "-t", session, "echo typed-$((6*7))", "Enter"});
+  EXPECT_TRUE(PaneShows(session, "typed-42"));
+  RunProcess({"tmux", "resize-window", "-t", session, "-x", "120", "-y", "40"});
+  ::usleep(500000);
+  RunProcess({"tmux", "send-keys", "-t", session, "stty size", "Enter"});
+  EXPECT_TRUE(PaneShows(session, "40 120"));
+  RunProcess({"tmux", "send-keys", "-t", session, "sleep 1000", "Enter"});
+  ::usleep(3000000);
+  RunProcess({"tmux", "send-keys", "-t", session, "C-c"});
+  // Only an interrupted sleep lets the shell run the next line in time.
+  RunProcess({"tmux", "send-keys", "-t", session, "echo back-$((1+1))", "Enter"});
+  EXPECT_TRUE(PaneShows(session, "back-2"));
+  RunProcess({"tmux", "send-keys", "-t", session, "exit 3", "Enter"});
+  for (int i = 0; i < 60 && RunProcess({"cat", status_file}).out.empty(); ++i) ::usleep(500000);
+  EXPECT_EQ(RunProcess({"cat", status_file}).out, "3\n");
+  RunProcess({"tmux", "kill-session", "-t", session});
+
   ProcessResult pid = RunProcess({"sh", "-c",
                                   "sed -n 's/.*\"pid\": \\([0-9]*\\).*/\\1/p' " +
                                       std::string(VmDirectoryForTest(name_)) + "/vm.json"});
