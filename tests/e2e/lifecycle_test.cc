@@ -114,6 +114,11 @@ TEST_F(LifecycleTest, InteractiveShellThenKilledVmmIsReportedDeadAndRemoved) {
   EXPECT_EQ(RunProcess({"cat", status_file}).out, "3\n");
   RunProcess({"tmux", "kill-session", "-t", session});
 
+  // vk connect: a guest port nobody listens on is refused (vsock RST).
+  ProcessResult refused = RunVk({"connect", name_, "9"}, "x");
+  EXPECT_EQ(refused.exit_code, 125);
+  EXPECT_NE(refused.err.find("refused"), std::string::npos) << refused.err;
+
   ProcessResult pid = RunProcess({"sh", "-c",
                                   "sed -n 's/.*\"pid\": \\([0-9]*\\).*/\\1/p' " +
                                       std::string(VmDirectoryForTest(name_)) + "/vm.json"});
