@@ -97,6 +97,7 @@ TEST_F(LifecycleTest, InteractiveShellThenKilledVmmIsReportedDeadAndRemoved) {
                             status_file + "; sleep 30"})
                 .exit_code,
             0);
+  ASSERT_TRUE(PaneShows(session, "# "));  // the guest shell's prompt: input is read now
   RunProcess({"tmux", "send-keys", "-t", session, "echo typed-$((6*7))", "Enter"});
   EXPECT_TRUE(PaneShows(session, "typed-42"));
   RunProcess({"tmux", "resize-window", "-t", session, "-x", "120", "-y", "40"});
