@@ -1,0 +1,184 @@
+#include "image/build.h"
+
+#include <archive_entry.h>
+#include <fcntl.h>
+#include <fmt/format.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <unordered_map>
+
+#include "base/unique_fd.h"
+#include "image/dir_source.h"
+#include "image/tar_entry.h"
+#include "image/tar_stream.h"
+
+namespace vk::image {
+namespace {
+
+std::string DirName(const std::string& path) {
+  size_t slash = path.rfind('/');
+  if (slash == std::string::npos) return ".";
+  return slash == 0 ? "/" : path.substr(0, slash);
+}
+
+// The output appears only when complete: built under a temporary name in the
+// same directory, renamed at the end, removed on any failure.
+class TempOutput {
+ public:
+  explicit TempOutput(const std::string& output)
+      : output_(output), temp_(fmt::format("{}.tmp-{}", output, ::getpid())) {
+    ::unlink(temp_.c_str());
+  }
+  ~TempOutput() {
+    if (!committed_) ::unlink(temp_.c_str());
+  }
+  const std::string& path() const { return temp_; }
+  Result<void> Commit() {
+    if (::rename(temp_.c_str(), output_.c_str()) != 0)
+      return Error::FromErrno(fmt::format("rename {} to {}", temp_, output_));
+    committed_ = true;
+    return Ok();
+  }
+
+ private:
+  std::string output_;
+  std::string temp_;
+  bool committed_ = false;
+};
+
+struct OpenInputs {
+  std::vector<UniqueFd> fds;
+  std::vector<std::string> names;
+};
+
+Result<OpenInputs> OpenAll(const std::vector<std::string>& inputs, const std::string& spool_dir) {
+  OpenInputs open;
+  for (const std::string& input : inputs) {
+    if (input == "-") {
+      open.fds.push_back(VK_TRY(SpoolToTempFile(STDIN_FILENO, spool_dir)));
+      open.names.push_back("stdin");
+      continue;
+    }
+    UniqueFd fd(::open(input.c_str(), O_RDONLY | O_CLOEXEC));
+    if (!fd) return Error::FromErrno("open " + input);
+    open.fds.push_back(std::move(fd));
+    open.names.push_back(input);
+  }
+  return open;
+}
+
+Result<void> IndexAll(OpenInputs& in, FsTree& tree, Whiteouts whiteouts) {
+  for (uint32_t i = 0; i < in.fds.size(); ++i) {
+    auto stream = VK_TRY(TarStream::Open(in.fds[i].get(), in.names[i], TarReadMode::kIndex));
+    VK_TRY(IndexTar(*stream, tree, i, whiteouts));
+  }
+  return Ok();
+}
+
+using DataIndex = std::vector<std::unordered_map<uint64_t, Inode*>>;
+
+DataIndex IndexDataSources(FsTree& tree, size_t inputs) {
+  DataIndex index(inputs);
+  ForEachDataFile(tree, [&](Inode& inode, const std::string&) {
+    if (inode.source.input < inputs) index[inode.source.input][inode.source.ordinal] = &inode;
+  });
+  return index;
+}
+
+// Pass 2: streams each input once, writing the data of the entries that won.
+Result<Digest> StreamData(int fd, const std::string& name,
+                          const std::unordered_map<uint64_t, Inode*>& wanted, Ext4Image& image) {
+  auto stream = VK_TRY(TarStream::Open(fd, name, TarReadMode::kData));
+  for (uint64_t ordinal = 0;; ++ordinal) {
+    archive_entry* entry = VK_TRY(stream->Next());
+    if (!entry) break;
+    auto it = wanted.find(ordinal);
+    if (it == wanted.end()) continue;
+    DataSink sink = VK_TRY(image.OpenData(*it->second));
+    uint64_t offset;
+    const void* data;
+    size_t length;
+    while (VK_TRY(stream->ReadBlock(&offset, &data, &length)))
+      VK_TRY_CTX(sink.Write(offset, data, length), name);
+    VK_TRY(sink.Finish());
+  }
+  return stream->RawDigest();
+}
+
+Result<BuildResult> Finish(Ext4Image& image, const Digest& fingerprint, const BuildOptions& options,
+                           TempOutput& temp, Ext4Geometry geometry) {
+  BuildResult result;
+  result.fingerprint = fingerprint;
+  result.uuid = options.uuid ? *options.uuid : UuidFromFingerprint(fingerprint);
+  result.size_bytes = geometry.blocks * kExt4BlockSize;
+  result.inodes = geometry.inodes;
+  VK_TRY(image.Close(result.uuid, HashSeedFromFingerprint(fingerprint)));
+  VK_TRY(temp.Commit());
+  return result;
+}
+
+}  // namespace
+
+Result<BuildResult> BuildExt4FromTars(const std::vector<std::string>& inputs, Whiteouts whiteouts,
+                                      const std::string& output, const BuildOptions& options) {
+  if (inputs.empty()) return Error("no input archives");
+  OpenInputs in = VK_TRY(OpenAll(inputs, DirName(output)));
+  FsTree tree(options.limits);
+  VK_TRY(IndexAll(in, tree, whiteouts));
+  TreeStats stats = tree.Finalize();
+  Ext4Geometry geometry = VK_TRY(ComputeGeometry(stats, options.size_bytes));
+  TempOutput temp(output);
+  auto image = VK_TRY(Ext4Image::Create(temp.path(), geometry, stats.newest_mtime));
+  Ext4Image::DataHook defer = [](Inode&, const std::string&) { return Ok(); };
+  VK_TRY(image->WriteTree(tree, defer));
+  DataIndex index = IndexDataSources(tree, in.fds.size());
+  std::vector<Digest> digests;
+  for (size_t i = 0; i < in.fds.size(); ++i)
+    digests.push_back(VK_TRY(StreamData(in.fds[i].get(), in.names[i], index[i], *image)));
+  InputKind kind = whiteouts == Whiteouts::kOci ? InputKind::kOciLayers : InputKind::kTar;
+  return Finish(*image, Fingerprint(kind, options.size_bytes, digests), options, temp, geometry);
+}
+
+Result<BuildResult> BuildExt4FromDir(const std::string& dir, const std::string& output,
+                                     const BuildOptions& options) {
+  FsTree tree(options.limits);
+  VK_TRY(IndexDirectory(dir, tree));
+  TreeStats stats = tree.Finalize();
+  Digest metadata = TreeMetadataDigest(tree);
+  Ext4Geometry geometry = VK_TRY(ComputeGeometry(stats, options.size_bytes));
+  TempOutput temp(output);
+  auto image = VK_TRY(Ext4Image::Create(temp.path(), geometry, stats.newest_mtime));
+  Sha256 content;
+  Ext4Image::DataHook copy = [&](Inode& inode, const std::string& path) -> Result<void> {
+    DataSink sink = VK_TRY(image->OpenData(inode));
+    return CopyHostFile(dir, path, inode, &sink, content);
+  };
+  VK_TRY(image->WriteTree(tree, copy));
+  Digest fingerprint =
+      Fingerprint(InputKind::kDirectory, options.size_bytes, {metadata, content.Final()});
+  return Finish(*image, fingerprint, options, temp, geometry);
+}
+
+Result<Digest> FingerprintInputs(InputKind kind, const std::vector<std::string>& inputs,
+                                 uint64_t size_bytes) {
+  std::vector<Digest> digests;
+  if (kind != InputKind::kDirectory) {
+    for (const std::string& input : inputs) digests.push_back(VK_TRY(DigestFile(input)));
+    return Fingerprint(kind, size_bytes, digests);
+  }
+  if (inputs.size() != 1) return Error("a directory fingerprint takes exactly one directory");
+  FsTree tree{Limits{}};
+  VK_TRY(IndexDirectory(inputs[0], tree));
+  tree.Finalize();
+  Digest metadata = TreeMetadataDigest(tree);
+  Sha256 content;
+  Result<void> status = Ok();
+  ForEachDataFile(tree, [&](Inode& inode, const std::string& path) {
+    if (status.ok()) status = CopyHostFile(inputs[0], path, inode, nullptr, content);
+  });
+  VK_TRY(std::move(status));
+  return Fingerprint(kind, size_bytes, {metadata, content.Final()});
+}
+
+}  // namespace vk::image

@@ -1,0 +1,54 @@
+// Image builds: tar archives, OCI layer stacks or a host directory in, a
+// reproducible ext4 image (or one flattened tar) out. Inputs are read twice:
+// a header scan builds the final tree (FsTree), then one pass streams file
+// data straight into blocks allocated for it; nothing is extracted to disk.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "base/result.h"
+#include "image/ext4_image.h"
+#include "image/fingerprint.h"
+#include "image/fs_tree.h"
+
+namespace vk::image {
+
+struct BuildOptions {
+  uint64_t size_bytes = 0;   // 0: computed from the content, with headroom
+  std::optional<Uuid> uuid;  // default: from the fingerprint
+  Limits limits;
+};
+
+struct BuildResult {
+  Digest fingerprint{};
+  Uuid uuid{};
+  uint64_t size_bytes = 0;
+  uint64_t inodes = 0;
+};
+
+// Tar archives ("-" is stdin) in order; later entries override earlier ones.
+// With Whiteouts::kOci the inputs are OCI layers, lowest first.
+Result<BuildResult> BuildExt4FromTars(const std::vector<std::string>& inputs, Whiteouts whiteouts,
+                                      const std::string& output, const BuildOptions& options);
+Result<BuildResult> BuildExt4FromDir(const std::string& dir, const std::string& output,
+                                     const BuildOptions& options);
+
+inline Result<BuildResult> FlattenLayersToExt4(const std::vector<std::string>& layers,
+                                               const std::string& output,
+                                               const BuildOptions& options) {
+  return BuildExt4FromTars(layers, Whiteouts::kOci, output, options);
+}
+
+// One pax tar of the flattened layers: directories and other non-data
+// entries first (depth-first, by name), then files with data in layer order,
+// then further hard links. Deterministic for the same layers.
+Result<void> FlattenLayersToTar(const std::vector<std::string>& layers, const std::string& output,
+                                const Limits& limits = {});
+
+// The fingerprint a build of these inputs with these options would record.
+Result<Digest> FingerprintInputs(InputKind kind, const std::vector<std::string>& inputs,
+                                 uint64_t size_bytes);
+
+}  // namespace vk::image
