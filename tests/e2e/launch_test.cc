@@ -52,8 +52,13 @@ TEST_F(LaunchTest, ExitCodeOneAndStdinIsPiped) {
   EXPECT_EQ(r.out, "piped-input\n");
 }
 
-TEST_F(LaunchTest, KilledBySignalGives128PlusSignal) {
-  ProcessResult r = Launch({}, {"sh", "-c", "kill -9 $$"});
+TEST_F(LaunchTest, KilledBySignalGives128PlusSignalOnAVkMkextDisk) {
+  // This boot uses a root built by our own userspace ext4 writer.
+  std::string disk = dir_.path() + "/vk-mkext.ext4";
+  ProcessResult made = RunVk({"mkext", dir_.path() + "/rootfs", disk});
+  ASSERT_EQ(made.exit_code, 0) << made.err;
+  disk_ = disk;
+  ProcessResult r = Launch({}, {"sh", "-c", "test -x /bin/busybox && kill -9 $$"});
   EXPECT_EQ(r.exit_code, 128 + 9) << r.err;
 }
 
