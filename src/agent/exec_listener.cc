@@ -1,6 +1,7 @@
 #include "agent/exec_listener.h"
 
 #include <linux/vm_sockets.h>
+#include <netinet/in.h>
 #include <poll.h>
 #include <signal.h>
 #include <sys/reboot.h>
@@ -8,7 +9,9 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include <cstdio>
 #include <cstring>
+#include <string>
 
 #include "agent/exec_server.h"
 #include "agent/system_setup.h"
@@ -49,7 +52,67 @@ void ServeConnection(int fd) {
   }
 }
 
+// One relay connection: "TCP <port>\n" -> connect in the guest -> "OK\n".
+[[noreturn]] void ServeRelayConnection(int fd) {
+  std::string line;
+  char c;
+  while (line.size() < 16 && ::recv(fd, &c, 1, 0) == 1 && c != '\n') line += c;
+  unsigned port = 0;
+  if (std::sscanf(line.c_str(), "TCP %u", &port) != 1 || port == 0 || port > 65535) ::_exit(1);
+  UniqueFd target(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_port = htons(static_cast<uint16_t>(port));
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  if (!target ||
+      ::connect(target.get(), reinterpret_cast<sockaddr*>(&address), sizeof(address)) != 0) {
+    ::_exit(1);
+  }
+  if (::send(fd, "OK\n", 3, MSG_NOSIGNAL) != 3) ::_exit(1);
+  RelayBytes(fd, target.get());
+  ::_exit(0);
+}
+
+[[noreturn]] void ServeRelay(UniqueFd listener) {
+  ::signal(SIGCHLD, SIG_IGN);
+  while (true) {
+    UniqueFd connection(::accept4(listener.get(), nullptr, nullptr, SOCK_CLOEXEC));
+    if (connection && ::fork() == 0) {
+      listener.Reset();
+      ServeRelayConnection(connection.get());
+    }
+  }
+}
+
 }  // namespace
+
+void RelayBytes(int a, int b) {
+  pollfd fds[2] = {{a, POLLIN, 0}, {b, POLLIN, 0}};
+  bool open[2] = {true, true};
+  char buffer[65536];
+  while (open[0] || open[1]) {
+    for (int i = 0; i < 2; ++i) fds[i].fd = open[i] ? (i == 0 ? a : b) : -1;
+    if (::poll(fds, 2, -1) < 0) {
+      if (errno == EINTR) continue;
+      return;
+    }
+    for (int i = 0; i < 2; ++i) {
+      if (!open[i] || fds[i].revents == 0) continue;
+      int from = i == 0 ? a : b, to = i == 0 ? b : a;
+      ssize_t n = ::recv(from, buffer, sizeof(buffer), 0);
+      bool sent = n > 0;
+      for (ssize_t done = 0; sent && done < n;) {
+        ssize_t w = ::send(to, buffer + done, static_cast<size_t>(n - done), MSG_NOSIGNAL);
+        if (w <= 0) sent = false;
+        done += w > 0 ? w : 0;
+      }
+      if (!sent) {
+        open[i] = false;
+        ::shutdown(to, SHUT_WR);
+      }
+    }
+  }
+}
 
 Result<UniqueFd> ListenVsock(uint32_t port) {
   sockaddr_vm address{};
@@ -84,14 +147,22 @@ void ServeExecsForever(UniqueFd listener) {
 Result<void> StartGuestServers(uint32_t exec_port) {
   UniqueFd execs = VK_TRY(ListenVsock(exec_port));
   UniqueFd power = VK_TRY(ListenVsock(exec_port + 1));
+  UniqueFd relay = VK_TRY(ListenVsock(exec_port + 2));
   pid_t server = ::fork();
   if (server < 0) return Error::FromErrno("fork the exec server");
   if (server == 0) {
     if (::fork() == 0) {
       execs.Reset();
+      relay.Reset();
       ServePowerOff(std::move(power));
     }
+    if (::fork() == 0) {
+      execs.Reset();
+      power.Reset();
+      ServeRelay(std::move(relay));
+    }
     power.Reset();
+    relay.Reset();
     ServeExecsForever(std::move(execs));
   }
   return Ok();

@@ -30,7 +30,8 @@ Result<void> Apply(InitParams& params, std::string_view key, std::string_view va
     params.pvm = value == "1";
   } else if (key == "vk.serve") {
     auto port = ParseUint(value);
-    if (!port || *port == 0 || *port >= 0xffffffffu)
+    // PORT+1 and PORT+2 are used too (power-off, TCP relay).
+    if (!port || *port == 0 || *port > 0xfffffffdu)
       return Error(StrFormat("vk.serve={} is not a port", value));
     params.serve_port = static_cast<uint32_t>(*port);
   } else if (key == "vk.hostname") {

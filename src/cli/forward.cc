@@ -1,5 +1,6 @@
-// `vk forward NAME [HOSTIP:]HOSTPORT:GUESTPORT`: a host TCP port forwarded to
-// a guest vsock port (one byte pump per connection) until interrupted.
+// `vk forward [--vsock] NAME [HOSTIP:]HOSTPORT:GUESTPORT`: a host TCP port
+// forwarded to a guest TCP port (through the agent's relay) or, with --vsock,
+// to a guest vsock port; one byte pump per connection, until interrupted.
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
@@ -52,20 +53,26 @@ Result<UniqueFd> ListenTcp(const Spec& spec) {
   return fd;
 }
 
-int Run(const std::string& name, const std::string& text) {
+int Run(const std::string& name, const std::string& text, bool vsock) {
   auto spec = ParseSpec(text);
   auto listener = spec.ok() ? ListenTcp(*spec) : Result<UniqueFd>(spec.error());
   if (!listener.ok()) {
     std::fprintf(stderr, "vk forward: %s\n", listener.error().message().c_str());
     return kExitUsage;
   }
-  std::fprintf(stderr, "vk forward: %s:%u -> %s vsock port %u (Ctrl-C to stop)\n",
-               spec->host_ip.c_str(), spec->host_port, name.c_str(), spec->guest_port);
+  if (!vsock && spec->guest_port > 65535) {
+    std::fprintf(stderr, "vk forward: guest TCP port %u is out of range\n", spec->guest_port);
+    return kExitUsage;
+  }
+  std::fprintf(stderr, "vk forward: %s:%u -> %s %s port %u (Ctrl-C to stop)\n",
+               spec->host_ip.c_str(), spec->host_port, name.c_str(), vsock ? "vsock" : "TCP",
+               spec->guest_port);
   while (true) {
     UniqueFd client(::accept4(listener->get(), nullptr, nullptr, SOCK_CLOEXEC));
     if (!client) continue;
-    std::thread([name, port = spec->guest_port, client = std::move(client)]() mutable {
-      auto guest = ConnectGuestPort(name, port);
+    std::thread([name, vsock, port = spec->guest_port, client = std::move(client)]() mutable {
+      auto guest =
+          vsock ? ConnectGuestPort(name, port) : ConnectGuestTcp(name, static_cast<uint16_t>(port));
       if (!guest.ok()) {
         std::fprintf(stderr, "vk forward: %s\n", guest.error().message().c_str());
         return;
@@ -79,11 +86,13 @@ Runner Setup(CLI::App& app) {
   auto name = std::make_shared<std::string>();
   auto spec = std::make_shared<std::string>();
   app.add_option("name", *name, "The VM")->required();
+  auto vsock = std::make_shared<bool>(false);
   app.add_option("ports", *spec, "[HOSTIP:]HOSTPORT:GUESTPORT")->required();
-  return [=] { return Run(*name, *spec); };
+  app.add_flag("--vsock", *vsock, "GUESTPORT is a guest vsock port, not a TCP port");
+  return [=] { return Run(*name, *spec, *vsock); };
 }
 
-Command kForward("forward", "Forward a host TCP port to a guest vsock port", &Setup);
+Command kForward("forward", "Forward a host TCP port to a guest TCP (or vsock) port", &Setup);
 
 }  // namespace
 }  // namespace vk::cli

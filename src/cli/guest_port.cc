@@ -55,6 +55,17 @@ Result<UniqueFd> ConnectGuestPort(const std::string& vm_name, uint32_t port) {
   return fd;
 }
 
+Result<UniqueFd> ConnectGuestTcp(const std::string& vm_name, uint16_t port) {
+  UniqueFd fd = VK_TRY(ConnectGuestPort(vm_name, kExecPort + 2));
+  std::string request = "TCP " + std::to_string(port) + "\n";
+  VK_TRY(WriteAll(fd.get(), request.data(), request.size()));
+  char reply[3];
+  if (::recv(fd.get(), reply, 3, MSG_WAITALL) != 3 || std::memcmp(reply, "OK\n", 3) != 0) {
+    return Error("nothing listens on TCP port " + std::to_string(port) + " in " + vm_name);
+  }
+  return fd;
+}
+
 void PumpBytes(int a_in, int a_out, int b) {
   pollfd fds[2] = {{a_in, POLLIN, 0}, {b, POLLIN, 0}};
   bool a_open = true, b_open = true;

@@ -2,6 +2,8 @@
 // costs ~30 s on PVM hosts): concurrent execs, exit codes, stdin, ps, stop.
 #include <gtest/gtest.h>
 #include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <fstream>
 #include <future>
@@ -73,6 +75,28 @@ TEST_F(LifecycleTest, DetachedVmServesConcurrentExecsAndStopsCleanly) {
   EXPECT_EQ(missing.exit_code, 127);
   ProcessResult user = RunVk({"exec", "-u", "nobody", name_, "--", "id", "-u"});
   EXPECT_EQ(user.out, "65534\n");
+
+  // A guest TCP server, reached from host loopback through `vk forward`.
+  ProcessResult httpd = RunVk({"exec", name_, "--", "sh", "-c",
+                               "mkdir -p /tmp/www && echo page-from-guest > /tmp/www/index.html "
+                               "&& httpd -p 8080 -h /tmp/www"});
+  EXPECT_EQ(httpd.exit_code, 0) << httpd.err;
+  std::string host_port = std::to_string(20000 + ::getpid() % 20000);
+  pid_t forward = ::fork();
+  if (forward == 0) {
+    ::execl(VK_BINARY, VK_BINARY, "forward", name_.c_str(),
+            ("127.0.0.1:" + host_port + ":8080").c_str(), static_cast<char*>(nullptr));
+    ::_exit(127);
+  }
+  ProcessResult page;
+  for (int i = 0; i < 40 && page.out.empty(); ++i) {
+    ::usleep(250000);
+    page = RunProcess(
+        {"/bin/busybox", "wget", "-q", "-O", "-", "http://127.0.0.1:" + host_port + "/"});
+  }
+  EXPECT_EQ(page.out, "page-from-guest\n") << page.err;
+  ::kill(forward, SIGTERM);
+  ::waitpid(forward, nullptr, 0);
 
   ProcessResult stopped = RunVk({"stop", "--time", "20", name_});
   EXPECT_EQ(stopped.exit_code, 0) << stopped.err;
