@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <optional>
 #include <span>
+#include <type_traits>
 #include <vector>
 
 #include "base/guest_memory.h"
@@ -54,7 +55,7 @@ class ChainReader {
   // Reads exactly out.size() bytes or fails (short chain).
   Result<void> Read(std::span<uint8_t> out);
   template <typename T>
-  Result<T> Read() {
+  requires std::is_trivially_copyable_v<T> Result<T> Read() {
     T value;
     VK_TRY(Read(std::span<uint8_t>(reinterpret_cast<uint8_t*>(&value), sizeof(T))));
     return value;
@@ -77,8 +78,9 @@ class ChainWriter {
   ChainWriter(const GuestMemory& memory, const DescriptorChain& chain);
   // Writes all of data or fails (chain too short); partial writes are kept.
   Result<void> Write(std::span<const uint8_t> data);
+  // Only for plain structs: a container must go through the span overload.
   template <typename T>
-  Result<void> Write(const T& value) {
+  requires std::is_trivially_copyable_v<T> Result<void> Write(const T& value) {
     return Write(std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(&value), sizeof(T)));
   }
   uint64_t written() const { return written_; }
