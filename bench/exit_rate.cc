@@ -1,8 +1,6 @@
 // How many guest exits per second the VMM handles: a tiny guest writes to an
 // I/O port N times (each write is a KVM_EXIT_IO handled in vk's vCPU loop),
 // then powers off. Host-side cost, meaningful on PVM hosts too.
-#include <elf.h>
-
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -10,6 +8,7 @@
 #include <vector>
 
 #include "vmm/machine.h"
+#include "vmm/testing/tiny_elf.h"
 
 namespace {
 
@@ -25,26 +24,7 @@ std::vector<uint8_t> LoopingGuest(uint32_t iterations) {
       0xf4,        // hlt
   };
   code.insert(code.end(), std::begin(body), std::end(body));
-  std::vector<uint8_t> image(sizeof(Elf64_Ehdr) + sizeof(Elf64_Phdr));
-  Elf64_Ehdr eh{};
-  std::memcpy(eh.e_ident, ELFMAG, SELFMAG);
-  eh.e_ident[EI_CLASS] = ELFCLASS64;
-  eh.e_ident[EI_DATA] = ELFDATA2LSB;
-  eh.e_type = ET_EXEC;
-  eh.e_machine = EM_X86_64;
-  eh.e_entry = 0x1000000;
-  eh.e_phoff = sizeof(Elf64_Ehdr);
-  eh.e_phentsize = sizeof(Elf64_Phdr);
-  eh.e_phnum = 1;
-  Elf64_Phdr ph{};
-  ph.p_type = PT_LOAD;
-  ph.p_offset = image.size();
-  ph.p_paddr = 0x1000000;
-  ph.p_filesz = ph.p_memsz = code.size();
-  std::memcpy(image.data(), &eh, sizeof(eh));
-  std::memcpy(image.data() + sizeof(eh), &ph, sizeof(ph));
-  image.insert(image.end(), code.begin(), code.end());
-  return image;
+  return vk::testing::TinyElfKernel(code);
 }
 
 }  // namespace

@@ -6,6 +6,8 @@
 #include <cstring>
 #include <vector>
 
+#include "vmm/testing/tiny_elf.h"
+
 namespace vk {
 namespace {
 
@@ -17,27 +19,7 @@ class KernelLoaderTest : public ::testing::Test {
   // A minimal ELF kernel: one PT_LOAD of `payload` at `paddr`, entry `entry`.
   std::vector<uint8_t> Elf(uint64_t paddr, uint64_t entry, const std::vector<uint8_t>& payload,
                            uint64_t memsz = 0) {
-    std::vector<uint8_t> image(sizeof(Elf64_Ehdr) + sizeof(Elf64_Phdr) + payload.size());
-    Elf64_Ehdr eh{};
-    std::memcpy(eh.e_ident, ELFMAG, SELFMAG);
-    eh.e_ident[EI_CLASS] = ELFCLASS64;
-    eh.e_ident[EI_DATA] = ELFDATA2LSB;
-    eh.e_type = ET_EXEC;
-    eh.e_machine = EM_X86_64;
-    eh.e_entry = entry;
-    eh.e_phoff = sizeof(Elf64_Ehdr);
-    eh.e_phentsize = sizeof(Elf64_Phdr);
-    eh.e_phnum = 1;
-    Elf64_Phdr ph{};
-    ph.p_type = PT_LOAD;
-    ph.p_offset = sizeof(Elf64_Ehdr) + sizeof(Elf64_Phdr);
-    ph.p_paddr = paddr;
-    ph.p_filesz = payload.size();
-    ph.p_memsz = memsz ? memsz : payload.size();
-    std::memcpy(image.data(), &eh, sizeof(eh));
-    std::memcpy(image.data() + sizeof(eh), &ph, sizeof(ph));
-    std::memcpy(image.data() + ph.p_offset, payload.data(), payload.size());
-    return image;
+    return testing::TinyElfKernel(payload, paddr, entry, memsz);
   }
 
   std::vector<uint8_t> ram_;

@@ -51,7 +51,7 @@ struct MachineExit {
 
 // Statistics a benchmark reads after a run.
 struct MachineStats {
-  std::chrono::steady_clock::time_point first_run;   // first KVM_RUN entered
+  std::chrono::steady_clock::time_point first_run;  // first KVM_RUN entered
   std::chrono::nanoseconds create_to_first_run{0};  // Create() start to first KVM_RUN
   std::chrono::nanoseconds run_time{0};             // first KVM_RUN to now / the end
   uint64_t exits = 0;                               // KVM_RUN returns handled

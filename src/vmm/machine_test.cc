@@ -3,7 +3,6 @@
 // to the exit port. Needs /dev/kvm (CI has it: these tests must not skip there).
 #include "vmm/machine.h"
 
-#include <elf.h>
 #include <fcntl.h>
 #include <gtest/gtest.h>
 #include <unistd.h>
@@ -11,32 +10,12 @@
 #include <cstring>
 #include <vector>
 
+#include "vmm/testing/tiny_elf.h"
+
 namespace vk {
 namespace {
 
-std::vector<uint8_t> ElfWithCode(const std::vector<uint8_t>& code) {
-  constexpr uint64_t kLoad = 0x1000000;
-  std::vector<uint8_t> image(sizeof(Elf64_Ehdr) + sizeof(Elf64_Phdr));
-  Elf64_Ehdr eh{};
-  std::memcpy(eh.e_ident, ELFMAG, SELFMAG);
-  eh.e_ident[EI_CLASS] = ELFCLASS64;
-  eh.e_ident[EI_DATA] = ELFDATA2LSB;
-  eh.e_type = ET_EXEC;
-  eh.e_machine = EM_X86_64;
-  eh.e_entry = kLoad;
-  eh.e_phoff = sizeof(Elf64_Ehdr);
-  eh.e_phentsize = sizeof(Elf64_Phdr);
-  eh.e_phnum = 1;
-  Elf64_Phdr ph{};
-  ph.p_type = PT_LOAD;
-  ph.p_offset = image.size();
-  ph.p_paddr = kLoad;
-  ph.p_filesz = ph.p_memsz = code.size();
-  std::memcpy(image.data(), &eh, sizeof(eh));
-  std::memcpy(image.data() + sizeof(eh), &ph, sizeof(ph));
-  image.insert(image.end(), code.begin(), code.end());
-  return image;
-}
+using testing::TinyElfKernel;
 
 class KvmMachineTest : public ::testing::Test {
  protected:
@@ -55,7 +34,7 @@ class KvmMachineTest : public ::testing::Test {
     return n > 0 ? std::string(buffer, n) : "";
   }
   MachineExit Boot(const std::vector<uint8_t>& code) {
-    std::vector<uint8_t> kernel = ElfWithCode(code);
+    std::vector<uint8_t> kernel = TinyElfKernel(code);
     MachineConfig config;
     config.kernel = kernel;
     config.memory_bytes = 64ull << 20;
@@ -106,7 +85,7 @@ TEST_F(KvmMachineTest, DeadlineStopsASpinningGuest) {
   auto start = std::chrono::steady_clock::now();
   MachineExit exit;
   {
-    std::vector<uint8_t> kernel = ElfWithCode({0xeb, 0xfe});  // jmp $
+    std::vector<uint8_t> kernel = TinyElfKernel({0xeb, 0xfe});  // jmp $
     MachineConfig config;
     config.kernel = kernel;
     config.memory_bytes = 64ull << 20;

@@ -12,6 +12,7 @@
 
 #include "base/log.h"
 #include "base/unique_fd.h"
+#include "virtio/queue_drain.h"
 
 namespace vk::virtio {
 namespace {
@@ -110,25 +111,7 @@ class BlockDevice : public VirtioDevice {
   void Reset() override {}
 
   void ProcessQueue(size_t) override {
-    Queue& queue = context_.queues[0];
-    bool pushed = false;
-    while (true) {
-      auto popped = queue.Pop(memory());
-      if (!popped.ok()) {
-        log::Warn("virtio-blk {}: {}", config_.path, popped.error().message());
-        pushed = true;
-        continue;
-      }
-      if (!popped->has_value()) break;
-      DescriptorChain chain = std::move(**popped);
-      uint32_t written = Handle(chain);
-      auto returned = queue.Push(memory(), std::move(chain), written);
-      (void)returned;
-      pushed = true;
-    }
-    if (pushed && queue.NeedsInterrupt(memory())) {
-      context_.interrupt->Trigger(Interrupt::Reason::kUsedBuffer);
-    }
+    DrainQueue(context_, 0, name(), [this](const DescriptorChain& chain) { return Handle(chain); });
   }
 
  private:

@@ -6,6 +6,8 @@
 #include <cstring>
 #include <vector>
 
+#include "virtio/queue_drain.h"
+
 namespace vk::virtio {
 namespace {
 
@@ -61,12 +63,7 @@ class ConsoleDevice : public VirtioDevice {
   }
 
   void Transmit() {
-    Queue& queue = context_.queues[kTransmitQueue];
-    while (true) {
-      auto popped = queue.Pop(*context_.memory);
-      if (!popped.ok()) continue;
-      if (!popped->has_value()) return;
-      DescriptorChain chain = std::move(**popped);
+    DrainQueue(context_, kTransmitQueue, name(), [this](const DescriptorChain& chain) {
       std::vector<uint8_t> bytes(std::min(chain.readable_bytes(), kMaxChunk));
       ChainReader reader(*context_.memory, chain);
       bytes.resize(reader.ReadSome(bytes));
@@ -74,8 +71,8 @@ class ConsoleDevice : public VirtioDevice {
         ssize_t ignored = ::write(config_.output_fd, bytes.data(), bytes.size());
         (void)ignored;
       }
-      Finish(queue, std::move(chain), 0);
-    }
+      return 0u;
+    });
   }
 
   void ReceiveInput() {

@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "base/log.h"
+#include "virtio/queue_drain.h"
 
 namespace vk::virtio {
 namespace {
@@ -28,21 +29,7 @@ class RngDevice : public VirtioDevice {
   void Reset() override {}
 
   void ProcessQueue(size_t) override {
-    Queue& queue = context_.queues[0];
-    bool pushed = false;
-    while (true) {
-      auto popped = queue.Pop(*context_.memory);
-      if (!popped.ok()) continue;  // malformed chain: already returned to the guest
-      if (!popped->has_value()) break;
-      DescriptorChain chain = std::move(**popped);
-      uint32_t written = Fill(chain);
-      auto returned = queue.Push(*context_.memory, std::move(chain), written);
-      (void)returned;
-      pushed = true;
-    }
-    if (pushed && queue.NeedsInterrupt(*context_.memory)) {
-      context_.interrupt->Trigger(Interrupt::Reason::kUsedBuffer);
-    }
+    DrainQueue(context_, 0, name(), [this](const DescriptorChain& chain) { return Fill(chain); });
   }
 
  private:

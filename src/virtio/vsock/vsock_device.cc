@@ -10,6 +10,7 @@
 
 #include "base/log.h"
 #include "base/strings.h"
+#include "virtio/queue_drain.h"
 #include "virtio/vsock/vsock_connection.h"
 #include "virtio/vsock/vsock_packet.h"
 
@@ -148,24 +149,10 @@ class VsockDevice : public VirtioDevice {
   // --- guest -> host (tx queue) ---
 
   void ProcessTx() {
-    bool pushed = false;
-    while (true) {
-      auto popped = queue(kTxQueue).Pop(memory());
-      if (!popped.ok()) {
-        log::Warn("virtio-vsock: {}", popped.error().message());
-        pushed = true;
-        continue;
-      }
-      if (!popped->has_value()) break;
-      DescriptorChain chain = std::move(**popped);
+    DrainQueue(context_, kTxQueue, name(), [this](const DescriptorChain& chain) {
       HandleTxChain(chain);
-      auto returned = queue(kTxQueue).Push(memory(), std::move(chain), 0);
-      (void)returned;
-      pushed = true;
-    }
-    if (pushed && queue(kTxQueue).NeedsInterrupt(memory())) {
-      context_.interrupt->Trigger(Interrupt::Reason::kUsedBuffer);
-    }
+      return 0u;
+    });
   }
 
   void HandleTxChain(const DescriptorChain& chain) {

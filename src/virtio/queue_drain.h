@@ -1,0 +1,42 @@
+// The loop every request/response device runs on a notification: pop each
+// available chain, handle it, return it to the used ring, and interrupt the
+// driver once at the end if it asked for that (virtio 1.2 §2.7.7, §2.7.10).
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <string_view>
+
+#include "base/log.h"
+#include "virtio/device.h"
+
+namespace vk::virtio {
+
+// `handle(const DescriptorChain&)` returns the bytes it wrote into the chain.
+// Malformed chains were already given back by Queue::Pop(); they are logged.
+template <typename Handle>
+void DrainQueue(const DeviceContext& context, size_t index, std::string_view device,
+                Handle&& handle) {
+  Queue& queue = context.queues[index];
+  const GuestMemory& memory = *context.memory;
+  bool pushed = false;
+  while (true) {
+    auto popped = queue.Pop(memory);
+    if (!popped.ok()) {
+      log::Warn("{}: {}", device, popped.error().message());
+      pushed = true;
+      continue;
+    }
+    if (!popped->has_value()) break;
+    DescriptorChain chain = std::move(**popped);
+    uint32_t written = handle(static_cast<const DescriptorChain&>(chain));
+    auto returned = queue.Push(memory, std::move(chain), written);
+    (void)returned;  // the used ring was validated on activation
+    pushed = true;
+  }
+  if (pushed && queue.NeedsInterrupt(memory)) {
+    context.interrupt->Trigger(Interrupt::Reason::kUsedBuffer);
+  }
+}
+
+}  // namespace vk::virtio
