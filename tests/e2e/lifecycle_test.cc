@@ -34,11 +34,14 @@ class LifecycleTest : public ::testing::Test {
 
   // Polls the tmux pane until it shows `text` (guest commands are slow on PVM).
   bool PaneShows(const std::string& session, const std::string& text) {
+    std::string last;
     for (int i = 0; i < 120; ++i) {
       ProcessResult pane = RunProcess({"tmux", "capture-pane", "-p", "-t", session});
       if (pane.out.find(text) != std::string::npos) return true;
+      last = pane.out + pane.err;
       ::usleep(500000);
     }
+    ADD_FAILURE() << "tmux pane never showed '" << text << "'; it shows:\n" << last;
     return false;
   }
 
@@ -121,7 +124,8 @@ TEST_F(LifecycleTest, InteractiveShellThenKilledVmmIsReportedDeadAndRemoved) {
                             status_file + "; sleep 30"})
                 .exit_code,
             0);
-  ASSERT_TRUE(PaneShows(session, "# "));  // the guest shell's prompt: input is read now
+  // The guest shell prompt ("~ #"; tmux trims the trailing space): input is read now.
+  ASSERT_TRUE(PaneShows(session, "~ #"));
   RunProcess({"tmux", "send-keys", "-t", session, "echo typed-$((6*7))", "Enter"});
   EXPECT_TRUE(PaneShows(session, "typed-42"));
   RunProcess({"tmux", "resize-window", "-t", session, "-x", "120", "-y", "40"});
