@@ -1,7 +1,9 @@
 // vk-agent entry point. As PID 1 (the initramfs's /init) or with `init`, it
 // boots the guest and serves the host's command; see agent/init.h.
 // `vk-agent serve --unix PATH` runs the exec server as an ordinary program on
-// a unix socket (host-side tests and bench/exec.sh).
+// a unix socket (host-side tests and bench/exec.sh). `vk-agent connect
+// HOST-SOCK PORT` joins stdin/stdout to a guest vsock port through a VMM's
+// vsock socket: an SSH ProxyCommand for hosts or containers without vk.
 #include <unistd.h>
 
 #include <cstdio>
@@ -9,6 +11,8 @@
 
 #include "agent/exec_listener.h"
 #include "agent/init.h"
+#include "base/strings.h"
+#include "proto/vsock_stream.h"
 
 namespace {
 
@@ -22,6 +26,18 @@ int Serve(int argc, char** argv) {
   vk::agent::ServeExecsForever(std::move(*listener));
 }
 
+int Connect(int argc, char** argv) {
+  auto port = argc == 4 ? vk::ParseUint(argv[3]) : std::nullopt;
+  if (!port || *port > UINT32_MAX) return 2;
+  auto stream = vk::proto::ConnectVsockPort(argv[2], static_cast<uint32_t>(*port));
+  if (!stream.ok()) {
+    std::fprintf(stderr, "vk-agent connect: %s\n", stream.error().message().c_str());
+    return 1;
+  }
+  vk::proto::PumpBytes(STDIN_FILENO, STDOUT_FILENO, stream->get());
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -30,8 +46,12 @@ int main(int argc, char** argv) {
     int status = Serve(argc, argv);
     if (status != 2) return status;
   }
+  if (argc > 1 && std::strcmp(argv[1], "connect") == 0) {
+    int status = Connect(argc, argv);
+    if (status != 2) return status;
+  }
   static const char kUsage[] =
-      "usage: vk-agent init | vk-agent serve --unix PATH\n"
+      "usage: vk-agent init | vk-agent serve --unix PATH | vk-agent connect HOST-SOCK PORT\n"
       "vk-agent is the guest side of virtkit: it runs as /init inside a vk microVM.\n";
   (void)!write(STDERR_FILENO, kUsage, sizeof(kUsage) - 1);
   return 2;

@@ -1,64 +1,24 @@
 #include "cli/guest_port.h"
 
-#include <poll.h>
 #include <sys/socket.h>
-#include <sys/un.h>
-#include <unistd.h>
 
 #include <cstring>
 
-#include "base/strings.h"
+#include "proto/vsock_stream.h"
 #include "vmm/vm_state.h"
 
 namespace vk::cli {
-namespace {
-
-// Abuse bound: the handshake reply is "OK <u32>\n".
-constexpr size_t kMaxReply = 32;
-
-Result<void> WriteAll(int fd, const char* data, size_t size) {
-  while (size > 0) {
-    ssize_t n = ::send(fd, data, size, MSG_NOSIGNAL);
-    if (n < 0 && errno == ENOTSOCK) n = ::write(fd, data, size);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      return Error::FromErrno("write");
-    }
-    data += n;
-    size -= static_cast<size_t>(n);
-  }
-  return Ok();
-}
-
-}  // namespace
 
 Result<UniqueFd> ConnectGuestPort(const std::string& vm_name, uint32_t port) {
   auto record = VK_TRY(ReadVmRecord(VmDirectory(vm_name)).Context("no VM named " + vm_name));
   if (StateOf(record) != VmState::kRunning) return Error("VM " + vm_name + " is not running");
-  std::string path = VmDirectory(vm_name) + "/vsock.sock";
-  sockaddr_un address{};
-  address.sun_family = AF_UNIX;
-  std::strncpy(address.sun_path, path.c_str(), sizeof(address.sun_path) - 1);
-  UniqueFd fd(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
-  if (!fd || ::connect(fd.get(), reinterpret_cast<sockaddr*>(&address), sizeof(address)) != 0) {
-    return Error::FromErrno("connect to " + path);
-  }
-  std::string request = "CONNECT " + std::to_string(port) + "\n";
-  VK_TRY(WriteAll(fd.get(), request.data(), request.size()));
-  std::string reply;
-  char c;
-  while (reply.size() < kMaxReply && ::recv(fd.get(), &c, 1, 0) == 1 && c != '\n') reply += c;
-  if (!StartsWith(reply, "OK ")) {
-    return Error("guest port " + std::to_string(port) + " of " + vm_name +
-                 " refused the connection (is a server listening there?)");
-  }
-  return fd;
+  return proto::ConnectVsockPort(VmDirectory(vm_name) + "/vsock.sock", port).Context(vm_name);
 }
 
 Result<UniqueFd> ConnectGuestTcp(const std::string& vm_name, uint16_t port) {
   UniqueFd fd = VK_TRY(ConnectGuestPort(vm_name, kExecPort + 2));
   std::string request = "TCP " + std::to_string(port) + "\n";
-  VK_TRY(WriteAll(fd.get(), request.data(), request.size()));
+  VK_TRY(proto::WriteAll(fd.get(), request.data(), request.size()));
   char reply[3];
   if (::recv(fd.get(), reply, 3, MSG_WAITALL) != 3 || std::memcmp(reply, "OK\n", 3) != 0) {
     return Error("nothing listens on TCP port " + std::to_string(port) + " in " + vm_name);
@@ -66,32 +26,6 @@ Result<UniqueFd> ConnectGuestTcp(const std::string& vm_name, uint16_t port) {
   return fd;
 }
 
-void PumpBytes(int a_in, int a_out, int b) {
-  pollfd fds[2] = {{a_in, POLLIN, 0}, {b, POLLIN, 0}};
-  bool a_open = true, b_open = true;
-  char buffer[65536];
-  while (a_open || b_open) {
-    fds[0].fd = a_open ? a_in : -1;
-    fds[1].fd = b_open ? b : -1;
-    if (::poll(fds, 2, -1) < 0) {
-      if (errno == EINTR) continue;
-      return;
-    }
-    if (a_open && fds[0].revents) {
-      ssize_t n = ::read(a_in, buffer, sizeof(buffer));
-      if (n <= 0 || !WriteAll(b, buffer, static_cast<size_t>(n)).ok()) {
-        a_open = false;
-        ::shutdown(b, SHUT_WR);
-      }
-    }
-    if (b_open && fds[1].revents) {
-      ssize_t n = ::read(b, buffer, sizeof(buffer));
-      if (n <= 0 || !WriteAll(a_out, buffer, static_cast<size_t>(n)).ok()) {
-        b_open = false;
-        if (::shutdown(a_out, SHUT_WR) != 0 && a_out != STDOUT_FILENO) ::close(a_out);
-      }
-    }
-  }
-}
+void PumpBytes(int a_in, int a_out, int b) { proto::PumpBytes(a_in, a_out, b); }
 
 }  // namespace vk::cli

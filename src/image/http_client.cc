@@ -1,0 +1,212 @@
+#include "image/http_client.h"
+
+#include <algorithm>
+#include <memory>
+#include <mutex>
+#include <optional>
+
+namespace vk::image {
+namespace {
+
+constexpr size_t kMaxErrorBody = 64 << 10;  // enough for a registry's JSON error
+constexpr long kConnectTimeoutSeconds = 30;
+// A transfer that moves less than 1 byte/s for this long is treated as dead.
+constexpr long kStallSeconds = 60;
+
+void GlobalInit() {
+  static std::once_flag once;
+  std::call_once(once, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
+}
+
+std::string Lower(std::string_view text) {
+  std::string out(text);
+  std::transform(out.begin(), out.end(), out.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  return out;
+}
+
+std::string Trim(std::string_view text) {
+  size_t begin = text.find_first_not_of(" \t\r\n");
+  if (begin == std::string_view::npos) return {};
+  size_t end = text.find_last_not_of(" \t\r\n");
+  return std::string(text.substr(begin, end - begin + 1));
+}
+
+struct Transfer {
+  CURL* curl = nullptr;
+  HttpResponse response;
+  const BodySink* sink = nullptr;
+  size_t max_body = 0;
+  bool success_status = false;  // known once the header block has ended
+  std::optional<Error> sink_error;
+  bool too_large = false;
+};
+
+size_t OnHeader(char* data, size_t size, size_t count, void* user) {
+  auto* t = static_cast<Transfer*>(user);
+  std::string_view line(data, size * count);
+  if (line.rfind("HTTP/", 0) == 0) {  // a new response (after 100 Continue)
+    t->response.headers.clear();
+  } else if (line == "\r\n" || line == "\n") {  // end of this header block
+    curl_easy_getinfo(t->curl, CURLINFO_RESPONSE_CODE, &t->response.status);
+    t->success_status = t->response.status >= 200 && t->response.status < 300;
+    bool streaming = t->sink != nullptr && t->success_status;
+    if (streaming && t->sink->on_headers) {
+      auto result = t->sink->on_headers(t->response);
+      if (!result.ok()) {
+        t->sink_error = std::move(result).error();
+        return 0;  // aborts the transfer
+      }
+    }
+  } else if (size_t colon = line.find(':'); colon != std::string_view::npos) {
+    t->response.headers[Lower(Trim(line.substr(0, colon)))] = Trim(line.substr(colon + 1));
+  }
+  return size * count;
+}
+
+size_t OnBody(char* data, size_t size, size_t count, void* user) {
+  auto* t = static_cast<Transfer*>(user);
+  size_t length = size * count;
+  if (t->sink != nullptr && t->sink->on_body && t->success_status) {
+    auto result = t->sink->on_body(data, length);
+    if (!result.ok()) {
+      t->sink_error = std::move(result).error();
+      return 0;  // aborts the transfer
+    }
+    return length;
+  }
+  size_t cap = t->success_status ? t->max_body : kMaxErrorBody;
+  if (t->response.body.size() + length > cap) {
+    if (t->success_status) {
+      t->too_large = true;
+      return 0;
+    }
+    return length;  // keep the start of an error body only
+  }
+  t->response.body.append(data, length);
+  return length;
+}
+
+bool IsTransient(CURLcode code) {
+  switch (code) {
+    case CURLE_COULDNT_CONNECT:
+    case CURLE_COULDNT_RESOLVE_HOST:
+    case CURLE_OPERATION_TIMEDOUT:
+    case CURLE_SEND_ERROR:
+    case CURLE_RECV_ERROR:
+    case CURLE_PARTIAL_FILE:
+    case CURLE_GOT_NOTHING:
+    case CURLE_HTTP2:
+    case CURLE_HTTP2_STREAM: return true;
+    default: return false;
+  }
+}
+
+}  // namespace
+
+std::string HttpResponse::Header(std::string_view name) const {
+  auto it = headers.find(Lower(name));
+  return it == headers.end() ? std::string() : it->second;
+}
+
+HttpClient::HttpClient() {
+  GlobalInit();
+  curl_ = curl_easy_init();
+  if (curl_ == nullptr) std::abort();  // only fails when out of memory
+}
+
+HttpClient::~HttpClient() { curl_easy_cleanup(curl_); }
+
+namespace {
+
+void SetRequestOptions(CURL* curl, const HttpRequest& request, curl_slist* headers) {
+  curl_easy_setopt(curl, CURLOPT_URL, request.url.c_str());
+  curl_easy_setopt(curl, CURLOPT_CUSTOMREQUEST, request.method.c_str());
+  if (request.method == "HEAD") curl_easy_setopt(curl, CURLOPT_NOBODY, 1L);
+  if (request.method == "PUT" || request.method == "POST" || request.method == "PATCH") {
+    curl_easy_setopt(curl, CURLOPT_POSTFIELDS, request.body.data());
+    curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE_LARGE,
+                     static_cast<curl_off_t>(request.body.size()));
+  }
+  curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers);
+  curl_easy_setopt(curl, CURLOPT_FOLLOWLOCATION, 0L);
+  curl_easy_setopt(curl, CURLOPT_PROTOCOLS_STR, "http,https");
+  curl_easy_setopt(curl, CURLOPT_USERAGENT, "virtkit/0.1");
+  curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT, kConnectTimeoutSeconds);
+  curl_easy_setopt(curl, CURLOPT_LOW_SPEED_LIMIT, 1L);
+  curl_easy_setopt(curl, CURLOPT_LOW_SPEED_TIME, kStallSeconds);
+  curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
+}
+
+}  // namespace
+
+Result<HttpResponse> HttpClient::Send(const HttpRequest& request, const BodySink* sink,
+                                      size_t max_body) {
+  curl_easy_reset(curl_);
+  Transfer t;
+  t.curl = curl_;
+  t.sink = sink;
+  t.max_body = max_body;
+  std::unique_ptr<curl_slist, decltype(&curl_slist_free_all)> headers(nullptr,
+                                                                      &curl_slist_free_all);
+  for (const std::string& h : request.headers)
+    headers.reset(curl_slist_append(headers.release(), h.c_str()));
+  SetRequestOptions(curl_, request, headers.get());
+  curl_easy_setopt(curl_, CURLOPT_HEADERFUNCTION, &OnHeader);
+  curl_easy_setopt(curl_, CURLOPT_HEADERDATA, &t);
+  curl_easy_setopt(curl_, CURLOPT_WRITEFUNCTION, &OnBody);
+  curl_easy_setopt(curl_, CURLOPT_WRITEDATA, &t);
+  CURLcode code = curl_easy_perform(curl_);
+  if (t.sink_error) return std::move(*t.sink_error);
+  std::string what = request.method + " " + request.url;
+  if (t.too_large)
+    return Error(what + ": response larger than " + std::to_string(max_body) + " bytes");
+  if (code != CURLE_OK)
+    return Error(what + ": " + curl_easy_strerror(code), IsTransient(code) ? kTransientErrno : 0);
+  curl_easy_getinfo(curl_, CURLINFO_RESPONSE_CODE, &t.response.status);
+  return std::move(t.response);
+}
+
+Result<std::string> ResolveUrl(std::string_view base, std::string_view location) {
+  std::unique_ptr<CURLU, decltype(&curl_url_cleanup)> url(curl_url(), &curl_url_cleanup);
+  if (curl_url_set(url.get(), CURLUPART_URL, std::string(base).c_str(), 0) != CURLUE_OK ||
+      curl_url_set(url.get(), CURLUPART_URL, std::string(location).c_str(), 0) != CURLUE_OK)
+    return Error("bad redirect location \"" + std::string(location) + "\"");
+  char* text = nullptr;
+  if (curl_url_get(url.get(), CURLUPART_URL, &text, 0) != CURLUE_OK)
+    return Error("bad redirect location \"" + std::string(location) + "\"");
+  std::string out(text);
+  curl_free(text);
+  return out;
+}
+
+std::string UrlAuthority(std::string_view text) {
+  std::unique_ptr<CURLU, decltype(&curl_url_cleanup)> url(curl_url(), &curl_url_cleanup);
+  if (curl_url_set(url.get(), CURLUPART_URL, std::string(text).c_str(), 0) != CURLUE_OK) return {};
+  char* host = nullptr;
+  char* port = nullptr;
+  std::string out;
+  if (curl_url_get(url.get(), CURLUPART_HOST, &host, 0) == CURLUE_OK) out = Lower(host);
+  if (curl_url_get(url.get(), CURLUPART_PORT, &port, CURLU_DEFAULT_PORT) == CURLUE_OK)
+    out += std::string(":") + port;
+  curl_free(host);
+  curl_free(port);
+  return out;
+}
+
+std::string UrlEncode(std::string_view text) {
+  static constexpr char kHex[] = "0123456789ABCDEF";
+  std::string out;
+  for (unsigned char c : text) {
+    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') {
+      out += static_cast<char>(c);
+    } else {
+      out += '%';
+      out += kHex[c >> 4];
+      out += kHex[c & 15];
+    }
+  }
+  return out;
+}
+
+}  // namespace vk::image

@@ -1,0 +1,68 @@
+// HttpClient: one libcurl easy handle (one per thread) for registry traffic.
+// It never follows redirects itself: the registry client decides per hop
+// whether credentials may travel (they never cross to another host).
+#pragma once
+
+#include <curl/curl.h>
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "base/result.h"
+
+namespace vk::image {
+
+struct HttpRequest {
+  std::string method = "GET";
+  std::string url;
+  std::vector<std::string> headers;  // "Name: value"
+  std::string body;                  // sent for PUT/POST/PATCH
+};
+
+struct HttpResponse {
+  long status = 0;
+  std::map<std::string, std::string> headers;  // lower-case names, last value wins
+  std::string body;                            // when no sink was given
+  std::string Header(std::string_view name) const;
+};
+
+// Streams a 2xx response: `on_headers` once its headers are in (status and
+// headers set, body empty), then `on_body` per chunk. Returning an error from
+// either aborts the transfer with that error.
+struct BodySink {
+  std::function<Result<void>(const HttpResponse& head)> on_headers;
+  std::function<Result<void>(const char* data, size_t length)> on_body;
+};
+
+// Errors worth another attempt (connection refused/reset, timeouts) carry
+// this errno value so callers can tell them from permanent failures.
+inline constexpr int kTransientErrno = EAGAIN;
+
+class HttpClient {
+ public:
+  HttpClient();
+  ~HttpClient();
+  HttpClient(const HttpClient&) = delete;
+  HttpClient& operator=(const HttpClient&) = delete;
+
+  // Non-2xx bodies are always collected (up to a small cap) for messages;
+  // a 2xx body goes to `sink` if given, else into response.body (up to
+  // `max_body` bytes, beyond which the request fails).
+  Result<HttpResponse> Send(const HttpRequest& request, const BodySink* sink = nullptr,
+                            size_t max_body = 4 << 20);
+
+ private:
+  CURL* curl_;
+};
+
+// Resolves a Location header against the URL it came from.
+Result<std::string> ResolveUrl(std::string_view base, std::string_view location);
+// "host[:port]" of a URL, lower-cased (empty when unparsable).
+std::string UrlAuthority(std::string_view url);
+std::string UrlEncode(std::string_view text);
+
+}  // namespace vk::image

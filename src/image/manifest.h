@@ -1,0 +1,92 @@
+// OCI / Docker schema 2 manifests, indexes and image configs, parsed from
+// untrusted JSON (registry responses, archives) into plain structs.
+// nlohmann-json exceptions never escape: every problem is an Error.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "base/result.h"
+
+namespace vk::image {
+
+inline constexpr std::string_view kOciIndex = "application/vnd.oci.image.index.v1+json";
+inline constexpr std::string_view kOciManifest = "application/vnd.oci.image.manifest.v1+json";
+inline constexpr std::string_view kOciConfig = "application/vnd.oci.image.config.v1+json";
+inline constexpr std::string_view kOciLayer = "application/vnd.oci.image.layer.v1.tar";
+inline constexpr std::string_view kOciLayerGzip = "application/vnd.oci.image.layer.v1.tar+gzip";
+inline constexpr std::string_view kOciLayerZstd = "application/vnd.oci.image.layer.v1.tar+zstd";
+inline constexpr std::string_view kDockerManifestList =
+    "application/vnd.docker.distribution.manifest.list.v2+json";
+inline constexpr std::string_view kDockerManifest =
+    "application/vnd.docker.distribution.manifest.v2+json";
+inline constexpr std::string_view kDockerConfig = "application/vnd.docker.container.image.v1+json";
+inline constexpr std::string_view kDockerLayerGzip =
+    "application/vnd.docker.image.rootfs.diff.tar.gzip";
+
+// Limits against hostile documents.
+inline constexpr size_t kMaxManifestBytes = 4 << 20;  // registries cap at 4 MiB too
+inline constexpr size_t kMaxConfigBytes = 32 << 20;
+inline constexpr size_t kMaxLayers = 1000;
+inline constexpr size_t kMaxIndexEntries = 10000;
+
+struct Platform {
+  std::string os = "linux";
+  std::string architecture = "amd64";
+  std::string variant;           // "v8" for arm64, usually empty
+  std::string ToString() const;  // "linux/amd64", "linux/arm64/v8"
+};
+
+// "linux/amd64", "linux/arm64/v8", "amd64" (os defaults to linux).
+Result<Platform> ParsePlatform(std::string_view text);
+
+struct Descriptor {
+  std::string media_type;
+  std::string digest;  // validated: sha256:<64 hex>
+  uint64_t size = 0;
+  std::optional<Platform> platform;  // index entries only
+  std::map<std::string, std::string> annotations;
+};
+
+enum class ManifestKind { kIndex, kManifest };
+
+struct Manifest {
+  ManifestKind kind = ManifestKind::kManifest;
+  std::string media_type;             // as declared (or from content type)
+  std::vector<Descriptor> manifests;  // kIndex
+  Descriptor config;                  // kManifest
+  std::vector<Descriptor> layers;     // kManifest, lowest first
+};
+
+// `content_type` is the HTTP Content-Type (may be empty); the body's
+// mediaType wins when present. Schema 1 and unknown types are refused with
+// a message saying so.
+Result<Manifest> ParseManifest(std::string_view body, std::string_view content_type = {});
+
+// The index entry for `want` (variant matched when given; "arm64" without a
+// variant matches any arm64). Error lists the platforms available.
+Result<Descriptor> SelectPlatform(const Manifest& index, const Platform& want);
+
+// The part of the image config `vk run` honours.
+struct ImageConfig {
+  std::string architecture;
+  std::string os;
+  std::vector<std::string> entrypoint;
+  std::vector<std::string> cmd;
+  std::vector<std::string> env;  // "K=V"
+  std::string working_dir;
+  std::string user;
+  std::vector<std::string> diff_ids;  // uncompressed layer digests
+};
+Result<ImageConfig> ParseImageConfig(std::string_view body);
+
+// Serialises an OCI image manifest (used to describe local imports).
+std::string SerializeOciManifest(const Descriptor& config, const std::vector<Descriptor>& layers);
+// Serialises an OCI image config (used by `vk image from-debian`).
+std::string SerializeImageConfig(const ImageConfig& config);
+
+}  // namespace vk::image

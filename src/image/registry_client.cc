@@ -1,0 +1,102 @@
+#include "image/registry_client.h"
+
+#include <chrono>
+#include <cstdlib>
+#include <nlohmann/json.hpp>
+#include <thread>
+
+#include "base/strings.h"
+#include "image/manifest.h"
+#include "image/www_authenticate.h"
+
+namespace vk::image {
+namespace {
+
+using nlohmann::json;
+
+constexpr int kMaxRedirects = 10;
+constexpr size_t kMaxTokenResponse = 1 << 20;
+
+bool IsRetryableStatus(long status) { return status == 429 || status >= 500; }
+
+}  // namespace
+
+bool IsInsecureRegistry(std::string_view registry) {
+  const char* list = std::getenv("VIRTKIT_INSECURE_REGISTRIES");
+  if (list == nullptr) return false;
+  for (const std::string& item : Split(list, ','))
+    if (item == registry) return true;
+  return false;
+}
+
+RegistryClient::RegistryClient(Reference reference, RegistryOptions options)
+    : reference_(std::move(reference)), options_(std::move(options)) {
+  if (options_.credentials) {
+    credentials_ = options_.credentials;
+    credentials_loaded_ = true;
+  }
+}
+
+RegistryClient::~RegistryClient() = default;
+
+std::string RegistryClient::BaseUrl() const {
+  bool plain = options_.insecure || IsInsecureRegistry(reference_.registry);
+  return (plain ? "http://" : "https://") + reference_.ApiHost() + "/v2/";
+}
+
+Result<std::optional<Credentials>> RegistryClient::GetCredentials() {
+  std::lock_guard lock(mutex_);
+  if (!credentials_loaded_) {
+    credentials_ = VK_TRY_CTX(LookupCredentials(reference_.registry),
+                              "credentials for " + reference_.registry);
+    credentials_loaded_ = true;
+  }
+  return credentials_;
+}
+
+std::string RegistryClient::AuthorizationHeader() {
+  std::lock_guard lock(mutex_);
+  return authorization_;
+}
+
+Result<HttpResponse> RegistryClient::Execute(HttpClient& http, const Call& call) {
+  int backoff_ms = options_.initial_backoff_ms;
+  for (int attempt = 1;; ++attempt) {
+    auto response = ExecuteOnce(http, call);
+    bool transient = response.ok() ? IsRetryableStatus(response->status)
+                                   : response.error().errno_value() == kTransientErrno;
+    if (!transient || attempt >= options_.attempts) return response;
+    std::this_thread::sleep_for(std::chrono::milliseconds(backoff_ms));
+    backoff_ms *= 2;
+  }
+}
+
+Result<HttpResponse> RegistryClient::ExecuteOnce(HttpClient& http, const Call& call) {
+  std::string url = call.url;
+  const std::string registry_authority = UrlAuthority(BaseUrl());
+  bool authenticated = false;
+  for (int hop = 0; hop <= kMaxRedirects; ++hop) {
+    // Credentials go only to the registry itself, never to a redirect
+    // target on another host (blob storage, CDNs).
+    bool to_registry = UrlAuthority(url) == registry_authority;
+    HttpRequest request{call.method, url,
+                        call.headers ? call.headers() : std::vector<std::string>{}, call.body};
+    std::string authorization = AuthorizationHeader();
+    if (to_registry && !authorization.empty())
+      request.headers.push_back("Authorization: " + authorization);
+    HttpResponse response = VK_TRY(http.Send(request, call.sink, call.max_body));
+    if (response.status == 401 && to_registry && !authenticated) {
+      VK_TRY(Authenticate(http, response, call));
+      authenticated = true;
+      continue;
+    }
+    bool redirect =
+        response.status >= 300 && response.status < 400 && !response.Header("location").empty();
+    if (!redirect) return response;
+    url = VK_TRY(ResolveUrl(url, response.Header("location")));
+  }
+  return Error(call.method + " " + call.url + ": more than " + std::to_string(kMaxRedirects) +
+               " redirects");
+}
+
+}  // namespace vk::image

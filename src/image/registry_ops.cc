@@ -1,0 +1,141 @@
+// RegistryClient's endpoints (distribution spec "pull" and "push").
+#include <nlohmann/json.hpp>
+
+#include "image/manifest.h"
+#include "image/registry_client.h"
+
+namespace vk::image {
+namespace {
+
+using nlohmann::json;
+
+std::string Sha256Digest(std::string_view bytes) {
+  Sha256 sha;
+  sha.Update(bytes);
+  return "sha256:" + DigestHex(sha.Final());
+}
+
+// The registry's own explanation: {"errors":[{"code":..,"message":..}]}.
+std::string RegistryErrorText(const HttpResponse& response) {
+  try {
+    json j = json::parse(response.body);
+    const json& first = j.at("errors").at(0);
+    std::string text = first.value("code", "");
+    std::string message = first.value("message", "");
+    if (!message.empty()) text += (text.empty() ? "" : ": ") + message;
+    if (!text.empty()) return text + " (HTTP " + std::to_string(response.status) + ")";
+  } catch (const json::exception&) {
+  }
+  return "HTTP " + std::to_string(response.status);
+}
+
+Error StatusError(const HttpResponse& response, const Reference& ref, std::string_view what) {
+  std::string text = std::string(what) + ": " + RegistryErrorText(response);
+  if (response.status == 401 || response.status == 403)
+    text += ": run `vk login " + ref.registry + "` if the repository is private";
+  return Error(text);
+}
+
+std::vector<std::string> AcceptManifests() {
+  return {"Accept: " + std::string(kOciIndex) + ", " + std::string(kOciManifest) + ", " +
+          std::string(kDockerManifestList) + ", " + std::string(kDockerManifest)};
+}
+
+// "bytes 100-199/200" -> 100.
+std::optional<uint64_t> ContentRangeStart(std::string_view header) {
+  size_t space = header.find(' ');
+  size_t dash = header.find('-');
+  if (space == std::string_view::npos || dash == std::string_view::npos || dash < space)
+    return std::nullopt;
+  std::string start(header.substr(space + 1, dash - space - 1));
+  if (start.empty() || start.find_first_not_of("0123456789") != std::string::npos)
+    return std::nullopt;
+  return std::stoull(start);
+}
+
+}  // namespace
+
+Result<FetchedManifest> RegistryClient::FetchManifest(std::string_view tag_or_digest) {
+  HttpClient http;
+  Call call;
+  call.url = BaseUrl() + reference_.repository + "/manifests/" + std::string(tag_or_digest);
+  call.headers = [] { return AcceptManifests(); };
+  call.max_body = kMaxManifestBytes;
+  std::string what = "manifest " + reference_.repository + ":" + std::string(tag_or_digest);
+  HttpResponse response = VK_TRY_CTX(Execute(http, call), what);
+  if (response.status == 404)
+    return Error(what + " not found in " + reference_.registry + ": check the name and tag");
+  if (response.status != 200) return StatusError(response, reference_, what);
+  FetchedManifest manifest{std::move(response.body), response.Header("content-type"), {}};
+  manifest.digest = Sha256Digest(manifest.body);
+  bool by_digest = tag_or_digest.rfind("sha256:", 0) == 0;
+  std::string claimed = response.Header("docker-content-digest");
+  if (by_digest && manifest.digest != tag_or_digest)
+    return Error(what + ": content has digest " + manifest.digest + ", not the one asked for");
+  if (!claimed.empty() && claimed.rfind("sha256:", 0) == 0 && claimed != manifest.digest)
+    return Error(what + ": registry claims digest " + claimed + " but the content is " +
+                 manifest.digest);
+  return manifest;
+}
+
+Result<void> RegistryClient::FetchBlob(Store& store, std::string_view digest, uint64_t size,
+                                       const ProgressFn& progress) {
+  std::string what = "blob " + std::string(digest);
+  FileLock lock = VK_TRY(store.LockBlob(digest));  // another vk may be fetching it
+  if (store.HasBlob(digest)) {
+    if (progress) progress(size, size);
+    return Ok();
+  }
+  PartialBlob partial = VK_TRY(store.OpenPartial(digest));
+  if (size != 0 && partial.size() > size) VK_TRY(partial.Restart());
+  HttpClient http;
+  Call call;
+  call.url = BaseUrl() + reference_.repository + "/blobs/" + std::string(digest);
+  call.headers = [&partial] {
+    std::vector<std::string> headers;
+    if (partial.size() > 0)
+      headers.push_back("Range: bytes=" + std::to_string(partial.size()) + "-");
+    return headers;
+  };
+  BodySink sink;
+  sink.on_headers = [&partial](const HttpResponse& head) -> Result<void> {
+    if (head.status == 206) {
+      auto start = ContentRangeStart(head.Header("content-range"));
+      if (start && *start == partial.size()) return Ok();
+    }
+    return partial.Restart();  // a full body (200) or a range we did not ask for
+  };
+  sink.on_body = [&](const char* data, size_t length) -> Result<void> {
+    VK_TRY(partial.Append(data, length));
+    if (size != 0 && partial.size() > size)
+      return Error(what + ": larger than its descriptor says");
+    if (progress) progress(partial.size(), size);
+    return Ok();
+  };
+  call.sink = &sink;
+  if (size != 0 && partial.size() == size) {  // an earlier run got every byte
+    if (partial.Commit(size).ok()) return Ok();
+    partial = VK_TRY(store.OpenPartial(digest));  // they were wrong: start over
+  }
+  HttpResponse response = VK_TRY_CTX(Execute(http, call), what);
+  if (response.status == 416 && partial.size() > 0) {  // our partial outgrew the blob
+    VK_TRY(partial.Restart());
+    response = VK_TRY_CTX(Execute(http, call), what);
+  }
+  if (response.status != 200 && response.status != 206)
+    return StatusError(response, reference_, what);
+  VK_TRY_CTX(partial.Commit(size), what);
+  return Ok();
+}
+
+Result<void> RegistryClient::CheckLogin() {
+  HttpClient http;
+  Call call;
+  call.url = BaseUrl();
+  HttpResponse response = VK_TRY_CTX(Execute(http, call), "login to " + reference_.registry);
+  if (response.status != 200)
+    return StatusError(response, reference_, "login to " + reference_.registry);
+  return Ok();
+}
+
+}  // namespace vk::image

@@ -1,0 +1,248 @@
+#include "image/store.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <set>
+#include <sstream>
+
+#include "image/fingerprint.h"
+#include "image/reference.h"
+
+namespace vk::image {
+namespace {
+
+namespace fs = std::filesystem;
+
+std::string_view HexOf(std::string_view digest) { return digest.substr(digest.find(':') + 1); }
+
+std::string NameKey(std::string_view name) {
+  Sha256 sha;
+  sha.Update(name);
+  return DigestHex(sha.Final());
+}
+
+// The converter version as a file-name component ("virtkit-ext4/1" -> "virtkit-ext4-1").
+std::string ConverterTag() {
+  std::string tag(kConverterVersion);
+  for (char& c : tag)
+    if (c == '/') c = '-';
+  return tag;
+}
+
+Result<void> WriteFileAtomically(const std::string& path, std::string_view bytes,
+                                 const std::string& tmp) {
+  {
+    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
+    out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+    out.flush();
+    if (!out) return Error("write " + tmp + ": disk full or not writable");
+  }
+  if (::rename(tmp.c_str(), path.c_str()) != 0) {
+    int err = errno;
+    ::unlink(tmp.c_str());
+    return Error::FromErrno("rename into " + path, err);
+  }
+  return Ok();
+}
+
+Result<std::string> ReadSmallFile(const std::string& path, size_t max_bytes) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return Error::FromErrno("open " + path);
+  std::string bytes;
+  bytes.resize(max_bytes + 1);
+  in.read(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+  bytes.resize(static_cast<size_t>(in.gcount()));
+  if (bytes.size() > max_bytes) return Error(path + " is larger than " + std::to_string(max_bytes));
+  return bytes;
+}
+
+std::string DigestOf(std::string_view bytes) {
+  Sha256 sha;
+  sha.Update(bytes);
+  return "sha256:" + DigestHex(sha.Final());
+}
+
+}  // namespace
+
+Result<void> PartialBlob::Append(const void* data, size_t length) {
+  const auto* p = static_cast<const uint8_t*>(data);
+  size_t left = length;
+  while (left > 0) {
+    ssize_t n = ::write(fd_.get(), p, left);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return Error::FromErrno("write " + path_);
+    p += n;
+    left -= static_cast<size_t>(n);
+  }
+  sha_.Update(data, length);
+  size_ += length;
+  return Ok();
+}
+
+Result<void> PartialBlob::Restart() {
+  if (::ftruncate(fd_.get(), 0) != 0 || ::lseek(fd_.get(), 0, SEEK_SET) != 0)
+    return Error::FromErrno("truncate " + path_);
+  sha_ = Sha256();
+  size_ = 0;
+  return Ok();
+}
+
+Result<std::string> PartialBlob::Commit(uint64_t expected_size) {
+  std::string actual = "sha256:" + DigestHex(sha_.Final());
+  if (actual != digest_ || (expected_size != 0 && size_ != expected_size)) {
+    ::unlink(path_.c_str());
+    return Error("blob " + digest_ + " failed verification: got " + actual + " (" +
+                 std::to_string(size_) +
+                 " bytes); the download was corrupted or the "
+                 "registry served the wrong content");
+  }
+  if (::fsync(fd_.get()) != 0) return Error::FromErrno("sync " + path_);
+  if (::rename(path_.c_str(), final_path_.c_str()) != 0)
+    return Error::FromErrno("rename into " + final_path_);
+  fd_.Reset();
+  return final_path_;
+}
+
+std::string Store::DefaultRoot() {
+  const char* home = std::getenv("VIRTKIT_HOME");
+  if (home != nullptr && *home != '\0') return home;
+  const char* user_home = std::getenv("HOME");
+  return std::string(user_home ? user_home : "/tmp") + "/.local/share/virtkit";
+}
+
+Result<Store> Store::Open(std::string root) {
+  for (const char* sub : {"blobs/sha256", "images", "bases", "tmp", "locks"}) {
+    std::error_code error;
+    fs::create_directories(fs::path(root) / sub, error);
+    if (error)
+      return Error("create image store " + root + "/" + sub + ": " + error.message() +
+                   " (set VIRTKIT_HOME to a writable directory)");
+  }
+  return Store(std::move(root));
+}
+
+std::string Store::BlobPath(std::string_view digest) const {
+  return root_ + "/blobs/sha256/" + std::string(HexOf(digest));
+}
+
+bool Store::HasBlob(std::string_view digest) const {
+  struct stat st;
+  return IsValidDigest(digest) && ::stat(BlobPath(digest).c_str(), &st) == 0;
+}
+
+Result<std::string> Store::ReadBlob(std::string_view digest, size_t max_bytes) const {
+  if (!IsValidDigest(digest)) return Error("invalid digest " + std::string(digest));
+  std::string bytes = VK_TRY(ReadSmallFile(BlobPath(digest), max_bytes));
+  if (DigestOf(bytes) != digest)
+    return Error("store blob " + std::string(digest) +
+                 " is corrupt: run `vk image prune` and pull again");
+  return bytes;
+}
+
+Result<void> Store::PutBlob(std::string_view digest, std::string_view bytes) {
+  if (!IsValidDigest(digest)) return Error("invalid digest " + std::string(digest));
+  std::string actual = DigestOf(bytes);
+  if (actual != digest)
+    return Error("content does not match its digest " + std::string(digest) + " (got " + actual +
+                 ")");
+  if (HasBlob(digest)) return Ok();
+  return WriteFileAtomically(BlobPath(digest), bytes, TempPath("blob"));
+}
+
+Result<std::string> Store::PutBlob(std::string_view bytes) {
+  std::string digest = DigestOf(bytes);
+  VK_TRY(PutBlob(digest, bytes));
+  return digest;
+}
+
+Result<PartialBlob> Store::OpenPartial(std::string_view digest) {
+  if (!IsValidDigest(digest)) return Error("invalid digest " + std::string(digest));
+  std::string path = root_ + "/tmp/" + std::string(HexOf(digest)) + ".partial";
+  UniqueFd fd(::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644));
+  if (!fd) return Error::FromErrno("open " + path);
+  PartialBlob blob(std::string(digest), path, BlobPath(digest), std::move(fd));
+  // Re-hash what an earlier attempt left so the digest covers the whole blob.
+  std::vector<uint8_t> buffer(1 << 20);
+  for (;;) {
+    ssize_t n = ::read(blob.fd_.get(), buffer.data(), buffer.size());
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return Error::FromErrno("read " + path);
+    if (n == 0) break;
+    blob.sha_.Update(buffer.data(), static_cast<size_t>(n));
+    blob.size_ += static_cast<uint64_t>(n);
+  }
+  return blob;
+}
+
+Result<FileLock> Store::LockBlob(std::string_view digest) const {
+  return FileLock::Acquire(root_ + "/locks/blob-" + std::string(HexOf(digest)));
+}
+
+std::string Store::BasePath(std::string_view manifest_digest) const {
+  return root_ + "/bases/" + std::string(HexOf(manifest_digest)) + "." + ConverterTag() + ".ext4";
+}
+
+Result<FileLock> Store::LockBase(std::string_view manifest_digest) const {
+  return FileLock::Acquire(root_ + "/locks/base-" + std::string(HexOf(manifest_digest)));
+}
+
+std::string Store::TempPath(std::string_view hint) const {
+  static std::atomic<uint64_t> counter{0};
+  auto now = std::chrono::steady_clock::now().time_since_epoch().count();
+  return root_ + "/tmp/" + std::string(hint) + "." + std::to_string(::getpid()) + "." +
+         std::to_string(now) + "." + std::to_string(counter++);
+}
+
+std::string Store::ImagePath(std::string_view name) const {
+  return root_ + "/images/" + NameKey(name) + ".json";
+}
+
+Result<FileLock> Store::LockForWriting() const {
+  return FileLock::Acquire(root_ + "/locks/gc", FileLock::Mode::kShared);
+}
+
+Result<void> Store::WriteImage(const ImageRecord& record) {
+  return WriteFileAtomically(ImagePath(record.name), SerializeImageRecord(record),
+                             TempPath("image"));
+}
+
+Result<std::optional<ImageRecord>> Store::FindImage(std::string_view name) const {
+  std::string path = ImagePath(name);
+  if (::access(path.c_str(), F_OK) != 0) return std::optional<ImageRecord>();
+  std::string json = VK_TRY(ReadSmallFile(path, 1 << 20));
+  return std::optional<ImageRecord>(VK_TRY_CTX(ParseImageRecord(json), "read " + path));
+}
+
+Result<std::vector<ImageRecord>> Store::ListImages() const {
+  std::vector<ImageRecord> records;
+  std::error_code error;
+  for (const auto& entry : fs::directory_iterator(root_ + "/images", error)) {
+    if (entry.path().extension() != ".json") continue;
+    auto json = ReadSmallFile(entry.path(), 1 << 20);
+    if (!json.ok()) continue;  // vanished under a concurrent `vk image rm`
+    auto record = ParseImageRecord(*json);
+    if (record.ok()) records.push_back(std::move(*record));
+  }
+  if (error) return Error("list " + root_ + "/images: " + error.message());
+  std::sort(records.begin(), records.end(),
+            [](const ImageRecord& a, const ImageRecord& b) { return a.name < b.name; });
+  return records;
+}
+
+Result<void> Store::RemoveImage(std::string_view name) {
+  if (::unlink(ImagePath(name).c_str()) != 0) {
+    if (errno == ENOENT)
+      return Error("no image named " + std::string(name) + " (see `vk image ls`)");
+    return Error::FromErrno("remove image " + std::string(name));
+  }
+  return Ok();
+}
+
+}  // namespace vk::image

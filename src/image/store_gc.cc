@@ -1,0 +1,92 @@
+// Store::Prune and the image record format (store.h).
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <filesystem>
+#include <nlohmann/json.hpp>
+#include <set>
+
+#include "image/store.h"
+
+namespace vk::image {
+namespace {
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+// Partial downloads younger than this may belong to a pull in another
+// process that is waiting for its lock; older ones are abandoned.
+constexpr auto kAbandonedPartialAge = std::chrono::hours(24);
+
+uint64_t RemoveFile(const fs::path& path) {
+  std::error_code error;
+  uint64_t size = fs::file_size(path, error);
+  if (error) size = 0;
+  return fs::remove(path, error) ? size : 0;
+}
+
+}  // namespace
+
+std::string SerializeImageRecord(const ImageRecord& r) {
+  json j = {{"name", r.name},
+            {"source", r.source},
+            {"manifest", r.manifest_digest},
+            {"config", r.config_digest},
+            {"layers", r.layers},
+            {"size", r.size},
+            {"platform", r.platform},
+            {"created", r.created}};
+  return j.dump(2) + "\n";
+}
+
+Result<ImageRecord> ParseImageRecord(std::string_view text) {
+  try {
+    json j = json::parse(text);
+    ImageRecord r;
+    r.name = j.at("name").get<std::string>();
+    r.source = j.value("source", "");
+    r.manifest_digest = j.at("manifest").get<std::string>();
+    r.config_digest = j.at("config").get<std::string>();
+    r.layers = j.at("layers").get<std::vector<std::string>>();
+    r.size = j.value("size", uint64_t{0});
+    r.platform = j.value("platform", "");
+    r.created = j.value("created", int64_t{0});
+    return r;
+  } catch (const json::exception& e) {
+    return Error(std::string("bad image record: ") + e.what());
+  }
+}
+
+Result<PruneResult> Store::Prune() {
+  FileLock gc = VK_TRY(FileLock::Acquire(root_ + "/locks/gc"));
+  std::set<std::string> blobs, bases;
+  for (const ImageRecord& r : VK_TRY(ListImages())) {
+    blobs.insert(BlobPath(r.manifest_digest));
+    blobs.insert(BlobPath(r.config_digest));
+    for (const std::string& layer : r.layers) blobs.insert(BlobPath(layer));
+    bases.insert(BasePath(r.manifest_digest));
+  }
+  PruneResult result;
+  std::error_code error;
+  for (const auto& entry : fs::directory_iterator(root_ + "/blobs/sha256", error)) {
+    if (blobs.count(entry.path().string()) != 0) continue;
+    result.bytes_freed += RemoveFile(entry.path());
+    ++result.blobs_removed;
+  }
+  for (const auto& entry : fs::directory_iterator(root_ + "/bases", error)) {
+    if (bases.count(entry.path().string()) != 0) continue;
+    result.bytes_freed += RemoveFile(entry.path());
+    ++result.bases_removed;
+  }
+  auto now = fs::file_time_type::clock::now();
+  for (const auto& entry : fs::directory_iterator(root_ + "/tmp", error)) {
+    std::error_code stat_error;
+    auto age = now - fs::last_write_time(entry.path(), stat_error);
+    if (!stat_error && age > kAbandonedPartialAge) result.bytes_freed += RemoveFile(entry.path());
+  }
+  if (error) return Error("prune " + root_ + ": " + error.message());
+  return result;
+}
+
+}  // namespace vk::image
