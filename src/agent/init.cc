@@ -82,6 +82,8 @@ Result<void> PrepareSystem(const InitParams& params) {
   if (!params.root.empty()) VK_TRY(SwitchToRootDisk(params));
   VK_TRY(MountSystemFilesystems());
   if (!params.hostname.empty()) VK_TRY(SetHostname(params.hostname));
+  if (params.write_etc) VK_TRY(WriteEtcFiles(params.hostname.empty() ? "vk" : params.hostname));
+  VK_TRY(MountShares(params.fs_mounts));
   if (auto loopback = BringUpLoopback(); !loopback.ok()) {
     ConsoleLine("warning: " + loopback.error().message());
   }

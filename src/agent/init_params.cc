@@ -9,6 +9,15 @@ using proto::StrFormat;
 namespace {
 
 constexpr size_t kMaxHostname = 64;  // HOST_NAME_MAX
+constexpr size_t kMaxFsMounts = 64;  // bounds what a command line can make us mount
+
+Result<FsMount> ParseFsMount(std::string_view value) {
+  std::vector<std::string> parts = Split(value, ':');
+  bool valid = (parts.size() == 2 || (parts.size() == 3 && parts[2] == "ro")) &&
+               !parts[0].empty() && parts[1].size() > 1 && parts[1][0] == '/';
+  if (!valid) return Error(StrFormat("vk.fs={} is not TAG:/PATH[:ro]", value));
+  return FsMount{parts[0], parts[1], parts.size() == 3};
+}
 
 Result<void> Apply(InitParams& params, std::string_view key, std::string_view value) {
   if (key == "vk.root") {
@@ -34,6 +43,14 @@ Result<void> Apply(InitParams& params, std::string_view key, std::string_view va
     if (!port || *port == 0 || *port > 0xfffffffdu)
       return Error(StrFormat("vk.serve={} is not a port", value));
     params.serve_port = static_cast<uint32_t>(*port);
+  } else if (key == "vk.overlay") {
+    if (value.empty()) return Error("vk.overlay is empty");
+    params.overlay = value;
+  } else if (key == "vk.fs") {
+    if (params.fs_mounts.size() >= kMaxFsMounts) return Error("too many vk.fs mounts");
+    params.fs_mounts.push_back(VK_TRY(ParseFsMount(value)));
+  } else if (key == "vk.etc") {
+    params.write_etc = value == "1";
   } else if (key == "vk.hostname") {
     if (value.empty() || value.size() > kMaxHostname) {
       return Error(StrFormat("vk.hostname must be 1 to {} characters", kMaxHostname));

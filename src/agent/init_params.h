@@ -6,10 +6,18 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "base/result.h"
 
 namespace vk::agent {
+
+// vk.fs=TAG:GUEST_PATH[:ro]: a virtio-fs share to mount after switch_root.
+struct FsMount {
+  std::string tag;
+  std::string path;
+  bool read_only = false;
+};
 
 struct InitParams {
   std::string root;                  // vk.root=/dev/vda; empty: stay in the initramfs
@@ -24,6 +32,12 @@ struct InitParams {
   bool idle = false;
   // vk.pvm=1: the host is PVM (see kernel/README.md, "Vector state").
   bool pvm = false;
+  // vk.overlay=/dev/vdb: a writable scratch disk; root becomes an overlayfs
+  // of the (read-only) root disk under an upper layer on this disk.
+  std::string overlay;
+  std::vector<FsMount> fs_mounts;  // vk.fs=..., in order
+  // vk.etc=1: write /etc/hostname and /etc/hosts as docker does (vk run).
+  bool write_etc = false;
 };
 
 // Unknown words are ignored (they belong to the kernel); malformed vk.*

@@ -52,3 +52,31 @@ TEST(InitParamsTest, MalformedValuesAreErrors) {
 
 }  // namespace
 }  // namespace vk::agent
+
+namespace vk::agent {
+namespace {
+
+TEST(InitParamsTest, OverlayAndShares) {
+  auto params = ParseInitParams(
+      "vk.root=/dev/vda vk.ro=1 vk.overlay=/dev/vdb vk.fs=vkfs0:/work vk.fs=vkfs1:/data:ro "
+      "vk.etc=1");
+  ASSERT_TRUE(params.ok()) << params.error().message();
+  EXPECT_EQ(params->overlay, "/dev/vdb");
+  ASSERT_EQ(params->fs_mounts.size(), 2u);
+  EXPECT_EQ(params->fs_mounts[0].tag, "vkfs0");
+  EXPECT_EQ(params->fs_mounts[0].path, "/work");
+  EXPECT_FALSE(params->fs_mounts[0].read_only);
+  EXPECT_TRUE(params->fs_mounts[1].read_only);
+  EXPECT_TRUE(params->write_etc);
+}
+
+TEST(InitParamsTest, BadSharesAreErrors) {
+  EXPECT_FALSE(ParseInitParams("vk.fs=tag").ok());
+  EXPECT_FALSE(ParseInitParams("vk.fs=tag:relative").ok());
+  EXPECT_FALSE(ParseInitParams("vk.fs=tag:/x:rw").ok());
+  EXPECT_FALSE(ParseInitParams("vk.fs=:/x").ok());
+  EXPECT_FALSE(ParseInitParams("vk.overlay=").ok());
+}
+
+}  // namespace
+}  // namespace vk::agent

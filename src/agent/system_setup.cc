@@ -89,16 +89,45 @@ Result<void> MountEarlyFilesystems() {
   return Ok();
 }
 
-Result<void> SwitchToRootDisk(const InitParams& params) {
+Result<void> MountRootDisk(const InitParams& params, const char* target) {
   VK_TRY(WaitForDevice(params.root));
-  mkdir(kNewRoot, 0755);
+  mkdir(target, 0755);
   const unsigned long flags = params.read_only ? MS_RDONLY : 0;
   // A read-only ext4 must not need its journal replayed (that is a write):
   // `noload` mounts it as it is, as a shared read-only base should be.
   const char* data = params.read_only && params.root_fstype == "ext4" ? "noload" : nullptr;
-  if (mount(params.root.c_str(), kNewRoot, params.root_fstype.c_str(), flags, data) < 0) {
+  if (mount(params.root.c_str(), target, params.root_fstype.c_str(), flags, data) < 0) {
     return Error::FromErrno(StrFormat("mount root {} ({}{})", params.root, params.root_fstype,
                                       params.read_only ? ", read-only" : ""));
+  }
+  return Ok();
+}
+
+// vk run's root: the image's base (never written, shared by every VM of the
+// image) under an overlayfs whose upper layer lives on the VM's scratch disk.
+Result<void> MountOverlayRoot(const InitParams& params) {
+  constexpr char kLower[] = "/lower", kScratch[] = "/scratch";
+  VK_TRY(MountRootDisk(params, kLower));
+  VK_TRY(WaitForDevice(params.overlay));
+  mkdir(kScratch, 0755);
+  if (mount(params.overlay.c_str(), kScratch, "ext4", 0, nullptr) < 0)
+    return Error::FromErrno(StrFormat("mount scratch disk {}", params.overlay));
+  for (const char* dir : {"/scratch/upper", "/scratch/work"}) {
+    if (mkdir(dir, 0755) < 0 && errno != EEXIST)
+      return Error::FromErrno(StrFormat("mkdir {}", dir));
+  }
+  mkdir(kNewRoot, 0755);
+  const char* options = "lowerdir=/lower,upperdir=/scratch/upper,workdir=/scratch/work";
+  if (mount("overlay", kNewRoot, "overlay", 0, options) < 0)
+    return Error::FromErrno("mount the overlay root (base + scratch disk)");
+  return Ok();
+}
+
+Result<void> SwitchToRootDisk(const InitParams& params) {
+  if (params.overlay.empty()) {
+    VK_TRY(MountRootDisk(params, kNewRoot));
+  } else {
+    VK_TRY(MountOverlayRoot(params));
   }
   MoveKernelFilesystems();
   if (chdir(kNewRoot) < 0) return Error::FromErrno("chdir /newroot");
@@ -137,6 +166,45 @@ Result<void> MountSystemFilesystems() {
   symlink("/proc/self/fd/0", "/dev/stdin");
   symlink("/proc/self/fd/1", "/dev/stdout");
   symlink("/proc/self/fd/2", "/dev/stderr");
+  return Ok();
+}
+
+Result<void> MountShares(const std::vector<FsMount>& mounts) {
+  for (const FsMount& m : mounts) {
+    VK_TRY(MakeDirectories(m.path));
+    unsigned long flags = MS_NODEV | (m.read_only ? MS_RDONLY : 0);
+    if (mount(m.tag.c_str(), m.path.c_str(), "virtiofs", flags, nullptr) < 0)
+      return Error::FromErrno(StrFormat("mount shared directory {} on {}", m.tag, m.path));
+  }
+  return Ok();
+}
+
+Result<void> MakeDirectories(const std::string& path) {
+  for (size_t slash = 1; slash != std::string::npos;) {
+    slash = path.find('/', slash + 1);
+    std::string prefix = path.substr(0, slash);
+    if (mkdir(prefix.c_str(), 0755) < 0 && errno != EEXIST)
+      return Error::FromErrno(StrFormat("create {}", prefix));
+  }
+  return Ok();
+}
+
+// docker's /etc/hostname and /etc/hosts, so `hostname -f`, sudo and
+// resolvers that look up the machine's own name work.
+Result<void> WriteEtcFiles(const std::string& hostname) {
+  auto put = [](const char* path, const std::string& text) -> Result<void> {
+    unlink(path);  // may be a symlink into the image; never write through it
+    UniqueFd fd(open(path, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0644));
+    if (!fd || ::write(fd.get(), text.data(), text.size()) != static_cast<ssize_t>(text.size()))
+      return Error::FromErrno(StrFormat("write {}", path));
+    return Ok();
+  };
+  VK_TRY(MakeDirectories("/etc"));
+  VK_TRY(put("/etc/hostname", hostname + "\n"));
+  VK_TRY(put("/etc/hosts",
+             "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n"
+             "127.0.1.1\t" +
+                 hostname + "\n"));
   return Ok();
 }
 

@@ -9,9 +9,9 @@
 #include <cstdlib>
 #include <cstring>
 
+#include "base/terminal.h"
 #include "base/unique_fd.h"
 #include "cli/command.h"
-#include "cli/terminal.h"
 #include "proto/exec_client.h"
 #include "vmm/vm_state.h"
 

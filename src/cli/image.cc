@@ -5,8 +5,10 @@
 #include <ctime>
 #include <nlohmann/json.hpp>
 
+#include "base/strings.h"
 #include "cli/command.h"
 #include "image/pull.h"
+#include "image/rootfs_image.h"
 
 namespace vk::cli {
 namespace {
@@ -20,6 +22,9 @@ struct ImageArgs {
   bool insecure = false;
   bool quiet = false;
   bool digests = false;
+  std::string packages;
+  std::string suite = "bookworm";
+  std::string mirror;
 };
 
 int Fail(std::string_view command, const Error& error) {
@@ -143,6 +148,18 @@ Result<void> Convert(const ImageArgs& a) {
   return Ok();
 }
 
+Result<void> FromDebian(const ImageArgs& a) {
+  image::Store store = VK_TRY(OpenStore());
+  image::DebianOptions options;
+  options.suite = a.suite;
+  options.mirror = a.mirror;
+  for (const std::string& p : Split(a.packages, ','))
+    if (!p.empty()) options.packages.push_back(p);
+  image::ImageRecord r = VK_TRY(image::ImageFromDebian(store, a.refs.at(0), options));
+  std::printf("%s %s\n", r.name.c_str(), r.manifest_digest.c_str());
+  return Ok();
+}
+
 void AddPullOptions(CLI::App* app, ImageArgs& a) {
   app->add_option("--platform", a.platform,
                   "os/arch[/variant] to pull from a multi-platform image");
@@ -168,6 +185,11 @@ Runner Setup(CLI::App& app) {
   convert->add_option("image", a.refs, "Image reference(s)")->required();
   convert->add_option("--pull", a.pull, "always|missing|never (default missing)");
   AddPullOptions(convert, a);
+  CLI::App* debian = app.add_subcommand("from-debian", "Build a Debian image with mmdebstrap");
+  debian->add_option("name", a.refs, "Image name, e.g. debian:local")->required()->expected(1);
+  debian->add_option("--packages", a.packages, "Extra packages, comma separated");
+  debian->add_option("--suite", a.suite, "Debian suite (default bookworm)");
+  debian->add_option("--mirror", a.mirror, "Debian mirror URL");
   return [=, &app]() {
     Result<void> result = Ok();
     std::string name = app.get_subcommands().empty() ? "" : app.get_subcommands()[0]->get_name();
@@ -177,11 +199,14 @@ Runner Setup(CLI::App& app) {
     if (prune->parsed()) result = Prune();
     if (inspect->parsed()) result = Inspect(a);
     if (convert->parsed()) result = Convert(a);
+    if (debian->parsed()) result = FromDebian(a);
     return result.ok() ? 0 : Fail(name, result.error());
   };
 }
 
-Command kImage("image", "Manage the image store (pull, ls, rm, prune, inspect, convert)", &Setup);
+Command kImage("image",
+               "Manage the image store (pull, ls, rm, prune, inspect, convert, from-debian)",
+               &Setup);
 
 }  // namespace
 }  // namespace vk::cli

@@ -160,6 +160,24 @@ Result<BuildResult> BuildExt4FromDir(const std::string& dir, const std::string& 
   return Finish(*image, fingerprint, options, temp, geometry);
 }
 
+Result<void> CreateScratchDisk(const std::string& output, uint64_t size_bytes) {
+  constexpr uint64_t kBytesPerInode = 16384;
+  FsTree tree{Limits{}};
+  TreeStats stats = tree.Finalize();
+  Ext4Geometry geometry = VK_TRY(ComputeGeometry(stats, size_bytes));
+  geometry.inodes = std::max<uint64_t>(geometry.inodes, size_bytes / kBytesPerInode);
+  geometry.inodes = std::min<uint64_t>(geometry.inodes, UINT32_MAX / 2);
+  TempOutput temp(output);
+  auto image = VK_TRY(Ext4Image::Create(temp.path(), geometry, stats.newest_mtime));
+  Ext4Image::DataHook none = [](Inode&, const std::string&) { return Ok(); };
+  VK_TRY(image->WriteTree(tree, none));
+  Digest fingerprint = Fingerprint(InputKind::kDirectory, size_bytes, {});
+  BuildOptions options;
+  options.size_bytes = size_bytes;
+  VK_TRY(Finish(*image, fingerprint, options, temp, geometry));
+  return Ok();
+}
+
 Result<Digest> FingerprintInputs(InputKind kind, const std::vector<std::string>& inputs,
                                  uint64_t size_bytes) {
   std::vector<Digest> digests;

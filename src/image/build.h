@@ -47,6 +47,11 @@ inline Result<BuildResult> FlattenLayersToExt4(const std::vector<std::string>& l
 Result<void> FlattenLayersToTar(const std::vector<std::string>& layers, const std::string& output,
                                 const Limits& limits = {});
 
+// An empty, writable ext4 of `size_bytes` for a VM's scratch layer (vdb):
+// one inode per 16 KiB like mke2fs's default, written in time independent of
+// the size (the file is sparse and inode tables are never written).
+Result<void> CreateScratchDisk(const std::string& output, uint64_t size_bytes);
+
 // The fingerprint a build of these inputs with these options would record.
 Result<Digest> FingerprintInputs(InputKind kind, const std::vector<std::string>& inputs,
                                  uint64_t size_bytes);

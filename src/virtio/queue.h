@@ -80,7 +80,10 @@ class ChainWriter {
   Result<void> Write(std::span<const uint8_t> data);
   // Only for plain structs: a container must go through the span overload.
   template <typename T>
-  requires std::is_trivially_copyable_v<T> Result<void> Write(const T& value) {
+  // Spans are trivially copyable too: writing one must be spelled as bytes
+  // (the overload above), never as the span object itself.
+  requires(std::is_trivially_copyable_v<T> &&
+           !std::is_convertible_v<T, std::span<const uint8_t>>) Result<void> Write(const T& value) {
     return Write(std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(&value), sizeof(T)));
   }
   uint64_t written() const { return written_; }

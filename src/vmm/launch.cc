@@ -18,10 +18,12 @@
 #include "base/defer.h"
 #include "base/log.h"
 #include "base/process_clock.h"
+#include "base/terminal.h"
 #include "base/unique_fd.h"
 #include "proto/exec_client.h"
 #include "virtio/blk/block_device.h"
 #include "virtio/console/console_device.h"
+#include "virtio/fs/fs_device.h"
 #include "virtio/rng/rng_device.h"
 #include "virtio/vsock/vsock_device.h"
 #include "vmm/detach.h"
@@ -95,13 +97,23 @@ Result<UniqueFd> ListenUnix(const std::string& path) {
   return fd;
 }
 
-std::string GuestCmdline(const LaunchOptions& options, KvmFlavor flavor) {
+// virtio-fs tags, in the order the shares' devices are added.
+std::string ShareTag(size_t index) { return "vkfs" + std::to_string(index); }
+
+std::string GuestCmdline(const LaunchOptions& options, KvmFlavor flavor, bool overlay) {
   std::string cmdline = kBaseCmdline;
   std::string quirks = FlavorCmdline(flavor);
   if (!quirks.empty()) cmdline += " " + quirks;
   cmdline += " vk.root=/dev/vda vk.serve=" + std::to_string(kExecPort);
-  if (!options.name.empty()) cmdline += " vk.hostname=" + options.name;
-  if (options.read_only) cmdline += " vk.ro=1";
+  std::string hostname = options.hostname.empty() ? options.name : options.hostname;
+  if (!hostname.empty()) cmdline += " vk.hostname=" + hostname;
+  if (options.read_only || overlay) cmdline += " vk.ro=1";
+  if (overlay) cmdline += " vk.overlay=/dev/vdb";
+  if (options.write_etc) cmdline += " vk.etc=1";
+  for (size_t i = 0; i < options.shares.size(); ++i) {
+    const SharedDir& share = options.shares[i];
+    cmdline += " vk.fs=" + ShareTag(i) + ":" + share.guest_path + (share.read_only ? ":ro" : "");
+  }
   if (!options.command.empty()) cmdline += " vk.port=" + std::to_string(kLaunchPort);
   if (options.command.empty() && options.detach) cmdline += " vk.idle=1";
   if (!options.extra_cmdline.empty()) cmdline += " " + options.extra_cmdline;
@@ -115,6 +127,8 @@ proto::ExecRequest CommandRequest(const LaunchOptions& options) {
   request.env.push_back("HOME=/root");
   request.env.insert(request.env.end(), options.env.begin(), options.env.end());
   request.cwd = options.workdir.empty() ? "/" : options.workdir;
+  request.user = options.user;
+  request.tty = options.tty;
   return request;
 }
 
@@ -123,9 +137,14 @@ std::atomic<const proto::SessionControl*> g_session_control{nullptr};
 
 void ForwardSignal(int signo) {
   if (const proto::SessionControl* control = g_session_control.load()) {
-    control->ForwardSignal(signo);
+    if (signo != SIGWINCH) {
+      control->ForwardSignal(signo);
+    } else if (auto size = TerminalSize(STDIN_FILENO)) {
+      control->Resize(size->first, size->second);
+    }
     return;
   }
+  if (signo == SIGWINCH) return;
   ::signal(signo, SIG_DFL);  // no command to forward to: behave as if unhandled
   ::raise(signo);
 }
@@ -136,14 +155,14 @@ void InstallSignalHandlers() {
   action.sa_handler = ForwardSignal;
   sigemptyset(&action.sa_mask);
   action.sa_flags = SA_RESTART;
-  for (int signo : {SIGINT, SIGTERM, SIGHUP}) ::sigaction(signo, &action, nullptr);
+  for (int signo : {SIGINT, SIGTERM, SIGHUP, SIGWINCH}) ::sigaction(signo, &action, nullptr);
 }
 
 // Waits for the agent's connection and runs the command's session over it.
 class CommandSession {
  public:
-  CommandSession(UniqueFd listener, proto::ExecRequest request)
-      : listener_(std::move(listener)), request_(std::move(request)) {}
+  CommandSession(UniqueFd listener, proto::ExecRequest request, proto::StdioFds stdio)
+      : listener_(std::move(listener)), request_(std::move(request)), stdio_(stdio) {}
   ~CommandSession() { Join(); }
 
   Result<void> Start() {
@@ -175,7 +194,12 @@ class CommandSession {
     proto::ExecSessionOptions session;
     session.control = &*control_;
     g_session_control = &*control_;
-    auto result = proto::RunExecSession(connection.get(), request_, {}, session);
+    // Raw mode only once the command runs: during boot ^C still stops vk.
+    std::optional<RawTerminal> raw;
+    if (request_.tty && stdio_.in >= 0) raw.emplace(stdio_.in);
+    if (request_.tty) ForwardSignal(SIGWINCH);  // the size may have changed while booting
+    auto result = proto::RunExecSession(connection.get(), request_, stdio_, session);
+    raw.reset();
     g_session_control = nullptr;
     if (result.ok()) {
       status_ = *result;
@@ -186,6 +210,7 @@ class CommandSession {
 
   UniqueFd listener_;
   proto::ExecRequest request_;
+  proto::StdioFds stdio_;
   std::optional<proto::SessionControl> control_;
   int cancel_[2] = {-1, -1};
   std::thread thread_;
@@ -227,12 +252,30 @@ Result<UniqueFd> OpenConsole(const LaunchOptions& options, const RunDir& run_dir
   return fd;
 }
 
+Result<void> AddShares(Machine& machine, const LaunchOptions& options) {
+  for (size_t i = 0; i < options.shares.size(); ++i) {
+    virtio::FsOptions fs;
+    fs.shared_dir = options.shares[i].host_path;
+    fs.tag = ShareTag(i);
+    fs.read_only = options.shares[i].read_only;  // enforced here, not only by the guest
+    auto device = VK_TRY_CTX(virtio::CreateFsDevice(fs), "share " + fs.shared_dir);
+    VK_TRY(machine.AddVirtioDevice(std::move(device)));
+  }
+  return Ok();
+}
+
 Result<void> AddDevices(Machine& machine, const LaunchOptions& options, const RunDir& run_dir,
-                        int console_fd) {
+                        int console_fd, const std::string& scratch) {
   virtio::BlockConfig disk;
   disk.path = options.disk;
-  disk.read_only = options.read_only;
+  disk.read_only = options.read_only || !scratch.empty();
   VK_TRY(machine.AddVirtioDevice(VK_TRY(virtio::CreateBlockDevice(disk))));
+  if (!scratch.empty()) {  // vdb: the writable layer
+    virtio::BlockConfig layer;
+    layer.path = scratch;
+    VK_TRY(machine.AddVirtioDevice(VK_TRY(virtio::CreateBlockDevice(layer))));
+  }
+  VK_TRY(AddShares(machine, options));
   virtio::VsockConfig vsock;
   vsock.uds_path = run_dir / "vsock.sock";
   vsock.port_sockets = {{run_dir / "exec.sock", kExecPort},
@@ -266,7 +309,7 @@ void PrintStats(const Machine& machine) {
 VmRecord RecordFor(const LaunchOptions& options, const MachineConfig& config) {
   VmRecord record;
   record.name = options.name;
-  record.disk = options.disk;
+  record.disk = options.display_name.empty() ? options.disk : options.display_name;
   record.cpus = config.cpus;
   record.memory_bytes = config.memory_bytes;
   record.pid = ::getpid();
@@ -292,11 +335,17 @@ std::variant<int, LaunchError> LaunchPrepared(const LaunchOptions& options,
   if (!run_dir.ok()) return Fail(LaunchFailure::kUsage, run_dir.error().message());
   auto console = OpenConsole(options, *run_dir);
   if (!console.ok()) return Fail(LaunchFailure::kUsage, console.error().message());
+  std::string scratch;
+  if (options.make_scratch_disk) {
+    auto made = options.make_scratch_disk(run_dir->path());
+    if (!made.ok()) return Fail(LaunchFailure::kDisk, made.error().message());
+    scratch = *made;
+  }
   KvmFlavor flavor = DetectKvmFlavor();
   MachineConfig config;
   config.kernel = kernel;
   config.initrd = initrd;
-  config.cmdline = GuestCmdline(options, flavor);
+  config.cmdline = GuestCmdline(options, flavor, !scratch.empty());
   config.cpus = ChooseVcpus(options.cpus, flavor);
   config.memory_bytes = options.memory_bytes;
   config.console_fd = console->get();
@@ -306,7 +355,7 @@ std::variant<int, LaunchError> LaunchPrepared(const LaunchOptions& options,
     bool no_kvm = err == ENOENT || err == EACCES || err == EPERM;
     return Fail(no_kvm ? LaunchFailure::kNoKvm : LaunchFailure::kUsage, machine.error().message());
   }
-  if (auto added = AddDevices(**machine, options, *run_dir, console->get()); !added.ok()) {
+  if (auto added = AddDevices(**machine, options, *run_dir, console->get(), scratch); !added.ok()) {
     bool disk = added.error().message().find(options.disk) != std::string::npos;
     return Fail(disk ? LaunchFailure::kDisk : LaunchFailure::kUsage, added.error().message());
   }
@@ -314,7 +363,10 @@ std::variant<int, LaunchError> LaunchPrepared(const LaunchOptions& options,
   if (!options.command.empty()) {
     auto listener = ListenUnix(*run_dir / ("vsock.sock_" + std::to_string(kLaunchPort)));
     if (!listener.ok()) return Fail(LaunchFailure::kUsage, listener.error().message());
-    session = std::make_unique<CommandSession>(std::move(*listener), CommandRequest(options));
+    proto::StdioFds stdio;
+    if (!options.stdin_open) stdio.in = -1;
+    session =
+        std::make_unique<CommandSession>(std::move(*listener), CommandRequest(options), stdio);
     if (auto started = session->Start(); !started.ok()) {
       return Fail(LaunchFailure::kUsage, started.error().message());
     }

@@ -3,14 +3,23 @@
 #pragma once
 
 #include <chrono>
+#include <functional>
 #include <optional>
 #include <string>
 #include <variant>
 #include <vector>
 
 #include "base/result.h"
+#include "proto/messages.h"
 
 namespace vk {
+
+// A host directory served to the guest over virtio-fs (vk run -v, --workdir).
+struct SharedDir {
+  std::string host_path;
+  std::string guest_path;
+  bool read_only = false;
+};
 
 struct LaunchOptions {
   std::string disk;
@@ -28,6 +37,18 @@ struct LaunchOptions {
   std::string name;                        // a named VM keeps its state dir (vk ps/exec/stop)
   bool detach = false;                     // run in the background once the agent answers
   std::chrono::seconds boot_timeout{180};  // detach: how long to wait for the agent
+
+  // vk run: the disk is a shared read-only base; this makes the VM's
+  // writable layer (called with the VM's run directory, returns the path of
+  // a fresh ext4 scratch disk, attached as vdb under an overlayfs root).
+  std::function<Result<std::string>(const std::string& run_dir)> make_scratch_disk;
+  std::vector<SharedDir> shares;
+  std::string user;                     // the command's user (name, uid, name:group...)
+  std::optional<proto::TtyConfig> tty;  // run the command on a terminal (stdin raw)
+  bool stdin_open = true;               // false: the command's stdin is empty (EOF)
+  std::string hostname;                 // default: the VM's name
+  std::string display_name;             // what `vk ps` shows (the image), default the disk
+  bool write_etc = false;               // docker-style /etc/hostname and /etc/hosts
 };
 
 // Exit status classes of a launch, beyond the command's own exit code.

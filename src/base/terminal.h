@@ -8,7 +8,7 @@
 #include <optional>
 #include <utility>
 
-namespace vk::cli {
+namespace vk {
 
 class RawTerminal {
  public:
@@ -26,4 +26,4 @@ class RawTerminal {
 // Rows and columns of the terminal on `fd`, if it is one.
 std::optional<std::pair<uint16_t, uint16_t>> TerminalSize(int fd);
 
-}  // namespace vk::cli
+}  // namespace vk

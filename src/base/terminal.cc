@@ -1,11 +1,11 @@
-#include "cli/terminal.h"
+#include "base/terminal.h"
 
 #include <sys/ioctl.h>
 #include <unistd.h>
 
 #include <cstdlib>
 
-namespace vk::cli {
+namespace vk {
 namespace {
 
 // Restored at exit() too, should a code path leave without unwinding.
@@ -41,4 +41,4 @@ std::optional<std::pair<uint16_t, uint16_t>> TerminalSize(int fd) {
   return std::make_pair(size.ws_row, size.ws_col);
 }
 
-}  // namespace vk::cli
+}  // namespace vk

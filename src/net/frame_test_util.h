@@ -1,0 +1,106 @@
+// Helpers for network tests: a recording FrameSink, a settable clock and
+// builders for the frames a guest would send.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "net/dhcp_message.h"
+#include "net/dns_message.h"
+#include "net/ethernet.h"
+#include "net/frame_clock.h"
+#include "net/frame_sink.h"
+#include "net/ipv4.h"
+#include "net/udp.h"
+
+namespace vk::net::testing {
+
+class RecordingSink : public FrameSink {
+ public:
+  bool Deliver(Bytes frame) override {
+    frames.emplace_back(frame.begin(), frame.end());
+    return accept;
+  }
+  std::vector<std::vector<uint8_t>> frames;
+  bool accept = true;
+};
+
+class FakeClock {
+ public:
+  Clock clock() {
+    return [this] { return now; };
+  }
+  void Advance(std::chrono::seconds by) { now += by; }
+  TimePoint now = TimePoint() + std::chrono::hours(1);
+};
+
+inline MacAddress Mac(uint8_t last) { return {{0x52, 0x54, 0x00, 0x12, 0x34, last}}; }
+
+inline std::vector<uint8_t> Frame(const MacAddress& dst, const MacAddress& src,
+                                  uint16_t type = kEtherTypeIpv4, size_t payload = 46) {
+  return BuildEthernetFrame(dst, src, type, std::vector<uint8_t>(payload, 0xab));
+}
+
+inline std::vector<uint8_t> UdpFrame(const MacAddress& dst, const MacAddress& src, uint32_t src_ip,
+                                     uint32_t dst_ip, uint16_t src_port, uint16_t dst_port,
+                                     Bytes payload) {
+  return BuildEthernetFrame(dst, src, kEtherTypeIpv4,
+                            BuildUdpPacket(src_ip, dst_ip, src_port, dst_port, payload));
+}
+
+// Splits a frame the gateway sent into its UDP payload (nullopt if not UDP).
+struct UdpOut {
+  EthernetHeader ethernet;
+  Ipv4Header ip;
+  UdpDatagram udp;
+  std::vector<uint8_t> payload;
+};
+inline std::optional<UdpOut> ParseUdpFrame(const std::vector<uint8_t>& frame) {
+  auto ethernet = ParseEthernet(frame);
+  if (!ethernet.ok() || ethernet->header.ether_type != kEtherTypeIpv4) return std::nullopt;
+  auto ip = ParseIpv4Packet(ethernet->payload);
+  if (!ip.ok()) return std::nullopt;
+  auto udp = ParseUdp(*ip);
+  if (!udp.ok()) return std::nullopt;
+  return UdpOut{ethernet->header, ip->header, *udp,
+                std::vector<uint8_t>(udp->payload.begin(), udp->payload.end())};
+}
+
+inline DhcpMessage DhcpRequestMessage(DhcpType type, const MacAddress& mac, uint32_t xid = 0x1234) {
+  DhcpMessage message;
+  message.op = 1;
+  message.xid = xid;
+  message.chaddr = mac;
+  message.options[kDhcpOptMessageType] = {static_cast<uint8_t>(type)};
+  return message;
+}
+
+// A recursive-desired query for `name` (dotted, no trailing dot).
+inline std::vector<uint8_t> DnsQuery(const std::string& name, uint16_t type = kDnsTypeA,
+                                     uint16_t id = 0x4242) {
+  std::vector<uint8_t> out;
+  ByteWriter writer(out);
+  writer.U16(id);
+  writer.U16(kDnsFlagRd);
+  writer.U16(1);
+  writer.U16(0);
+  writer.U16(0);
+  writer.U16(0);
+  size_t start = 0;
+  while (start <= name.size()) {
+    size_t dot = name.find('.', start);
+    if (dot == std::string::npos) dot = name.size();
+    writer.U8(static_cast<uint8_t>(dot - start));
+    for (size_t i = start; i < dot; ++i) writer.U8(static_cast<uint8_t>(name[i]));
+    start = dot + 1;
+  }
+  writer.U8(0);
+  writer.U16(type);
+  writer.U16(kDnsClassIn);
+  return out;
+}
+
+}  // namespace vk::net::testing

@@ -1,0 +1,166 @@
+// A passthrough FUSE server (protocol 7.31+, linux/fuse.h; no libfuse) that
+// exposes one host directory. Transport-independent: virtio-fs feeds it one
+// request at a time (fs_device.cc), tests and the fuzzer call it directly.
+//
+// Containment. Every inode is an O_PATH|O_NOFOLLOW fd; every name-based op
+// is an *at() call relative to the parent's fd with a single validated
+// component (no '/', not "." / ".."). Symlinks are never followed on the
+// host: lookups and opens use O_NOFOLLOW, stat/chown use AT_SYMLINK_NOFOLLOW,
+// so a symlink inside the share pointing at /etc/passwd stays a symlink the
+// *guest* resolves (within its own view of the share). Non-directories are
+// re-opened with openat(parent, name, O_NOFOLLOW) and the result is checked
+// to be the same (dev, ino), never through /proc/self/fd. Lookup of ".." at
+// the root returns the root. Known limit: a host process that moves a
+// directory out of the share while the guest holds it lets the guest follow
+// it (as with any bind mount).
+//
+// Identity (uid/gid mapping). None: attributes report the host file's real
+// uid/gid unchanged. Objects the guest creates are created with the VMM's
+// own credentials (the uid/gid in fuse_in_header are ignored), so they end
+// up owned by the invoking user. SETATTR uid/gid: when the VMM runs as root
+// the chown is applied (the guest is root of its own share); otherwise a
+// chown of a file we own is accepted as a no-op, and EPERM for anything
+// else. Guest-supplied modes never get S_ISUID, nor S_ISGID on
+// non-directories, and "security.capability" cannot be set: a guest must not
+// be able to plant a set-id or file-capability executable on the host.
+// MKNOD of character/block devices is refused (EPERM) except the 0:0
+// overlayfs whiteout, and OPEN of anything but a regular file is EACCES, so a
+// guest cannot reach host devices through the share.
+//
+// Threading: not thread-safe; the device serializes calls (device.h).
+#pragma once
+
+#include <linux/fuse.h>
+#include <sys/stat.h>
+
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <string>
+
+#include "base/result.h"
+#include "base/unique_fd.h"
+#include "virtio/fs/fuse_wire.h"
+#include "virtio/fs/handle_table.h"
+#include "virtio/fs/inode_table.h"
+
+namespace vk::virtio::fs {
+
+enum class Access { kReadWrite, kReadOnly };
+
+// Abuse bounds on guest-chosen sizes (the guest learns them in FUSE_INIT).
+inline constexpr uint32_t kMaxReadWrite = 1 << 20;      // one READ/WRITE payload
+inline constexpr uint32_t kMaxXattrBytes = 64 << 10;    // XATTR_SIZE_MAX
+inline constexpr uint64_t kMaxCopyRange = 64ull << 20;  // per COPY_FILE_RANGE, bounds time
+inline constexpr uint32_t kMinMinor = 31;
+// Largest request: headers + the biggest write payload.
+inline constexpr size_t kMaxRequestBytes = kMaxReadWrite + 4096;
+
+class FuseServer {
+ public:
+  static Result<std::unique_ptr<FuseServer>> Create(const std::string& shared_dir, Access access);
+
+  // Handles one request (fuse_in_header + args) and writes the reply
+  // (fuse_out_header + payload) into `reply`. Returns the reply length; 0
+  // means no reply (FORGET, BATCH_FORGET, INTERRUPT, or a request too short
+  // to carry a header, or a reply buffer too small for one).
+  size_t Handle(std::span<const uint8_t> request, std::span<uint8_t> reply);
+
+  // Device reset: as after FUSE_DESTROY, the next request must be INIT.
+  void Reset() {
+    handles_.Clear();
+    inodes_.Clear();
+    initialized_ = false;
+  }
+
+  size_t inode_count() const { return inodes_.size(); }
+  size_t handle_count() const { return handles_.size(); }
+
+ private:
+  struct Request {
+    fuse_in_header header;
+    RequestReader args;
+    ReplyWriter& reply;
+  };
+  using Op = Result<void> (FuseServer::*)(Request&);
+
+  FuseServer(Access access) : access_(access) {}
+  static Op Lookup(uint32_t opcode);
+  static bool Modifies(uint32_t opcode);
+
+  // Shared helpers (passthrough.cc).
+  Result<Inode*> GetInode(uint64_t id);
+  Result<void> CheckWritable() const;
+  Result<uint64_t> LookupName(uint64_t parent, std::string_view name);
+  // Looks `name` up, appends its fuse_entry_out and returns its node ID.
+  Result<uint64_t> AddEntry(Request& request, uint64_t parent, std::string_view name);
+  Result<void> ReplyEntry(Request& request, uint64_t parent, std::string_view name) {
+    VK_TRY(AddEntry(request, parent, name));
+    return Ok();
+  }
+  Result<UniqueFd> Reopen(const Inode& inode, int flags);
+  Result<void> ApplyOwner(const Inode& inode, const fuse_setattr_in& in);
+  Result<void> Chmod(const Inode& inode, int file_fd, mode_t mode);
+
+  Result<void> Init(Request& request);
+  Result<void> Destroy(Request& request);
+  // ops_entry.cc
+  Result<void> DoLookup(Request& request);
+  Result<void> Forget(Request& request);
+  Result<void> BatchForget(Request& request);
+  Result<void> GetAttr(Request& request);
+  Result<void> SetAttr(Request& request);
+  Result<void> ReadLink(Request& request);
+  Result<void> StatFs(Request& request);
+  Result<void> DoAccess(Request& request);
+  Result<void> ReplyAttr(Request& request, int fd);
+  // ops_namespace.cc
+  Result<void> MkDir(Request& request);
+  Result<void> MkNod(Request& request);
+  Result<void> SymLink(Request& request);
+  Result<void> Link(Request& request);
+  Result<void> Unlink(Request& request);
+  Result<void> RmDir(Request& request);
+  Result<void> Rename(Request& request);
+  Result<void> Rename2(Request& request);
+  Result<void> DoRename(uint64_t old_parent, std::string_view old_name, uint64_t new_parent,
+                        std::string_view new_name, uint32_t flags);
+  // ops_dir.cc
+  Result<void> OpenDir(Request& request);
+  Result<void> ReadDir(Request& request);
+  Result<void> ReadDirPlus(Request& request);
+  Result<void> ReadDirCommon(Request& request, bool plus);
+  Result<void> ReleaseDir(Request& request);
+  Result<void> FsyncDir(Request& request);
+  // ops_file.cc
+  Result<void> Open(Request& request);
+  Result<void> Create(Request& request);
+  Result<void> Read(Request& request);
+  Result<void> Write(Request& request);
+  Result<void> Release(Request& request);
+  Result<void> Flush(Request& request);
+  Result<void> Fsync(Request& request);
+  Result<void> Fallocate(Request& request);
+  Result<void> Lseek(Request& request);
+  Result<void> CopyFileRange(Request& request);
+  // ops_xattr.cc
+  Result<void> GetXattr(Request& request);
+  Result<void> SetXattr(Request& request);
+  Result<void> ListXattr(Request& request);
+  Result<void> RemoveXattr(Request& request);
+  Result<UniqueFd> XattrFd(uint64_t node, int flags);
+
+  Access access_;
+  bool initialized_ = false;
+  InodeTable inodes_;
+  HandleTable handles_;
+};
+
+// Helpers shared by the ops files.
+void FillAttr(const struct stat& st, fuse_attr& attr);
+// Strips the set-id bits a guest may not plant on the host (see above).
+mode_t GuestMode(mode_t mode, mode_t type);
+// Open flags a guest may pass through to the host, plus O_NOFOLLOW|O_CLOEXEC.
+int HostOpenFlags(uint32_t guest_flags);
+
+}  // namespace vk::virtio::fs

@@ -1,0 +1,144 @@
+// End-to-end: `vk run` boots OCI images as microVMs. The image is a busybox
+// root with a docker-style config (Env, WorkingDir, User, Cmd), pushed by
+// skopeo to Debian's docker-registry on 127.0.0.1 and pulled by vk; every
+// boot (~30 s on PVM hosts) checks as much as it can.
+#include <gtest/gtest.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <future>
+#include <string>
+
+#include "e2e/vk_process.h"
+#include "image/manifest.h"
+#include "image/testing/local_registry.h"
+#include "image/testing/oci_layout.h"
+
+namespace vk::e2e {
+namespace {
+
+namespace fs = std::filesystem;
+
+bool OnPvm() { return fs::exists("/sys/module/kvm_pvm"); }
+
+std::string Sha256Of(const std::string& path) {
+  return RunProcess({"sha256sum", path}).out.substr(0, 64);
+}
+
+class RunTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    std::string reason = KvmUnavailableReason();
+    if (!reason.empty()) GTEST_SKIP() << "needs /dev/kvm: " << reason;
+    ::setenv("VIRTKIT_HOME", (dir_.path() + "/home").c_str(), 1);
+    MakeBusyboxDisk(dir_);  // leaves the tree in dir/rootfs
+    registry_ = std::make_unique<image::testing::LocalRegistry>(dir_.path() + "/registry");
+    ASSERT_TRUE(registry_->ready());
+    fs::create_directories(dir_.path() + "/rootfs/home/app");
+    std::ofstream(dir_.path() + "/rootfs/etc/passwd", std::ios::app)
+        << "app:x:1000:1000::/home/app:/bin/sh\n";
+    ASSERT_EQ(RunProcess({"tar", "-C", dir_.path() + "/rootfs", "--owner=0", "--group=0", "-cf",
+                          dir_.path() + "/layer.tar", "."})
+                  .exit_code,
+              0);
+    image::testing::OciLayoutWriter writer(dir_.path() + "/layout");
+    image::ImageConfig config;
+    config.os = "linux";
+    config.architecture = "amd64";
+    config.env = {"PATH=/bin:/sbin:/usr/bin", "GREETING=from-the-image"};
+    config.working_dir = "/home/app";
+    config.user = "1000";
+    config.cmd = {"sh", "-c", "echo default-cmd"};
+    writer.Tag(writer.AddImage({{dir_.path() + "/layer.tar", dir_.path() + "/layer.tar"}}, config),
+               "v1");
+    writer.WriteIndex();
+    ASSERT_TRUE(registry_->Seed(dir_.path() + "/layout:v1", "e2e/busybox:v1"));
+    image_ = registry_->host() + "/e2e/busybox:v1";
+  }
+  void TearDown() override { ::unsetenv("VIRTKIT_HOME"); }
+
+  ProcessResult Run(std::vector<std::string> options, std::vector<std::string> command,
+                    const std::string& input = "") {
+    std::vector<std::string> args{"run"};
+    args.insert(args.end(), options.begin(), options.end());
+    args.push_back("--insecure");
+    args.push_back(image_);
+    if (!command.empty()) {
+      args.push_back("--");
+      args.insert(args.end(), command.begin(), command.end());
+    }
+    return RunVk(args, input);
+  }
+
+  std::string BasePath() {
+    ProcessResult convert = RunVk({"image", "convert", "--insecure", image_});
+    return convert.out.substr(0, convert.out.find('\n'));
+  }
+
+  TempDir dir_;
+  std::unique_ptr<image::testing::LocalRegistry> registry_;
+  std::string image_;
+};
+
+TEST_F(RunTest, ImageConfigStdinExitCodeAndResources) {
+  ProcessResult r = Run({"--cpus", "2", "--mem", "512M", "-e", "EXTRA=x y"},
+                        {"sh", "-c",
+                         "cat; echo \"$GREETING|$EXTRA\"; pwd; id -u; cat /etc/hostname; nproc; "
+                         "grep MemTotal /proc/meminfo; touch /etc/written && echo rw-root; exit 3"},
+                        "piped-in\n");
+  EXPECT_EQ(r.exit_code, 3) << r.err;
+  EXPECT_EQ(
+      r.out.substr(0, r.out.find("MemTotal")),
+      "piped-in\nfrom-the-image|x y\n/home/app\n1000\nvk\n" + std::string(OnPvm() ? "1\n" : "2\n"))
+      << r.out;
+  size_t mem = r.out.find("MemTotal:");
+  ASSERT_NE(mem, std::string::npos);
+  long kib = std::stol(r.out.substr(mem + 9));
+  EXPECT_GT(kib, 400 * 1024);
+  EXPECT_LE(kib, 512 * 1024);
+  // uid 1000 cannot write /etc on the overlay root; root can (next test).
+  EXPECT_EQ(r.out.find("rw-root"), std::string::npos);
+  ProcessResult dflt = Run({}, {});
+  EXPECT_EQ(dflt.exit_code, 0) << dflt.err;
+  EXPECT_EQ(dflt.out, "default-cmd\n");
+}
+
+TEST_F(RunTest, WorkdirVolumesAndIsolatedWritableRoots) {
+  std::string base = BasePath();
+  std::string base_digest = Sha256Of(base);
+  std::string work = dir_.path() + "/work", data = dir_.path() + "/data";
+  fs::create_directories(work);
+  fs::create_directories(data);
+  std::ofstream(data + "/in") << "host data\n";
+  // Two VMs of one image at once: each writes its own root.
+  auto other = std::async(std::launch::async, [&] {
+    return Run({"--user", "root"}, {"sh", "-c", "echo B > /etc/marker; sleep 5; cat /etc/marker"});
+  });
+  ProcessResult r =
+      Run({"--user", "root", "--workdir", work, "-v", data + ":/data:ro"},
+          {"sh", "-c",
+           "echo A > /etc/marker; pwd; echo built > out.txt; cat /data/in; "
+           "echo x > /data/new 2>/dev/null && echo wrote-ro; sleep 5; cat /etc/marker"});
+  ProcessResult b = other.get();
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out, "/work\nhost data\nA\n");
+  EXPECT_EQ(b.out, "B\n") << b.err;
+  std::ifstream out(work + "/out.txt");
+  std::string line;
+  std::getline(out, line);
+  EXPECT_EQ(line, "built");
+  struct stat st;
+  ASSERT_EQ(::stat((work + "/out.txt").c_str(), &st), 0);
+  EXPECT_EQ(st.st_uid, ::getuid());
+  EXPECT_FALSE(fs::exists(data + "/new"));
+  // The shared base never changes, and no VM's writes reach it.
+  EXPECT_EQ(BasePath(), base);
+  EXPECT_EQ(Sha256Of(base), base_digest);
+  EXPECT_EQ(RunProcess({"debugfs", "-R", "ls /etc", base}).out.find("marker"), std::string::npos);
+  EXPECT_EQ(RunProcess({"e2fsck", "-fn", base}).exit_code, 0);
+}
+
+}  // namespace
+}  // namespace vk::e2e
