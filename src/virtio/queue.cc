@@ -102,6 +102,7 @@ void Queue::Reset() {
   indirect_ = false;
   desc_table_ = avail_ring_ = used_ring_ = 0;
   next_avail_ = next_used_ = signalled_used_ = 0;
+  broken_ = false;
   signalled_used_valid_ = false;
 }
 
@@ -139,16 +140,19 @@ Result<DescriptorChain> Queue::ReadChain(const GuestMemory& memory, uint16_t hea
 }
 
 Result<std::optional<DescriptorChain>> Queue::Pop(const GuestMemory& memory) {
-  if (!ready_) return std::optional<DescriptorChain>();
-  uint16_t avail_idx = VK_TRY(memory.Read<uint16_t>(avail_ring_ + 2));
+  if (!ready_ || broken_) return std::optional<DescriptorChain>();
+  auto avail_idx = memory.Read<uint16_t>(avail_ring_ + 2);
+  if (!avail_idx.ok()) return Broken(std::move(avail_idx).error());
   // Read the index before the ring entries it publishes (§2.7.13.3).
   std::atomic_thread_fence(std::memory_order_acquire);
-  if (avail_idx == next_avail_) return std::optional<DescriptorChain>();
-  if (static_cast<uint16_t>(avail_idx - next_avail_) > size_) {
-    return Error("driver published more buffers than the queue holds");
+  if (*avail_idx == next_avail_) return std::optional<DescriptorChain>();
+  if (static_cast<uint16_t>(*avail_idx - next_avail_) > size_) {
+    return Broken(Error("driver published more buffers than the queue holds"));
   }
   uint64_t slot = avail_ring_ + kRingHeader + 2ull * (next_avail_ % size_);
-  uint16_t head = VK_TRY(memory.Read<uint16_t>(slot));
+  auto head_read = memory.Read<uint16_t>(slot);
+  if (!head_read.ok()) return Broken(std::move(head_read).error());
+  uint16_t head = *head_read;
   ++next_avail_;
   if (event_idx_) EnableNotification(memory);
   auto chain = ReadChain(memory, head);
@@ -159,6 +163,11 @@ Result<std::optional<DescriptorChain>> Queue::Pop(const GuestMemory& memory) {
     return std::move(chain).error().WithContext("malformed descriptor chain");
   }
   return std::optional<DescriptorChain>(std::move(chain).value());
+}
+
+Error Queue::Broken(Error error) {
+  broken_ = true;
+  return std::move(error).WithContext("virtqueue stopped until the driver resets it");
 }
 
 Result<void> Queue::PushHead(const GuestMemory& memory, uint16_t head, uint32_t written) {

@@ -124,6 +124,7 @@ class Queue {
   void set_event_idx(bool enabled) { event_idx_ = enabled; }
   void set_indirect(bool enabled) { indirect_ = enabled; }
   void Reset();
+  bool broken() const { return broken_; }
   // Checks the configuration the driver set (size power of two <= max,
   // rings inside guest memory) before the device starts using the queue.
   Result<void> Validate(const GuestMemory& memory) const;
@@ -156,7 +157,12 @@ class Queue {
   uint64_t desc_table_ = 0;
   uint64_t avail_ring_ = 0;
   uint64_t used_ring_ = 0;
-  uint16_t next_avail_ = 0;      // device's position in the avail ring
+  uint16_t next_avail_ = 0;  // device's position in the avail ring
+  // The avail ring itself is unusable (index runs past the queue, ring outside
+  // guest memory): nothing more is popped until the driver resets the queue,
+  // so a hostile driver cannot make the device loop on the same error.
+  bool broken_ = false;
+  Error Broken(Error error);
   uint16_t next_used_ = 0;       // device's position in the used ring
   uint16_t signalled_used_ = 0;  // used idx at the last interrupt decision
   bool signalled_used_valid_ = false;

@@ -116,6 +116,14 @@ TEST_F(HostileChainTest, AvailIndexRunsAhead) {
   uint16_t bogus = 100;
   std::memcpy(guest_.host(queue_.available_ring() + 2), &bogus, 2);
   EXPECT_FALSE(queue_.Pop(guest_.memory()).ok());
+  // The queue stops instead of failing the same way forever (a device's
+  // drain loop would spin); a reset by the driver makes it usable again.
+  EXPECT_TRUE(queue_.broken());
+  auto again = queue_.Pop(guest_.memory());
+  ASSERT_TRUE(again.ok());
+  EXPECT_FALSE(again->has_value());
+  queue_.Reset();
+  EXPECT_FALSE(queue_.broken());
 }
 
 TEST(QueueTest, IndirectChainIsFlattened) {

@@ -77,6 +77,19 @@ class RunTest : public ::testing::Test {
     return convert.out.substr(0, convert.out.find('\n'));
   }
 
+  // Polls a tmux pane until it shows `text` (guest commands are slow on PVM).
+  bool PaneShows(const std::string& session, const std::string& text) {
+    std::string last;
+    for (int i = 0; i < 240; ++i) {
+      ProcessResult pane = RunProcess({"tmux", "capture-pane", "-p", "-t", session});
+      if (pane.out.find(text) != std::string::npos) return true;
+      last = pane.out + pane.err;
+      ::usleep(500000);
+    }
+    ADD_FAILURE() << "tmux pane never showed '" << text << "'; it shows:\n" << last;
+    return false;
+  }
+
   TempDir dir_;
   std::unique_ptr<image::testing::LocalRegistry> registry_;
   std::string image_;
@@ -138,6 +151,85 @@ TEST_F(RunTest, WorkdirVolumesAndIsolatedWritableRoots) {
   EXPECT_EQ(Sha256Of(base), base_digest);
   EXPECT_EQ(RunProcess({"debugfs", "-R", "ls /etc", base}).out.find("marker"), std::string::npos);
   EXPECT_EQ(RunProcess({"e2fsck", "-fn", base}).exit_code, 0);
+}
+
+TEST_F(RunTest, InteractiveShellThroughTmuxThenDetachedVm) {
+  std::string session = "vk-run-" + std::to_string(::getpid());
+  std::string status_file = dir_.path() + "/status";
+  ASSERT_EQ(RunProcess({"tmux", "new-session", "-d", "-s", session, "-x", "100", "-y", "30",
+                        "VIRTKIT_HOME=" + dir_.path() + "/home " + VK_BINARY +
+                            " run --insecure --shell " + image_ + "; echo $? > " + status_file +
+                            "; sleep 30"})
+                .exit_code,
+            0);
+  // uid 1000's login shell in its WorkingDir: busybox prints "~ $".
+  ASSERT_TRUE(PaneShows(session, "~ $"));
+  RunProcess({"tmux", "send-keys", "-t", session, "echo typed-$((6*7)) $0", "Enter"});
+  EXPECT_TRUE(PaneShows(session, "typed-42 -sh"));
+  RunProcess({"tmux", "resize-window", "-t", session, "-x", "120", "-y", "40"});
+  ::usleep(500000);
+  RunProcess({"tmux", "send-keys", "-t", session, "stty size", "Enter"});
+  EXPECT_TRUE(PaneShows(session, "40 120"));
+  RunProcess({"tmux", "send-keys", "-t", session, "sleep 1000", "Enter"});
+  ::usleep(3000000);
+  RunProcess({"tmux", "send-keys", "-t", session, "C-c"});
+  RunProcess({"tmux", "send-keys", "-t", session, "echo back-$((1+1))", "Enter"});
+  EXPECT_TRUE(PaneShows(session, "back-2"));
+  RunProcess({"tmux", "send-keys", "-t", session, "exit 3", "Enter"});
+  std::string status;
+  for (int i = 0; i < 60 && status.empty(); ++i) {
+    ::usleep(500000);
+    std::ifstream(status_file) >> status;
+  }
+  EXPECT_EQ(status, "3");
+  RunProcess({"tmux", "kill-session", "-t", session});
+
+  // -d: the VM stays up for vk exec; vk stop ends it.
+  std::string name = "e2e-run-" + std::to_string(::getpid());
+  ProcessResult started = Run({"-d", "--name", name, "--entrypoint", "sleep"}, {"1000"});
+  ASSERT_EQ(started.exit_code, 0) << started.err;
+  ProcessResult host = RunVk({"exec", name, "--", "cat", "/etc/hostname"});
+  EXPECT_EQ(host.out, name + "\n") << host.err;
+  ProcessResult ps = RunVk({"ps"});
+  EXPECT_NE(ps.out.find(image_), std::string::npos) << ps.out;
+  EXPECT_EQ(RunVk({"stop", name}).exit_code, 0);
+  EXPECT_EQ(RunVk({"rm", name}).exit_code, 0);
+}
+
+// The README's first command: a Debian image built locally with mmdebstrap
+// (no registry), then a virtio-fs conformance run in a shared directory.
+TEST(RunDebianTest, FromDebianAndVirtioFsConformance) {
+  std::string reason = KvmUnavailableReason();
+  if (!reason.empty()) GTEST_SKIP() << "needs /dev/kvm: " << reason;
+  TempDir dir;
+  ::setenv("VIRTKIT_HOME", (dir.path() + "/home").c_str(), 1);
+  ProcessResult built =
+      RunVk({"image", "from-debian", "e2e-debian:local", "--packages", "git,attr,python3-minimal"},
+            "", std::chrono::seconds(900));
+  ASSERT_EQ(built.exit_code, 0) << built.err;
+  std::string work = dir.path() + "/work";
+  fs::create_directories(work);
+  std::ofstream(dir.path() + "/secret") << "outside the share\n";
+  std::string script = std::string(VK_SOURCE_DIR) + "/tests/e2e/virtiofs_conformance.sh";
+  fs::copy_file(script, work + "/conformance.sh");
+  ProcessResult r =
+      RunVk({"run", "--workdir", work, "e2e-debian:local", "--", "sh", "conformance.sh"}, "",
+            std::chrono::seconds(900));
+  ::unsetenv("VIRTKIT_HOME");
+  EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
+  EXPECT_NE(r.out.find("PRETTY_NAME=\"Debian GNU/Linux 12 (bookworm)\""), std::string::npos)
+      << r.out;
+  EXPECT_NE(r.out.find("conformance: all passed"), std::string::npos) << r.out;
+  // What the guest made is on the host, owned by us.
+  struct stat st;
+  ASSERT_EQ(::stat((work + "/repo/.git/HEAD").c_str(), &st), 0);
+  EXPECT_EQ(st.st_uid, ::getuid());
+  EXPECT_EQ(RunProcess({"git", "-C", work + "/repo", "log", "--format=%s"}).out,
+            "from the guest\n");
+  std::ifstream secret(dir.path() + "/secret");
+  std::string line;
+  std::getline(secret, line);
+  EXPECT_EQ(line, "outside the share");
 }
 
 }  // namespace
