@@ -6,8 +6,9 @@
 #     `sh -c true` run locally (the floor: one fork+exec) and `ssh localhost
 #     true` when an ssh server answers;
 #   - 1 GiB streamed through the command's stdout, against `cat` locally.
-# With NAME set (a running `vk launch -d` VM) it also times `vk exec NAME --
-# true` into the real VM, as context (guest fork+exec is slow on PVM hosts).
+# It also times `vk exec NAME -- true` into a real VM, as context (guest
+# fork+exec is slow on PVM hosts): the VM named by NAME, or one it boots
+# itself from the default busybox disk when /dev/kvm is usable.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -53,7 +54,14 @@ printf 'stream 1 GiB: vk exec %.0f MB/s; head | cat %.0f MB/s; ratio %.2f\n' \
   "$(echo "$bytes / $vk_ns * 1000" | bc -l)" "$(echo "$bytes / $cat_ns * 1000" | bc -l)" \
   "$(echo "$cat_ns / $vk_ns" | bc -l)"
 
+own_vm=
+if [[ -z ${NAME:-} && -w /dev/kvm ]]; then
+  NAME=bench-exec-$$
+  own_vm=$NAME
+  "$vk" launch --disk "$(scripts/default-image.sh)" --read-only --name "$NAME" -d >/dev/null
+fi
 if [[ -n ${NAME:-} ]]; then
   vm_ms=$(time_runs 5 "$vk" exec "$NAME" -- true)
   printf 'into VM %s: vk exec -- true, median of 5: %.0f ms\n' "$NAME" "$vm_ms"
 fi
+if [[ -n $own_vm ]]; then "$vk" rm -f "$own_vm" >/dev/null; fi

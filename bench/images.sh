@@ -30,7 +30,7 @@ timed() { local t0; t0=$(now); "$@" >/dev/null 2>"$work/last.err" || { cat "$wor
 # The tree: files of $tree in path order until ~1 GB (a real mix of sizes).
 echo "preparing a ~1 GB tree from $tree ..." >&2
 (cd "$tree" && find . -xdev -type f -printf '%s %p\n' 2>/dev/null | sort -k2 |
-  awk -v cap=$cap_bytes '{ total += $1; if (total > cap) exit; print $2 }') >"$work/files"
+  awk -v cap=$cap_bytes '{ total += $1; if (total > cap) exit; print $2 }') >"$work/files" || true
 tar -C "$tree" --no-recursion -cf "$work/tree.tar" -T "$work/files" 2>/dev/null || true
 mkdir "$work/tree" && tar -C "$work/tree" -xf "$work/tree.tar"
 tar_mb=$(( $(stat -c %s "$work/tree.tar") / 1000000 ))

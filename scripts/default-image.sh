@@ -4,10 +4,10 @@
 set -euo pipefail
 
 data=${VIRTKIT_HOME:-${XDG_DATA_HOME:-$HOME/.local/share}/virtkit}
-image="$data/images/busybox.ext4"
+image="$data/disks/busybox.ext4"
 if [[ -f $image ]]; then echo "$image"; exit 0; fi
 
-mkdir -p "$data/images"
+mkdir -p "$data/disks"
 tree=$(mktemp -d)
 trap 'rm -rf "$tree"' EXIT
 mkdir -p "$tree"/{bin,sbin,etc,dev,proc,sys,tmp,run,root,usr/bin,usr/sbin}

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # First run on a fresh Debian 12 machine: install dependencies, build
 # everything (the guest kernel is built once and cached in ~/.cache/virtkit),
-# then boot the default image and run a command in it.
+# build the default image (Debian bookworm via mmdebstrap, stored as
+# debian:local) and run a command in it as a microVM.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -9,6 +10,10 @@ scripts/install-deps.sh
 cmake --preset release >/dev/null
 cmake --build --preset release -j "$(nproc)"
 
-disk=$(scripts/default-image.sh)
-echo "setup: booting $disk"
-build/release/vk launch --disk "$disk" -- sh -c 'echo "hello from $(uname -sr) in a virtkit microVM"; cat /proc/cpuinfo | grep -m1 "model name"'
+vk=build/release/vk
+if ! "$vk" image inspect debian:local >/dev/null 2>&1; then
+  echo "setup: building the default image debian:local with mmdebstrap (once)"
+  "$vk" image from-debian debian:local
+fi
+echo "setup: vk run debian:local -- cat /etc/os-release"
+"$vk" run debian:local -- sh -c 'cat /etc/os-release; echo "kernel $(uname -r), $(nproc) vCPU"'

@@ -87,6 +87,14 @@ Result<void> PrepareSystem(const InitParams& params) {
   if (auto loopback = BringUpLoopback(); !loopback.ok()) {
     ConsoleLine("warning: " + loopback.error().message());
   }
+  if (params.net) {
+    NetConfigRequest net = *params.net;
+    net.hostname = params.hostname;  // DHCP option 12: NAME.lan resolves on the LAN
+    // A network that does not come up is reported, but the command still
+    // runs (it may not need the network, and its output says more).
+    if (auto configured = ConfigureNetwork(net); !configured.ok())
+      ConsoleLine("warning: " + configured.error().message());
+  }
   return Ok();
 }
 

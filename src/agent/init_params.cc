@@ -49,6 +49,8 @@ Result<void> Apply(InitParams& params, std::string_view key, std::string_view va
   } else if (key == "vk.fs") {
     if (params.fs_mounts.size() >= kMaxFsMounts) return Error("too many vk.fs mounts");
     params.fs_mounts.push_back(VK_TRY(ParseFsMount(value)));
+  } else if (key == "vk.net") {
+    params.net = VK_TRY(ParseNetParam(value));
   } else if (key == "vk.etc") {
     params.write_etc = value == "1";
   } else if (key == "vk.hostname") {

@@ -8,6 +8,7 @@
 #include <string_view>
 #include <vector>
 
+#include "agent/net_config.h"
 #include "base/result.h"
 
 namespace vk::agent {
@@ -38,6 +39,8 @@ struct InitParams {
   std::vector<FsMount> fs_mounts;  // vk.fs=..., in order
   // vk.etc=1: write /etc/hostname and /etc/hosts as docker does (vk run).
   bool write_etc = false;
+  // vk.net=dhcp | vk.net=static:IP/PREFIX,GATEWAY,DNS: configure eth0.
+  std::optional<NetConfigRequest> net;
 };
 
 // Unknown words are ignored (they belong to the kernel); malformed vk.*

@@ -5,6 +5,7 @@
 
 #include "base/strings.h"
 #include "cli/command.h"
+#include "cli/net_flags.h"
 
 namespace vk::cli {
 namespace {
@@ -14,6 +15,7 @@ struct LaunchArgs {
   std::string memory = "256M";
   int timeout_seconds = 0;
   int boot_timeout_seconds = 180;
+  NetFlags net;
 };
 
 int RunLaunch(LaunchArgs& args) {
@@ -25,6 +27,7 @@ int RunLaunch(LaunchArgs& args) {
   args.options.memory_bytes = *memory;
   if (args.timeout_seconds > 0) args.options.timeout = std::chrono::seconds(args.timeout_seconds);
   args.options.boot_timeout = std::chrono::seconds(args.boot_timeout_seconds);
+  args.options.network = args.net.ToOptions();
   auto result = Launch(args.options);
   if (const int* code = std::get_if<int>(&result)) return *code;
   const LaunchError& error = std::get<LaunchError>(result);
@@ -50,6 +53,7 @@ Runner Setup(CLI::App& app) {
   app.add_flag("-d,--detach", o.detach, "Run in the background once the guest agent answers");
   app.add_option("--boot-timeout", args->boot_timeout_seconds,
                  "With -d: seconds to wait for the guest agent");
+  args->net.Add(app);
   app.footer("Everything after -- is the command to run in the guest.");
   return [args] {
     args->options.command = GuestCommand();

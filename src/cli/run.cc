@@ -15,6 +15,7 @@
 #include "base/strings.h"
 #include "base/terminal.h"
 #include "cli/command.h"
+#include "cli/net_flags.h"
 #include "image/build.h"
 #include "image/pull.h"
 #include "vmm/launch.h"
@@ -38,6 +39,7 @@ struct RunArgs {
   std::string pull = "missing", platform = "linux/amd64";
   bool insecure = false;
   int timeout_seconds = 0;
+  NetFlags net;
 };
 
 Result<unsigned> ParseCpus(const std::string& text) {
@@ -160,6 +162,7 @@ Result<LaunchOptions> Prepare(const RunArgs& a) {
   o.hostname = a.hostname;
   o.detach = a.detach;
   o.write_etc = true;
+  o.network = a.net.ToOptions();
   if (a.timeout_seconds > 0) o.timeout = std::chrono::seconds(a.timeout_seconds);
   return o;
 }
@@ -207,6 +210,7 @@ Runner Setup(CLI::App& app) {
   app.add_option("--platform", a.platform, "os/arch to pull");
   app.add_flag("--insecure", a.insecure, "Plain HTTP to the registry");
   app.add_option("--timeout", a.timeout_seconds, "Stop the VM after SECONDS");
+  a.net.Add(app);
   app.footer("Everything after -- is the command (it replaces the image's Cmd).");
   return [] { return Run(a); };
 }

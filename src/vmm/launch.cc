@@ -110,6 +110,7 @@ std::string GuestCmdline(const LaunchOptions& options, KvmFlavor flavor, bool ov
   if (options.read_only || overlay) cmdline += " vk.ro=1";
   if (overlay) cmdline += " vk.overlay=/dev/vdb";
   if (options.write_etc) cmdline += " vk.etc=1";
+  if (options.network.mode != NetworkOptions::Mode::kNone) cmdline += " vk.net=dhcp";
   for (size_t i = 0; i < options.shares.size(); ++i) {
     const SharedDir& share = options.shares[i];
     cmdline += " vk.fs=" + ShareTag(i) + ":" + share.guest_path + (share.read_only ? ":ro" : "");
@@ -355,6 +356,10 @@ std::variant<int, LaunchError> LaunchPrepared(const LaunchOptions& options,
     bool no_kvm = err == ENOENT || err == EACCES || err == EPERM;
     return Fail(no_kvm ? LaunchFailure::kNoKvm : LaunchFailure::kUsage, machine.error().message());
   }
+  std::string hostname = options.hostname.empty() ? options.name : options.hostname;
+  if (auto attached = AttachNetwork(**machine, options.network, hostname); !attached.ok()) {
+    return Fail(LaunchFailure::kUsage, "network: " + attached.error().message());
+  }
   if (auto added = AddDevices(**machine, options, *run_dir, console->get(), scratch); !added.ok()) {
     bool disk = added.error().message().find(options.disk) != std::string::npos;
     return Fail(disk ? LaunchFailure::kDisk : LaunchFailure::kUsage, added.error().message());
@@ -424,6 +429,9 @@ std::variant<int, LaunchError> Launch(const LaunchOptions& in) {
                   "a VM named " + options.name + (running ? " is running" : " exists") +
                       ": pick another --name or remove it with `vk rm " + options.name + "`");
     }
+  }
+  if (auto net = CheckNetworkOptions(options.network); !net.ok()) {
+    return Fail(LaunchFailure::kUsage, net.error().message());
   }
   if (options.detach) {
     if (auto checked = CheckExtDisk(options.disk); !checked.ok()) {

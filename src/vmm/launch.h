@@ -11,6 +11,7 @@
 
 #include "base/result.h"
 #include "proto/messages.h"
+#include "vmm/vm_network.h"
 
 namespace vk {
 
@@ -49,6 +50,7 @@ struct LaunchOptions {
   std::string hostname;                 // default: the VM's name
   std::string display_name;             // what `vk ps` shows (the image), default the disk
   bool write_etc = false;               // docker-style /etc/hostname and /etc/hosts
+  NetworkOptions network;               // --net, --net=SOCK, -p, --egress-allow
 };
 
 // Exit status classes of a launch, beyond the command's own exit code.

@@ -78,6 +78,12 @@ class Machine {
   std::string ConsoleTail(size_t max_bytes = 4096) const { return serial_->Tail(max_bytes); }
   MachineStats stats() const;
   uint32_t cpus() const { return config_.cpus; }
+  // The device thread's loop: backends that must run beside the devices
+  // (the in-process network) register here before Start().
+  EventLoop& device_loop() { return *loop_; }
+  // Keeps `object` alive until the vCPU and device threads have ended (it is
+  // destroyed before the devices and the loop), e.g. a device's backend.
+  void Own(std::shared_ptr<void> object) { owned_.push_back(std::move(object)); }
   // The full kernel command line the guest boots with (after Start()).
   const std::string& kernel_cmdline() const { return cmdline_; }
 
@@ -101,6 +107,7 @@ class Machine {
   std::unique_ptr<EventLoop> loop_;
   std::unique_ptr<Serial> serial_;
   std::vector<std::unique_ptr<VirtioSlot>> virtio_;
+  std::vector<std::shared_ptr<void>> owned_;  // after loop_/virtio_: destroyed first
   std::string cmdline_;
 
   std::vector<std::thread> vcpu_threads_;

@@ -1,0 +1,128 @@
+// `vk switch --listen SOCK [--subnet CIDR] [--hosts n=ip,...]`: a LAN as its
+// own process. VMs join with `vk run --net=SOCK`; QEMU (`-netdev
+// stream,addr.type=unix,addr.path=SOCK`) and gvisor-tap-vsock peers can too
+// (u32 big-endian length-prefixed Ethernet frames).
+#include <signal.h>
+#include <sys/signalfd.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <map>
+#include <memory>
+
+#include "base/strings.h"
+#include "cli/command.h"
+#include "net/cidr.h"
+#include "net/lan.h"
+#include "net/stream_port.h"
+
+namespace vk::cli {
+namespace {
+
+struct SwitchArgs {
+  std::string listen;
+  std::string subnet = "192.168.127.0/24";
+  std::string hosts;
+  std::vector<std::string> publish;
+  std::string egress_allow;
+};
+
+Result<net::LanOptions> LanOptionsFrom(const SwitchArgs& a) {
+  net::LanOptions o;
+  net::Cidr subnet = VK_TRY_CTX(net::ParseCidr(a.subnet), "--subnet");
+  if (subnet.prefix_len > 29) return Error("--subnet " + a.subnet + " is too small for a LAN");
+  o.gateway.network = subnet.base;
+  o.gateway.prefix_length = subnet.prefix_len;
+  o.gateway.ip = subnet.base + 1;
+  for (const std::string& item : Split(a.hosts, ',')) {
+    if (item.empty()) continue;
+    size_t eq = item.find('=');
+    if (eq == std::string::npos) return Error("--hosts " + item + ": use NAME=IP");
+    uint32_t ip = VK_TRY_CTX(net::ParseIpv4(item.substr(eq + 1)), "--hosts " + item);
+    o.hosts.emplace_back(item.substr(0, eq), ip);
+  }
+  for (const std::string& spec : a.publish)
+    o.forwards.push_back(VK_TRY(net::ParsePortForward(spec)));
+  if (!a.egress_allow.empty())
+    o.egress_allow = VK_TRY_CTX(net::ParseEgressAllow(a.egress_allow), "--egress-allow");
+  return o;
+}
+
+// Peers come and go; each is a StreamPort joined to a switch port.
+class SwitchServer {
+ public:
+  SwitchServer(EventLoop& loop, net::Lan& lan) : loop_(loop), lan_(lan) {}
+
+  void Accept(int listener) {
+    for (;;) {
+      auto fd = net::AcceptUnixStream(listener);
+      if (!fd.ok()) return;  // EAGAIN: no more pending
+      auto port = net::StreamPort::Create(loop_, std::move(*fd), nullptr);
+      if (!port.ok()) continue;
+      net::StreamPort* raw = port->get();
+      net::FrameSink* ingress = lan_.AddPort(raw, "peer-" + std::to_string(++count_));
+      raw->SetPeer(ingress);
+      raw->SetDisconnectCallback([this, raw, ingress](const Error&) {
+        // Not inside the port's own callback: removal destroys it.
+        loop_.Post([this, raw, ingress] {
+          lan_.RemovePort(ingress);
+          peers_.erase(raw);
+        });
+      });
+      peers_[raw] = std::move(*port);
+    }
+  }
+
+ private:
+  EventLoop& loop_;
+  net::Lan& lan_;
+  std::map<net::StreamPort*, std::unique_ptr<net::StreamPort>> peers_;
+  uint64_t count_ = 0;
+};
+
+Result<UniqueFd> StopSignals() {
+  sigset_t set;
+  sigemptyset(&set);
+  for (int signo : {SIGINT, SIGTERM, SIGHUP}) sigaddset(&set, signo);
+  ::sigprocmask(SIG_BLOCK, &set, nullptr);
+  UniqueFd fd(::signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK));
+  if (!fd) return Error::FromErrno("signalfd");
+  return fd;
+}
+
+Result<void> Serve(const SwitchArgs& a) {
+  ::signal(SIGPIPE, SIG_IGN);
+  auto loop = VK_TRY(EventLoop::Create());
+  auto lan = VK_TRY(net::Lan::Create(*loop, VK_TRY(LanOptionsFrom(a))));
+  UniqueFd listener = VK_TRY(net::ListenUnixStream(a.listen));
+  UniqueFd signals = VK_TRY(StopSignals());
+  SwitchServer server(*loop, *lan);
+  int listen_fd = listener.get();
+  VK_TRY(loop->Add(listen_fd, EPOLLIN, [&](uint32_t) { server.Accept(listen_fd); }));
+  VK_TRY(loop->Add(signals.get(), EPOLLIN, [&](uint32_t) { loop->Stop(); }));
+  std::fprintf(stderr, "vk switch: LAN %s, gateway %s, listening on %s\n", a.subnet.c_str(),
+               net::FormatIpv4(lan->gateway().config().ip).c_str(), a.listen.c_str());
+  VK_TRY(loop->Run());
+  ::unlink(a.listen.c_str());
+  return Ok();
+}
+
+Runner Setup(CLI::App& app) {
+  static SwitchArgs a;
+  app.add_option("--listen", a.listen, "Unix socket VMs connect to")->required();
+  app.add_option("--subnet", a.subnet, "LAN, default 192.168.127.0/24 (gateway .1)");
+  app.add_option("--hosts", a.hosts, "Static leases NAME=IP,... (NAME.lan resolves)");
+  app.add_option("-p,--publish", a.publish, "Forward [HOSTIP:]HOSTPORT:GUESTPORT[/udp] to .2");
+  app.add_option("--egress-allow", a.egress_allow, "Only these names/CIDRs are reachable");
+  return [] {
+    auto result = Serve(a);
+    if (result.ok()) return 0;
+    std::fprintf(stderr, "vk switch: %s\n", result.error().message().c_str());
+    return 1;
+  };
+}
+
+Command kSwitch("switch", "Run a virtual LAN that VMs join with --net=SOCK", &Setup);
+
+}  // namespace
+}  // namespace vk::cli

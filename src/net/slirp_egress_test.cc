@@ -1,0 +1,273 @@
+// SlirpEgress end to end: a fake guest on a Switch + Gateway reaches host
+// loopback servers through libslirp (UDP echo, TCP handshake and data), and a
+// host client reaches the guest through a port forward. The test thread is
+// the gateway's loop thread: it sends frames and pumps the loop itself.
+#include "net/slirp_egress.h"
+
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+
+#include <chrono>
+#include <functional>
+#include <optional>
+
+#include "net/arp.h"
+#include "net/frame_test_util.h"
+#include "net/tcp_header.h"
+
+namespace vk::net {
+namespace {
+
+using testing::Mac;
+using testing::RecordingSink;
+
+constexpr uint32_t kGatewayIp = Ipv4(192, 168, 127, 1);
+constexpr uint32_t kGuestIp = Ipv4(192, 168, 127, 2);
+const MacAddress kGatewayMac{{0x5a, 0x94, 0xef, 0xe4, 0x0c, 0xdd}};
+const MacAddress kGuestMac = Mac(2);
+
+// A loopback socket of `type` bound to an ephemeral port; returns the port.
+UniqueFd BoundLoopbackSocket(int type, uint16_t* port) {
+  UniqueFd fd(::socket(AF_INET, type | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t len = sizeof(addr);
+  if (::bind(fd.get(), reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0) return {};
+  ::getsockname(fd.get(), reinterpret_cast<sockaddr*>(&addr), &len);
+  *port = ntohs(addr.sin_port);
+  return fd;
+}
+
+std::vector<uint8_t> TcpPacket(uint32_t src, uint32_t dst, uint16_t src_port, uint16_t dst_port,
+                               uint32_t seq, uint32_t ack, uint8_t flags, Bytes payload = {}) {
+  std::vector<uint8_t> segment;
+  ByteWriter writer(segment);
+  writer.U16(src_port);
+  writer.U16(dst_port);
+  writer.U32(seq);
+  writer.U32(ack);
+  writer.U8(5 << 4);  // data offset: no options
+  writer.U8(flags);
+  writer.U16(65535);
+  writer.U16(0);  // checksum, filled below
+  writer.U16(0);  // urgent pointer
+  writer.Append(payload);
+  Store16(segment, 16, TransportChecksum(src, dst, kIpProtoTcp, segment));
+  return BuildIpv4Packet(kIpProtoTcp, src, dst, segment);
+}
+
+struct TcpOut {
+  Ipv4Header ip;
+  TcpHeader tcp;
+};
+std::optional<TcpOut> ParseTcpFrame(const std::vector<uint8_t>& frame) {
+  auto ethernet = ParseEthernet(frame);
+  if (!ethernet.ok() || ethernet->header.ether_type != kEtherTypeIpv4) return std::nullopt;
+  auto ip = ParseIpv4Packet(ethernet->payload);
+  if (!ip.ok() || ip->header.protocol != kIpProtoTcp) return std::nullopt;
+  auto tcp = ParseTcp(*ip);
+  if (!tcp.ok()) return std::nullopt;
+  return TcpOut{ip->header, tcp->header};
+}
+
+class NetSlirpEgress : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto loop = EventLoop::Create();
+    ASSERT_TRUE(loop.ok()) << loop.error().message();
+    loop_ = std::move(*loop);
+    gateway_.emplace(lan_, GatewayConfig{}, nullptr);
+    guest_port_ = lan_.AddPort(&guest_, "guest");
+    auto egress =
+        SlirpEgress::Create(*loop_, *gateway_, SlirpEgressOptions::ForGateway(gateway_->config()));
+    ASSERT_TRUE(egress.ok()) << egress.error().message();
+    egress_ = std::move(*egress);
+    // The guest announces itself, so the gateway can address replies to it.
+    ArpPacket arp{kArpRequest, kGuestMac, kGuestIp, MacAddress{}, kGatewayIp};
+    Send(BuildEthernetFrame(MacAddress::Broadcast(), kGuestMac, kEtherTypeArp, BuildArp(arp)));
+    guest_.frames.clear();
+  }
+  void TearDown() override {
+    egress_.reset();
+    gateway_.reset();
+  }
+
+  void Send(const std::vector<uint8_t>& frame) { lan_.Receive(guest_port_, frame); }
+  void SendIp(const std::vector<uint8_t>& packet) {
+    Send(BuildEthernetFrame(kGatewayMac, kGuestMac, kEtherTypeIpv4, packet));
+  }
+  // Runs the gateway loop until `done` or 5 s.
+  bool PumpUntil(const std::function<bool()>& done) {
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+    while (std::chrono::steady_clock::now() < deadline) {
+      if (done()) return true;
+      EXPECT_TRUE(loop_->RunOnce(10).ok());
+    }
+    return done();
+  }
+  // The first TCP frame to the guest matching `match`, waiting for it.
+  std::optional<TcpOut> WaitForTcp(const std::function<bool(const TcpOut&)>& match) {
+    std::optional<TcpOut> found;
+    PumpUntil([&] {
+      for (const auto& frame : guest_.frames) {
+        auto tcp = ParseTcpFrame(frame);
+        if (tcp && match(*tcp)) found = tcp;
+      }
+      return found.has_value();
+    });
+    return found;
+  }
+
+  std::unique_ptr<EventLoop> loop_;
+  Switch lan_;
+  std::optional<Gateway> gateway_;
+  RecordingSink guest_;
+  PortId guest_port_ = 0;
+  std::unique_ptr<SlirpEgress> egress_;
+};
+
+TEST_F(NetSlirpEgress, UdpEchoThroughHostLoopback) {
+  uint16_t port = 0;
+  UniqueFd server = BoundLoopbackSocket(SOCK_DGRAM, &port);
+  ASSERT_TRUE(server.valid());
+  std::vector<uint8_t> hello{'p', 'i', 'n', 'g'};
+  SendIp(BuildUdpPacket(kGuestIp, kGatewayIp, 5555, port, hello));
+
+  // The host server sees the datagram (from loopback) and echoes it.
+  uint8_t buf[64];
+  sockaddr_in from{};
+  socklen_t from_len = sizeof(from);
+  ssize_t got = -1;
+  ASSERT_TRUE(PumpUntil([&] {
+    got = ::recvfrom(server.get(), buf, sizeof(buf), 0, reinterpret_cast<sockaddr*>(&from),
+                     &from_len);
+    return got >= 0;
+  }));
+  ASSERT_EQ(std::vector<uint8_t>(buf, buf + got), hello);
+  ::sendto(server.get(), "pong", 4, 0, reinterpret_cast<sockaddr*>(&from), from_len);
+
+  std::optional<testing::UdpOut> echo;
+  ASSERT_TRUE(PumpUntil([&] {
+    for (const auto& frame : guest_.frames) {
+      auto udp = testing::ParseUdpFrame(frame);
+      if (udp && udp->udp.dst_port == 5555) echo = udp;
+    }
+    return echo.has_value();
+  }));
+  EXPECT_EQ(echo->ethernet.src, kGatewayMac);
+  EXPECT_EQ(echo->ethernet.dst, kGuestMac);
+  EXPECT_EQ(echo->ip.src, kGatewayIp);  // host loopback appears as the gateway
+  EXPECT_EQ(echo->ip.dst, kGuestIp);
+  EXPECT_EQ(echo->udp.src_port, port);
+  EXPECT_EQ(echo->payload, (std::vector<uint8_t>{'p', 'o', 'n', 'g'}));
+
+  SlirpEgressStats stats = egress_->Stats();
+  EXPECT_EQ(stats.to_host_packets, 1u);
+  EXPECT_GE(stats.to_lan_packets, 1u);
+  EXPECT_EQ(stats.to_host_dropped + stats.to_lan_dropped, 0u);
+}
+
+TEST_F(NetSlirpEgress, TcpHandshakeAndDataToHostLoopback) {
+  uint16_t port = 0;
+  UniqueFd listener = BoundLoopbackSocket(SOCK_STREAM, &port);
+  ASSERT_TRUE(listener.valid());
+  ASSERT_EQ(::listen(listener.get(), 4), 0);
+
+  constexpr uint16_t kGuestPort = 40000;
+  constexpr uint32_t kIsn = 1000;
+  SendIp(TcpPacket(kGuestIp, kGatewayIp, kGuestPort, port, kIsn, 0, kTcpSyn));
+  auto syn_ack = WaitForTcp([&](const TcpOut& t) {
+    return t.tcp.dst_port == kGuestPort && t.tcp.Has(kTcpSyn) && t.tcp.Has(kTcpAck);
+  });
+  ASSERT_TRUE(syn_ack.has_value());
+  EXPECT_EQ(syn_ack->tcp.ack, kIsn + 1);
+  EXPECT_EQ(syn_ack->ip.src, kGatewayIp);
+
+  // Slirp answers the SYN only once its host connect() succeeded.
+  UniqueFd conn;
+  ASSERT_TRUE(PumpUntil([&] {
+    conn = UniqueFd(::accept4(listener.get(), nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC));
+    return conn.valid();
+  }));
+  std::vector<uint8_t> data{'h', 'e', 'l', 'l', 'o'};
+  SendIp(TcpPacket(kGuestIp, kGatewayIp, kGuestPort, port, kIsn + 1, syn_ack->tcp.seq + 1,
+                   kTcpAck | kTcpPsh, data));
+  char buf[16];
+  ssize_t got = -1;
+  ASSERT_TRUE(PumpUntil([&] {
+    got = ::recv(conn.get(), buf, sizeof(buf), 0);
+    return got > 0;
+  }));
+  EXPECT_EQ(std::string(buf, static_cast<size_t>(got)), "hello");
+  // And slirp acknowledges the data to the guest.
+  EXPECT_TRUE(WaitForTcp([&](const TcpOut& t) {
+                return t.tcp.dst_port == kGuestPort && t.tcp.ack == kIsn + 1 + data.size();
+              }).has_value());
+}
+
+TEST_F(NetSlirpEgress, PortForwardDeliversSynToGuest) {
+  // Reserve a free port, then hand it to slirp.
+  uint16_t host_port = 0;
+  BoundLoopbackSocket(SOCK_STREAM, &host_port);
+  constexpr uint16_t kGuestPort = 8080;
+  auto added = egress_->AddPortForward(ForwardProto::kTcp, Ipv4(127, 0, 0, 1), host_port, kGuestIp,
+                                       kGuestPort);
+  ASSERT_TRUE(added.ok()) << added.error().message();
+
+  UniqueFd client(::socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  addr.sin_port = htons(host_port);
+  ::connect(client.get(), reinterpret_cast<sockaddr*>(&addr), sizeof(addr));
+
+  auto syn = WaitForTcp([&](const TcpOut& t) {
+    return t.tcp.dst_port == kGuestPort && t.tcp.Has(kTcpSyn) && !t.tcp.Has(kTcpAck);
+  });
+  ASSERT_TRUE(syn.has_value());
+  EXPECT_EQ(syn->ip.dst, kGuestIp);
+  EXPECT_EQ(syn->ip.src, kGatewayIp);
+
+  EXPECT_TRUE(egress_->RemovePortForward(ForwardProto::kTcp, Ipv4(127, 0, 0, 1), host_port).ok());
+}
+
+TEST_F(NetSlirpEgress, PortForwardErrors) {
+  uint16_t taken = 0;
+  UniqueFd holder = BoundLoopbackSocket(SOCK_STREAM, &taken);
+  ASSERT_EQ(::listen(holder.get(), 1), 0);
+  auto clash = egress_->AddPortForward(ForwardProto::kTcp, Ipv4(127, 0, 0, 1), taken, kGuestIp, 80);
+  ASSERT_FALSE(clash.ok());
+  EXPECT_NE(clash.error().message().find("forward tcp host port"), std::string::npos);
+  EXPECT_FALSE(egress_->RemovePortForward(ForwardProto::kUdp, Ipv4(127, 0, 0, 1), taken).ok());
+  EXPECT_FALSE(egress_->AddPortForward(ForwardProto::kTcp, 0, 1234, 0, 80).ok());
+}
+
+TEST_F(NetSlirpEgress, SlirpArpIsAnsweredWithThePseudoMac) {
+  // A UDP flow makes slirp resolve the guest before replying; the answer
+  // counts as an ARP reply in the stats and the guest never sees slirp's ARP.
+  uint16_t port = 0;
+  UniqueFd server = BoundLoopbackSocket(SOCK_DGRAM, &port);
+  SendIp(BuildUdpPacket(kGuestIp, kGatewayIp, 6000, port, std::vector<uint8_t>{1}));
+  sockaddr_in from{};
+  socklen_t from_len = sizeof(from);
+  uint8_t byte;
+  ASSERT_TRUE(PumpUntil([&] {
+    return ::recvfrom(server.get(), &byte, 1, 0, reinterpret_cast<sockaddr*>(&from), &from_len) ==
+           1;
+  }));
+  ::sendto(server.get(), &byte, 1, 0, reinterpret_cast<sockaddr*>(&from), from_len);
+  ASSERT_TRUE(PumpUntil([&] { return egress_->Stats().to_lan_packets >= 1; }));
+  EXPECT_GE(egress_->Stats().arp_replies, 1u);
+  for (const auto& frame : guest_.frames) {
+    auto ethernet = ParseEthernet(frame);
+    ASSERT_TRUE(ethernet.ok());
+    EXPECT_NE(ethernet->header.ether_type, kEtherTypeArp);
+  }
+}
+
+}  // namespace
+}  // namespace vk::net

@@ -1,0 +1,30 @@
+// The network of one VM (`vk run --net`, `vk launch --net`): a virtio-net
+// device whose frames go to an in-process LAN (switch + gateway + egress
+// through host sockets), or to a `vk switch` over its unix socket.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "base/result.h"
+#include "vmm/machine.h"
+
+namespace vk {
+
+struct NetworkOptions {
+  enum class Mode { kNone, kInProcess, kSwitch };
+  Mode mode = Mode::kNone;
+  std::string switch_socket;         // kSwitch
+  std::vector<std::string> publish;  // -p [HOSTIP:]HOSTPORT:GUESTPORT[/udp]
+  std::string egress_allow;          // --egress-allow name,*.name,CIDR
+};
+
+// "--net" (in-process) or "--net=SOCK" (a vk switch) plus the flags above.
+Result<void> CheckNetworkOptions(const NetworkOptions& options);
+
+// Adds the virtio-net device and its backend to `machine` (before Start()).
+// `hostname` is the VM's DHCP name (NAME.lan on the LAN).
+Result<void> AttachNetwork(Machine& machine, const NetworkOptions& options,
+                           const std::string& hostname);
+
+}  // namespace vk

@@ -1,0 +1,260 @@
+// End-to-end networking (loopback and this machine only): a guest reaches a
+// host HTTP server through the gateway (host.lan), a guest server is reached
+// from the host with -p, an egress allowlist resolves allowed names and
+// answers NXDOMAIN for others, two VMs on one `vk switch` find each other by
+// NAME.lan, and a QEMU microvm joins the same switch over its stream socket.
+#include <arpa/inet.h>
+#include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <filesystem>
+#include <fstream>
+#include <future>
+#include <string>
+#include <thread>
+
+#include "e2e/vk_process.h"
+
+namespace vk::e2e {
+namespace {
+
+namespace fs = std::filesystem;
+
+// A tiny HTTP server on 127.0.0.1 (random port) answering every GET with `body`.
+class HostHttpServer {
+ public:
+  explicit HostHttpServer(std::string body) : body_(std::move(body)) {
+    fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    ::bind(fd_, reinterpret_cast<sockaddr*>(&a), sizeof a);
+    socklen_t len = sizeof a;
+    ::getsockname(fd_, reinterpret_cast<sockaddr*>(&a), &len);
+    port_ = ntohs(a.sin_port);
+    ::listen(fd_, 8);
+    thread_ = std::thread([this] {
+      for (;;) {
+        int c = ::accept(fd_, nullptr, nullptr);
+        if (c < 0) return;
+        char buf[2048];
+        (void)!::read(c, buf, sizeof buf);
+        std::string r = "HTTP/1.0 200 OK\r\nContent-Length: " + std::to_string(body_.size()) +
+                        "\r\n\r\n" + body_;
+        (void)!::write(c, r.data(), r.size());
+        ::close(c);
+      }
+    });
+  }
+  ~HostHttpServer() {
+    ::shutdown(fd_, SHUT_RDWR);
+    ::close(fd_);
+    thread_.join();
+  }
+  int port() const { return port_; }
+
+ private:
+  std::string body_;
+  int fd_ = -1, port_ = 0;
+  std::thread thread_;
+};
+
+// A DNS server on 127.0.0.1 that answers every A query with `answer` (what
+// the host's resolvers would return for a real name).
+class FakeUpstreamDns {
+ public:
+  explicit FakeUpstreamDns(uint32_t answer) : answer_(answer) {
+    fd_ = ::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    ::bind(fd_, reinterpret_cast<sockaddr*>(&a), sizeof a);
+    socklen_t len = sizeof a;
+    ::getsockname(fd_, reinterpret_cast<sockaddr*>(&a), &len);
+    port_ = ntohs(a.sin_port);
+    thread_ = std::thread([this] { Serve(); });
+  }
+  ~FakeUpstreamDns() {
+    stop_ = true;
+    ::shutdown(fd_, SHUT_RDWR);
+    ::close(fd_);
+    thread_.join();
+  }
+  std::string address() const { return "127.0.0.1:" + std::to_string(port_); }
+  int queries() const { return queries_; }
+
+ private:
+  void Serve() {
+    uint8_t q[512];
+    while (!stop_) {
+      sockaddr_in from{};
+      socklen_t len = sizeof from;
+      ssize_t n = ::recvfrom(fd_, q, sizeof q, 0, reinterpret_cast<sockaddr*>(&from), &len);
+      if (n < 17) {
+        if (n < 0) return;
+        continue;
+      }
+      ++queries_;
+      std::string reply(reinterpret_cast<char*>(q), static_cast<size_t>(n));
+      reply[2] = static_cast<char>(0x81);  // response, recursion desired
+      reply[3] = static_cast<char>(0x80);  // recursion available, NOERROR
+      reply[7] = 1;                        // one answer
+      reply[9] = reply[11] = 0;            // no authority/additional records
+      uint32_t ip = htonl(answer_);
+      reply += std::string("\xc0\x0c\x00\x01\x00\x01\x00\x00\x00\x3c\x00\x04", 12);
+      reply += std::string(reinterpret_cast<char*>(&ip), 4);
+      ::sendto(fd_, reply.data(), reply.size(), 0, reinterpret_cast<sockaddr*>(&from), len);
+    }
+  }
+  uint32_t answer_;
+  int fd_ = -1, port_ = 0;
+  std::atomic<bool> stop_{false};
+  std::atomic<int> queries_{0};
+  std::thread thread_;
+};
+
+class NetTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    std::string reason = KvmUnavailableReason();
+    if (!reason.empty()) GTEST_SKIP() << "needs /dev/kvm: " << reason;
+    disk_ = MakeBusyboxDisk(dir_);
+    fs::create_directories(dir_.path() + "/rootfs/www");
+  }
+  ProcessResult Launch(std::vector<std::string> options, std::vector<std::string> command) {
+    std::vector<std::string> args{"launch", "--disk", disk_};
+    args.insert(args.end(), options.begin(), options.end());
+    args.push_back("--");
+    args.insert(args.end(), command.begin(), command.end());
+    return RunVk(args);
+  }
+  TempDir dir_;
+  std::string disk_;
+};
+
+TEST_F(NetTest, GatewayReachesHostAndPublishedPortReachesGuest) {
+  HostHttpServer host("page-from-host\n");
+  std::string published = std::to_string(20000 + ::getpid() % 20000);
+  auto guest = std::async(std::launch::async, [&] {
+    return Launch({"--net", "-p", "127.0.0.1:" + published + ":8080"},
+                  {"sh", "-c",
+                   "cat /etc/resolv.conf; ip -4 addr show eth0 | grep -o 'inet [0-9./]*'; "
+                   "wget -q -O - http://host.lan:" +
+                       std::to_string(host.port()) +
+                       "/; "
+                       "mkdir -p /tmp/www && echo page-from-guest > /tmp/www/index.html && "
+                       "httpd -f -p 8080 -h /tmp/www & sleep 45"});
+  });
+  ProcessResult page;
+  for (int i = 0; i < 300 && page.out.empty(); ++i) {
+    ::usleep(500000);
+    page = RunProcess({"/bin/busybox", "wget", "-q", "-T", "2", "-O", "-",
+                       "http://127.0.0.1:" + published + "/"});
+  }
+  EXPECT_EQ(page.out, "page-from-guest\n");
+  ProcessResult r = guest.get();
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("nameserver 192.168.127.1"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("inet 192.168.127.2/24"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("page-from-host"), std::string::npos) << r.out;
+}
+
+TEST_F(NetTest, EgressAllowlistResolvesAllowedNamesOnly) {
+  HostHttpServer host("allowed-page\n");
+  // The "internet": every name resolves to the gateway address, which slirp
+  // maps to this host's loopback, where the page is served.
+  FakeUpstreamDns dns((192u << 24) | (168u << 16) | (127u << 8) | 1u);
+  ::setenv("VIRTKIT_DNS_UPSTREAM", dns.address().c_str(), 1);
+  std::string port = std::to_string(host.port());
+  ProcessResult r = Launch(
+      {"--net", "--egress-allow", "allowed.example,*.good.example"},
+      {"sh", "-c",
+       "nslookup allowed.example 192.168.127.1 >/dev/null && echo resolved-allowed; "
+       "nslookup api.good.example 192.168.127.1 >/dev/null && echo resolved-wildcard; "
+       "nslookup denied.example 192.168.127.1 2>&1 | grep -qi -e NXDOMAIN -e \"can't resolve\" "
+       "&& echo denied-nxdomain; "
+       "wget -q -T 5 -O - http://allowed.example:" +
+           port + "/"});
+  ::unsetenv("VIRTKIT_DNS_UPSTREAM");
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out, "resolved-allowed\nresolved-wildcard\ndenied-nxdomain\nallowed-page\n");
+  EXPECT_GE(dns.queries(), 2);
+}
+
+TEST_F(NetTest, TwoVmsOnASwitchFindEachOtherByName) {
+  std::string sock = dir_.path() + "/lan.sock";
+  pid_t sw = ::fork();
+  if (sw == 0) {
+    ::execl(VK_BINARY, VK_BINARY, "switch", "--listen", sock.c_str(), static_cast<char*>(nullptr));
+    ::_exit(127);
+  }
+  for (int i = 0; i < 100 && !fs::exists(sock); ++i) ::usleep(50000);
+  ASSERT_TRUE(fs::exists(sock));
+  std::string name = "web" + std::to_string(::getpid() % 10000);
+  std::string web_disk = dir_.path() + "/web.ext4";
+  fs::copy_file(disk_, web_disk);
+  ProcessResult web = RunVk({"launch", "--disk", web_disk, "--net=" + sock, "--name", name, "-d"});
+  ASSERT_EQ(web.exit_code, 0) << web.err;
+  RunVk({"exec", name, "--", "sh", "-c",
+         "mkdir -p /tmp/www && echo served-by-" + name +
+             " > /tmp/www/index.html && "
+             "httpd -p 80 -h /tmp/www"});
+  ProcessResult client = Launch({"--net=" + sock, "--name", "client" + name},
+                                {"sh", "-c", "wget -q -T 10 -O - http://" + name + ".lan/"});
+  EXPECT_EQ(client.out, "served-by-" + name + "\n") << client.err;
+
+  // A QEMU microvm on the same LAN over the stream socket gets a lease.
+  TempDir assets;
+  ASSERT_EQ(RunVk({"guest-assets", assets.path()}).exit_code, 0);
+  std::ofstream(dir_.path() + "/rootfs/sbin/init")
+      << "#!/bin/sh\nip -4 addr show eth0 | grep -o 'inet [0-9./]*'\npoweroff -f\n";
+  std::string qemu_disk = dir_.path() + "/qemu.ext4";
+  ASSERT_EQ(RunVk({"mkext", dir_.path() + "/rootfs", qemu_disk}).exit_code, 0);
+  ProcessResult qemu = RunProcess(
+      {"qemu-system-x86_64",
+       "-M",
+       "microvm",
+       "-enable-kvm",
+       "-cpu",
+       "EPYC-Rome",
+       "-m",
+       "256M",
+       "-nodefaults",
+       "-no-user-config",
+       "-nographic",
+       "-serial",
+       "stdio",
+       "-kernel",
+       assets.path() + "/vmlinux",
+       "-initrd",
+       assets.path() + "/initramfs.cpio",
+       "-append",
+       "console=ttyS0 reboot=t panic=-1 quiet vk.root=/dev/vda vk.ro=1 vk.net=dhcp "
+       "vk.hostname=qemu" +
+           std::string(fs::exists("/sys/module/kvm_pvm") ? " noxsave clearcpuid=popcnt,smap nosmap "
+                                                           "tsc=reliable percpu_alloc=page vk.pvm=1"
+                                                         : ""),
+       "-drive",
+       "id=root,file=" + qemu_disk + ",format=raw,if=none,readonly=on",
+       "-device",
+       "virtio-blk-device,drive=root",
+       "-netdev",
+       "stream,id=lan,addr.type=unix,addr.path=" + sock,
+       "-device",
+       "virtio-net-device,netdev=lan"},
+      "", std::chrono::seconds(240));
+  EXPECT_NE(qemu.out.find("inet 192.168.127."), std::string::npos) << qemu.out << qemu.err;
+
+  RunVk({"rm", "-f", name});
+  RunVk({"rm", "-f", "client" + name});
+  ::kill(sw, SIGTERM);
+  ::waitpid(sw, nullptr, 0);
+}
+
+}  // namespace
+}  // namespace vk::e2e
