@@ -83,23 +83,29 @@ class SinkServer {
     thread_ = std::thread([this] { Drain(); });
   }
   ~SinkServer() {
+    // Unblock the thread whether it waits in accept() or in recv().
     ::shutdown(listener_.get(), SHUT_RDWR);
+    if (int conn = conn_fd_.load(); conn >= 0) ::shutdown(conn, SHUT_RDWR);
     thread_.join();
+    if (int conn = conn_fd_.load(); conn >= 0)
+      ::close(conn);  // closed after the join: no reuse race
   }
   uint16_t port() const { return port_; }
   uint64_t received() const { return received_.load(); }
 
  private:
   void Drain() {
-    UniqueFd conn(::accept4(listener_.get(), nullptr, nullptr, SOCK_CLOEXEC));
+    int conn = ::accept4(listener_.get(), nullptr, nullptr, SOCK_CLOEXEC);
+    conn_fd_ = conn;
     std::vector<char> buf(1 << 18);
-    for (ssize_t n; conn && (n = ::recv(conn.get(), buf.data(), buf.size(), 0)) > 0;) {
+    for (ssize_t n; conn >= 0 && (n = ::recv(conn, buf.data(), buf.size(), 0)) > 0;) {
       received_ += static_cast<uint64_t>(n);
     }
   }
   UniqueFd listener_;
   uint16_t port_ = 0;
   std::atomic<uint64_t> received_{0};
+  std::atomic<int> conn_fd_{-1};
   std::thread thread_;
 };
 

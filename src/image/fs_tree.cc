@@ -124,8 +124,9 @@ Result<std::vector<std::string>> FsTree::Normalize(std::string_view path) const 
   if (path.empty()) return Error("empty path");
   if (path.size() > limits_.max_path_bytes)
     return Error(fmt::format("path longer than {} bytes", limits_.max_path_bytes));
-  if (path.front() == '/')
-    return Error("absolute path refused (archive members must be relative to the root)");
+  // A leading '/' means the image root, as GNU tar and docker read it (umoci
+  // writes such members): the empty components are skipped below, so an
+  // absolute name lands inside the root and can never address the host.
   std::vector<std::string> parts;
   size_t start = 0;
   while (start <= path.size()) {

@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "e2e/tmux_shell.h"
 #include "e2e/vk_process.h"
 
 namespace vk::e2e {
@@ -30,19 +31,6 @@ class LifecycleTest : public ::testing::Test {
     size_t at = ps.out.find(name_ + " ");
     if (at == std::string::npos) return "";
     return ps.out.substr(at, ps.out.find('\n', at) - at);
-  }
-
-  // Polls the tmux pane until it shows `text` (guest commands are slow on PVM).
-  bool PaneShows(const std::string& session, const std::string& text) {
-    std::string last;
-    for (int i = 0; i < 120; ++i) {
-      ProcessResult pane = RunProcess({"tmux", "capture-pane", "-p", "-t", session});
-      if (pane.out.find(text) != std::string::npos) return true;
-      last = pane.out + pane.err;
-      ::usleep(500000);
-    }
-    ADD_FAILURE() << "tmux pane never showed '" << text << "'; it shows:\n" << last;
-    return false;
   }
 
   TempDir dir_;
@@ -119,29 +107,8 @@ TEST_F(LifecycleTest, InteractiveShellThenKilledVmmIsReportedDeadAndRemoved) {
   // ^C a sleep, and the shell's exit code comes back.
   std::string session = "vk-" + name_;
   std::string status_file = dir_.path() + "/status";
-  ASSERT_EQ(RunProcess({"tmux", "new-session", "-d", "-s", session, "-x", "100", "-y", "30",
-                        std::string(VK_BINARY) + " exec -it " + name_ + " -- sh; echo $? > " +
-                            status_file + "; sleep 30"})
-                .exit_code,
-            0);
-  // The guest shell prompt ("~ #"; tmux trims the trailing space): input is read now.
-  ASSERT_TRUE(PaneShows(session, "~ #"));
-  RunProcess({"tmux", "send-keys", "-t", session, "echo typed-$((6*7))", "Enter"});
-  EXPECT_TRUE(PaneShows(session, "typed-42"));
-  RunProcess({"tmux", "resize-window", "-t", session, "-x", "120", "-y", "40"});
-  ::usleep(500000);
-  RunProcess({"tmux", "send-keys", "-t", session, "stty size", "Enter"});
-  EXPECT_TRUE(PaneShows(session, "40 120"));
-  RunProcess({"tmux", "send-keys", "-t", session, "sleep 1000", "Enter"});
-  ::usleep(3000000);
-  RunProcess({"tmux", "send-keys", "-t", session, "C-c"});
-  // Only an interrupted sleep lets the shell run the next line in time.
-  RunProcess({"tmux", "send-keys", "-t", session, "echo back-$((1+1))", "Enter"});
-  EXPECT_TRUE(PaneShows(session, "back-2"));
-  RunProcess({"tmux", "send-keys", "-t", session, "exit 3", "Enter"});
-  for (int i = 0; i < 60 && RunProcess({"cat", status_file}).out.empty(); ++i) ::usleep(500000);
-  EXPECT_EQ(RunProcess({"cat", status_file}).out, "3\n");
-  RunProcess({"tmux", "kill-session", "-t", session});
+  ExerciseShell(session, std::string(VK_BINARY) + " exec -it " + name_ + " -- sh", status_file,
+                "~ #");
 
   // vk connect: a guest port nobody listens on is refused (vsock RST).
   ProcessResult refused = RunVk({"connect", name_, "9"}, "x");

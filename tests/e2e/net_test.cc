@@ -25,18 +25,24 @@ namespace {
 
 namespace fs = std::filesystem;
 
+// A socket of `type` bound to 127.0.0.1 on a free port (returned in `port`).
+int BindLoopback(int type, int* port) {
+  int fd = ::socket(AF_INET, type | SOCK_CLOEXEC, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a);
+  socklen_t len = sizeof a;
+  ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
+  *port = ntohs(a.sin_port);
+  return fd;
+}
+
 // A tiny HTTP server on 127.0.0.1 (random port) answering every GET with `body`.
 class HostHttpServer {
  public:
   explicit HostHttpServer(std::string body) : body_(std::move(body)) {
-    fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    ::bind(fd_, reinterpret_cast<sockaddr*>(&a), sizeof a);
-    socklen_t len = sizeof a;
-    ::getsockname(fd_, reinterpret_cast<sockaddr*>(&a), &len);
-    port_ = ntohs(a.sin_port);
+    fd_ = BindLoopback(SOCK_STREAM, &port_);
     ::listen(fd_, 8);
     thread_ = std::thread([this] {
       for (;;) {
@@ -69,14 +75,7 @@ class HostHttpServer {
 class FakeUpstreamDns {
  public:
   explicit FakeUpstreamDns(uint32_t answer) : answer_(answer) {
-    fd_ = ::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    ::bind(fd_, reinterpret_cast<sockaddr*>(&a), sizeof a);
-    socklen_t len = sizeof a;
-    ::getsockname(fd_, reinterpret_cast<sockaddr*>(&a), &len);
-    port_ = ntohs(a.sin_port);
+    fd_ = BindLoopback(SOCK_DGRAM, &port_);
     thread_ = std::thread([this] { Serve(); });
   }
   ~FakeUpstreamDns() {
@@ -161,7 +160,7 @@ TEST_F(NetTest, GatewayReachesHostAndPublishedPortReachesGuest) {
   EXPECT_EQ(r.exit_code, 0) << r.err;
   EXPECT_NE(r.out.find("nameserver 192.168.127.1"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("inet 192.168.127.2/24"), std::string::npos) << r.out;
-  EXPECT_NE(r.out.find("page-from-host"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("host-lan-ok\npage-from-host"), std::string::npos) << r.out;
 }
 
 TEST_F(NetTest, EgressAllowlistResolvesAllowedNamesOnly) {
@@ -205,7 +204,10 @@ TEST_F(NetTest, TwoVmsOnASwitchFindEachOtherByName) {
              " > /tmp/www/index.html && "
              "httpd -p 80 -h /tmp/www"});
   ProcessResult client = Launch({"--net=" + sock, "--name", "client" + name},
-                                {"sh", "-c", "wget -q -T 10 -O - http://" + name + ".lan/"});
+                                {"sh", "-c",
+                                 "ip=$(nslookup " + name +
+                                     ".lan 192.168.127.1 | awk '/^Address/ "
+                                     "{a=$NF} END {print a}'); wget -q -T 10 -O - http://$ip/"});
   EXPECT_EQ(client.out, "served-by-" + name + "\n") << client.err;
 
   // A QEMU microvm on the same LAN over the stream socket gets a lease.

@@ -11,6 +11,7 @@
 #include <future>
 #include <string>
 
+#include "e2e/tmux_shell.h"
 #include "e2e/vk_process.h"
 #include "image/manifest.h"
 #include "image/testing/local_registry.h"
@@ -75,19 +76,6 @@ class RunTest : public ::testing::Test {
   std::string BasePath() {
     ProcessResult convert = RunVk({"image", "convert", "--insecure", image_});
     return convert.out.substr(0, convert.out.find('\n'));
-  }
-
-  // Polls a tmux pane until it shows `text` (guest commands are slow on PVM).
-  bool PaneShows(const std::string& session, const std::string& text) {
-    std::string last;
-    for (int i = 0; i < 240; ++i) {
-      ProcessResult pane = RunProcess({"tmux", "capture-pane", "-p", "-t", session});
-      if (pane.out.find(text) != std::string::npos) return true;
-      last = pane.out + pane.err;
-      ::usleep(500000);
-    }
-    ADD_FAILURE() << "tmux pane never showed '" << text << "'; it shows:\n" << last;
-    return false;
   }
 
   TempDir dir_;
@@ -156,33 +144,11 @@ TEST_F(RunTest, WorkdirVolumesAndIsolatedWritableRoots) {
 TEST_F(RunTest, InteractiveShellThroughTmuxThenDetachedVm) {
   std::string session = "vk-run-" + std::to_string(::getpid());
   std::string status_file = dir_.path() + "/status";
-  ASSERT_EQ(RunProcess({"tmux", "new-session", "-d", "-s", session, "-x", "100", "-y", "30",
-                        "VIRTKIT_HOME=" + dir_.path() + "/home " + VK_BINARY +
-                            " run --insecure --shell " + image_ + "; echo $? > " + status_file +
-                            "; sleep 30"})
-                .exit_code,
-            0);
   // uid 1000's login shell in its WorkingDir: busybox prints "~ $".
-  ASSERT_TRUE(PaneShows(session, "~ $"));
-  RunProcess({"tmux", "send-keys", "-t", session, "echo typed-$((6*7))", "Enter"});
-  EXPECT_TRUE(PaneShows(session, "typed-42"));
-  RunProcess({"tmux", "resize-window", "-t", session, "-x", "120", "-y", "40"});
-  ::usleep(500000);
-  RunProcess({"tmux", "send-keys", "-t", session, "stty size", "Enter"});
-  EXPECT_TRUE(PaneShows(session, "40 120"));
-  RunProcess({"tmux", "send-keys", "-t", session, "sleep 1000", "Enter"});
-  ::usleep(3000000);
-  RunProcess({"tmux", "send-keys", "-t", session, "C-c"});
-  RunProcess({"tmux", "send-keys", "-t", session, "echo back-$((1+1))", "Enter"});
-  EXPECT_TRUE(PaneShows(session, "back-2"));
-  RunProcess({"tmux", "send-keys", "-t", session, "exit 3", "Enter"});
-  std::string status;
-  for (int i = 0; i < 60 && status.empty(); ++i) {
-    ::usleep(500000);
-    std::ifstream(status_file) >> status;
-  }
-  EXPECT_EQ(status, "3");
-  RunProcess({"tmux", "kill-session", "-t", session});
+  ExerciseShell(
+      session,
+      "VIRTKIT_HOME=" + dir_.path() + "/home " + VK_BINARY + " run --insecure --shell " + image_,
+      status_file, "~ $");
 
   // -d: the VM stays up for vk exec; vk stop ends it.
   std::string name = "e2e-run-" + std::to_string(::getpid());
