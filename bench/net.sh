@@ -37,7 +37,7 @@ server=$!
 trap 'kill "$server" 2>/dev/null || true' EXIT
 for _ in $(seq 50); do  # until the server listens
   if out=$(iperf3 -c 127.0.0.1 -p "$port" -t 3 -f m 2>/dev/null); then
-    echo "$out" | awk '/receiver/ {print "iperf3 loopback:", $(NF-3), $(NF-2)}'
+    echo "$out" | awk '/receiver/ {print "iperf3 loopback:", $(NF-2), $(NF-1)}'
     break
   fi
   sleep 0.1

@@ -62,7 +62,7 @@ void BM_SwitchForward(benchmark::State& state) {
   if (b_sink.frames < static_cast<uint64_t>(state.iterations())) state.SkipWithError("lost frames");
   state.SetItemsProcessed(state.iterations());
   state.SetBytesProcessed(state.iterations() * static_cast<int64_t>(size));
-  state.counters["Gbit/s"] = benchmark::Counter(
+  state.counters["Gbit"] = benchmark::Counter(
       static_cast<double>(state.iterations() * size * 8) / 1e9, benchmark::Counter::kIsRate);
 }
 BENCHMARK(BM_SwitchForward)->Arg(64)->Arg(1500);

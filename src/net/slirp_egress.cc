@@ -174,6 +174,8 @@ Result<void> SlirpEgress::Start(Gateway& gateway) {
   return Ok();
 }
 
+// Detaches the gateway's egress handler: ours, or a wrapper forwarding to us
+// that would dangle just the same.
 SlirpEgress::~SlirpEgress() {
   {
     std::lock_guard lock(to_lan_->mutex);
@@ -185,7 +187,7 @@ SlirpEgress::~SlirpEgress() {
   Wake();
   if (thread_.joinable()) thread_.join();
   if (slirp_ == nullptr) return;
-  DrainInbound();  // control calls still waiting get their answer
+  RunQueuedTasks();  // control calls still waiting get their answer
   slirp_cleanup(slirp_);
 }
 
@@ -295,15 +297,13 @@ void SlirpEgress::PollOnce() {
 // Feeds slirp our ARP answers and what the LAN sent, and runs queued
 // control calls.
 void SlirpEgress::DrainInbound() {
+  RunQueuedTasks();
   std::deque<std::vector<uint8_t>> frames;
-  std::deque<std::function<void()>> tasks;
   {
     std::lock_guard lock(in_mutex_);
     frames.swap(in_frames_);
-    tasks.swap(in_tasks_);
     in_bytes_ = 0;
   }
-  for (auto& task : tasks) task();
   // Replies first: packets below may be answered by slirp right away.
   // Answers to ARP requests made while feeding are picked up next round.
   std::vector<std::vector<uint8_t>> replies;
@@ -315,6 +315,15 @@ void SlirpEgress::DrainInbound() {
     slirp_input(slirp_, frame.data(), static_cast<int>(frame.size()));
   }
   fed_replies_ = !replies.empty() || !local_replies_.empty();
+}
+
+void SlirpEgress::RunQueuedTasks() {
+  std::deque<std::function<void()>> tasks;
+  {
+    std::lock_guard lock(in_mutex_);
+    tasks.swap(in_tasks_);
+  }
+  for (auto& task : tasks) task();
 }
 
 SlirpEgress::Timer* SlirpEgress::AddTimer(std::function<void()> fire) {

@@ -62,7 +62,7 @@ struct SlirpEgressOptions {
 };
 
 struct SlirpEgressStats {
-  uint64_t to_host_packets = 0;  // LAN -> slirp
+  uint64_t to_host_packets = 0;  // LAN -> slirp (queued for it)
   uint64_t to_host_bytes = 0;
   uint64_t to_host_dropped = 0;  // queue full
   uint64_t to_lan_packets = 0;   // slirp -> Gateway (accepted by it)
@@ -74,9 +74,10 @@ struct SlirpEgressStats {
 class SlirpEgress : public EgressHandler {
  public:
   // Creates the slirp instance and thread and installs itself as `gateway`'s
-  // egress handler. `loop` runs `gateway`; both (not owned) must outlive the
-  // SlirpEgress. Call Create and the destructor on the loop's thread (or
-  // while the loop is not running).
+  // egress handler (a wrapper may replace it; the destructor resets the
+  // handler to null either way). `loop` runs `gateway`; both (not owned) must
+  // outlive the SlirpEgress. Call Create and the destructor on the loop's
+  // thread (or while the loop is not running).
   static Result<std::unique_ptr<SlirpEgress>> Create(EventLoop& loop, Gateway& gateway,
                                                      SlirpEgressOptions options);
   ~SlirpEgress() override;
@@ -118,6 +119,7 @@ class SlirpEgress : public EgressHandler {
   void ThreadMain();
   void PollOnce();
   void DrainInbound();
+  void RunQueuedTasks();
   Timer* AddTimer(std::function<void()> fire);
   int NextTimerMs() const;
   void FireTimers();
