@@ -36,7 +36,7 @@ run_vk_true() { VIRTKIT_STATS=1 "$vk" launch --disk "$disk" --read-only --mem 25
 run_qemu() {
   # -cpu EPYC-Rome: -cpu host fails on PVM hosts (MSR 0x10a); see kernel/README.md.
   local status=0
-  qemu-system-x86_64 -M microvm -enable-kvm -cpu EPYC-Rome -m 256M -smp 1 \
+  qemu-system-x86_64 -M microvm,acpi=off -enable-kvm -cpu EPYC-Rome -m 256M -smp 1 \
     -nodefaults -no-user-config -nographic -serial null \
     -kernel "$work/vmlinux" -initrd "$work/initramfs.cpio" -append "$cmdline" \
     -drive id=root,file="$disk",format=raw,if=none,readonly=on \

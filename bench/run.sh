@@ -44,7 +44,7 @@ run_qemu() {
   mkdir -p "$work/empty"
   "$vk" mkext "$work/empty" "$work/scratch.ext4" --size 8G >/dev/null
   local status=0
-  qemu-system-x86_64 -M microvm -enable-kvm -cpu EPYC-Rome -m 256M -smp 1 \
+  qemu-system-x86_64 -M microvm,acpi=off -enable-kvm -cpu EPYC-Rome -m 256M -smp 1 \
     -nodefaults -no-user-config -nographic -serial null \
     -kernel "$work/vmlinux" -initrd "$work/initramfs.cpio" -append "$cmdline" \
     -drive id=base,file="$base",format=raw,if=none,readonly=on -device virtio-blk-device,drive=base \

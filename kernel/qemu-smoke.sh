@@ -34,7 +34,7 @@ fi
 # -cpu host fails on PVM (MSR 0x10a); EPYC-Rome exposes XSAVEERPTR, so the
 # guest does not take the x87 FXSAVE-leak workaround PVM cannot emulate.
 start=$(date +%s.%N)
-if ! output=$(timeout "$timeout" qemu-system-x86_64 -M microvm -enable-kvm -cpu EPYC-Rome \
+if ! output=$(timeout "$timeout" qemu-system-x86_64 -M microvm,acpi=off -enable-kvm -cpu EPYC-Rome \
   -m 128 -smp 1 -nodefaults -no-user-config -nographic -serial stdio \
   -kernel "$kernel" -initrd "$work/initrd.cpio" -append "$cmdline" \
   -device isa-debug-exit,iobase=0xf4,iosize=0x04 2>&1); then

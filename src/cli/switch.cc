@@ -25,6 +25,7 @@ struct SwitchArgs {
   std::string hosts;
   std::vector<std::string> publish;
   std::string egress_allow;
+  std::string firewall;
 };
 
 Result<net::LanOptions> LanOptionsFrom(const SwitchArgs& a) {
@@ -45,6 +46,7 @@ Result<net::LanOptions> LanOptionsFrom(const SwitchArgs& a) {
     o.forwards.push_back(VK_TRY(net::ParsePortForward(spec)));
   if (!a.egress_allow.empty())
     o.egress_allow = VK_TRY_CTX(net::ParseEgressAllow(a.egress_allow), "--egress-allow");
+  if (!a.firewall.empty()) o.firewall = VK_TRY(net::ReadRulesFile(a.firewall));
   return o;
 }
 
@@ -114,6 +116,8 @@ Runner Setup(CLI::App& app) {
   app.add_option("--hosts", a.hosts, "Static leases NAME=IP,... (NAME.lan resolves)");
   app.add_option("-p,--publish", a.publish, "Forward [HOSTIP:]HOSTPORT:GUESTPORT[/udp] to .2");
   app.add_option("--egress-allow", a.egress_allow, "Only these names/CIDRs are reachable");
+  app.add_option("--firewall", a.firewall, "Rules file (e.g. `default deny egress`)")
+      ->check(CLI::ExistingFile);
   return [] {
     auto result = Serve(a);
     if (result.ok()) return 0;

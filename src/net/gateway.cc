@@ -161,6 +161,7 @@ void Gateway::Learn(uint32_t ip, const MacAddress& mac) {
 bool Gateway::SendIpPacket(Bytes ip_packet) {
   auto ip = ParseIpv4Packet(ip_packet);
   if (!ip.ok() || ip->packet.size() > config_.mtu) return false;
+  if (ingress_filter && !ingress_filter(ip->packet)) return false;
   uint32_t dst = ip->header.dst;
   if (IsBroadcast(dst)) {
     SendFrame(MacAddress::Broadcast(), kEtherTypeIpv4, ip->packet);

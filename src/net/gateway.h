@@ -9,6 +9,7 @@
 
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <map>
 #include <string>
 #include <vector>
@@ -58,6 +59,9 @@ class Gateway : public FrameSink {
 
   // `handler` is not owned; null drops egress traffic.
   void SetEgressHandler(EgressHandler* handler) { egress_ = handler; }
+  // Decides each packet SendIpPacket would deliver into the LAN (the
+  // firewall's ingress side); unset passes everything.
+  std::function<bool(Bytes ip_packet)> ingress_filter;
   // Sends a packet from the outside into the LAN: validates the header,
   // resolves the destination MAC (ARP cache, DHCP leases, else ARP request
   // with the packet queued) and frames it. False if it was dropped.

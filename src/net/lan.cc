@@ -5,12 +5,16 @@
 
 #include <chrono>
 #include <cstdlib>
+#include <fstream>
 
 #include "base/log.h"
 #include "base/strings.h"
 #include "net/cidr.h"
 #include "net/dns_upstream.h"
+#include "net/ipv4_icmp.h"
 #include "net/slirp_egress.h"
+#include "net/tcp_header.h"
+#include "net/udp.h"
 
 namespace vk::net {
 namespace {
@@ -29,6 +33,13 @@ Result<uint16_t> ParsePort(std::string_view text, std::string_view spec) {
 }
 
 }  // namespace
+
+Result<RuleSet> ReadRulesFile(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) return Error::FromErrno("--firewall " + path);
+  std::string text((std::istreambuf_iterator<char>(in)), {});
+  return ParseRules(text).Context("--firewall " + path);
+}
 
 Result<PortForward> ParsePortForward(std::string_view text) {
   PortForward f;
@@ -63,16 +74,42 @@ class Lan::PortSink : public FrameSink {
   PortId id_;
 };
 
-// With an egress allowlist, new flows leave only to allowed CIDRs or to
-// addresses learned from allowed DNS answers (for their TTL); the rest is
-// dropped before it reaches a host socket.
+// The firewall's view of a packet: protocol, addresses, ports (ICMP echo:
+// the identifier on both sides), TCP flags. Other protocols are not keyed.
+std::optional<FlowKey> FlowKeyOf(Bytes packet) {
+  auto ip = ParseIpv4Packet(packet);
+  if (!ip.ok()) return std::nullopt;
+  FlowKey key;
+  key.src_ip = ip->header.src;
+  key.dst_ip = ip->header.dst;
+  if (ip->header.protocol == 6) {
+    auto tcp = ParseTcp(*ip, L4Checksum::kSkip);
+    if (!tcp.ok()) return std::nullopt;
+    key = {IpProto::kTcp, key.src_ip,           tcp->header.src_port,
+           key.dst_ip,    tcp->header.dst_port, tcp->header.flags};
+  } else if (ip->header.protocol == 17) {
+    auto udp = ParseUdp(*ip, L4Checksum::kSkip);
+    if (!udp.ok()) return std::nullopt;
+    key = {IpProto::kUdp, key.src_ip, udp->src_port, key.dst_ip, udp->dst_port, 0};
+  } else if (ip->header.protocol == 1) {
+    auto echo = ParseIcmpEcho(ip->payload);
+    if (!echo.ok()) return std::nullopt;
+    key = {IpProto::kIcmp, key.src_ip, echo->id, key.dst_ip, echo->id, 0};
+  } else {
+    return std::nullopt;
+  }
+  return key;
+}
+
+// Packets leaving the LAN pass the firewall (rules, connection tracking and
+// the egress allowlist) before they reach a host socket.
 class Lan::FilteredEgress : public EgressHandler {
  public:
-  FilteredEgress(EgressHandler* next, EgressPolicy* policy) : next_(next), policy_(policy) {}
+  FilteredEgress(EgressHandler* next, Firewall* firewall) : next_(next), firewall_(firewall) {}
   void OnIpPacket(Bytes packet) override {
-    if (policy_ != nullptr) {
-      auto ip = ParseIpv4Packet(packet);
-      if (!ip.ok() || !policy_->AllowIp(ip->header.dst, NowMs())) {
+    if (firewall_ != nullptr) {
+      auto key = FlowKeyOf(packet);
+      if (!key || !firewall_->Check(*key, Direction::kEgress, NowMs()).allowed()) {
         ++dropped_;
         return;
       }
@@ -81,8 +118,8 @@ class Lan::FilteredEgress : public EgressHandler {
   }
 
  private:
-  EgressHandler* next_;   // not owned
-  EgressPolicy* policy_;  // not owned, may be null
+  EgressHandler* next_;  // not owned
+  Firewall* firewall_;   // not owned, may be null
   uint64_t dropped_ = 0;
 };
 
@@ -131,8 +168,8 @@ Result<void> Lan::Start() {
   }
   gateway_ = std::make_unique<Gateway>(switch_, options_.gateway, upstream_.get());
   for (const auto& [name, ip] : options_.hosts) VK_TRY(gateway_->dhcp().AddStaticLease(name, ip));
+  StartFirewall();
   if (options_.egress_allow) {
-    policy_ = std::make_unique<EgressPolicy>(*options_.egress_allow);
     EgressPolicy* policy = policy_.get();
     gateway_->dns().name_filter = [policy](std::string_view name) {
       return policy->AllowName(name);
@@ -150,9 +187,33 @@ Result<void> Lan::Start() {
                "-p " + FormatIpv4(host_ip) + ":" + std::to_string(f.host_port));
   }
   slirp_ = std::move(slirp);
-  filter_ = std::make_unique<FilteredEgress>(slirp_.get(), policy_.get());
+  filter_ = std::make_unique<FilteredEgress>(slirp_.get(), firewall_.get());
   gateway_->SetEgressHandler(filter_.get());
   return Ok();
+}
+
+void Lan::StartFirewall() {
+  if (!options_.firewall && !options_.egress_allow) return;
+  RuleSet rules = options_.firewall.value_or(RuleSet{});
+  // A forwarded port is an explicit invitation in: allow it before the rules.
+  for (const PortForward& f : options_.forwards) {
+    Rule allow;
+    allow.direction = Direction::kIngress;
+    allow.action = Action::kAllow;
+    allow.proto = f.udp ? IpProto::kUdp : IpProto::kTcp;
+    allow.dst_ports = {f.guest_port, f.guest_port};
+    rules.rules.insert(rules.rules.begin(), allow);
+  }
+  firewall_ = std::make_unique<Firewall>(std::move(rules));
+  if (options_.egress_allow) {
+    policy_ = std::make_unique<EgressPolicy>(*options_.egress_allow);
+    firewall_->SetEgressPolicy(policy_.get());
+  }
+  Firewall* firewall = firewall_.get();
+  gateway_->ingress_filter = [firewall](Bytes packet) {
+    auto key = FlowKeyOf(packet);
+    return key && firewall->Check(*key, Direction::kIngress, NowMs()).allowed();
+  };
 }
 
 FrameSink* Lan::AddPort(FrameSink* egress, std::string name) {

@@ -12,6 +12,7 @@
 #include "base/event_loop.h"
 #include "base/result.h"
 #include "net/egress_policy.h"
+#include "net/firewall.h"
 #include "net/gateway.h"
 #include "net/switch.h"
 
@@ -25,6 +26,9 @@ struct PortForward {
   uint16_t guest_port = 0;
 };
 
+// A firewall rules file (ParseRules grammar), for --firewall.
+Result<RuleSet> ReadRulesFile(const std::string& path);
+
 // "[HOSTIP:]HOSTPORT:GUESTPORT[/udp]" (docker's -p).
 Result<PortForward> ParsePortForward(std::string_view text);
 
@@ -32,6 +36,9 @@ struct LanOptions {
   GatewayConfig gateway;
   std::vector<PortForward> forwards;
   std::optional<EgressAllowList> egress_allow;  // set: only these names/CIDRs
+  // Stateful rules for traffic between the LAN and the outside (replies of
+  // allowed flows pass; forwarded ports are allowed in automatically).
+  std::optional<RuleSet> firewall;
   // Static leases by DHCP hostname ("db" -> .10): fleets and `vk switch --hosts`.
   std::vector<std::pair<std::string, uint32_t>> hosts;
   std::string resolv_conf = "/etc/resolv.conf";  // upstream resolvers
@@ -61,6 +68,7 @@ class Lan {
   class FilteredEgress;
   Lan(EventLoop& loop, LanOptions options);
   Result<void> Start();
+  void StartFirewall();
 
   EventLoop& loop_;
   LanOptions options_;
@@ -68,6 +76,7 @@ class Lan {
   std::unique_ptr<DnsUpstream> upstream_;
   std::unique_ptr<Gateway> gateway_;
   std::unique_ptr<EgressPolicy> policy_;
+  std::unique_ptr<Firewall> firewall_;
   std::unique_ptr<EgressHandler> slirp_;
   std::unique_ptr<FilteredEgress> filter_;
   std::vector<std::unique_ptr<PortSink>> ports_;

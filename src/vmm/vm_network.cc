@@ -16,6 +16,8 @@ Result<net::LanOptions> LanOptionsFor(const NetworkOptions& options) {
     lan.forwards.push_back(VK_TRY(net::ParsePortForward(spec)));
   if (!options.egress_allow.empty())
     lan.egress_allow = VK_TRY_CTX(net::ParseEgressAllow(options.egress_allow), "--egress-allow");
+  if (!options.firewall_file.empty())
+    lan.firewall = VK_TRY(net::ReadRulesFile(options.firewall_file));
   return lan;
 }
 
@@ -45,11 +47,11 @@ Result<void> AttachToSwitch(Machine& machine, const NetworkOptions& options,
 
 Result<void> CheckNetworkOptions(const NetworkOptions& options) {
   if (options.mode == NetworkOptions::Mode::kNone &&
-      (!options.publish.empty() || !options.egress_allow.empty()))
-    return Error("-p and --egress-allow need a network: add --net");
+      (!options.publish.empty() || !options.egress_allow.empty() || !options.firewall_file.empty()))
+    return Error("-p, --egress-allow and --firewall need a network: add --net");
   if (options.mode == NetworkOptions::Mode::kSwitch &&
-      (!options.publish.empty() || !options.egress_allow.empty()))
-    return Error("with --net=SOCK, port forwards and egress rules belong to `vk switch`");
+      (!options.publish.empty() || !options.egress_allow.empty() || !options.firewall_file.empty()))
+    return Error("with --net=SOCK, port forwards and firewall rules belong to `vk switch`");
   if (options.mode == NetworkOptions::Mode::kInProcess) VK_TRY(LanOptionsFor(options));
   return Ok();
 }

@@ -17,6 +17,7 @@ struct NetworkOptions {
   std::string switch_socket;         // kSwitch
   std::vector<std::string> publish;  // -p [HOSTIP:]HOSTPORT:GUESTPORT[/udp]
   std::string egress_allow;          // --egress-allow name,*.name,CIDR
+  std::string firewall_file;         // --firewall FILE
 };
 
 // "--net" (in-process) or "--net=SOCK" (a vk switch) plus the flags above.

@@ -218,7 +218,7 @@ TEST_F(NetTest, TwoVmsOnASwitchFindEachOtherByName) {
   ProcessResult qemu = RunProcess(
       {"qemu-system-x86_64",
        "-M",
-       "microvm",
+       "microvm,acpi=off",  // our kernel finds virtio-mmio devices on its command line
        "-enable-kvm",
        "-cpu",
        "EPYC-Rome",
@@ -246,7 +246,10 @@ TEST_F(NetTest, TwoVmsOnASwitchFindEachOtherByName) {
        "-netdev",
        "stream,id=lan,addr.type=unix,addr.path=" + sock,
        "-device",
-       "virtio-net-device,netdev=lan"},
+       "virtio-net-device,netdev=lan",
+       "-device",
+       "isa-debug-exit,iobase=0xf4,iosize=0x04",  // how our kernel powers QEMU off
+       "-no-reboot"},
       "", std::chrono::seconds(240));
   EXPECT_NE(qemu.out.find("inet 192.168.127."), std::string::npos) << qemu.out << qemu.err;
 
