@@ -58,9 +58,9 @@ YML
 docker-registry serve "$work/registry.yml" >"$work/registry.log" 2>&1 &
 registry_pid=$!
 for _ in $(seq 100); do curl -fs "http://127.0.0.1:$port/v2/" >/dev/null && break; sleep 0.1; done
-umoci init --layout "$work/seed" && umoci new --image "$work/seed:bench"
-umoci insert --rootless --image "$work/seed:bench" "$work/tree" / >/dev/null
-skopeo copy -q --dest-tls-verify=false "oci:$work/seed:bench" "docker://127.0.0.1:$port/bench/tree:1"
+# skopeo's tarball: transport makes a one-layer image of the tar (Debian's
+# umoci 0.4.7 `insert` writes layers without tar padding and end marker).
+skopeo copy -q --dest-tls-verify=false "tarball:$work/tree.tar" "docker://127.0.0.1:$port/bench/tree:1"
 ref=127.0.0.1:$port/bench/tree:1
 for ((i = 0; i < runs; i++)); do
   rm -rf "$work/home" "$work/oci" "$work/bundle"

@@ -27,8 +27,8 @@ median() { sort -g | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a
 # A busybox image (every applet; /sbin/init powers off) as an OCI layout.
 tree=$work/tree
 scripts/busybox-tree.sh "$tree"
-umoci init --layout "$work/layout" && umoci new --image "$work/layout:bench"
-umoci insert --rootless --image "$work/layout:bench" "$tree" / >/dev/null
+tar -C "$tree" -cf "$work/tree.tar" .
+skopeo copy -q "tarball:$work/tree.tar" "oci:$work/layout:bench"
 image=oci:$work/layout:bench
 "$vk" image pull "$image" >/dev/null 2>&1
 base=$("$vk" image convert --pull never "$image" 2>/dev/null)

@@ -1,5 +1,7 @@
 #include "vmm/vm_network.h"
 
+#include <random>
+
 #include "net/lan.h"
 #include "net/stream_port.h"
 #include "virtio/net/net_device.h"
@@ -7,8 +9,27 @@
 namespace vk {
 namespace {
 
-// The VM's MAC: fixed, so its DHCP lease (and forwards to it) are stable.
+// The VM's MAC. Alone on its in-process LAN it is fixed (its static lease
+// and the port forwards to it never change); on a shared switch it comes
+// from the VM's name (the same name gets the same lease again), or is random.
 constexpr std::array<uint8_t, 6> kGuestMac{0x52, 0x54, 0x00, 0x12, 0x34, 0x56};
+
+std::array<uint8_t, 6> SwitchMac(const std::string& hostname) {
+  uint64_t h = 1469598103934665603ull;  // FNV-1a
+  std::string seed = hostname;
+  if (seed.empty()) {
+    std::random_device random;
+    seed = std::to_string(random()) + std::to_string(random());
+  }
+  for (unsigned char c : seed) h = (h ^ c) * 1099511628211ull;
+  // 0x0a: locally administered, unicast.
+  return {0x0a,
+          0x76,
+          0x6b,
+          static_cast<uint8_t>(h >> 16),
+          static_cast<uint8_t>(h >> 8),
+          static_cast<uint8_t>(h)};
+}
 
 Result<net::LanOptions> LanOptionsFor(const NetworkOptions& options) {
   net::LanOptions lan;
@@ -60,7 +81,7 @@ Result<void> AttachNetwork(Machine& machine, const NetworkOptions& options,
                            const std::string& hostname) {
   if (options.mode == NetworkOptions::Mode::kNone) return Ok();
   virtio::NetOptions net_options;
-  net_options.mac = kGuestMac;
+  net_options.mac = options.mode == NetworkOptions::Mode::kSwitch ? SwitchMac(hostname) : kGuestMac;
   auto device = VK_TRY(virtio::NetDevice::Create(net_options));
   if (options.mode == NetworkOptions::Mode::kInProcess) {
     VK_TRY(AttachInProcess(machine, options, hostname, *device));

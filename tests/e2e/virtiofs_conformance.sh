@@ -24,7 +24,7 @@ setfattr -n user.vk -v hello b.txt && [ "$(getfattr --only-values -n user.vk b.t
 # large sparse and dense files, mmap
 dd if=/dev/zero of=big bs=1M count=64 status=none && [ "$(stat -c %s big)" = 67108864 ] || fail big
 truncate -s 1G sparse && [ "$(stat -c %s sparse)" = 1073741824 ] || fail sparse
-python3 - <<'PY' || fail mmap
+python3 -c '
 import mmap
 with open("mapped", "wb") as f:
     f.write(b"\0" * 8192)
@@ -34,7 +34,7 @@ with open("mapped", "r+b") as f:
     m.flush()
     m.close()
 assert open("mapped", "rb").read()[4096:4101] == b"hello"
-PY
+' || fail mmap
 
 # a tarball unpacked, counted; a git repository
 tar -C /usr/share -cf share.tar doc 2>/dev/null
