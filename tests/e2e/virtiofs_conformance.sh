@@ -21,8 +21,10 @@ chmod 750 b.txt && [ "$(stat -c %a b.txt)" = 750 ] || fail chmod
 setfattr -n user.vk -v hello b.txt && [ "$(getfattr --only-values -n user.vk b.txt)" = hello ] \
   || fail xattr
 
-# large sparse and dense files, mmap
-dd if=/dev/zero of=big bs=1M count=64 status=none && [ "$(stat -c %s big)" = 67108864 ] || fail big
+# large sparse and dense files, mmap (guest kernel work is emulated on PVM
+# hosts, so the dense file stays modest)
+dd if=/dev/urandom of=big bs=1M count=8 status=none && [ "$(stat -c %s big)" = 8388608 ] || fail big
+[ "$(sha256sum < big)" = "$(cat big | sha256sum)" ] || fail "big read back"
 truncate -s 1G sparse && [ "$(stat -c %s sparse)" = 1073741824 ] || fail sparse
 python3 -c '
 import mmap
@@ -37,7 +39,7 @@ assert open("mapped", "rb").read()[4096:4101] == b"hello"
 ' || fail mmap
 
 # a tarball unpacked, counted; a git repository
-tar -C /usr/share -cf share.tar doc 2>/dev/null
+tar -C /usr/share -cf share.tar doc/git doc/python3 doc/attr 2>/dev/null
 mkdir unpacked && tar -C unpacked -xf share.tar
 [ "$(find unpacked | wc -l)" = "$(tar -tf share.tar | wc -l | awk '{print $1 + 1}')" ] || fail tar
 mkdir repo && cd repo && git init -q && echo hi > f && git add f \
