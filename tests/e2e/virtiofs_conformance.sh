@@ -41,7 +41,9 @@ assert open("mapped", "rb").read()[4096:4101] == b"hello"
 # a tarball unpacked, counted; a git repository
 tar -C /usr/share -cf share.tar doc/git doc/python3 doc/attr 2>/dev/null
 mkdir unpacked && tar -C unpacked -xf share.tar
-[ "$(find unpacked | wc -l)" = "$(tar -tf share.tar | wc -l | awk '{print $1 + 1}')" ] || fail tar
+# every member is there (plus doc/, the parent tar did not list)
+[ "$(cd unpacked && find . -mindepth 1 | sed 's#^\./##' | sort)" = \
+  "$( (echo doc; tar -tf share.tar | sed 's#/$##') | sort)" ] || fail tar
 mkdir repo && cd repo && git init -q && echo hi > f && git add f \
   && git -c user.name=vk -c user.email=vk@lan commit -qm "from the guest" && cd .. || fail git
 
