@@ -52,14 +52,18 @@ Result<void> WriteFileAtomically(const std::string& path, std::string_view bytes
   return Ok();
 }
 
+// Reads in chunks: sizing a buffer by `max_bytes` up front would zero-fill
+// 32 MiB for every 2 KiB image config (it cost `vk run` ~28 ms).
 Result<std::string> ReadSmallFile(const std::string& path, size_t max_bytes) {
   std::ifstream in(path, std::ios::binary);
   if (!in) return Error::FromErrno("open " + path);
   std::string bytes;
-  bytes.resize(max_bytes + 1);
-  in.read(bytes.data(), static_cast<std::streamsize>(bytes.size()));
-  bytes.resize(static_cast<size_t>(in.gcount()));
-  if (bytes.size() > max_bytes) return Error(path + " is larger than " + std::to_string(max_bytes));
+  char chunk[65536];
+  while (in.read(chunk, sizeof chunk) || in.gcount() > 0) {
+    bytes.append(chunk, static_cast<size_t>(in.gcount()));
+    if (bytes.size() > max_bytes)
+      return Error(path + " is larger than " + std::to_string(max_bytes));
+  }
   return bytes;
 }
 
