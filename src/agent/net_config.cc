@@ -171,7 +171,7 @@ std::string ResolvConfText(const DhcpLease& lease) {
 Result<void> WriteResolvConf(const std::string& path, const std::string& text) {
   if (const size_t slash = path.rfind('/'); slash != std::string::npos && slash > 0)
     VK_TRY(MakeDirectories(path.substr(0, slash)));
-  // Images often ship resolv.conf as a symlink (systemd-resolved's stub):
+  // Images often ship resolv.conf as a symlink (to systemd-resolved's file):
   // replace the link itself rather than write wherever it points.
   if (unlink(path.c_str()) < 0 && errno != ENOENT)
     return Error::FromErrno(StrFormat("remove {}", path));

@@ -62,7 +62,7 @@ TEST(WwwAuthenticateTest, BareSchemesAndToken68) {
   EXPECT_EQ(challenges[2].params, (Params{{"realm", "x"}}));
 }
 
-TEST(WwwAuthenticateTest, EmptyListElementsAreSkipped) {
+TEST(WwwAuthenticateTest, EmptyListElementsAreIgnored) {
   auto challenges = MustParse(" , Basic realm=a ,, , Bearer , realm=b ,");
   ASSERT_EQ(challenges.size(), 2u);
   EXPECT_EQ(challenges[0].params, (Params{{"realm", "a"}}));
