@@ -1,5 +1,8 @@
 #include "base/guest_memory.h"
 
+#include <sys/mman.h>
+
+#include <algorithm>
 #include <string>
 
 #include "base/strings.h"
@@ -46,6 +49,20 @@ Result<void> GuestMemory::WriteBytes(uint64_t gpa, std::span<const uint8_t> data
   auto bytes = VK_TRY(Slice(gpa, data.size()));
   if (!data.empty()) std::memcpy(bytes.data(), data.data(), data.size());
   return Ok();
+}
+
+void GuestMemory::PreferHugePages(uint64_t gpa, uint64_t len) const {
+  constexpr uint64_t kHugePage = 2 << 20;
+  uint64_t first = gpa & ~(kHugePage - 1);
+  uint64_t last = (gpa + len + kHugePage - 1) & ~(kHugePage - 1);
+  for (const Range& range : ranges_) {
+    uint64_t begin = std::max(first, range.guest_address);
+    uint64_t end = std::min(last, range.guest_address + range.size);
+    if (begin >= end) continue;
+    uint8_t* host = range.host + (begin - range.guest_address);
+    // madvise needs a page-aligned start; the ranges themselves are.
+    (void)::madvise(host, end - begin, MADV_HUGEPAGE);
+  }
 }
 
 Result<void> GuestMemory::ReadBytes(uint64_t gpa, std::span<uint8_t> out) const {

@@ -57,6 +57,9 @@ class GuestMemory {
   }
 
   Result<void> WriteBytes(uint64_t gpa, std::span<const uint8_t> data) const;
+  // Asks for transparent huge pages over [gpa, gpa+len) (rounded out to 2 MiB,
+  // clipped to the ranges). Best effort: a host without THP ignores it.
+  void PreferHugePages(uint64_t gpa, uint64_t len) const;
   Result<void> ReadBytes(uint64_t gpa, std::span<uint8_t> out) const;
 
   const std::vector<Range>& ranges() const { return ranges_; }

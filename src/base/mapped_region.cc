@@ -2,6 +2,8 @@
 
 #include <sys/mman.h>
 
+#include <cstdint>
+
 namespace vk {
 
 MappedRegion& MappedRegion::operator=(MappedRegion&& other) noexcept {
@@ -18,10 +20,19 @@ MappedRegion::~MappedRegion() {
 }
 
 Result<MappedRegion> MappedRegion::Anonymous(size_t size) {
-  void* p = ::mmap(nullptr, size, PROT_READ | PROT_WRITE,
+  constexpr size_t kAlign = 2 << 20;
+  // Reserve an aligned window by over-mapping, then return the slack.
+  size_t padded = size + kAlign;
+  void* p = ::mmap(nullptr, padded, PROT_READ | PROT_WRITE,
                    MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
   if (p == MAP_FAILED) return Error::FromErrno("mmap anonymous memory");
-  return MappedRegion(static_cast<uint8_t*>(p), size);
+  auto raw = reinterpret_cast<uintptr_t>(p);
+  uintptr_t start = (raw + kAlign - 1) & ~(uintptr_t{kAlign} - 1);
+  if (start > raw) ::munmap(p, start - raw);
+  size_t kept = (size + 4095) & ~size_t{4095};  // munmap works in whole pages
+  size_t tail = raw + padded - (start + kept);
+  if (tail > 0) ::munmap(reinterpret_cast<void*>(start + kept), tail);
+  return MappedRegion(reinterpret_cast<uint8_t*>(start), size);
 }
 
 Result<MappedRegion> MappedRegion::File(int fd, size_t size, bool writable, off_t offset) {

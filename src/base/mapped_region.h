@@ -22,6 +22,8 @@ class MappedRegion {
 
   // Private anonymous memory that is only backed by host pages once touched
   // (MAP_NORESERVE), so a 4 GiB guest that uses 100 MiB costs ~100 MiB.
+  // The start is 2 MiB-aligned so huge pages can back guest-physical 2 MiB
+  // blocks (GuestMemory::PreferHugePages).
   static Result<MappedRegion> Anonymous(size_t size);
   // A shared read-only or read-write mapping of [offset, offset+size) of fd.
   static Result<MappedRegion> File(int fd, size_t size, bool writable, off_t offset = 0);

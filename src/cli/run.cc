@@ -18,6 +18,7 @@
 #include "cli/net_flags.h"
 #include "image/build.h"
 #include "image/pull.h"
+#include "image/scratch_template.h"
 #include "vmm/launch.h"
 #include "vmm/vm_state.h"
 
@@ -107,11 +108,13 @@ Result<ScratchFn> ScratchMaker(const RunArgs& a) {
     fs::create_directories(keep_dir, error);
     if (error) return Error("create " + keep_dir + ": " + error.message());
   }
-  return ScratchFn([keep_dir](const std::string& run_dir) -> Result<std::string> {
+  std::string templates = image::Store::DefaultRoot() + "/templates";
+  return ScratchFn([keep_dir, templates](const std::string& run_dir) -> Result<std::string> {
     std::string path = keep_dir.empty() ? run_dir + "/scratch.ext4"
                                         : keep_dir + "/" + fs::path(run_dir).filename().string() +
                                               "-" + std::to_string(::getpid()) + ".ext4";
-    VK_TRY_CTX(image::CreateScratchDisk(path, kScratchBytes), "scratch disk");
+    VK_TRY_CTX(image::CreateScratchDiskFromTemplate(templates, path, kScratchBytes),
+               "scratch disk");
     if (!keep_dir.empty())
       std::fprintf(stderr, "vk run: keeping the scratch disk %s\n", path.c_str());
     return path;

@@ -1,12 +1,17 @@
 // Scratch disks (a VM's writable layer): empty, sound, enough inodes, and
 // cheap whatever their size.
+#include <fcntl.h>
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <chrono>
+#include <fstream>
 
+#include "base/unique_fd.h"
 #include "image/build.h"
+#include "image/scratch_template.h"
 #include "image/test_support.h"
 
 namespace vk::image {
@@ -29,6 +34,59 @@ TEST(ScratchDisk, LargeDiskIsSparseSoundAndQuick) {
   std::string stats = testing::Run("dumpe2fs -h " + (dir / "scratch.ext4"));
   EXPECT_THAT(stats, HasSubstr("Inode count:              4194304"));
   EXPECT_THAT(testing::Debugfs(dir / "scratch.ext4", "ls /"), HasSubstr("lost+found"));
+}
+
+uint64_t AllocatedBytes(const std::string& path) {
+  struct stat st;
+  return ::stat(path.c_str(), &st) == 0 ? static_cast<uint64_t>(st.st_blocks) * 512 : 0;
+}
+
+TEST(ScratchDisk, CopiesOfTheTemplateAreSoundSparseAndIdentical) {
+  testing::TempDir dir;
+  const std::string templates = dir / "templates";
+  constexpr uint64_t kSize = 1ull << 30;  // cmp reads the holes too
+  auto first = CreateScratchDiskFromTemplate(templates, dir / "a.ext4", kSize);
+  ASSERT_TRUE(first.ok()) << first.error().message();
+  const std::string template_path = templates + "/" + ScratchTemplateName(kSize);
+  ASSERT_EQ(::access(template_path.c_str(), F_OK), 0) << "the first run keeps a template";
+  auto second = CreateScratchDiskFromTemplate(templates, dir / "b.ext4", kSize);
+  ASSERT_TRUE(second.ok()) << second.error().message();
+  for (const std::string name : {"a.ext4", "b.ext4"}) {
+    EXPECT_EQ(testing::Fsck(dir / name), 0) << name;
+    EXPECT_LT(AllocatedBytes(dir / name), 64ull << 20) << name << " stays sparse";
+  }
+  EXPECT_EQ(testing::Run("cmp " + template_path + " " + (dir / "b.ext4") + " && echo same"),
+            "same\n");
+  // A copy is a separate file: writing to it leaves the template alone.
+  testing::Run("debugfs -w -R 'mkdir /upper' " + (dir / "b.ext4"));
+  EXPECT_THAT(testing::Debugfs(dir / "b.ext4", "ls /"), HasSubstr("upper"));
+  EXPECT_EQ(testing::Fsck(template_path), 0);
+  EXPECT_THAT(testing::Debugfs(template_path, "ls /"), ::testing::Not(HasSubstr("upper")));
+}
+
+TEST(ScratchDisk, NeverOverwritesAnExistingFile) {
+  testing::TempDir dir;
+  std::ofstream(dir / "taken") << "precious";
+  auto made = CreateScratchDiskFromTemplate(dir / "templates", dir / "taken", 1ull << 30);
+  ASSERT_FALSE(made.ok());
+  EXPECT_THAT(made.error().message(), HasSubstr("taken"));
+  EXPECT_EQ(testing::ReadFile(dir / "taken"), "precious");
+}
+
+TEST(ScratchDisk, SparseCopyKeepsHolesAndData) {
+  testing::TempDir dir;
+  {
+    UniqueFd fd(::open((dir / "src").c_str(), O_WRONLY | O_CREAT, 0644));
+    ASSERT_TRUE(fd);
+    ASSERT_EQ(::ftruncate(fd.get(), 1ull << 30), 0);
+    ASSERT_EQ(::pwrite(fd.get(), "head", 4, 0), 4);
+    ASSERT_EQ(::pwrite(fd.get(), "middle", 6, 512ull << 20), 6);
+    ASSERT_EQ(::pwrite(fd.get(), "tail", 4, (1ull << 30) - 4), 4);
+  }
+  auto copied = CopySparseFile(dir / "src", dir / "dst");
+  ASSERT_TRUE(copied.ok()) << copied.error().message();
+  EXPECT_EQ(testing::Run("cmp " + (dir / "src") + " " + (dir / "dst") + " && echo same"), "same\n");
+  EXPECT_LT(AllocatedBytes(dir / "dst"), 1ull << 20);
 }
 
 }  // namespace

@@ -150,6 +150,12 @@ Result<void> Machine::AddVirtioDevice(std::unique_ptr<virtio::VirtioDevice> devi
 }
 
 Result<uint64_t> Machine::LoadGuest() {
+  // Copying the kernel (~11 MB) and initrd into fresh memory costs one page
+  // fault per 4 KiB: 3-4x the copy itself on a nested (PVM) host. Huge pages
+  // where they go cut that; the guest uses those pages anyway. The kernel
+  // loads at 16 MiB (CONFIG_PHYSICAL_START), inside this window.
+  constexpr uint64_t kKernelWindow = 64 << 20;
+  memory_.PreferHugePages(0, kKernelWindow);
   LoadedKernel kernel = VK_TRY(LoadKernel(memory_, config_.kernel));
   VK_TRY(WriteBootTables(memory_));
   VK_TRY(WriteMpTable(memory_, config_.cpus));
@@ -172,6 +178,7 @@ Result<uint64_t> Machine::LoadGuest() {
     uint64_t max = kernel.header ? kernel.header->initrd_addr_max : 0;
     input.initrd_address = VK_TRY(PlaceInitrd(memory_, config_.initrd.size(), kernel.end, max));
     input.initrd_size = static_cast<uint32_t>(config_.initrd.size());
+    memory_.PreferHugePages(input.initrd_address, config_.initrd.size());
     VK_TRY(memory_.WriteBytes(input.initrd_address, config_.initrd));
   }
   boot_params params = VK_TRY(BuildBootParams(input));

@@ -1,0 +1,29 @@
+// Scratch disks from a template. Formatting a 64 GiB scratch disk with
+// libext2fs takes ~10 ms and three fsyncs, on the path of every `vk run`.
+// Every scratch disk of one size is the same bytes (its UUID is the
+// fingerprint of its size), so the first one made is kept as a template and
+// later ones are sparse copies of its ~1 MB of metadata: no formatting, no
+// fsync (a scratch disk is thrown away with its VM anyway).
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include "base/result.h"
+
+namespace vk::image {
+
+// Writes a new scratch disk of `size_bytes` at `output` (which must not
+// exist), making the template in `template_dir` first if it is missing.
+Result<void> CreateScratchDiskFromTemplate(const std::string& template_dir,
+                                           const std::string& output, uint64_t size_bytes);
+
+// The template's file name for a size (format-versioned, so a change to the
+// scratch disk layout never reuses an old template).
+std::string ScratchTemplateName(uint64_t size_bytes);
+
+// Copies `source` into a new file `output` (must not exist) of the same
+// size, writing only its data regions: holes stay holes.
+Result<void> CopySparseFile(const std::string& source, const std::string& output);
+
+}  // namespace vk::image
