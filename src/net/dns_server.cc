@@ -46,7 +46,7 @@ bool DnsServer::IsLocal(std::string_view name) const {
          name[name.size() - domain.size() - 1] == '.';
 }
 
-void DnsServer::HandleQuery(Bytes query, Reply reply) {
+void DnsServer::HandleQuery(Bytes query, Reply reply, DnsTransport transport) {
   if (query.size() < kDnsHeaderSize || (Load16(query, 2) & kDnsFlagQr) != 0) return;
   auto parsed = ParseDnsMessage(query);
   if (!parsed.ok() || parsed->questions.size() != 1) {
@@ -58,8 +58,10 @@ void DnsServer::HandleQuery(Bytes query, Reply reply) {
   if (name_filter && !name_filter(question.name)) {
     return reply(BuildDnsResponse(query, *parsed, kDnsNxDomain, {}, 0, false));
   }
-  if (auto cached = cache_.Lookup(query, *parsed)) return reply(Fit(std::move(*cached)));
-  Forward(query, *parsed, std::move(reply));
+  if (auto cached = cache_.Lookup(query, *parsed)) {
+    return reply(Fit(std::move(*cached), transport));
+  }
+  Forward(query, *parsed, std::move(reply), transport);
 }
 
 std::vector<uint8_t> DnsServer::AnswerLocal(Bytes query, const DnsMessage& parsed) const {
@@ -78,22 +80,23 @@ std::vector<uint8_t> DnsServer::AnswerLocal(Bytes query, const DnsMessage& parse
   return BuildDnsResponse(query, parsed, kDnsNoError, answers, config_.local_ttl, true);
 }
 
-void DnsServer::Forward(Bytes query, const DnsMessage& parsed, Reply reply) {
+void DnsServer::Forward(Bytes query, const DnsMessage& parsed, Reply reply,
+                        DnsTransport transport) {
   std::vector<uint8_t> failure = BuildDnsResponse(query, parsed, kDnsServFail, {}, 0, false);
   if (upstream_ == nullptr || in_flight_ >= config_.max_in_flight) return reply(failure);
   ++in_flight_;
-  upstream_->Query(std::vector<uint8_t>(query.begin(), query.end()),
-                   [this, alive = std::weak_ptr<bool>(alive_), question = parsed.questions.front(),
-                    failure = std::move(failure), reply = std::move(reply)](auto response) mutable {
-                     if (alive.expired()) return;  // the server went away first
-                     --in_flight_;
-                     OnUpstream(question, std::move(response), std::move(failure),
-                                std::move(reply));
-                   });
+  upstream_->Query(
+      std::vector<uint8_t>(query.begin(), query.end()),
+      [this, alive = std::weak_ptr<bool>(alive_), question = parsed.questions.front(),
+       failure = std::move(failure), reply = std::move(reply), transport](auto response) mutable {
+        if (alive.expired()) return;  // the server went away first
+        --in_flight_;
+        OnUpstream(question, std::move(response), std::move(failure), std::move(reply), transport);
+      });
 }
 
 void DnsServer::OnUpstream(const DnsQuestion& question, Result<std::vector<uint8_t>> response,
-                           std::vector<uint8_t> failure, Reply reply) {
+                           std::vector<uint8_t> failure, Reply reply, DnsTransport transport) {
   if (!response.ok()) return reply(std::move(failure));
   auto parsed = ParseDnsMessage(*response);
   if (!parsed.ok() || !parsed->header.response() || parsed->questions.size() != 1 ||
@@ -114,14 +117,15 @@ void DnsServer::OnUpstream(const DnsQuestion& question, Result<std::vector<uint8
     if (!ips.empty()) on_answer(question.name, ips, ttl);
   }
   cache_.Store(question, *response, *parsed);
-  reply(Fit(std::move(*response)));
+  reply(Fit(std::move(*response), transport));
 }
 
-std::vector<uint8_t> DnsServer::Fit(std::vector<uint8_t> response) const {
-  if (response.size() <= config_.max_response) return response;
+std::vector<uint8_t> DnsServer::Fit(std::vector<uint8_t> response, DnsTransport transport) const {
+  size_t limit = transport == DnsTransport::kTcp ? kDnsMaxTcpMessage : config_.max_response;
+  if (response.size() <= limit) return response;
   auto parsed = ParseDnsMessage(response);
   size_t keep = parsed.ok() ? parsed->question_end : kDnsHeaderSize;
-  if (keep > config_.max_response) keep = kDnsHeaderSize;
+  if (keep > limit) keep = kDnsHeaderSize;
   response.resize(keep);
   Store16(response, 2, Load16(response, 2) | kDnsFlagTc);
   Store16(response, 6, 0);  // ancount, nscount, arcount: sections dropped

@@ -1,4 +1,5 @@
-// DnsServer: the resolver guests reach at gateway:53/udp (RFC 1035). It is
+// DnsServer: the resolver guests reach at gateway:53 (RFC 1035), over UDP
+// and over TCP (one server for both, so the same policy and cache). It is
 // authoritative for `<domain>` (default "lan"): NAME.lan for registered
 // names (DHCP host names, static leases, fleet members), host.lan for the
 // gateway, NXDOMAIN for other .lan names. Everything else goes through an
@@ -20,6 +21,13 @@
 #include "net/frame_clock.h"
 
 namespace vk::net {
+
+// How a query arrived: it bounds the response size. A TCP message may be as
+// long as its 16-bit length prefix allows (RFC 1035 §4.2.2); UDP answers are
+// cut to DnsServerConfig::max_response.
+enum class DnsTransport { kUdp, kTcp };
+
+inline constexpr size_t kDnsMaxTcpMessage = 65535;
 
 struct DnsServerConfig {
   std::string domain = "lan";
@@ -51,7 +59,7 @@ class DnsServer {
   // Answers `query` through `reply`, now (local, cached, refused) or later
   // (forwarded). Malformed queries get FORMERR when their header is intact,
   // and no reply otherwise; responses are ignored (never reflected).
-  void HandleQuery(Bytes query, Reply reply);
+  void HandleQuery(Bytes query, Reply reply, DnsTransport transport = DnsTransport::kUdp);
 
   size_t in_flight() const { return in_flight_; }
 
@@ -64,10 +72,10 @@ class DnsServer {
  private:
   bool IsLocal(std::string_view name) const;
   std::vector<uint8_t> AnswerLocal(Bytes query, const DnsMessage& parsed) const;
-  void Forward(Bytes query, const DnsMessage& parsed, Reply reply);
+  void Forward(Bytes query, const DnsMessage& parsed, Reply reply, DnsTransport transport);
   void OnUpstream(const DnsQuestion& question, Result<std::vector<uint8_t>> response,
-                  std::vector<uint8_t> failure, Reply reply);
-  std::vector<uint8_t> Fit(std::vector<uint8_t> response) const;
+                  std::vector<uint8_t> failure, Reply reply, DnsTransport transport);
+  std::vector<uint8_t> Fit(std::vector<uint8_t> response, DnsTransport transport) const;
 
   DnsServerConfig config_;
   DnsUpstream* upstream_;  // not owned

@@ -199,6 +199,27 @@ TEST_F(NetDns, OversizedUpstreamAnswerIsTruncated) {
   EXPECT_TRUE(parsed->answers.empty());
 }
 
+TEST_F(NetDns, TcpAnswersAreNotCutToUdpSize) {
+  std::vector<uint8_t> tcp_reply;
+  server_.HandleQuery(
+      DnsQuery("big.example"), [&](std::vector<uint8_t> r) { tcp_reply = r; }, DnsTransport::kTcp);
+  std::vector<uint32_t> many(200, Ipv4(1, 1, 1, 1));
+  upstream_.Answer(UpstreamResponse(upstream_.queries[0], many, 60));
+  auto whole = ParseDnsMessage(tcp_reply);
+  ASSERT_TRUE(whole.ok());
+  EXPECT_FALSE(whole->header.flags & kDnsFlagTc);
+  EXPECT_EQ(whole->answers.size(), 200u);
+  // The cached copy is cut for UDP askers and whole again for TCP ones.
+  auto udp = Ask(DnsQuery("big.example"));
+  ASSERT_TRUE(udp.has_value());
+  EXPECT_TRUE(udp->header.flags & kDnsFlagTc);
+  tcp_reply.clear();
+  server_.HandleQuery(
+      DnsQuery("big.example"), [&](std::vector<uint8_t> r) { tcp_reply = r; }, DnsTransport::kTcp);
+  EXPECT_EQ(ParseDnsMessage(tcp_reply)->answers.size(), 200u);
+  EXPECT_EQ(upstream_.queries.size(), 1u);
+}
+
 TEST_F(NetDns, MalformedQueries) {
   auto query = DnsQuery("example.com");
   for (size_t n = 0; n < query.size(); ++n) {

@@ -11,6 +11,8 @@
 
 #include "base/log.h"
 #include "net/arp.h"
+#include "net/dns_message.h"
+#include "net/tcp_header.h"
 
 namespace vk::net {
 namespace {
@@ -47,6 +49,45 @@ int ToSlirpEvents(short poll_events) {
   if (poll_events & (POLLERR | POLLNVAL)) events |= SLIRP_POLL_ERR;
   if (poll_events & POLLHUP) events |= SLIRP_POLL_HUP;
   return events;
+}
+
+// IPv4 header fields (RFC 791 §3.1) and TCP's checksum (RFC 793 §3.1).
+constexpr size_t kIpChecksumAt = 10;
+constexpr size_t kIpSrcAt = 12;
+constexpr size_t kIpDstAt = 16;
+constexpr size_t kTcpDstPortAt = 2;
+constexpr size_t kTcpChecksumAt = 16;
+
+uint32_t Load32(Bytes b, size_t off) { return uint32_t{Load16(b, off)} << 16 | Load16(b, off + 2); }
+
+// The TCP header of an unfragmented packet or first fragment; empty for
+// other packets and for ones too short to hold it.
+std::span<uint8_t> TcpHeaderOf(std::span<uint8_t> ip) {
+  if (ip.size() < kIpv4MinHeader || ip[9] != kIpProtoTcp) return {};
+  size_t header_length = (ip[0] & 0x0fu) * 4u;
+  if ((Load16(ip, 6) & 0x1fff) != 0 || ip.size() < header_length + kTcpMinHeader) return {};
+  return ip.subspan(header_length, kTcpMinHeader);
+}
+
+// RFC 1624 eqn. 3, HC' = ~(~HC + ~m + m'), for a 32-bit field m -> m'.
+uint16_t AdjustChecksum(uint16_t checksum, uint32_t from, uint32_t to) {
+  uint32_t sum = static_cast<uint16_t>(~checksum);
+  sum += static_cast<uint16_t>(~(from >> 16)) + static_cast<uint16_t>(~from);
+  sum += (to >> 16) + (to & 0xffff);
+  while ((sum >> 16) != 0) sum = (sum & 0xffff) + (sum >> 16);
+  return static_cast<uint16_t>(~sum);
+}
+
+// Rewrites the address at `field` (source or destination), keeping the
+// header checksum and TCP's (its pseudo-header covers the addresses) valid.
+void ReplaceAddress(std::span<uint8_t> ip, size_t field, uint32_t to) {
+  uint32_t from = Load32(ip, field);
+  Store32(ip, field, to);
+  Store16(ip, kIpChecksumAt, AdjustChecksum(Load16(ip, kIpChecksumAt), from, to));
+  std::span<uint8_t> tcp = TcpHeaderOf(ip);
+  if (!tcp.empty()) {
+    Store16(tcp, kTcpChecksumAt, AdjustChecksum(Load16(tcp, kTcpChecksumAt), from, to));
+  }
 }
 
 // Emulated hosts in slirp use 52:55 followed by their IPv4 address.
@@ -168,15 +209,54 @@ Result<void> SlirpEgress::Start(Gateway& gateway) {
   config.disable_dhcp = true;
   slirp_ = slirp_new(&config, &Callbacks::kTable, this);
   if (slirp_ == nullptr) return Error("slirp_new failed");
+  VK_TRY(StartDnsOverTcp(gateway));
   to_lan_->gateway = &gateway;
   gateway.SetEgressHandler(this);
   thread_ = std::thread([this] { ThreadMain(); });
   return Ok();
 }
 
+// The alias is the LAN's broadcast address: the Gateway never hands packets
+// for it to egress, so guests reach it only through ToDnsAlias.
+Result<void> SlirpEgress::StartDnsOverTcp(Gateway& gateway) {
+  uint32_t mask = PrefixMask(options_.prefix_length);
+  uint32_t alias = (options_.network & mask) | ~mask;
+  if (options_.prefix_length > 30 || alias == options_.host_ip) return Ok();  // no spare address
+  dns_tcp_ = std::make_unique<DnsTcpServer>(loop_, gateway.dns());
+  std::string path = VK_TRY(dns_tcp_->ListenUnix());
+  in_addr guest_addr = InAddr(alias);
+  if (slirp_add_unix(slirp_, path.c_str(), &guest_addr, kDnsPort) != 0) {
+    return Error("dns over tcp: slirp refused the guestfwd");
+  }
+  dns_alias_ = alias;
+  return Ok();
+}
+
+// Guest -> slirp: TCP to gateway:53 goes to the alias instead (slirp would
+// connect it to the host's port 53). Fragments after the first carry no
+// port and pass unchanged: when their first fragment was readdressed, the
+// datagram can no longer be reassembled in slirp, so no part of it reaches
+// the host's port 53. False drops the packet.
+bool SlirpEgress::ToDnsAlias(std::span<uint8_t> ip) const {
+  if (dns_alias_ == 0 || ip.size() < kIpv4MinHeader || ip[9] != kIpProtoTcp) return true;
+  if (Load32(ip, kIpDstAt) != options_.host_ip || (Load16(ip, 6) & 0x1fff) != 0) return true;
+  std::span<uint8_t> tcp = TcpHeaderOf(ip);
+  if (tcp.empty()) return false;  // a first fragment hiding its port (RFC 1858)
+  if (Load16(tcp, kTcpDstPortAt) == kDnsPort) ReplaceAddress(ip, kIpDstAt, dns_alias_);
+  return true;
+}
+
+// Slirp -> LAN: whatever the alias sends is the gateway's DNS answering.
+void SlirpEgress::FromDnsAlias(std::span<uint8_t> ip) const {
+  if (dns_alias_ == 0 || ip.size() < kIpv4MinHeader || Load32(ip, kIpSrcAt) != dns_alias_) return;
+  ReplaceAddress(ip, kIpSrcAt, options_.host_ip);
+}
+
 // Detaches the gateway's egress handler: ours, or a wrapper forwarding to us
 // that would dangle just the same.
 SlirpEgress::~SlirpEgress() {
+  // First: closing the listener fails a connect() slirp may be blocked in.
+  dns_tcp_.reset();
   {
     std::lock_guard lock(to_lan_->mutex);
     if (to_lan_->gateway != nullptr) to_lan_->gateway->SetEgressHandler(nullptr);
@@ -200,6 +280,10 @@ void SlirpEgress::Wake() {
 void SlirpEgress::OnIpPacket(Bytes ip_packet) {
   std::vector<uint8_t> frame =
       BuildEthernetFrame(slirp_mac_, kPseudoMac, kEtherTypeIpv4, ip_packet);
+  if (!ToDnsAlias(std::span(frame).subspan(kEthernetHeaderSize))) {
+    to_host_dropped_.fetch_add(1, std::memory_order_relaxed);
+    return;
+  }
   bool was_idle = false;
   {
     std::lock_guard lock(in_mutex_);
@@ -376,6 +460,8 @@ void SlirpEgress::AnswerArp(Bytes payload) {
 
 void SlirpEgress::QueueToLan(Bytes ip_packet) {
   ToLan& to_lan = *to_lan_;
+  std::vector<uint8_t> packet(ip_packet.begin(), ip_packet.end());
+  FromDnsAlias(packet);
   {
     std::lock_guard lock(to_lan.mutex);
     if (to_lan.packets.size() >= options_.max_queued_packets ||
@@ -383,7 +469,7 @@ void SlirpEgress::QueueToLan(Bytes ip_packet) {
       to_lan.dropped.fetch_add(1, std::memory_order_relaxed);
       return;
     }
-    to_lan.packets.emplace_back(ip_packet.begin(), ip_packet.end());
+    to_lan.packets.push_back(std::move(packet));
     to_lan.bytes += ip_packet.size();
     if (to_lan.drain_posted) return;  // the pending task will take this one too
     to_lan.drain_posted = true;

@@ -12,12 +12,26 @@
 // the gateway address, so guest connections to the gateway on other ports
 // reach the host's loopback ("host.lan"). IPv6 is disabled.
 //
+// DNS over TCP (gateway:53/tcp) is served by a DnsTcpServer with the
+// Gateway's DnsServer, not by the host. Slirp terminates the guest's TCP
+// and, through a unix-socket guestfwd (slirp_add_unix), opens one host
+// socket per guest connection to our listener, so concurrent connections
+// stay apart. Slirp refuses guestfwds on its vhost address, so the guest's
+// segments to gateway:53 are readdressed to an alias (the LAN's broadcast
+// address: never a host, and never routed to egress by the Gateway) on the
+// way in, and back on the way out. (The callback guestfwd,
+// slirp_add_guestfwd, was not used: it has one callback for every
+// connection to the address, never reports a close, and
+// slirp_socket_recv answers only the newest connection.)
+//
 // Threading: libslirp is single-threaded and built around poll(), so it
 // runs on a dedicated thread that owns the Slirp instance. OnIpPacket (the
 // Gateway's loop thread) only enqueues; packets for the LAN are queued and
 // delivered to the Gateway by a task posted to its EventLoop, so every call
 // into the Gateway happens on the Gateway's thread. Port forwards run on
-// the slirp thread and the caller waits for the result.
+// the slirp thread and the caller waits for the result. The DnsTcpServer
+// runs on the Gateway's loop thread; slirp's blocking connect() to it
+// needs only that thread to keep accepting.
 #pragma once
 
 #include <poll.h>
@@ -29,12 +43,14 @@
 #include <list>
 #include <memory>
 #include <mutex>
+#include <span>
 #include <thread>
 #include <vector>
 
 #include "base/event_loop.h"
 #include "base/result.h"
 #include "base/unique_fd.h"
+#include "net/dns_tcp_stream.h"
 #include "net/ethernet.h"
 #include "net/gateway.h"
 
@@ -114,6 +130,7 @@ class SlirpEgress : public EgressHandler {
 
   SlirpEgress(EventLoop& loop, SlirpEgressOptions options, UniqueFd wake);
   Result<void> Start(Gateway& gateway);
+  Result<void> StartDnsOverTcp(Gateway& gateway);
   Result<void> RunOnSlirpThread(std::function<int(Slirp*)> call);
   void Wake();
   void ThreadMain();
@@ -129,6 +146,9 @@ class SlirpEgress : public EgressHandler {
   void OnSlirpFrame(Bytes frame);
   void AnswerArp(Bytes payload);
   void QueueToLan(Bytes ip_packet);
+  // Readdressing of gateway:53/tcp to and from the alias (see the top).
+  bool ToDnsAlias(std::span<uint8_t> ip) const;
+  void FromDnsAlias(std::span<uint8_t> ip) const;
 
   EventLoop& loop_;
   SlirpEgressOptions options_;
@@ -137,6 +157,10 @@ class SlirpEgress : public EgressHandler {
   Slirp* slirp_ = nullptr;
   std::thread thread_;
   std::atomic<bool> stopping_{false};
+  // Gateway loop thread: serves gateway:53/tcp; null if the LAN has no
+  // spare address for the alias (prefix /31 or /32).
+  std::unique_ptr<DnsTcpServer> dns_tcp_;
+  uint32_t dns_alias_ = 0;  // stands in for gateway:53/tcp inside slirp; 0: none
 
   // LAN -> slirp (producers: gateway thread and control callers).
   std::mutex in_mutex_;

@@ -1,6 +1,7 @@
 // SlirpEgress end to end: a fake guest on a Switch + Gateway reaches host
-// loopback servers through libslirp (UDP echo, TCP handshake and data), and a
-// host client reaches the guest through a port forward. The test thread is
+// loopback servers through libslirp (UDP echo, TCP handshake and data), a
+// host client reaches the guest through a port forward, and TCP to
+// gateway:53 is answered by the Gateway's own DNS server. The test thread is
 // the gateway's loop thread: it sends frames and pumps the loop itself.
 #include "net/slirp_egress.h"
 
@@ -11,10 +12,12 @@
 #include <sys/socket.h>
 
 #include <chrono>
+#include <deque>
 #include <functional>
 #include <optional>
 
 #include "net/arp.h"
+#include "net/dns_tcp_stream.h"
 #include "net/frame_test_util.h"
 #include "net/tcp_header.h"
 
@@ -63,6 +66,7 @@ std::vector<uint8_t> TcpPacket(uint32_t src, uint32_t dst, uint16_t src_port, ui
 struct TcpOut {
   Ipv4Header ip;
   TcpHeader tcp;
+  std::vector<uint8_t> payload;
 };
 std::optional<TcpOut> ParseTcpFrame(const std::vector<uint8_t>& frame) {
   auto ethernet = ParseEthernet(frame);
@@ -71,7 +75,7 @@ std::optional<TcpOut> ParseTcpFrame(const std::vector<uint8_t>& frame) {
   if (!ip.ok() || ip->header.protocol != kIpProtoTcp) return std::nullopt;
   auto tcp = ParseTcp(*ip);
   if (!tcp.ok()) return std::nullopt;
-  return TcpOut{ip->header, tcp->header};
+  return TcpOut{ip->header, tcp->header, {tcp->payload.begin(), tcp->payload.end()}};
 }
 
 class NetSlirpEgress : public ::testing::Test {
@@ -207,6 +211,121 @@ TEST_F(NetSlirpEgress, TcpHandshakeAndDataToHostLoopback) {
   EXPECT_TRUE(WaitForTcp([&](const TcpOut& t) {
                 return t.tcp.dst_port == kGuestPort && t.tcp.ack == kIsn + 1 + data.size();
               }).has_value());
+}
+
+// The guest side of one TCP connection to gateway:53.
+struct DnsConnection {
+  uint16_t port = 0;
+  uint32_t seq = 0;         // guest's next sequence number
+  uint32_t server_isn = 0;  // from the SYN-ACK
+};
+
+class NetSlirpDnsOverTcp : public NetSlirpEgress {
+ protected:
+  DnsConnection Open(uint16_t port) {
+    DnsConnection connection{port, 7000u + port, 0};
+    SendIp(TcpPacket(kGuestIp, kGatewayIp, port, kDnsPort, connection.seq, 0, kTcpSyn));
+    auto syn_ack = WaitForTcp([&](const TcpOut& t) {
+      return t.tcp.dst_port == port && t.tcp.Has(kTcpSyn) && t.tcp.Has(kTcpAck);
+    });
+    EXPECT_TRUE(syn_ack.has_value());
+    if (!syn_ack) return connection;
+    // Readdressed back: the guest only ever talks to the gateway.
+    EXPECT_EQ(syn_ack->ip.src, kGatewayIp);
+    EXPECT_EQ(syn_ack->tcp.src_port, kDnsPort);
+    connection.seq += 1;
+    connection.server_isn = syn_ack->tcp.seq;
+    SendIp(TcpPacket(kGuestIp, kGatewayIp, port, kDnsPort, connection.seq,
+                     connection.server_isn + 1, kTcpAck));
+    return connection;
+  }
+  void Write(DnsConnection& connection, const std::vector<uint8_t>& data) {
+    SendIp(TcpPacket(kGuestIp, kGatewayIp, connection.port, kDnsPort, connection.seq,
+                     connection.server_isn + 1, kTcpAck | kTcpPsh, data));
+    connection.seq += static_cast<uint32_t>(data.size());
+  }
+  // The server's in-order byte stream to `connection` (retransmits skipped),
+  // cut into DNS messages; waits for `count` of them.
+  std::vector<DnsMessage> Answers(const DnsConnection& connection, size_t count) {
+    std::vector<DnsMessage> answers;
+    PumpUntil([&] {
+      DnsTcpStream stream;
+      uint32_t next = connection.server_isn + 1;
+      for (const auto& frame : guest_.frames) {
+        auto tcp = ParseTcpFrame(frame);
+        if (!tcp || tcp->tcp.dst_port != connection.port || tcp->tcp.seq != next) continue;
+        EXPECT_EQ(tcp->ip.src, kGatewayIp);
+        next += static_cast<uint32_t>(stream.Append(tcp->payload));
+      }
+      answers.clear();
+      for (auto message = stream.Next(); message.ok() && message->has_value();
+           message = stream.Next()) {
+        // Parsed records point into their message: keep it alive.
+        auto parsed = ParseDnsMessage(messages_.emplace_back(std::move(**message)));
+        if (parsed.ok()) answers.push_back(*parsed);
+      }
+      return answers.size() >= count;
+    });
+    return answers;
+  }
+
+  std::deque<std::vector<uint8_t>> messages_;  // what answers point into
+};
+
+uint32_t FirstA(const DnsMessage& message) {
+  for (const auto& record : message.answers) {
+    if (record.type == kDnsTypeA) return ByteReader(record.rdata).U32();
+  }
+  return 0;
+}
+
+TEST_F(NetSlirpDnsOverTcp, GatewayAnswersWithItsPolicyAndNames) {
+  gateway_->dns().RegisterName("web1", Ipv4(192, 168, 127, 9));
+  gateway_->dns().name_filter = [](std::string_view name) { return name != "denied.example"; };
+  DnsConnection connection = Open(41000);
+  // Two pipelined queries in one segment.
+  std::vector<uint8_t> wire = *FrameDnsTcpMessage(testing::DnsQuery("web1.lan", kDnsTypeA, 1));
+  auto denied = *FrameDnsTcpMessage(testing::DnsQuery("denied.example", kDnsTypeA, 2));
+  wire.insert(wire.end(), denied.begin(), denied.end());
+  Write(connection, wire);
+  auto answers = Answers(connection, 2);
+  ASSERT_EQ(answers.size(), 2u);
+  EXPECT_EQ(answers[0].header.id, 1);
+  EXPECT_EQ(FirstA(answers[0]), Ipv4(192, 168, 127, 9));
+  EXPECT_EQ(answers[1].header.id, 2);
+  EXPECT_EQ(answers[1].header.rcode(), kDnsNxDomain);
+}
+
+TEST_F(NetSlirpDnsOverTcp, ConcurrentConnectionsStayApart) {
+  gateway_->dns().RegisterName("one", Ipv4(192, 168, 127, 11));
+  gateway_->dns().RegisterName("two", Ipv4(192, 168, 127, 12));
+  DnsConnection first = Open(42001);
+  DnsConnection second = Open(42002);
+  // Each sends half a message, then the rest: interleaved on the wire.
+  auto one = *FrameDnsTcpMessage(testing::DnsQuery("one.lan", kDnsTypeA, 11));
+  auto two = *FrameDnsTcpMessage(testing::DnsQuery("two.lan", kDnsTypeA, 12));
+  Write(first, std::vector<uint8_t>(one.begin(), one.begin() + 5));
+  Write(second, std::vector<uint8_t>(two.begin(), two.begin() + 7));
+  Write(first, std::vector<uint8_t>(one.begin() + 5, one.end()));
+  Write(second, std::vector<uint8_t>(two.begin() + 7, two.end()));
+  auto first_answers = Answers(first, 1);
+  auto second_answers = Answers(second, 1);
+  ASSERT_EQ(first_answers.size(), 1u);
+  ASSERT_EQ(second_answers.size(), 1u);
+  EXPECT_EQ(FirstA(first_answers[0]), Ipv4(192, 168, 127, 11));
+  EXPECT_EQ(FirstA(second_answers[0]), Ipv4(192, 168, 127, 12));
+}
+
+TEST_F(NetSlirpDnsOverTcp, TinyFirstFragmentToTheGatewayIsDropped) {
+  // 8 bytes of TCP: the ports, but not the rest of the header (RFC 1858).
+  std::vector<uint8_t> packet = BuildIpv4Packet(
+      kIpProtoTcp, kGuestIp, kGatewayIp, std::vector<uint8_t>{0x9c, 0x40, 0x00, 0x35, 0, 0, 0, 0});
+  Store16(packet, 6, 0x2000);  // more fragments follow
+  Store16(packet, 10, 0);
+  Store16(packet, 10, InternetChecksum(Bytes(packet).first(kIpv4MinHeader)));
+  SendIp(packet);
+  EXPECT_EQ(egress_->Stats().to_host_dropped, 1u);
+  EXPECT_EQ(egress_->Stats().to_host_packets, 0u);
 }
 
 TEST_F(NetSlirpEgress, PortForwardDeliversSynToGuest) {
