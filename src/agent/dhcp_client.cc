@@ -1,6 +1,7 @@
 #include "agent/dhcp_client.h"
 
 #include <arpa/inet.h>
+#include <linux/filter.h>
 #include <linux/if_ether.h>
 #include <linux/if_packet.h>
 #include <net/if.h>
@@ -29,6 +30,7 @@ constexpr size_t kOpOffset = 0;
 constexpr size_t kHtypeOffset = 1;
 constexpr size_t kHlenOffset = 2;
 constexpr size_t kXidOffset = 4;
+constexpr size_t kCiaddrOffset = 12;
 constexpr size_t kYiaddrOffset = 16;
 constexpr size_t kChaddrOffset = 28;
 constexpr size_t kCookieOffset = 236;
@@ -44,7 +46,7 @@ constexpr size_t kMinMessageSize = 300;
 constexpr uint8_t kOptPad = 0, kOptSubnetMask = 1, kOptRouter = 3, kOptDns = 6, kOptHostName = 12,
                   kOptDomainName = 15, kOptMtu = 26, kOptRequestedIp = 50, kOptLeaseTime = 51,
                   kOptMessageType = 53, kOptServerId = 54, kOptParameterList = 55,
-                  kOptClientId = 61, kOptEnd = 255;
+                  kOptRenewalTime = 58, kOptRebindingTime = 59, kOptClientId = 61, kOptEnd = 255;
 // RFC 2132 §5.1: the smallest MTU an IPv4 link may have.
 constexpr uint16_t kMinMtu = 68;
 constexpr size_t kMaxDnsName = 253;  // RFC 1035 §2.3.4, without the final dot
@@ -145,6 +147,13 @@ std::optional<uint32_t> IpOption(const Options& options, uint8_t code) {
   return GetU32(it->second, 0);
 }
 
+// RFC 2132 §9.2, §9.11, §9.12: times are exactly four bytes.
+std::optional<uint32_t> U32Option(const Options& options, uint8_t code) {
+  auto it = options.find(code);
+  if (it == options.end() || it->second.size() != 4) return std::nullopt;
+  return GetU32(it->second, 0);
+}
+
 std::string NameOption(const Options& options, uint8_t code) {
   auto it = options.find(code);
   if (it == options.end()) return "";
@@ -168,9 +177,13 @@ void ReadNetworkOptions(const Options& options, DhcpLease& lease) {
     const uint16_t mtu = static_cast<uint16_t>(it->second[0] << 8 | it->second[1]);
     if (mtu >= kMinMtu) lease.mtu = mtu;
   }
-  if (auto it = options.find(kOptLeaseTime); it != options.end() && it->second.size() == 4) {
-    lease.lease_seconds = GetU32(it->second, 0);
+  if (auto seconds = U32Option(options, kOptLeaseTime)) {
+    // A lease of 0 s is absurd: 1 keeps 0 meaning "not offered", and the
+    // renewal raises it to its minimum.
+    lease.lease_seconds = std::max<uint32_t>(*seconds, 1);
   }
+  lease.renewal_seconds = U32Option(options, kOptRenewalTime).value_or(0);
+  lease.rebinding_seconds = U32Option(options, kOptRebindingTime).value_or(0);
 }
 
 // The address part of an OFFER or ACK; nullopt when it is unusable.
@@ -216,19 +229,6 @@ bool Accepts(const Expectation& expect, const DhcpReply& reply) {
 
 using Clock = std::chrono::steady_clock;
 
-Result<std::optional<DhcpReply>> AwaitReply(DhcpTransport& transport,
-                                            const DhcpClientOptions& options,
-                                            const Expectation& expect, Clock::time_point until) {
-  for (Clock::time_point now = options.now(); now < until; now = options.now()) {
-    const auto left = std::chrono::ceil<std::chrono::milliseconds>(until - now);
-    auto packet = VK_TRY(transport.Receive(left));
-    if (!packet) break;
-    auto reply = ParseDhcpReply(*packet, expect.xid, options.mac);
-    if (reply && Accepts(expect, *reply)) return reply;
-  }
-  return std::optional<DhcpReply>();
-}
-
 // Sends `message` and waits, resending with backoff, for the reply.
 Result<std::optional<DhcpReply>> Exchange(DhcpTransport& transport,
                                           const DhcpClientOptions& options,
@@ -238,7 +238,9 @@ Result<std::optional<DhcpReply>> Exchange(DhcpTransport& transport,
     const auto now = options.now();
     if (now >= deadline) break;
     VK_TRY_CTX(transport.Send(message), "send DHCP message");
-    auto reply = VK_TRY(AwaitReply(transport, options, expect, std::min(now + wait, deadline)));
+    auto reply = VK_TRY(AwaitDhcpReply(
+        transport, options, expect.xid, [&](const DhcpReply& r) { return Accepts(expect, r); },
+        std::min(now + wait, deadline)));
     if (reply) return reply;
   }
   return std::optional<DhcpReply>();
@@ -262,6 +264,16 @@ std::vector<uint8_t> BuildDhcpRequest(const DhcpClientOptions& options, uint32_t
   return out;
 }
 
+// RFC 2131 §4.3.2 RENEWING/REBINDING: the client is bound and says so in
+// ciaddr; requested address and server identifier MUST NOT be sent.
+std::vector<uint8_t> BuildDhcpRenewal(const DhcpClientOptions& options, uint32_t xid,
+                                      uint32_t client_ip) {
+  std::vector<uint8_t> out = BuildMessage(options, xid, DhcpType::kRequest);
+  PutU32(out, kCiaddrOffset, client_ip);
+  Finish(out);
+  return out;
+}
+
 std::optional<DhcpReply> ParseDhcpReply(std::span<const uint8_t> message, uint32_t xid,
                                         const MacAddress& mac) {
   if (!IsOurReply(message, xid, mac)) return std::nullopt;
@@ -281,6 +293,20 @@ std::optional<DhcpReply> ParseDhcpReply(std::span<const uint8_t> message, uint32
   reply.lease = std::move(*lease);
   reply.lease.server_id = IpOption(*options, kOptServerId).value_or(0);
   return reply;
+}
+
+Result<std::optional<DhcpReply>> AwaitDhcpReply(DhcpTransport& transport,
+                                                const DhcpClientOptions& options, uint32_t xid,
+                                                const std::function<bool(const DhcpReply&)>& accept,
+                                                Clock::time_point until) {
+  for (Clock::time_point now = options.now(); now < until; now = options.now()) {
+    const auto left = std::chrono::ceil<std::chrono::milliseconds>(until - now);
+    auto packet = VK_TRY(transport.Receive(left));
+    if (!packet) break;
+    auto reply = ParseDhcpReply(*packet, xid, options.mac);
+    if (reply && accept(*reply)) return reply;
+  }
+  return std::optional<DhcpReply>();
 }
 
 Result<DhcpLease> RunDhcpClient(DhcpTransport& transport, const DhcpClientOptions& options) {
@@ -375,12 +401,42 @@ uint32_t PseudoHeaderSum(uint32_t src, uint32_t dst, uint16_t udp_length) {
 
 std::optional<std::vector<uint8_t>> NotOurs() { return std::vector<uint8_t>(); }
 
+// Without a filter the socket would queue a copy of every IPv4 packet the
+// guest receives for as long as it is open (hours, between renewals), and a
+// queue full of the workload's traffic drops the server's reply. Classic BPF
+// (SO_ATTACH_FILTER, socket(7)); on a SOCK_DGRAM packet socket offset 0 is
+// the IPv4 header. Passes unfragmented UDP to port 68.
+Result<void> AttachDhcpFilter(int fd) {
+  sock_filter program[] = {
+      BPF_STMT(BPF_LD | BPF_B | BPF_ABS, 9),  // protocol
+      BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, kProtocolUdp, 0, 6),
+      BPF_STMT(BPF_LD | BPF_H | BPF_ABS, 6),  // flags and fragment offset
+      BPF_JUMP(BPF_JMP | BPF_JSET | BPF_K, kFragmentMask, 4, 0),
+      BPF_STMT(BPF_LDX | BPF_B | BPF_MSH, 0),  // X = IPv4 header length
+      BPF_STMT(BPF_LD | BPF_H | BPF_IND, 2),   // UDP destination port
+      BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, kDhcpClientPort, 0, 1),
+      BPF_STMT(BPF_RET | BPF_K, 0xffffffffu),  // keep the whole packet
+      BPF_STMT(BPF_RET | BPF_K, 0),            // drop
+  };
+  const sock_fprog filter{static_cast<unsigned short>(std::size(program)), program};
+  if (setsockopt(fd, SOL_SOCKET, SO_ATTACH_FILTER, &filter, sizeof(filter)) < 0)
+    return Error::FromErrno("attach DHCP socket filter");
+  return Ok();
+}
+
 class PacketTransport final : public DhcpTransport {
  public:
   PacketTransport(UniqueFd fd, int ifindex) : fd_(std::move(fd)), ifindex_(ifindex) {}
 
+  // Renewals are broadcast too, from our address (RFC 2131 §4.1 allows a
+  // broadcast REQUEST in RENEWING). Unicasting to the server would need its
+  // MAC, i.e. ARP done by hand on this socket; on a virtual LAN whose only
+  // DHCP server is the gateway (or QEMU's slirp) the broadcast reaches the
+  // same server, and our REQUEST's missing option 54 lets it answer.
   Result<void> Send(std::span<const uint8_t> payload) override {
-    UdpDatagram datagram{0, 0xffffffffu, kDhcpClientPort, kDhcpServerPort,
+    const uint32_t source =
+        payload.size() >= kCiaddrOffset + 4 ? GetU32(payload, kCiaddrOffset) : 0;
+    UdpDatagram datagram{source, 0xffffffffu, kDhcpClientPort, kDhcpServerPort,
                          std::vector<uint8_t>(payload.begin(), payload.end())};
     const std::vector<uint8_t> packet = BuildIpv4Udp(datagram);
     sockaddr_ll to{};
@@ -513,6 +569,7 @@ Result<std::unique_ptr<DhcpTransport>> OpenPacketTransport(const std::string& in
   const int on = 1;
   if (setsockopt(fd.get(), SOL_PACKET, PACKET_AUXDATA, &on, sizeof(on)) < 0)
     return Error::FromErrno("enable PACKET_AUXDATA");
+  VK_TRY(AttachDhcpFilter(fd.get()));  // before bind(): nothing unfiltered queues
   sockaddr_ll at{};
   at.sll_family = AF_PACKET;
   at.sll_protocol = htons(ETH_P_IP);

@@ -33,15 +33,23 @@ struct DhcpLease {
   std::string domain;    // option 15, only if a valid DNS name
   std::string hostname;  // option 12, only if a valid DNS name
   uint16_t mtu = 0;      // 0: not offered
+  // Option 51; 0: not offered, kDhcpInfiniteLease: never expires.
   uint32_t lease_seconds = 0;
+  uint32_t renewal_seconds = 0;    // T1, option 58; 0: not offered
+  uint32_t rebinding_seconds = 0;  // T2, option 59; 0: not offered
   uint32_t server_id = 0;
 };
+
+// RFC 2131 §3.3: a lease of 0xffffffff seconds is infinite.
+constexpr uint32_t kDhcpInfiniteLease = 0xffffffffu;
 
 // Carries DHCP messages (UDP payloads) between the client and the LAN.
 class DhcpTransport {
  public:
   virtual ~DhcpTransport() = default;
-  // Broadcasts one message from 0.0.0.0:68 to 255.255.255.255:67.
+  // Broadcasts one message from port 68 to 255.255.255.255:67. The IPv4
+  // source is the message's ciaddr: 0.0.0.0 until the client is bound, its
+  // own address when it renews (RFC 2131 §4.1).
   virtual Result<void> Send(std::span<const uint8_t> udp_payload_broadcast) = 0;
   // One received payload addressed to port 68, nullopt once `timeout` passes
   // with nothing. May return payloads that are not DHCP at all (even empty):
@@ -75,6 +83,10 @@ enum class DhcpType : uint8_t { kDiscover = 1, kOffer = 2, kRequest = 3, kAck = 
 std::vector<uint8_t> BuildDhcpDiscover(const DhcpClientOptions& options, uint32_t xid);
 std::vector<uint8_t> BuildDhcpRequest(const DhcpClientOptions& options, uint32_t xid,
                                       uint32_t requested_ip, uint32_t server_id);
+// RENEWING and REBINDING (RFC 2131 §4.3.2): ciaddr is the leased address,
+// options 50 and 54 are absent.
+std::vector<uint8_t> BuildDhcpRenewal(const DhcpClientOptions& options, uint32_t xid,
+                                      uint32_t client_ip);
 
 struct DhcpReply {
   DhcpType type = DhcpType::kNak;
@@ -84,6 +96,13 @@ struct DhcpReply {
 // well formed up to the end option); nullopt for anything else.
 std::optional<DhcpReply> ParseDhcpReply(std::span<const uint8_t> message, uint32_t xid,
                                         const MacAddress& mac);
+
+// Reads the transport until `until` for a reply to `xid` that `accept`
+// takes; anything else is dropped. nullopt: none came in time.
+Result<std::optional<DhcpReply>> AwaitDhcpReply(DhcpTransport& transport,
+                                                const DhcpClientOptions& options, uint32_t xid,
+                                                const std::function<bool(const DhcpReply&)>& accept,
+                                                std::chrono::steady_clock::time_point until);
 
 // IPv4 + UDP framing for the raw socket (RFC 791, RFC 768).
 // RFC 1071 one's-complement sum, folded and inverted; `sum` seeds it (the
@@ -104,8 +123,10 @@ enum class UdpChecksum { kVerify, kSkip };
 // after the IPv4 total length is dropped.
 std::optional<UdpDatagram> ParseIpv4Udp(std::span<const uint8_t> packet, UdpChecksum checksum);
 
-// The real transport: an AF_PACKET socket on an interface that has no
-// address yet (the kernel's UDP sockets cannot send from 0.0.0.0 there).
+// The real transport: an AF_PACKET socket, needed while the interface has
+// no address (the kernel's UDP sockets cannot send from 0.0.0.0 there) and
+// kept for renewals. A socket filter passes only UDP to port 68, so the
+// guest's other traffic never queues on it.
 Result<std::unique_ptr<DhcpTransport>> OpenPacketTransport(const std::string& interface);
 Result<MacAddress> InterfaceMac(const std::string& interface);
 // A transaction id that differs between machines and boots.

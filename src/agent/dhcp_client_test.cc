@@ -160,6 +160,23 @@ TEST(AgentDhcp, DiscoverAndRequestCarryRfcFields) {
   EXPECT_EQ(SentOption(request, 54), (std::vector<uint8_t>{192, 168, 127, 1}));
 }
 
+TEST(AgentDhcp, RenewalRequestCarriesCiaddrAndNoServerOptions) {
+  FakeTransport transport(GoodServer);
+  const auto m = BuildDhcpRenewal(transport.Options(), kXid + 5, 0xc0a87f02);
+  EXPECT_GE(m.size(), 300u);
+  EXPECT_EQ(m[0], 1);
+  EXPECT_EQ(SentType(m), 3);
+  EXPECT_EQ(SentXid(m), kXid + 5);
+  EXPECT_EQ(std::vector<uint8_t>(m.begin() + 12, m.begin() + 16),
+            (std::vector<uint8_t>{192, 168, 127, 2}));  // ciaddr
+  EXPECT_EQ(std::vector<uint8_t>(m.begin() + 16, m.begin() + 20),
+            (std::vector<uint8_t>{0, 0, 0, 0}));  // yiaddr
+  EXPECT_FALSE(SentOption(m, 50).has_value());
+  EXPECT_FALSE(SentOption(m, 54).has_value());
+  EXPECT_EQ(SentOption(m, 12), (std::vector<uint8_t>{'w', 'e', 'b', '1'}));
+  EXPECT_EQ(SentOption(m, 61), (std::vector<uint8_t>{1, 0x52, 0x54, 0, 0x12, 0x34, 0x56}));
+}
+
 TEST(AgentDhcp, NakRestartsWithNewXid) {
   int requests = 0;
   FakeTransport transport([&](const std::vector<uint8_t>& m) -> std::vector<std::vector<uint8_t>> {
@@ -269,6 +286,19 @@ TEST(AgentDhcp, OptionBounds) {
   EXPECT_EQ(odd->lease.mtu, 0);      // below RFC 2132's minimum of 68
   EXPECT_EQ(odd->lease.lease_seconds, 0u);
   EXPECT_EQ(odd->lease.prefix_len, 24);  // classful default for 192.168/16 (class C)
+}
+
+TEST(AgentDhcp, LeaseTimersAreRead) {
+  auto reply = ParseOffer({51, 4, 0, 0, 0, 0, 58, 4, 0, 0, 1, 0, 59, 4, 0, 0, 2, 0, 255});
+  ASSERT_TRUE(reply.has_value());
+  EXPECT_EQ(reply->lease.lease_seconds, 1u);  // 0 s: absurd, kept apart from "not offered"
+  EXPECT_EQ(reply->lease.renewal_seconds, 256u);
+  EXPECT_EQ(reply->lease.rebinding_seconds, 512u);
+  auto odd = ParseOffer({58, 2, 1, 0, 59, 5, 0, 0, 0, 1, 0, 255});
+  ASSERT_TRUE(odd.has_value());
+  EXPECT_EQ(odd->lease.lease_seconds, 0u);
+  EXPECT_EQ(odd->lease.renewal_seconds, 0u);  // wrong lengths
+  EXPECT_EQ(odd->lease.rebinding_seconds, 0u);
 }
 
 TEST(AgentDhcp, DnsListsAndNames) {

@@ -9,10 +9,12 @@
 
 #include <cerrno>
 #include <cstring>
+#include <memory>
 
 #include "agent/exec_listener.h"
 #include "agent/exec_server.h"
 #include "agent/init_params.h"
+#include "agent/net_config.h"
 #include "agent/system_setup.h"
 #include "base/unique_fd.h"
 #include "proto/str_format.h"
@@ -87,15 +89,23 @@ Result<void> PrepareSystem(const InitParams& params) {
   if (auto loopback = BringUpLoopback(); !loopback.ok()) {
     ConsoleLine("warning: " + loopback.error().message());
   }
-  if (params.net) {
-    NetConfigRequest net = *params.net;
-    net.hostname = params.hostname;  // DHCP option 12: NAME.lan resolves on the LAN
-    // A network that does not come up is reported, but the command still
-    // runs (it may not need the network, and its output says more).
-    if (auto configured = ConfigureNetwork(net); !configured.ok())
-      ConsoleLine("warning: " + configured.error().message());
-  }
   return Ok();
+}
+
+// Returns the thread that renews a DHCP lease; it must live as long as the
+// guest uses the address.
+std::unique_ptr<DhcpRenewalThread> StartNetwork(const InitParams& params) {
+  if (!params.net) return nullptr;
+  NetConfigRequest net = *params.net;
+  net.hostname = params.hostname;  // DHCP option 12: NAME.lan resolves on the LAN
+  auto configured = ConfigureNetwork(net);
+  // A network that does not come up is reported, but the command still
+  // runs (it may not need the network, and its output says more).
+  if (!configured.ok()) {
+    ConsoleLine("warning: " + configured.error().message());
+    return nullptr;
+  }
+  return std::move(*configured);
 }
 
 // A detached VM with no command: PID 1 only reaps orphans while the exec
@@ -124,7 +134,10 @@ Result<void> InitMain() {
   VK_TRY(MountEarlyFilesystems());
   const auto params = VK_TRY(ParseInitParams(VK_TRY(ReadCmdline())));
   VK_TRY(PrepareSystem(params));
-  AvoidUnsavedVectorState(params);
+  AvoidUnsavedVectorState(params);  // setenv: before any thread starts
+  // Renews in the background while PID 1 serves; dies with an exec of the
+  // distro's init, which brings its own network management.
+  const auto network = StartNetwork(params);
   if (params.serve_port) VK_TRY(StartGuestServers(*params.serve_port).Context("exec server"));
   if (!params.port) {
     if (params.idle) ReapForever();

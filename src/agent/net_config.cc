@@ -101,15 +101,47 @@ Result<void> AddDefaultRoute(int sock, const std::string& interface, uint32_t ga
   return Ok();
 }
 
-Result<DhcpLease> ObtainLease(const NetConfigRequest& request) {
-  if (request.static_ipv4) return LeaseFromStatic(*request.static_ipv4);
+// A route via a router the new lease no longer names would stay the
+// default; ESRCH: it is gone already (an address change flushes routes).
+Result<void> DeleteDefaultRoute(int sock, const std::string& interface, uint32_t gateway) {
+  rtentry route{};
+  route.rt_dst = InetAddress(0);
+  route.rt_genmask = InetAddress(0);
+  route.rt_gateway = InetAddress(gateway);
+  route.rt_flags = RTF_UP | RTF_GATEWAY;
+  std::string device = interface;
+  route.rt_dev = device.data();
+  if (ioctl(sock, SIOCDELRT, &route) < 0 && errno != ESRCH)
+    return Error::FromErrno(StrFormat("remove default route via {}", FormatIpv4(gateway)));
+  return Ok();
+}
+
+Result<void> ConfigureStatic(const NetConfigRequest& request) {
+  const DhcpLease lease = LeaseFromStatic(*request.static_ipv4);
+  VK_TRY(ApplyLease(request.interface, lease));
+  return WriteResolvConf(request.resolv_conf, ResolvConfText(lease));
+}
+
+// Obtains and applies a lease, then hands the socket and the client's
+// identity to the renewal thread.
+Result<std::unique_ptr<DhcpRenewalThread>> ConfigureDhcp(const NetConfigRequest& request) {
   DhcpClientOptions options;
   options.mac = VK_TRY(InterfaceMac(request.interface));
   options.hostname = request.hostname;
   options.xid = RandomXid(options.mac);
   options.total_timeout = request.dhcp_timeout;
   auto transport = VK_TRY(OpenPacketTransport(request.interface));
-  return RunDhcpClient(*transport, options).Context("DHCP");
+  const DhcpTime granted_at = options.now();
+  const DhcpLease lease = VK_TRY(RunDhcpClient(*transport, options).Context("DHCP"));
+  VK_TRY(ApplyLeaseChange(request, DhcpLease{}, lease));
+  if (!LeaseTimes(lease)) return std::unique_ptr<DhcpRenewalThread>();
+  options.xid += static_cast<uint32_t>(options.max_restarts) + 1;  // past the ids used
+  DhcpRenewalOptions renewal{options, nullptr, nullptr, ConsoleLine};
+  renewal.apply = [request](const DhcpLease& previous, const DhcpLease& current) {
+    return ApplyLeaseChange(request, previous, current);
+  };
+  return std::make_unique<DhcpRenewalThread>(std::move(transport), std::move(renewal), lease,
+                                             granted_at);
 }
 
 Result<StaticIpv4> ParseStatic(std::string_view value) {
@@ -160,6 +192,27 @@ Result<void> ApplyLease(const std::string& interface, const DhcpLease& lease) {
   return Ok();
 }
 
+Result<void> ApplyLeaseChange(const NetConfigRequest& request, const DhcpLease& previous,
+                              const DhcpLease& current) {
+  const bool link_changed = current.ip != previous.ip ||
+                            current.prefix_len != previous.prefix_len ||
+                            current.mtu != previous.mtu || current.router != previous.router;
+  if (link_changed) {
+    if (previous.router != 0 && previous.router != current.router) {
+      UniqueFd sock = VK_TRY(InetSocket());
+      VK_TRY(DeleteDefaultRoute(sock.get(), request.interface, previous.router));
+    }
+    // Setting another address flushes the interface's routes: ApplyLease
+    // adds the default route back.
+    VK_TRY(ApplyLease(request.interface, current));
+  }
+  // Rewritten only when it changes: the workload may have edited it since.
+  const std::string resolv = ResolvConfText(current);
+  if (resolv != ResolvConfText(previous) || previous.ip == 0)
+    VK_TRY(WriteResolvConf(request.resolv_conf, resolv));
+  return Ok();
+}
+
 std::string ResolvConfText(const DhcpLease& lease) {
   std::string text;
   for (uint32_t server : lease.dns_servers) text += "nameserver " + FormatIpv4(server) + "\n";
@@ -181,15 +234,16 @@ Result<void> WriteResolvConf(const std::string& path, const std::string& text) {
   return Ok();
 }
 
-Result<void> ConfigureNetwork(const NetConfigRequest& request) {
+Result<std::unique_ptr<DhcpRenewalThread>> ConfigureNetwork(const NetConfigRequest& request) {
   const std::string context = StrFormat("network {}", request.interface);
   UniqueFd sock = VK_TRY_CTX(InetSocket(), context);
   VK_TRY_CTX(BringLinkUp(sock.get(), request.interface), context);
   WaitForCarrier(sock.get(), request.interface);
-  const DhcpLease lease = VK_TRY_CTX(ObtainLease(request), context);
-  VK_TRY_CTX(ApplyLease(request.interface, lease), context);
-  VK_TRY_CTX(WriteResolvConf(request.resolv_conf, ResolvConfText(lease)), context);
-  return Ok();
+  if (request.static_ipv4) {
+    VK_TRY_CTX(ConfigureStatic(request), context);
+    return std::unique_ptr<DhcpRenewalThread>();
+  }
+  return ConfigureDhcp(request).Context(context);
 }
 
 }  // namespace vk::agent

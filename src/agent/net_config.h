@@ -5,11 +5,13 @@
 
 #include <chrono>
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
 
 #include "agent/dhcp_client.h"
+#include "agent/dhcp_renewal.h"
 #include "base/result.h"
 
 namespace vk::agent {
@@ -37,11 +39,18 @@ Result<NetConfigRequest> ParseNetParam(std::string_view value);
 
 // Brings the interface up, obtains the address (DHCP or static), sets
 // address, netmask and MTU, adds the default route and writes resolv.conf.
-Result<void> ConfigureNetwork(const NetConfigRequest& request);
+// A DHCP lease that expires is renewed by the returned thread for as long
+// as it lives (keep it for the life of the guest); nullptr when nothing
+// will need renewing (a static address, an infinite lease).
+Result<std::unique_ptr<DhcpRenewalThread>> ConfigureNetwork(const NetConfigRequest& request);
 
 // The pieces, exposed for tests.
 DhcpLease LeaseFromStatic(const StaticIpv4& config);
 Result<void> ApplyLease(const std::string& interface, const DhcpLease& lease);
+// After a renewal or a new lease: changes only what differs from `previous`
+// (usually nothing, a renewal moves only the timers).
+Result<void> ApplyLeaseChange(const NetConfigRequest& request, const DhcpLease& previous,
+                              const DhcpLease& current);
 // "nameserver X" per server, then "search DOMAIN" (the lease's, or "lan").
 std::string ResolvConfText(const DhcpLease& lease);
 // Replaces `path`, never writing through a symlink an image put there.

@@ -29,6 +29,8 @@
 namespace vk::agent {
 namespace {
 
+using std::chrono::milliseconds;
+
 TEST(AgentNetConfig, ParsesDhcpAndStatic) {
   auto dhcp = ParseNetParam("dhcp");
   ASSERT_TRUE(dhcp.ok());
@@ -264,6 +266,124 @@ TEST(AgentNetConfig, DhcpOverVethAgainstATinyServer) {
   std::string failure;
   auto skip = RunInNetns([&] { return DhcpOverVeth(dir + "/resolv.conf"); }, failure);
   std::system(("rm -rf " + dir).c_str());
+  if (skip) GTEST_SKIP() << *skip;
+  EXPECT_EQ(failure, "");
+}
+
+bool HasDefaultRoute(uint32_t gateway) {
+  char route[64];
+  std::snprintf(route, sizeof(route), "vk0\t00000000\t%08X", htonl(gateway));
+  return ReadFile("/proc/net/route").find(route) != std::string::npos;
+}
+
+// What a renewal's ApplyLeaseChange does to the interface, step by step.
+std::string LeaseChanges(const std::string& resolv) {
+  if (!LinkUp("vk1") || !LinkUp("vk0")) return "bring up the veth pair";
+  auto request = ParseNetParam("dhcp");
+  request->interface = "vk0";
+  request->resolv_conf = resolv;
+  const DhcpLease first = LeaseFromStatic({0x0a090002, 24, 0x0a090001, 0x0a090001});
+  if (auto done = ApplyLeaseChange(*request, DhcpLease{}, first); !done.ok())
+    return done.error().message();
+  std::string wrong =
+      CheckConfigured(0x0a090002, 0x0a090001, 1500, resolv, "nameserver 10.9.0.1\nsearch lan\n");
+  if (!wrong.empty()) return "first lease: " + wrong;
+  // A routine renewal touches nothing, not even a resolv.conf edited since.
+  std::ofstream(resolv) << "edited\n";
+  if (auto done = ApplyLeaseChange(*request, first, first); !done.ok())
+    return done.error().message();
+  if (ReadFile(resolv) != "edited\n") return "resolv.conf rewritten by a routine renewal";
+  const DhcpLease moved = LeaseFromStatic({0x0a090007, 24, 0x0a0900fe, 0x0a090035});
+  if (auto done = ApplyLeaseChange(*request, first, moved); !done.ok())
+    return done.error().message();
+  wrong =
+      CheckConfigured(0x0a090007, 0x0a0900fe, 1500, resolv, "nameserver 10.9.0.53\nsearch lan\n");
+  if (!wrong.empty()) return "moved lease: " + wrong;
+  if (HasDefaultRoute(0x0a090001)) return "route via the old router kept";
+  DhcpLease rerouted = moved;  // same address, another router
+  rerouted.router = 0x0a090001;
+  if (auto done = ApplyLeaseChange(*request, moved, rerouted); !done.ok())
+    return done.error().message();
+  if (!HasDefaultRoute(0x0a090001) || HasDefaultRoute(0x0a0900fe))
+    return "router change:\n" + ReadFile("/proc/net/route");
+  return "";
+}
+
+TEST(AgentNetConfig, LeaseChangesReapplyOnlyWhatChanged) {
+  const std::string dir = MakeTempDir();
+  std::string failure;
+  auto skip = RunInNetns([&] { return LeaseChanges(dir + "/resolv.conf"); }, failure);
+  std::system(("rm -rf " + dir).c_str());
+  if (skip) GTEST_SKIP() << *skip;
+  EXPECT_EQ(failure, "");
+}
+
+bool WaitRunning(const char* name) {
+  for (int i = 0; i < 100; ++i) {
+    UniqueFd sock(socket(AF_INET, SOCK_DGRAM, 0));
+    ifreq request{};
+    std::strncpy(request.ifr_name, name, IFNAMSIZ - 1);
+    if (ioctl(sock.get(), SIOCGIFFLAGS, &request) == 0 && (request.ifr_flags & IFF_RUNNING))
+      return true;
+    usleep(10000);
+  }
+  return false;
+}
+
+void SendRaw(int fd, int ifindex, const std::vector<uint8_t>& packet) {
+  sockaddr_ll to{};
+  to.sll_family = AF_PACKET;
+  to.sll_protocol = htons(ETH_P_IP);
+  to.sll_ifindex = ifindex;
+  to.sll_halen = ETH_ALEN;
+  std::memset(to.sll_addr, 0xff, ETH_ALEN);
+  sendto(fd, packet.data(), packet.size(), 0, reinterpret_cast<sockaddr*>(&to), sizeof(to));
+}
+
+// The IPv4 source of the next DHCP message the peer sees; nullopt: none.
+std::optional<uint32_t> NextClientSource(int fd) {
+  for (int packets = 0; packets < 20; ++packets) {
+    pollfd ready{fd, POLLIN, 0};
+    if (poll(&ready, 1, 2000) <= 0) break;
+    std::vector<uint8_t> buffer(4096);
+    const ssize_t got = recv(fd, buffer.data(), buffer.size(), 0);
+    auto datagram = ParseIpv4Udp(std::span(buffer.data(), got > 0 ? got : 0), UdpChecksum::kSkip);
+    if (datagram && datagram->dst_port == 67) return datagram->src_ip;
+  }
+  return std::nullopt;
+}
+
+std::string PacketTransportOnVeth() {
+  if (!LinkUp("vk1") || !LinkUp("vk0") || !WaitRunning("vk0") || !WaitRunning("vk1"))
+    return "bring up the veth pair";
+  const int peer_index = static_cast<int>(if_nametoindex("vk1"));
+  UniqueFd peer(socket(AF_PACKET, SOCK_DGRAM, htons(ETH_P_IP)));
+  sockaddr_ll at{};
+  at.sll_family = AF_PACKET;
+  at.sll_protocol = htons(ETH_P_IP);
+  at.sll_ifindex = peer_index;
+  if (!peer || bind(peer.get(), reinterpret_cast<sockaddr*>(&at), sizeof(at)) < 0)
+    return "peer socket";
+  auto transport = OpenPacketTransport("vk0");
+  if (!transport.ok()) return transport.error().message();
+  // Other traffic first: the kernel filter must keep it off the socket.
+  SendRaw(peer.get(), peer_index, BuildIpv4Udp({0x0a090001, 0xffffffffu, 67, 5353, {1, 2, 3}}));
+  SendRaw(peer.get(), peer_index, BuildIpv4Udp({0x0a090001, 0xffffffffu, 67, 68, {4, 5, 6}}));
+  auto got = (*transport)->Receive(milliseconds(2000));
+  if (!got.ok() || !*got) return "no DHCP datagram received";
+  if (**got != std::vector<uint8_t>{4, 5, 6}) return "the socket queued other traffic first";
+  DhcpClientOptions options;
+  options.mac = {0x52, 0x54, 0, 1, 2, 3};
+  if (!(*transport)->Send(BuildDhcpDiscover(options, 1)).ok()) return "send DISCOVER";
+  if (NextClientSource(peer.get()) != 0u) return "DISCOVER not from 0.0.0.0";
+  if (!(*transport)->Send(BuildDhcpRenewal(options, 2, 0x0a090002)).ok()) return "send renewal";
+  if (NextClientSource(peer.get()) != 0x0a090002u) return "renewal not from its ciaddr";
+  return "";
+}
+
+TEST(AgentNetConfig, PacketTransportFiltersAndSendsFromCiaddr) {
+  std::string failure;
+  auto skip = RunInNetns(PacketTransportOnVeth, failure);
   if (skip) GTEST_SKIP() << *skip;
   EXPECT_EQ(failure, "");
 }
