@@ -136,14 +136,7 @@ class NetDnsTcpServer : public ::testing::Test {
     EXPECT_TRUE(server_->Serve(UniqueFd(fds[1])).ok());
     return UniqueFd(fds[0]);
   }
-  bool PumpUntil(const std::function<bool()>& done) {
-    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
-    while (std::chrono::steady_clock::now() < deadline) {
-      if (done()) return true;
-      EXPECT_TRUE(loop_->RunOnce(10).ok());
-    }
-    return done();
-  }
+  bool PumpUntil(const std::function<bool()>& done) { return testing::PumpUntil(*loop_, done); }
   // Reads `count` answers (or until the server closes: `closed`).
   std::vector<DnsMessage> Answers(int fd, size_t count, bool* closed = nullptr) {
     DnsTcpStream in;

@@ -2,18 +2,26 @@
 // builders for the frames a guest would send.
 #pragma once
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
 
+#include "base/event_loop.h"
+#include "base/unique_fd.h"
 #include "net/dhcp_message.h"
 #include "net/dns_message.h"
 #include "net/ethernet.h"
 #include "net/frame_clock.h"
 #include "net/frame_sink.h"
 #include "net/ipv4.h"
+#include "net/tcp_header.h"
 #include "net/udp.h"
 
 namespace vk::net::testing {
@@ -101,6 +109,53 @@ inline std::vector<uint8_t> DnsQuery(const std::string& name, uint16_t type = kD
   writer.U16(type);
   writer.U16(kDnsClassIn);
   return out;
+}
+
+// Runs `loop` until `done` or `limit`; true if done.
+inline bool PumpUntil(EventLoop& loop, const std::function<bool()>& done,
+                      std::chrono::milliseconds limit = std::chrono::seconds(5)) {
+  auto deadline = std::chrono::steady_clock::now() + limit;
+  while (std::chrono::steady_clock::now() < deadline) {
+    if (done()) return true;
+    if (!loop.RunOnce(10).ok()) return false;
+  }
+  return done();
+}
+
+// A nonblocking loopback socket of `type` bound to a free port (in `port`).
+inline UniqueFd BoundLoopbackSocket(int type, uint16_t* port) {
+  UniqueFd fd(::socket(AF_INET, type | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t len = sizeof(addr);
+  if (::bind(fd.get(), reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0) return {};
+  ::getsockname(fd.get(), reinterpret_cast<sockaddr*>(&addr), &len);
+  *port = ntohs(addr.sin_port);
+  return fd;
+}
+
+// A TCP segment a guest would send, and the TCP frames it receives.
+inline std::vector<uint8_t> TcpPacket(uint32_t src, uint32_t dst, uint16_t src_port,
+                                      uint16_t dst_port, uint32_t seq, uint32_t ack, uint8_t flags,
+                                      Bytes payload = {}) {
+  TcpHeader header{src_port, dst_port, seq, ack, kTcpMinHeader, flags, 65535};
+  return BuildTcpPacket(src, dst, header, payload);
+}
+
+struct TcpOut {
+  Ipv4Header ip;
+  TcpHeader tcp;
+  std::vector<uint8_t> payload;
+};
+inline std::optional<TcpOut> ParseTcpFrame(const std::vector<uint8_t>& frame) {
+  auto ethernet = ParseEthernet(frame);
+  if (!ethernet.ok() || ethernet->header.ether_type != kEtherTypeIpv4) return std::nullopt;
+  auto ip = ParseIpv4Packet(ethernet->payload);
+  if (!ip.ok() || ip->header.protocol != kIpProtoTcp) return std::nullopt;
+  auto tcp = ParseTcp(*ip);
+  if (!tcp.ok()) return std::nullopt;
+  return TcpOut{ip->header, tcp->header, {tcp->payload.begin(), tcp->payload.end()}};
 }
 
 }  // namespace vk::net::testing

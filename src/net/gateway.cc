@@ -158,10 +158,10 @@ void Gateway::Learn(uint32_t ip, const MacAddress& mac) {
   for (const auto& packet : ready) SendFrame(mac, kEtherTypeIpv4, packet);
 }
 
-bool Gateway::SendIpPacket(Bytes ip_packet) {
+bool Gateway::SendIpPacket(Bytes ip_packet, IngressCheck check) {
   auto ip = ParseIpv4Packet(ip_packet);
   if (!ip.ok() || ip->packet.size() > config_.mtu) return false;
-  if (ingress_filter && !ingress_filter(ip->packet)) return false;
+  if (check == IngressCheck::kFilter && ingress_filter && !ingress_filter(ip->packet)) return false;
   uint32_t dst = ip->header.dst;
   if (IsBroadcast(dst)) {
     SendFrame(MacAddress::Broadcast(), kEtherTypeIpv4, ip->packet);

@@ -65,7 +65,9 @@ class Gateway : public FrameSink {
   // Sends a packet from the outside into the LAN: validates the header,
   // resolves the destination MAC (ARP cache, DHCP leases, else ARP request
   // with the packet queued) and frames it. False if it was dropped.
-  bool SendIpPacket(Bytes ip_packet);
+  // kBypass skips ingress_filter: for the firewall's own answers (rejections).
+  enum class IngressCheck { kFilter, kBypass };
+  bool SendIpPacket(Bytes ip_packet, IngressCheck check = IngressCheck::kFilter);
 
   DhcpServer& dhcp() { return dhcp_; }
   DnsServer& dns() { return dns_; }

@@ -12,6 +12,7 @@
 #include "net/cidr.h"
 #include "net/dns_upstream.h"
 #include "net/ipv4_icmp.h"
+#include "net/reject.h"
 #include "net/slirp_egress.h"
 #include "net/tcp_header.h"
 #include "net/udp.h"
@@ -102,15 +103,18 @@ std::optional<FlowKey> FlowKeyOf(Bytes packet) {
 }
 
 // Packets leaving the LAN pass the firewall (rules, connection tracking and
-// the egress allowlist) before they reach a host socket.
+// the egress allowlist) before they reach a host socket. A rejected one is
+// answered into the LAN (reset or ICMP), so the guest fails at once.
 class Lan::FilteredEgress : public EgressHandler {
  public:
-  FilteredEgress(EgressHandler* next, Firewall* firewall) : next_(next), firewall_(firewall) {}
+  FilteredEgress(EgressHandler* next, Firewall* firewall, Gateway* gateway)
+      : next_(next), firewall_(firewall), gateway_(gateway) {}
   void OnIpPacket(Bytes packet) override {
     if (firewall_ != nullptr) {
       auto key = FlowKeyOf(packet);
-      if (!key || !firewall_->Check(*key, Direction::kEgress, NowMs()).allowed()) {
-        ++dropped_;
+      Verdict verdict = key ? firewall_->Check(*key, Direction::kEgress, NowMs()) : Verdict{};
+      if (!verdict.allowed()) {
+        if (verdict.action == Action::kReject) Reject(packet);
         return;
       }
     }
@@ -118,9 +122,14 @@ class Lan::FilteredEgress : public EgressHandler {
   }
 
  private:
+  void Reject(Bytes packet) {
+    auto answer = BuildRejection(packet, gateway_->config().ip);
+    if (answer) gateway_->SendIpPacket(*answer, Gateway::IngressCheck::kBypass);
+  }
+
   EgressHandler* next_;  // not owned
   Firewall* firewall_;   // not owned, may be null
-  uint64_t dropped_ = 0;
+  Gateway* gateway_;     // not owned
 };
 
 Lan::Lan(EventLoop& loop, LanOptions options) : loop_(loop), options_(std::move(options)) {
@@ -187,7 +196,7 @@ Result<void> Lan::Start() {
                "-p " + FormatIpv4(host_ip) + ":" + std::to_string(f.host_port));
   }
   slirp_ = std::move(slirp);
-  filter_ = std::make_unique<FilteredEgress>(slirp_.get(), firewall_.get());
+  filter_ = std::make_unique<FilteredEgress>(slirp_.get(), firewall_.get(), gateway_.get());
   gateway_->SetEgressHandler(filter_.get());
   return Ok();
 }
@@ -209,10 +218,15 @@ void Lan::StartFirewall() {
     policy_ = std::make_unique<EgressPolicy>(*options_.egress_allow);
     firewall_->SetEgressPolicy(policy_.get());
   }
-  Firewall* firewall = firewall_.get();
-  gateway_->ingress_filter = [firewall](Bytes packet) {
+  // Runs on the gateway's thread, like FilteredEgress; slirp_ is set by
+  // then. A rejected packet from outside is answered back out through slirp.
+  gateway_->ingress_filter = [this](Bytes packet) {
     auto key = FlowKeyOf(packet);
-    return key && firewall->Check(*key, Direction::kIngress, NowMs()).allowed();
+    Verdict verdict = key ? firewall_->Check(*key, Direction::kIngress, NowMs()) : Verdict{};
+    if (verdict.action == Action::kReject && slirp_) {
+      if (auto answer = BuildRejection(packet, options_.gateway.ip)) slirp_->OnIpPacket(*answer);
+    }
+    return verdict.allowed();
   };
 }
 

@@ -24,59 +24,17 @@
 namespace vk::net {
 namespace {
 
+using testing::BoundLoopbackSocket;
 using testing::Mac;
+using testing::ParseTcpFrame;
 using testing::RecordingSink;
+using testing::TcpOut;
+using testing::TcpPacket;
 
 constexpr uint32_t kGatewayIp = Ipv4(192, 168, 127, 1);
 constexpr uint32_t kGuestIp = Ipv4(192, 168, 127, 2);
 const MacAddress kGatewayMac{{0x5a, 0x94, 0xef, 0xe4, 0x0c, 0xdd}};
 const MacAddress kGuestMac = Mac(2);
-
-// A loopback socket of `type` bound to an ephemeral port; returns the port.
-UniqueFd BoundLoopbackSocket(int type, uint16_t* port) {
-  UniqueFd fd(::socket(AF_INET, type | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t len = sizeof(addr);
-  if (::bind(fd.get(), reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0) return {};
-  ::getsockname(fd.get(), reinterpret_cast<sockaddr*>(&addr), &len);
-  *port = ntohs(addr.sin_port);
-  return fd;
-}
-
-std::vector<uint8_t> TcpPacket(uint32_t src, uint32_t dst, uint16_t src_port, uint16_t dst_port,
-                               uint32_t seq, uint32_t ack, uint8_t flags, Bytes payload = {}) {
-  std::vector<uint8_t> segment;
-  ByteWriter writer(segment);
-  writer.U16(src_port);
-  writer.U16(dst_port);
-  writer.U32(seq);
-  writer.U32(ack);
-  writer.U8(5 << 4);  // data offset: no options
-  writer.U8(flags);
-  writer.U16(65535);
-  writer.U16(0);  // checksum, filled below
-  writer.U16(0);  // urgent pointer
-  writer.Append(payload);
-  Store16(segment, 16, TransportChecksum(src, dst, kIpProtoTcp, segment));
-  return BuildIpv4Packet(kIpProtoTcp, src, dst, segment);
-}
-
-struct TcpOut {
-  Ipv4Header ip;
-  TcpHeader tcp;
-  std::vector<uint8_t> payload;
-};
-std::optional<TcpOut> ParseTcpFrame(const std::vector<uint8_t>& frame) {
-  auto ethernet = ParseEthernet(frame);
-  if (!ethernet.ok() || ethernet->header.ether_type != kEtherTypeIpv4) return std::nullopt;
-  auto ip = ParseIpv4Packet(ethernet->payload);
-  if (!ip.ok() || ip->header.protocol != kIpProtoTcp) return std::nullopt;
-  auto tcp = ParseTcp(*ip);
-  if (!tcp.ok()) return std::nullopt;
-  return TcpOut{ip->header, tcp->header, {tcp->payload.begin(), tcp->payload.end()}};
-}
 
 class NetSlirpEgress : public ::testing::Test {
  protected:
@@ -105,14 +63,7 @@ class NetSlirpEgress : public ::testing::Test {
     Send(BuildEthernetFrame(kGatewayMac, kGuestMac, kEtherTypeIpv4, packet));
   }
   // Runs the gateway loop until `done` or 5 s.
-  bool PumpUntil(const std::function<bool()>& done) {
-    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
-    while (std::chrono::steady_clock::now() < deadline) {
-      if (done()) return true;
-      EXPECT_TRUE(loop_->RunOnce(10).ok());
-    }
-    return done();
-  }
+  bool PumpUntil(const std::function<bool()>& done) { return testing::PumpUntil(*loop_, done); }
   // The first TCP frame to the guest matching `match`, waiting for it.
   std::optional<TcpOut> WaitForTcp(const std::function<bool(const TcpOut&)>& match) {
     std::optional<TcpOut> found;

@@ -27,4 +27,22 @@ Result<TcpSegment> ParseTcp(const Ipv4Packet& ip, L4Checksum check) {
   return TcpSegment{h, ip.payload.subspan(h.header_length)};
 }
 
+std::vector<uint8_t> BuildTcpPacket(uint32_t src_ip, uint32_t dst_ip, const TcpHeader& header,
+                                    Bytes payload) {
+  std::vector<uint8_t> segment;
+  ByteWriter writer(segment);
+  writer.U16(header.src_port);
+  writer.U16(header.dst_port);
+  writer.U32(header.seq);
+  writer.U32(header.ack);
+  writer.U8((kTcpMinHeader / 4) << 4);
+  writer.U8(header.flags);
+  writer.U16(header.window);
+  writer.U16(0);  // checksum, filled below
+  writer.U16(0);  // urgent pointer
+  writer.Append(payload);
+  Store16(segment, 16, TransportChecksum(src_ip, dst_ip, kIpProtoTcp, segment));
+  return BuildIpv4Packet(kIpProtoTcp, src_ip, dst_ip, segment);
+}
+
 }  // namespace vk::net

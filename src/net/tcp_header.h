@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <vector>
 
 #include "base/result.h"
 #include "net/checksum.h"
@@ -42,5 +43,10 @@ struct TcpSegment {
 // offset lies within the payload. The checksum is verified only on request
 // (offloading devices leave it partial).
 Result<TcpSegment> ParseTcp(const Ipv4Packet& ip, L4Checksum check = L4Checksum::kVerify);
+
+// An IPv4 packet carrying one TCP segment with `header`'s ports, numbers,
+// flags and window (no options; header_length is ignored), checksums filled.
+std::vector<uint8_t> BuildTcpPacket(uint32_t src_ip, uint32_t dst_ip, const TcpHeader& header,
+                                    Bytes payload = {});
 
 }  // namespace vk::net

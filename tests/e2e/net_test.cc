@@ -1,7 +1,8 @@
 // End-to-end networking (loopback and this machine only): a guest reaches a
 // host HTTP server through the gateway (host.lan), a guest server is reached
 // from the host with -p, an egress allowlist resolves allowed names and
-// answers NXDOMAIN for others, two VMs on one `vk switch` find each other by
+// answers NXDOMAIN for others, a --firewall reject rule refuses a host port,
+// two VMs on one `vk switch` find each other by
 // NAME.lan, and a QEMU microvm joins the same switch over its stream socket.
 #include <arpa/inet.h>
 #include <gtest/gtest.h>
@@ -48,6 +49,7 @@ class HostHttpServer {
       for (;;) {
         int c = ::accept(fd_, nullptr, nullptr);
         if (c < 0) return;
+        ++requests_;
         char buf[2048];
         (void)!::read(c, buf, sizeof buf);
         std::string r = "HTTP/1.0 200 OK\r\nContent-Length: " + std::to_string(body_.size()) +
@@ -63,10 +65,12 @@ class HostHttpServer {
     thread_.join();
   }
   int port() const { return port_; }
+  int requests() const { return requests_; }
 
  private:
   std::string body_;
   int fd_ = -1, port_ = 0;
+  std::atomic<int> requests_{0};
   std::thread thread_;
 };
 
@@ -136,17 +140,27 @@ class NetTest : public ::testing::Test {
   std::string disk_;
 };
 
+// One boot covers the gateway, -p and --firewall: a reject rule for one host
+// port (the guest is refused at once, the host server never sees it) and a
+// default-deny ingress that the published port still passes.
 TEST_F(NetTest, GatewayReachesHostAndPublishedPortReachesGuest) {
   HostHttpServer host("page-from-host\n");
+  HostHttpServer blocked("page-behind-the-firewall\n");
+  std::string rules = dir_.path() + "/firewall.rules";
+  std::ofstream(rules) << "reject egress tcp to 192.168.127.1 port " << blocked.port()
+                       << "\ndefault deny ingress\n";
   std::string published = std::to_string(20000 + ::getpid() % 20000);
   auto guest = std::async(std::launch::async, [&] {
-    return Launch({"--net", "-p", "127.0.0.1:" + published + ":8080"},
+    return Launch({"--net", "-p", "127.0.0.1:" + published + ":8080", "--firewall", rules},
                   {"sh", "-c",
                    "cat /etc/resolv.conf; ip -4 addr show eth0 | grep -o 'inet [0-9./]*'; "
                    "nslookup host.lan 192.168.127.1 | grep -A1 '^Name:'; "
                    "wget -q -O - http://host.lan:" +
                        std::to_string(host.port()) +
                        "/; "
+                       "wget -q -O - http://host.lan:" +
+                       std::to_string(blocked.port()) +
+                       "/ 2>&1 || echo firewall-refused; "
                        "mkdir -p /tmp/www && echo page-from-guest > /tmp/www/index.html && "
                        "httpd -f -p 8080 -h /tmp/www & sleep 45"});
   });
@@ -162,6 +176,10 @@ TEST_F(NetTest, GatewayReachesHostAndPublishedPortReachesGuest) {
   EXPECT_NE(r.out.find("inet 192.168.127.2/24"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("host.lan\nAddress: 192.168.127.1"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("page-from-host"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("Connection refused\nfirewall-refused"), std::string::npos) << r.out;
+  EXPECT_EQ(r.out.find("page-behind-the-firewall"), std::string::npos) << r.out;
+  EXPECT_EQ(blocked.requests(), 0);
+  EXPECT_EQ(host.requests(), 1);
 }
 
 TEST_F(NetTest, EgressAllowlistResolvesAllowedNamesOnly) {

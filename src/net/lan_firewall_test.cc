@@ -1,0 +1,156 @@
+// The firewall in a Lan's data path (the same Lan `vk run --net --firewall`
+// and `vk switch --firewall` build): a fake guest's packets to host loopback
+// services through the gateway are passed, rejected (the guest gets a reset
+// at once and the host never sees a connection) or silently dropped, as the
+// rules say. The test thread runs the Lan's loop.
+#include <arpa/inet.h>
+#include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+
+#include <chrono>
+#include <functional>
+#include <optional>
+#include <string>
+
+#include "base/event_loop.h"
+#include "base/unique_fd.h"
+#include "net/arp.h"
+#include "net/firewall_rule.h"
+#include "net/frame_test_util.h"
+#include "net/lan.h"
+
+namespace vk::net {
+namespace {
+
+using testing::ParseTcpFrame;
+using testing::RecordingSink;
+using testing::TcpOut;
+using testing::TcpPacket;
+
+constexpr uint32_t kGatewayIp = Ipv4(192, 168, 127, 1);
+constexpr uint32_t kGuestIp = Ipv4(192, 168, 127, 2);
+constexpr uint16_t kGuestPort = 40000;
+constexpr uint32_t kIsn = 1000;
+const MacAddress kGuestMac = testing::Mac(2);
+
+// A loopback server on a free port (listening if TCP).
+UniqueFd LoopbackServer(int type, uint16_t* port) {
+  UniqueFd fd = testing::BoundLoopbackSocket(type, port);
+  if (fd.valid() && type == SOCK_STREAM && ::listen(fd.get(), 4) != 0) return {};
+  return fd;
+}
+
+class NetLanFirewall : public ::testing::Test {
+ protected:
+  void Start(const std::string& rules) {
+    auto loop = EventLoop::Create();
+    ASSERT_TRUE(loop.ok()) << loop.error().message();
+    loop_ = std::move(*loop);
+    LanOptions options;
+    auto parsed = ParseRules(rules);
+    ASSERT_TRUE(parsed.ok()) << parsed.error().message();
+    options.firewall = *parsed;
+    options.dns_upstream = "127.0.0.1:9";  // never asked here
+    auto lan = Lan::Create(*loop_, options);
+    ASSERT_TRUE(lan.ok()) << lan.error().message();
+    lan_ = std::move(*lan);
+    port_ = lan_->AddPort(&guest_, "guest");
+    ArpPacket arp{kArpRequest, kGuestMac, kGuestIp, MacAddress{}, kGatewayIp};
+    port_->Deliver(
+        BuildEthernetFrame(MacAddress::Broadcast(), kGuestMac, kEtherTypeArp, BuildArp(arp)));
+    guest_.frames.clear();
+  }
+  void TearDown() override { lan_.reset(); }
+
+  void SendIp(const std::vector<uint8_t>& packet) {
+    port_->Deliver(
+        BuildEthernetFrame(lan_->gateway().config().mac, kGuestMac, kEtherTypeIpv4, packet));
+  }
+  void SendSyn(uint16_t port) {
+    SendIp(TcpPacket(kGuestIp, kGatewayIp, kGuestPort, port, kIsn, 0, kTcpSyn));
+  }
+  // Runs the loop until `done` or `limit`.
+  bool PumpUntil(const std::function<bool()>& done,
+                 std::chrono::milliseconds limit = std::chrono::seconds(5)) {
+    return testing::PumpUntil(*loop_, done, limit);
+  }
+  std::optional<TcpOut> WaitForTcpFrom(uint16_t port) {
+    std::optional<TcpOut> found;
+    PumpUntil([&] {
+      for (const auto& frame : guest_.frames) {
+        auto tcp = ParseTcpFrame(frame);
+        if (tcp && tcp->tcp.src_port == port) found = tcp;
+      }
+      return found.has_value();
+    });
+    return found;
+  }
+  static bool Accepts(int listener) {
+    UniqueFd client(::accept4(listener, nullptr, nullptr, SOCK_CLOEXEC));
+    return client.valid();
+  }
+
+  std::unique_ptr<EventLoop> loop_;
+  std::unique_ptr<Lan> lan_;
+  RecordingSink guest_;
+  FrameSink* port_ = nullptr;
+};
+
+TEST_F(NetLanFirewall, RejectedConnectionGetsResetAndNeverReachesTheHost) {
+  uint16_t blocked = 0, open = 0;
+  UniqueFd blocked_server = LoopbackServer(SOCK_STREAM, &blocked);
+  UniqueFd open_server = LoopbackServer(SOCK_STREAM, &open);
+  ASSERT_TRUE(blocked_server.valid() && open_server.valid());
+  Start("reject egress tcp to 192.168.127.1 port " + std::to_string(blocked) + "\n");
+
+  SendSyn(blocked);
+  auto reset = WaitForTcpFrom(blocked);
+  ASSERT_TRUE(reset) << "the guest hears a reset at once";
+  EXPECT_EQ(reset->tcp.flags, kTcpRst | kTcpAck);
+  EXPECT_EQ(reset->tcp.ack, kIsn + 1);
+  EXPECT_EQ(reset->ip.src, kGatewayIp);
+
+  SendSyn(open);
+  auto syn_ack = WaitForTcpFrom(open);
+  ASSERT_TRUE(syn_ack) << "other ports still pass";
+  EXPECT_EQ(syn_ack->tcp.flags, kTcpSyn | kTcpAck);
+  EXPECT_TRUE(PumpUntil([&] { return Accepts(open_server.get()); }));
+  EXPECT_FALSE(Accepts(blocked_server.get())) << "the rejected SYN never left";
+}
+
+TEST_F(NetLanFirewall, DeniedTrafficIsDroppedWithoutAnswer) {
+  uint16_t port = 0;
+  UniqueFd server = LoopbackServer(SOCK_DGRAM, &port);
+  ASSERT_TRUE(server.valid());
+  Start("deny egress udp to any port " + std::to_string(port) + "\ndeny egress tcp\n");
+
+  std::vector<uint8_t> hello{'h', 'i'};
+  SendIp(BuildUdpPacket(kGuestIp, kGatewayIp, 5555, port, hello));
+  SendSyn(port);
+  char buf[16];
+  bool arrived = PumpUntil([&] { return ::recv(server.get(), buf, sizeof(buf), 0) >= 0; },
+                           std::chrono::milliseconds(500));
+  EXPECT_FALSE(arrived) << "a denied datagram never reaches the host";
+  EXPECT_TRUE(guest_.frames.empty()) << "deny answers nothing (reject would)";
+}
+
+TEST_F(NetLanFirewall, DefaultDenyEgressStillLetsRepliesOfAllowedFlowsIn) {
+  uint16_t port = 0;
+  UniqueFd server = LoopbackServer(SOCK_STREAM, &port);
+  ASSERT_TRUE(server.valid());
+  Start("allow egress tcp to 192.168.127.1 port " + std::to_string(port) +
+        "\ndefault reject egress\n");
+  SendSyn(port);
+  auto syn_ack = WaitForTcpFrom(port);
+  ASSERT_TRUE(syn_ack) << "the reply of an allowed flow passes the ingress side";
+  EXPECT_EQ(syn_ack->tcp.flags, kTcpSyn | kTcpAck);
+
+  SendSyn(static_cast<uint16_t>(port == 65535 ? 1 : port + 1));
+  auto reset = WaitForTcpFrom(static_cast<uint16_t>(port == 65535 ? 1 : port + 1));
+  ASSERT_TRUE(reset) << "the default rejects everything else";
+  EXPECT_TRUE(reset->tcp.Has(kTcpRst));
+}
+
+}  // namespace
+}  // namespace vk::net
