@@ -5,7 +5,7 @@
 
 #include <gtest/gtest.h>
 
-#include <deque>
+#include "agent/testing_dhcp_transport.h"
 
 namespace vk::agent {
 namespace {
@@ -79,26 +79,10 @@ uint8_t SentType(const std::vector<uint8_t>& m) { return SentOption(m, 53).value
 
 // Replies come from `respond`; with nothing queued, Receive lets the whole
 // timeout pass on a fake clock.
-class FakeTransport : public DhcpTransport {
+class FakeTransport : public QueuedDhcpTransport {
  public:
   using Responder = std::function<std::vector<std::vector<uint8_t>>(const std::vector<uint8_t>&)>;
   explicit FakeTransport(Responder respond) : respond_(std::move(respond)) {}
-
-  Result<void> Send(std::span<const uint8_t> payload) override {
-    sent.emplace_back(payload.begin(), payload.end());
-    send_times.push_back(now);
-    for (auto& reply : respond_(sent.back())) inbox_.push_back(std::move(reply));
-    return Ok();
-  }
-  Result<std::optional<std::vector<uint8_t>>> Receive(milliseconds timeout) override {
-    if (inbox_.empty()) {
-      now += timeout;
-      return std::optional<std::vector<uint8_t>>();
-    }
-    auto reply = std::move(inbox_.front());
-    inbox_.pop_front();
-    return std::optional(std::move(reply));
-  }
 
   DhcpClientOptions Options() {
     DhcpClientOptions options;
@@ -109,13 +93,13 @@ class FakeTransport : public DhcpTransport {
     return options;
   }
 
-  std::vector<std::vector<uint8_t>> sent;
-  std::vector<milliseconds> send_times;
-  milliseconds now{0};
+ protected:
+  std::vector<std::vector<uint8_t>> Replies(const std::vector<uint8_t>& payload) override {
+    return respond_(payload);
+  }
 
  private:
   Responder respond_;
-  std::deque<std::vector<uint8_t>> inbox_;
 };
 
 // A server that offers and acknowledges, answering on the sender's xid.

@@ -9,6 +9,7 @@
 #include <atomic>
 #include <deque>
 
+#include "agent/testing_dhcp_transport.h"
 #include "net/dhcp_server.h"
 
 namespace vk::agent {
@@ -81,26 +82,14 @@ uint32_t SentCiaddr(const std::vector<uint8_t>& m) { return Field(m, 12); }
 uint8_t SentType(const std::vector<uint8_t>& m) { return SentOption(m, 53).value().at(0); }
 
 // Time passes only in sleeps and in Receive waits that nothing answers.
-class FakeLan : public DhcpTransport {
+class FakeLan : public QueuedDhcpTransport {
  public:
   using Responder = std::function<Payloads(const std::vector<uint8_t>&)>;
   explicit FakeLan(Responder respond) : respond_(std::move(respond)) {}
 
   Result<void> Send(std::span<const uint8_t> payload) override {
     if (fail_sends) return Error("network is down");
-    sent.emplace_back(payload.begin(), payload.end());
-    send_times.push_back(now);
-    for (auto& reply : respond_(sent.back())) inbox_.push_back(std::move(reply));
-    return Ok();
-  }
-  Result<std::optional<std::vector<uint8_t>>> Receive(milliseconds timeout) override {
-    if (inbox_.empty()) {
-      now += timeout;
-      return std::optional<std::vector<uint8_t>>();
-    }
-    auto reply = std::move(inbox_.front());
-    inbox_.pop_front();
-    return std::optional(std::move(reply));
+    return QueuedDhcpTransport::Send(payload);
   }
 
   DhcpTime Now() const { return DhcpTime(now); }
@@ -123,17 +112,16 @@ class FakeLan : public DhcpTransport {
     return options;
   }
 
-  Payloads sent;
-  std::vector<milliseconds> send_times;
   std::vector<DhcpTime::duration> sleeps;
   std::vector<std::pair<DhcpLease, DhcpLease>> applied;
   std::vector<std::string> log;
-  milliseconds now{0};
   bool fail_sends = false;
+
+ protected:
+  Payloads Replies(const std::vector<uint8_t>& payload) override { return respond_(payload); }
 
  private:
   Responder respond_;
-  std::deque<std::vector<uint8_t>> inbox_;
 };
 
 DhcpLease BoundLease(uint32_t lease_seconds = 3600) {
@@ -442,30 +430,19 @@ TEST(AgentDhcpRenewal, ThreadStopsWhileWaitingForAnAnswer) {
 }
 
 // The agent's messages through vk::net::DhcpServer, the gateway's server.
-class ServerLan : public DhcpTransport {
+class ServerLan : public QueuedDhcpTransport {
  public:
   explicit ServerLan(net::DhcpServer& server) : server_(server) {}
-  Result<void> Send(std::span<const uint8_t> payload) override {
-    sent.emplace_back(payload.begin(), payload.end());
+
+ protected:
+  Payloads Replies(const std::vector<uint8_t>& payload) override {
     net::MacAddress from{{kMac[0], kMac[1], kMac[2], kMac[3], kMac[4], kMac[5]}};
-    if (auto reply = server_.Handle(payload, from)) inbox_.push_back(std::move(reply->payload));
-    return Ok();
+    if (auto reply = server_.Handle(payload, from)) return {std::move(reply->payload)};
+    return {};
   }
-  Result<std::optional<std::vector<uint8_t>>> Receive(milliseconds timeout) override {
-    if (inbox_.empty()) {
-      now += timeout;
-      return std::optional<std::vector<uint8_t>>();
-    }
-    auto reply = std::move(inbox_.front());
-    inbox_.pop_front();
-    return std::optional(std::move(reply));
-  }
-  milliseconds now{0};
-  Payloads sent;
 
  private:
   net::DhcpServer& server_;
-  std::deque<std::vector<uint8_t>> inbox_;
 };
 
 // Another guest asking for an address, as the server sees it.

@@ -210,6 +210,29 @@ std::vector<uint8_t> ServerReply(const std::vector<uint8_t>& request, uint8_t ty
   return m;
 }
 
+// An AF_PACKET datagram socket for IPv4 bound to interface `ifindex`;
+// invalid if it cannot be opened or bound.
+UniqueFd BoundPacketSocket(int ifindex) {
+  UniqueFd fd(socket(AF_PACKET, SOCK_DGRAM, htons(ETH_P_IP)));
+  sockaddr_ll at{};
+  at.sll_family = AF_PACKET;
+  at.sll_protocol = htons(ETH_P_IP);
+  at.sll_ifindex = ifindex;
+  if (fd && bind(fd.get(), reinterpret_cast<sockaddr*>(&at), sizeof(at)) < 0) return UniqueFd();
+  return fd;
+}
+
+// Broadcasts an IPv4 packet out of interface `ifindex`.
+void SendRaw(int fd, int ifindex, const std::vector<uint8_t>& packet) {
+  sockaddr_ll to{};
+  to.sll_family = AF_PACKET;
+  to.sll_protocol = htons(ETH_P_IP);
+  to.sll_ifindex = ifindex;
+  to.sll_halen = ETH_ALEN;
+  std::memset(to.sll_addr, 0xff, ETH_ALEN);
+  sendto(fd, packet.data(), packet.size(), 0, reinterpret_cast<sockaddr*>(&to), sizeof(to));
+}
+
 // Serves one DISCOVER/REQUEST exchange on vk1; returns the client's hostname.
 std::string ServeDhcp(int fd, int ifindex) {
   std::string hostname;
@@ -226,13 +249,7 @@ std::string ServeDhcp(int fd, int ifindex) {
     const uint8_t reply_type = type && type->at(0) == 1 ? 2 : 5;
     auto packet =
         BuildIpv4Udp({0x0a090001, 0xffffffffu, 67, 68, ServerReply(datagram->payload, reply_type)});
-    sockaddr_ll to{};
-    to.sll_family = AF_PACKET;
-    to.sll_protocol = htons(ETH_P_IP);
-    to.sll_ifindex = ifindex;
-    to.sll_halen = ETH_ALEN;
-    std::memset(to.sll_addr, 0xff, ETH_ALEN);
-    sendto(fd, packet.data(), packet.size(), 0, reinterpret_cast<sockaddr*>(&to), sizeof(to));
+    SendRaw(fd, ifindex, packet);
     if (reply_type == 5) break;
   }
   return hostname;
@@ -241,13 +258,8 @@ std::string ServeDhcp(int fd, int ifindex) {
 std::string DhcpOverVeth(const std::string& resolv) {
   if (!LinkUp("vk1")) return "bring up vk1";
   const int ifindex = static_cast<int>(if_nametoindex("vk1"));
-  UniqueFd fd(socket(AF_PACKET, SOCK_DGRAM, htons(ETH_P_IP)));
-  sockaddr_ll at{};
-  at.sll_family = AF_PACKET;
-  at.sll_protocol = htons(ETH_P_IP);
-  at.sll_ifindex = ifindex;
-  if (!fd || bind(fd.get(), reinterpret_cast<sockaddr*>(&at), sizeof(at)) < 0)
-    return "server socket";
+  UniqueFd fd = BoundPacketSocket(ifindex);
+  if (!fd) return "server socket";
   std::string hostname;
   std::thread server([&] { hostname = ServeDhcp(fd.get(), ifindex); });
   auto request = ParseNetParam("dhcp");
@@ -330,16 +342,6 @@ bool WaitRunning(const char* name) {
   return false;
 }
 
-void SendRaw(int fd, int ifindex, const std::vector<uint8_t>& packet) {
-  sockaddr_ll to{};
-  to.sll_family = AF_PACKET;
-  to.sll_protocol = htons(ETH_P_IP);
-  to.sll_ifindex = ifindex;
-  to.sll_halen = ETH_ALEN;
-  std::memset(to.sll_addr, 0xff, ETH_ALEN);
-  sendto(fd, packet.data(), packet.size(), 0, reinterpret_cast<sockaddr*>(&to), sizeof(to));
-}
-
 // The IPv4 source of the next DHCP message the peer sees; nullopt: none.
 std::optional<uint32_t> NextClientSource(int fd) {
   for (int packets = 0; packets < 20; ++packets) {
@@ -357,13 +359,8 @@ std::string PacketTransportOnVeth() {
   if (!LinkUp("vk1") || !LinkUp("vk0") || !WaitRunning("vk0") || !WaitRunning("vk1"))
     return "bring up the veth pair";
   const int peer_index = static_cast<int>(if_nametoindex("vk1"));
-  UniqueFd peer(socket(AF_PACKET, SOCK_DGRAM, htons(ETH_P_IP)));
-  sockaddr_ll at{};
-  at.sll_family = AF_PACKET;
-  at.sll_protocol = htons(ETH_P_IP);
-  at.sll_ifindex = peer_index;
-  if (!peer || bind(peer.get(), reinterpret_cast<sockaddr*>(&at), sizeof(at)) < 0)
-    return "peer socket";
+  UniqueFd peer = BoundPacketSocket(peer_index);
+  if (!peer) return "peer socket";
   auto transport = OpenPacketTransport("vk0");
   if (!transport.ok()) return transport.error().message();
   // Other traffic first: the kernel filter must keep it off the socket.
