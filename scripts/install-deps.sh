@@ -14,7 +14,7 @@ packages=(
   # guest kernel build (kernel/build.sh)
   linux-source-6.1 bc flex bison libelf-dev cpio xz-utils
   # test fixtures and peers
-  busybox-static qemu-system-x86 docker-registry skopeo umoci apache2-utils mmdebstrap
+  busybox-static qemu-system-x86 docker-registry skopeo umoci apache2-utils mmdebstrap iperf3
   socat tmux
 )
 
