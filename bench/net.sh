@@ -7,6 +7,8 @@
 #     and the same stream host-to-host over loopback. Prints the medians.
 #  2. Context, if iperf3 is installed: iperf3 between two host processes on
 #     loopback (the floor any userspace path is measured against).
+#  3. Context, with /dev/kvm: bench/iperf.sh, iperf3 guest -> host through
+#     vk's LAN vs the same guest under QEMU user networking (slirp).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -42,3 +44,11 @@ for _ in $(seq 50); do  # until the server listens
   fi
   sleep 0.1
 done
+
+# Context: guest -> host through the whole path (virtio-net, switch, gateway,
+# libslirp) vs the same guest under QEMU's user networking. Boots guests
+# (~6 min on a PVM host); NET_BENCH_GUESTS=0 leaves it out.
+if [[ ${NET_BENCH_GUESTS:-1} != 0 && -e /dev/kvm ]]; then
+  echo "== iperf3 guest -> host: vk --net vs qemu -netdev user (bench/iperf.sh)"
+  bench/iperf.sh
+fi
