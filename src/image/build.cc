@@ -161,7 +161,10 @@ Result<BuildResult> BuildExt4FromDir(const std::string& dir, const std::string& 
 }
 
 Result<void> CreateScratchDisk(const std::string& output, uint64_t size_bytes) {
-  constexpr uint64_t kBytesPerInode = 16384;
+  // One inode per 64 KiB (1 M for 64 GiB), not mke2fs's 16 KiB: the guest
+  // kernel's mount time grows with the inode count (measured on a PVM guest:
+  // 4 M inodes 5.5 s, 1 M 2.6 s, 256 K 1.8 s), paid by every `vk run`.
+  constexpr uint64_t kBytesPerInode = 65536;
   FsTree tree{Limits{}};
   TreeStats stats = tree.Finalize();
   Ext4Geometry geometry = VK_TRY(ComputeGeometry(stats, size_bytes));

@@ -17,7 +17,7 @@ namespace vk::image {
 namespace {
 
 // Bump when CreateScratchDisk's output changes.
-constexpr char kTemplateFormat[] = "virtkit-scratch-1";
+constexpr char kTemplateFormat[] = "virtkit-scratch-2";
 
 // copy_file_range where the kernel can (it may share blocks); read/write
 // where it cannot (across filesystems on older kernels, some filesystems).

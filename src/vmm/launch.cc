@@ -119,6 +119,9 @@ std::string GuestCmdline(const LaunchOptions& options, KvmFlavor flavor, bool ov
   if (!options.command.empty()) cmdline += " vk.port=" + std::to_string(kLaunchPort);
   if (options.command.empty() && options.detach) cmdline += " vk.idle=1";
   if (!options.extra_cmdline.empty()) cmdline += " " + options.extra_cmdline;
+  // For looking into a guest's boot (e.g. "loglevel=7"), whatever started it.
+  if (const char* extra = std::getenv("VIRTKIT_KERNEL_ARGS"); extra != nullptr && *extra != '\0')
+    cmdline += " " + std::string(extra);
   return cmdline;
 }
 
