@@ -304,12 +304,13 @@ struct SetupTimeline {
   static double MsSinceStart(Clock::time_point at) {
     return std::chrono::duration<double, std::milli>(at - ProcessStart()).count();
   }
-  void Print() const {
+  void Print(const MachineStats& machine) const {
     std::fprintf(stderr,
                  "vk-stats: launch_ms=%.3f vmm_created_ms=%.3f scratch_ready_ms=%.3f "
-                 "devices_added_ms=%.3f\n",
+                 "devices_added_ms=%.3f guest_loaded_ms=%.3f vcpus_ready_ms=%.3f\n",
                  MsSinceStart(launch), MsSinceStart(vmm_created), MsSinceStart(scratch_ready),
-                 MsSinceStart(devices_added));
+                 MsSinceStart(devices_added), MsSinceStart(machine.guest_loaded),
+                 MsSinceStart(machine.vcpus_ready));
   }
 };
 
@@ -424,7 +425,7 @@ std::variant<int, LaunchError> LaunchPrepared(const LaunchOptions& options,
   MachineExit exit = (*machine)->Wait(deadline);
   if (session) session->Join();
   if (std::getenv("VIRTKIT_STATS") != nullptr) {
-    timeline.Print();
+    timeline.Print((*machine)->stats());
     PrintStats(**machine);
   }
   std::variant<int, LaunchError> result = ExplainStop(exit, **machine, session != nullptr);

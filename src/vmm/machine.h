@@ -8,6 +8,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
+#include <future>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -22,6 +23,7 @@
 #include "kvm/kvm.h"
 #include "virtio/device.h"
 #include "virtio/mmio_transport.h"
+#include "vmm/kernel_loader.h"
 #include "vmm/serial.h"
 
 namespace vk {
@@ -51,11 +53,13 @@ struct MachineExit {
 
 // Statistics a benchmark reads after a run.
 struct MachineStats {
-  std::chrono::steady_clock::time_point first_run;  // first KVM_RUN entered
-  std::chrono::nanoseconds create_to_first_run{0};  // Create() start to first KVM_RUN
-  std::chrono::nanoseconds run_time{0};             // first KVM_RUN to now / the end
-  uint64_t exits = 0;                               // KVM_RUN returns handled
-  uint64_t guest_resident_bytes = 0;                // guest RAM backed by host pages
+  std::chrono::steady_clock::time_point guest_loaded;  // kernel, initrd, tables in memory
+  std::chrono::steady_clock::time_point vcpus_ready;   // vCPUs created and set up
+  std::chrono::steady_clock::time_point first_run;     // first KVM_RUN entered
+  std::chrono::nanoseconds create_to_first_run{0};     // Create() start to first KVM_RUN
+  std::chrono::nanoseconds run_time{0};                // first KVM_RUN to now / the end
+  uint64_t exits = 0;                                  // KVM_RUN returns handled
+  uint64_t guest_resident_bytes = 0;                   // guest RAM backed by host pages
 };
 
 class Machine {
@@ -90,7 +94,13 @@ class Machine {
  private:
   struct VirtioSlot;
   explicit Machine(MachineConfig config);
+  // What can be put into guest memory before the VM's devices are known.
+  struct PreloadedGuest {
+    LoadedKernel kernel;
+    uint64_t initrd_address = 0;
+  };
   Result<void> Init();
+  Result<PreloadedGuest> PreloadGuest() const;
   Result<uint64_t> LoadGuest();
   void RunVcpu(kvm::Vcpu& vcpu);
   bool HandleExit(kvm::Vcpu& vcpu);  // false: the vCPU must stop
@@ -100,9 +110,13 @@ class Machine {
 
   MachineConfig config_;
   std::chrono::steady_clock::time_point created_;
+  std::chrono::steady_clock::time_point guest_loaded_, vcpus_ready_;
   std::optional<kvm::System> kvm_;
   std::unique_ptr<kvm::Vm> vm_;
   GuestMemory memory_;
+  // Kernel and initrd being copied into memory_ while KVM is set up; after
+  // memory_ so it is destroyed (and waited for) first.
+  std::future<Result<PreloadedGuest>> preload_;
   std::vector<std::unique_ptr<kvm::Vcpu>> vcpus_;
   std::unique_ptr<EventLoop> loop_;
   std::unique_ptr<Serial> serial_;
