@@ -77,6 +77,9 @@ class ByteWriter {
 inline uint16_t Load16(Bytes b, size_t off) {
   return static_cast<uint16_t>(b[off] << 8 | b[off + 1]);
 }
+inline uint32_t Load32(Bytes b, size_t off) {
+  return uint32_t{Load16(b, off)} << 16 | Load16(b, off + 2);
+}
 inline void Store16(std::span<uint8_t> b, size_t off, uint16_t v) {
   b[off] = static_cast<uint8_t>(v >> 8);
   b[off + 1] = static_cast<uint8_t>(v);

@@ -139,6 +139,7 @@ void Gateway::OnDns(const EthernetFrame& frame, const Ipv4Packet& ip, uint16_t s
 }
 
 void Gateway::ToEgress(const Ipv4Packet& ip) {
+  if (egress_filter && !egress_filter(ip)) return;
   if (egress_ != nullptr) egress_->OnIpPacket(ip.packet);
 }
 
@@ -161,7 +162,7 @@ void Gateway::Learn(uint32_t ip, const MacAddress& mac) {
 bool Gateway::SendIpPacket(Bytes ip_packet, IngressCheck check) {
   auto ip = ParseIpv4Packet(ip_packet);
   if (!ip.ok() || ip->packet.size() > config_.mtu) return false;
-  if (check == IngressCheck::kFilter && ingress_filter && !ingress_filter(ip->packet)) return false;
+  if (check == IngressCheck::kFilter && ingress_filter && !ingress_filter(*ip)) return false;
   uint32_t dst = ip->header.dst;
   if (IsBroadcast(dst)) {
     SendFrame(MacAddress::Broadcast(), kEtherTypeIpv4, ip->packet);

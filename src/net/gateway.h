@@ -59,9 +59,11 @@ class Gateway : public FrameSink {
 
   // `handler` is not owned; null drops egress traffic.
   void SetEgressHandler(EgressHandler* handler) { egress_ = handler; }
-  // Decides each packet SendIpPacket would deliver into the LAN (the
-  // firewall's ingress side); unset passes everything.
-  std::function<bool(Bytes ip_packet)> ingress_filter;
+  // The firewall's two sides, given the packet already parsed; unset passes
+  // everything. egress_filter decides each packet before the EgressHandler
+  // sees it; ingress_filter each packet SendIpPacket would deliver.
+  std::function<bool(const Ipv4Packet& ip)> egress_filter;
+  std::function<bool(const Ipv4Packet& ip)> ingress_filter;
   // Sends a packet from the outside into the LAN: validates the header,
   // resolves the destination MAC (ARP cache, DHCP leases, else ARP request
   // with the packet queued) and frames it. False if it was dropped.

@@ -77,23 +77,21 @@ class Lan::PortSink : public FrameSink {
 
 // The firewall's view of a packet: protocol, addresses, ports (ICMP echo:
 // the identifier on both sides), TCP flags. Other protocols are not keyed.
-std::optional<FlowKey> FlowKeyOf(Bytes packet) {
-  auto ip = ParseIpv4Packet(packet);
-  if (!ip.ok()) return std::nullopt;
+std::optional<FlowKey> FlowKeyOf(const Ipv4Packet& ip) {
   FlowKey key;
-  key.src_ip = ip->header.src;
-  key.dst_ip = ip->header.dst;
-  if (ip->header.protocol == 6) {
-    auto tcp = ParseTcp(*ip, L4Checksum::kSkip);
+  key.src_ip = ip.header.src;
+  key.dst_ip = ip.header.dst;
+  if (ip.header.protocol == 6) {
+    auto tcp = ParseTcp(ip, L4Checksum::kSkip);
     if (!tcp.ok()) return std::nullopt;
     key = {IpProto::kTcp, key.src_ip,           tcp->header.src_port,
            key.dst_ip,    tcp->header.dst_port, tcp->header.flags};
-  } else if (ip->header.protocol == 17) {
-    auto udp = ParseUdp(*ip, L4Checksum::kSkip);
+  } else if (ip.header.protocol == 17) {
+    auto udp = ParseUdp(ip, L4Checksum::kSkip);
     if (!udp.ok()) return std::nullopt;
     key = {IpProto::kUdp, key.src_ip, udp->src_port, key.dst_ip, udp->dst_port, 0};
-  } else if (ip->header.protocol == 1) {
-    auto echo = ParseIcmpEcho(ip->payload);
+  } else if (ip.header.protocol == 1) {
+    auto echo = ParseIcmpEcho(ip.payload);
     if (!echo.ok()) return std::nullopt;
     key = {IpProto::kIcmp, key.src_ip, echo->id, key.dst_ip, echo->id, 0};
   } else {
@@ -101,36 +99,6 @@ std::optional<FlowKey> FlowKeyOf(Bytes packet) {
   }
   return key;
 }
-
-// Packets leaving the LAN pass the firewall (rules, connection tracking and
-// the egress allowlist) before they reach a host socket. A rejected one is
-// answered into the LAN (reset or ICMP), so the guest fails at once.
-class Lan::FilteredEgress : public EgressHandler {
- public:
-  FilteredEgress(EgressHandler* next, Firewall* firewall, Gateway* gateway)
-      : next_(next), firewall_(firewall), gateway_(gateway) {}
-  void OnIpPacket(Bytes packet) override {
-    if (firewall_ != nullptr) {
-      auto key = FlowKeyOf(packet);
-      Verdict verdict = key ? firewall_->Check(*key, Direction::kEgress, NowMs()) : Verdict{};
-      if (!verdict.allowed()) {
-        if (verdict.action == Action::kReject) Reject(packet);
-        return;
-      }
-    }
-    next_->OnIpPacket(packet);
-  }
-
- private:
-  void Reject(Bytes packet) {
-    auto answer = BuildRejection(packet, gateway_->config().ip);
-    if (answer) gateway_->SendIpPacket(*answer, Gateway::IngressCheck::kBypass);
-  }
-
-  EgressHandler* next_;  // not owned
-  Firewall* firewall_;   // not owned, may be null
-  Gateway* gateway_;     // not owned
-};
 
 Lan::Lan(EventLoop& loop, LanOptions options) : loop_(loop), options_(std::move(options)) {
   const char* upstream = std::getenv("VIRTKIT_DNS_UPSTREAM");
@@ -196,8 +164,7 @@ Result<void> Lan::Start() {
                "-p " + FormatIpv4(host_ip) + ":" + std::to_string(f.host_port));
   }
   slirp_ = std::move(slirp);
-  filter_ = std::make_unique<FilteredEgress>(slirp_.get(), firewall_.get(), gateway_.get());
-  gateway_->SetEgressHandler(filter_.get());
+  gateway_->SetEgressHandler(slirp_.get());
   return Ok();
 }
 
@@ -218,16 +185,31 @@ void Lan::StartFirewall() {
     policy_ = std::make_unique<EgressPolicy>(*options_.egress_allow);
     firewall_->SetEgressPolicy(policy_.get());
   }
-  // Runs on the gateway's thread, like FilteredEgress; slirp_ is set by
-  // then. A rejected packet from outside is answered back out through slirp.
-  gateway_->ingress_filter = [this](Bytes packet) {
-    auto key = FlowKeyOf(packet);
-    Verdict verdict = key ? firewall_->Check(*key, Direction::kIngress, NowMs()) : Verdict{};
-    if (verdict.action == Action::kReject && slirp_) {
-      if (auto answer = BuildRejection(packet, options_.gateway.ip)) slirp_->OnIpPacket(*answer);
+  // Both run on the gateway's thread. A packet from the LAN that is
+  // rejected is answered into the LAN (a reset or ICMP, so the guest fails at
+  // once); one from outside is answered back out through slirp (set by the
+  // time packets flow).
+  gateway_->egress_filter = [this](const Ipv4Packet& ip) {
+    Verdict verdict = Check(ip, Direction::kEgress);
+    if (verdict.action == Action::kReject) {
+      if (auto answer = BuildRejection(ip.packet, options_.gateway.ip))
+        gateway_->SendIpPacket(*answer, Gateway::IngressCheck::kBypass);
     }
     return verdict.allowed();
   };
+  gateway_->ingress_filter = [this](const Ipv4Packet& ip) {
+    Verdict verdict = Check(ip, Direction::kIngress);
+    if (verdict.action == Action::kReject && slirp_) {
+      if (auto answer = BuildRejection(ip.packet, options_.gateway.ip)) slirp_->OnIpPacket(*answer);
+    }
+    return verdict.allowed();
+  };
+}
+
+// Unkeyable packets (other protocols, malformed headers) are denied.
+Verdict Lan::Check(const Ipv4Packet& ip, Direction direction) const {
+  auto key = FlowKeyOf(ip);
+  return key ? firewall_->Check(*key, direction, NowMs()) : Verdict{};
 }
 
 FrameSink* Lan::AddPort(FrameSink* egress, std::string name) {

@@ -65,10 +65,10 @@ class Lan {
 
  private:
   class PortSink;
-  class FilteredEgress;
   Lan(EventLoop& loop, LanOptions options);
   Result<void> Start();
   void StartFirewall();
+  Verdict Check(const Ipv4Packet& ip, Direction direction) const;
 
   EventLoop& loop_;
   LanOptions options_;
@@ -78,7 +78,6 @@ class Lan {
   std::unique_ptr<EgressPolicy> policy_;
   std::unique_ptr<Firewall> firewall_;
   std::unique_ptr<EgressHandler> slirp_;
-  std::unique_ptr<FilteredEgress> filter_;
   std::vector<std::unique_ptr<PortSink>> ports_;
 };
 

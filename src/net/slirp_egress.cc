@@ -58,8 +58,6 @@ constexpr size_t kIpDstAt = 16;
 constexpr size_t kTcpDstPortAt = 2;
 constexpr size_t kTcpChecksumAt = 16;
 
-uint32_t Load32(Bytes b, size_t off) { return uint32_t{Load16(b, off)} << 16 | Load16(b, off + 2); }
-
 // The TCP header of an unfragmented packet or first fragment; empty for
 // other packets and for ones too short to hold it.
 std::span<uint8_t> TcpHeaderOf(std::span<uint8_t> ip) {
