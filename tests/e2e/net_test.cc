@@ -20,6 +20,7 @@
 #include <thread>
 
 #include "e2e/vk_process.h"
+#include "image/testing/tiny_http_server.h"
 
 namespace vk::e2e {
 namespace {
@@ -39,40 +40,14 @@ int BindLoopback(int type, int* port) {
   return fd;
 }
 
-// A tiny HTTP server on 127.0.0.1 (random port) answering every GET with `body`.
-class HostHttpServer {
- public:
-  explicit HostHttpServer(std::string body) : body_(std::move(body)) {
-    fd_ = BindLoopback(SOCK_STREAM, &port_);
-    ::listen(fd_, 8);
-    thread_ = std::thread([this] {
-      for (;;) {
-        int c = ::accept(fd_, nullptr, nullptr);
-        if (c < 0) return;
-        ++requests_;
-        char buf[2048];
-        (void)!::read(c, buf, sizeof buf);
-        std::string r = "HTTP/1.0 200 OK\r\nContent-Length: " + std::to_string(body_.size()) +
-                        "\r\n\r\n" + body_;
-        (void)!::write(c, r.data(), r.size());
-        ::close(c);
-      }
-    });
-  }
-  ~HostHttpServer() {
-    ::shutdown(fd_, SHUT_RDWR);
-    ::close(fd_);
-    thread_.join();
-  }
-  int port() const { return port_; }
-  int requests() const { return requests_; }
+using image::testing::TinyHttpServer;
 
- private:
-  std::string body_;
-  int fd_ = -1, port_ = 0;
-  std::atomic<int> requests_{0};
-  std::thread thread_;
-};
+// A host HTTP server's handler answering every request with `body`.
+TinyHttpServer::Handler Page(std::string body) {
+  return [body](const image::testing::TinyRequest&) {
+    return TinyHttpServer::Response(200, "", body);
+  };
+}
 
 // A DNS server on 127.0.0.1 that answers every A query with `answer` (what
 // the host's resolvers would return for a real name).
@@ -144,8 +119,8 @@ class NetTest : public ::testing::Test {
 // port (the guest is refused at once, the host server never sees it) and a
 // default-deny ingress that the published port still passes.
 TEST_F(NetTest, GatewayReachesHostAndPublishedPortReachesGuest) {
-  HostHttpServer host("page-from-host\n");
-  HostHttpServer blocked("page-behind-the-firewall\n");
+  TinyHttpServer host(Page("page-from-host\n"));
+  TinyHttpServer blocked(Page("page-behind-the-firewall\n"));
   std::string rules = dir_.path() + "/firewall.rules";
   std::ofstream(rules) << "reject egress tcp to 192.168.127.1 port " << blocked.port()
                        << "\ndefault deny ingress\n";
@@ -178,12 +153,12 @@ TEST_F(NetTest, GatewayReachesHostAndPublishedPortReachesGuest) {
   EXPECT_NE(r.out.find("page-from-host"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("Connection refused\nfirewall-refused"), std::string::npos) << r.out;
   EXPECT_EQ(r.out.find("page-behind-the-firewall"), std::string::npos) << r.out;
-  EXPECT_EQ(blocked.requests(), 0);
-  EXPECT_EQ(host.requests(), 1);
+  EXPECT_EQ(blocked.requests().size(), 0u);
+  EXPECT_EQ(host.requests().size(), 1u);
 }
 
 TEST_F(NetTest, EgressAllowlistResolvesAllowedNamesOnly) {
-  HostHttpServer host("allowed-page\n");
+  TinyHttpServer host(Page("allowed-page\n"));
   // The "internet": every name resolves to the gateway address, which slirp
   // maps to this host's loopback, where the page is served.
   FakeUpstreamDns dns((192u << 24) | (168u << 16) | (127u << 8) | 1u);

@@ -45,6 +45,7 @@ class TinyHttpServer {
     ::close(fd_);
   }
   std::string authority() const { return "127.0.0.1:" + std::to_string(port_); }
+  int port() const { return port_; }
   std::vector<TinyRequest> requests() {
     std::lock_guard lock(mutex_);
     return requests_;
