@@ -2,9 +2,11 @@
 // and `vk switch --firewall` build): a fake guest's packets to host loopback
 // services through the gateway are passed, rejected (the guest gets a reset
 // at once and the host never sees a connection) or silently dropped, as the
-// rules say. The test thread runs the Lan's loop.
+// rules say, and every other address that lands on the host (127/8, 0/8,
+// the host's own addresses) never does. The test thread runs the Lan's loop.
 #include <arpa/inet.h>
 #include <gtest/gtest.h>
+#include <ifaddrs.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 
@@ -16,6 +18,7 @@
 #include "base/event_loop.h"
 #include "base/unique_fd.h"
 #include "net/arp.h"
+#include "net/egress_policy.h"
 #include "net/firewall_rule.h"
 #include "net/frame_test_util.h"
 #include "net/lan.h"
@@ -41,16 +44,45 @@ UniqueFd LoopbackServer(int type, uint16_t* port) {
   return fd;
 }
 
+// A TCP listener on `ip`:`port` (host order), invalid if that is taken.
+UniqueFd ListenerOn(uint32_t ip, uint16_t port) {
+  UniqueFd fd(::socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(ip);
+  addr.sin_port = htons(port);
+  if (::bind(fd.get(), reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0) return {};
+  if (::listen(fd.get(), 4) != 0) return {};
+  return fd;
+}
+
+// One of the host's own non-loopback IPv4 addresses, if it has any.
+std::optional<uint32_t> OwnAddress() {
+  ifaddrs* list = nullptr;
+  if (::getifaddrs(&list) != 0) return std::nullopt;
+  std::optional<uint32_t> found;
+  for (ifaddrs* it = list; it != nullptr && !found; it = it->ifa_next) {
+    if (it->ifa_addr == nullptr || it->ifa_addr->sa_family != AF_INET) continue;
+    uint32_t ip = ntohl(reinterpret_cast<sockaddr_in*>(it->ifa_addr)->sin_addr.s_addr);
+    if ((ip >> 24) != 127) found = ip;
+  }
+  ::freeifaddrs(list);
+  return found;
+}
+
 class NetLanFirewall : public ::testing::Test {
  protected:
   void Start(const std::string& rules) {
-    auto loop = EventLoop::Create();
-    ASSERT_TRUE(loop.ok()) << loop.error().message();
-    loop_ = std::move(*loop);
     LanOptions options;
     auto parsed = ParseRules(rules);
     ASSERT_TRUE(parsed.ok()) << parsed.error().message();
     options.firewall = *parsed;
+    Start(std::move(options));
+  }
+  void Start(LanOptions options) {
+    auto loop = EventLoop::Create();
+    ASSERT_TRUE(loop.ok()) << loop.error().message();
+    loop_ = std::move(*loop);
     options.dns_upstream = "127.0.0.1:9";  // never asked here
     auto lan = Lan::Create(*loop_, options);
     ASSERT_TRUE(lan.ok()) << lan.error().message();
@@ -85,6 +117,22 @@ class NetLanFirewall : public ::testing::Test {
       return found.has_value();
     });
     return found;
+  }
+  // A SYN from the guest to `dst`:`port` is answered with a reset from
+  // `dst` (never passed on: the caller checks the host saw nothing).
+  void ExpectResetFor(uint32_t dst, uint16_t port, uint16_t guest_port) {
+    SendIp(TcpPacket(kGuestIp, dst, guest_port, port, kIsn, 0, kTcpSyn));
+    std::optional<TcpOut> answer;
+    PumpUntil([&] {
+      for (const auto& frame : guest_.frames) {
+        auto tcp = ParseTcpFrame(frame);
+        if (tcp && tcp->tcp.dst_port == guest_port) answer = tcp;
+      }
+      return answer.has_value();
+    });
+    ASSERT_TRUE(answer) << FormatIpv4(dst) << ": the guest hears an answer at once";
+    EXPECT_EQ(answer->tcp.flags, kTcpRst | kTcpAck) << FormatIpv4(dst);
+    EXPECT_EQ(answer->ip.src, dst);
   }
   static bool Accepts(int listener) {
     UniqueFd client(::accept4(listener, nullptr, nullptr, SOCK_CLOEXEC));
@@ -150,6 +198,51 @@ TEST_F(NetLanFirewall, DefaultDenyEgressStillLetsRepliesOfAllowedFlowsIn) {
   auto reset = WaitForTcpFrom(static_cast<uint16_t>(port == 65535 ? 1 : port + 1));
   ASSERT_TRUE(reset) << "the default rejects everything else";
   EXPECT_TRUE(reset->tcp.Has(kTcpRst));
+}
+
+// 127/8 and 0/8 go straight to host loopback in libslirp, and the host's own
+// addresses reach its services too: none of them may stand in for host.lan.
+TEST_F(NetLanFirewall, AddressesLandingOnTheHostCannotBypassARuleOnHostLan) {
+  uint16_t port = 0;
+  UniqueFd loopback = LoopbackServer(SOCK_STREAM, &port);
+  ASSERT_TRUE(loopback.valid());
+  UniqueFd other_loopback = ListenerOn(Ipv4(127, 1, 2, 3), port);
+  std::optional<uint32_t> own = OwnAddress();
+  UniqueFd own_server = own ? ListenerOn(*own, port) : UniqueFd();
+  Start("reject egress tcp to 192.168.127.1 port " + std::to_string(port) + "\n");
+
+  std::vector<uint32_t> targets{Ipv4(127, 0, 0, 1), Ipv4(127, 1, 2, 3), Ipv4(0, 0, 0, 0),
+                                Ipv4(0, 1, 2, 3)};
+  if (own) targets.push_back(*own);
+  for (size_t i = 0; i < targets.size(); ++i) {
+    ExpectResetFor(targets[i], port, static_cast<uint16_t>(kGuestPort + i));
+  }
+  PumpUntil([] { return false; }, std::chrono::milliseconds(300));
+  EXPECT_FALSE(Accepts(loopback.get())) << "host loopback is reachable only as host.lan";
+  if (other_loopback.valid()) {
+    EXPECT_FALSE(Accepts(other_loopback.get()));
+  }
+  if (own_server.valid()) {
+    EXPECT_FALSE(Accepts(own_server.get()));
+  }
+}
+
+// An allowed name whose DNS answer is 127.0.0.1 must not open host loopback.
+TEST_F(NetLanFirewall, AnAllowedNameAnsweringLoopbackOpensNothing) {
+  uint16_t port = 0;
+  UniqueFd loopback = LoopbackServer(SOCK_STREAM, &port);
+  ASSERT_TRUE(loopback.valid());
+  LanOptions options;
+  auto allow = ParseEgressAllow("example.com");
+  ASSERT_TRUE(allow.ok());
+  options.egress_allow = *allow;
+  Start(std::move(options));
+  ASSERT_TRUE(lan_->gateway().dns().on_answer);
+  lan_->gateway().dns().on_answer("example.com", {Ipv4(127, 0, 0, 1)}, 300);
+
+  ExpectResetFor(Ipv4(127, 0, 0, 1), port, kGuestPort);
+  PumpUntil([] { return false; }, std::chrono::milliseconds(300));
+  EXPECT_FALSE(Accepts(loopback.get()));
 }
 
 }  // namespace

@@ -11,7 +11,9 @@
 
 #include "base/log.h"
 #include "net/arp.h"
+#include "net/cidr.h"
 #include "net/dns_message.h"
+#include "net/reject.h"
 #include "net/tcp_header.h"
 
 namespace vk::net {
@@ -208,6 +210,8 @@ Result<void> SlirpEgress::Start(Gateway& gateway) {
   slirp_ = slirp_new(&config, &Callbacks::kTable, this);
   if (slirp_ == nullptr) return Error("slirp_new failed");
   VK_TRY(StartDnsOverTcp(gateway));
+  StartHostAddresses();
+  gateway_ = &gateway;
   to_lan_->gateway = &gateway;
   gateway.SetEgressHandler(this);
   thread_ = std::thread([this] { ThreadMain(); });
@@ -250,6 +254,50 @@ void SlirpEgress::FromDnsAlias(std::span<uint8_t> ip) const {
   ReplaceAddress(ip, kIpSrcAt, options_.host_ip);
 }
 
+// The addresses are read now and again whenever the host's change. Without
+// them (no getifaddrs, no netlink) 127/8 and 0/8 are still refused.
+void SlirpEgress::StartHostAddresses() {
+  if (auto read = host_addresses_.Refresh(); !read.ok()) {
+    log::Warn("slirp egress: host addresses: {}", read.error().message());
+  }
+  auto watcher = HostAddressWatcher::Create(loop_, [this] {
+    if (auto read = host_addresses_.Refresh(); !read.ok()) {
+      log::Warn("slirp egress: host addresses: {}", read.error().message());
+    }
+  });
+  if (!watcher.ok()) {
+    log::Warn("slirp egress: not watching host address changes: {}", watcher.error().message());
+    return;
+  }
+  address_watcher_ = std::move(*watcher);
+}
+
+// Host loopback is reachable only as host.lan (see the top). The DNS alias
+// is the gateway's own server, never the host's.
+bool SlirpEgress::Refused(Bytes ip) const {
+  if (ip.size() < kIpv4MinHeader) return true;
+  uint32_t dst = Load32(ip, kIpDstAt);
+  if (host_addresses_.LandsOnHost(dst)) return true;
+  return dst == options_.host_ip && options_.host_loopback == HostLoopback::kDeny;
+}
+
+// Answered straight into the LAN, past its ingress filter: the answer is
+// ours, like the firewall's own rejections.
+void SlirpEgress::Refuse(Bytes ip_packet) {
+  to_host_refused_.fetch_add(1, std::memory_order_relaxed);
+  auto answer = BuildRejection(ip_packet, options_.host_ip);
+  if (answer && gateway_ != nullptr) {
+    gateway_->SendIpPacket(*answer, Gateway::IngressCheck::kBypass);
+  }
+}
+
+bool SlirpEgress::IsLanHost(uint32_t ip) const {
+  uint32_t mask = PrefixMask(options_.prefix_length);
+  uint32_t network = options_.network & mask;
+  return (ip & mask) == network && ip != network && ip != (network | ~mask) &&
+         ip != options_.host_ip;
+}
+
 // Detaches the gateway's egress handler: ours, or a wrapper forwarding to us
 // that would dangle just the same.
 SlirpEgress::~SlirpEgress() {
@@ -278,10 +326,12 @@ void SlirpEgress::Wake() {
 void SlirpEgress::OnIpPacket(Bytes ip_packet) {
   std::vector<uint8_t> frame =
       BuildEthernetFrame(slirp_mac_, kPseudoMac, kEtherTypeIpv4, ip_packet);
-  if (!ToDnsAlias(std::span(frame).subspan(kEthernetHeaderSize))) {
+  std::span<uint8_t> ip = std::span(frame).subspan(kEthernetHeaderSize);
+  if (!ToDnsAlias(ip)) {
     to_host_dropped_.fetch_add(1, std::memory_order_relaxed);
     return;
   }
+  if (Refused(ip)) return Refuse(ip_packet);
   bool was_idle = false;
   {
     std::lock_guard lock(in_mutex_);
@@ -318,6 +368,10 @@ Result<void> SlirpEgress::RunOnSlirpThread(std::function<int(Slirp*)> call) {
 Result<void> SlirpEgress::AddPortForward(ForwardProto proto, uint32_t host_ip, uint16_t host_port,
                                          uint32_t guest_ip, uint16_t guest_port) {
   if (guest_ip == 0 || guest_port == 0) return Error("port forward: guest address required");
+  if (!IsLanHost(guest_ip)) {
+    return Error(
+        fmt::format("port forward: {} is not a guest address on the LAN", FormatIpv4(guest_ip)));
+  }
   int is_udp = proto == ForwardProto::kUdp ? 1 : 0;
   return RunOnSlirpThread([=](Slirp* slirp) {
            errno = 0;
@@ -342,6 +396,7 @@ SlirpEgressStats SlirpEgress::Stats() const {
   stats.to_host_packets = to_host_packets_.load(std::memory_order_relaxed);
   stats.to_host_bytes = to_host_bytes_.load(std::memory_order_relaxed);
   stats.to_host_dropped = to_host_dropped_.load(std::memory_order_relaxed);
+  stats.to_host_refused = to_host_refused_.load(std::memory_order_relaxed);
   stats.to_lan_packets = to_lan_->packets_sent.load(std::memory_order_relaxed);
   stats.to_lan_bytes = to_lan_->bytes_sent.load(std::memory_order_relaxed);
   stats.to_lan_dropped = to_lan_->dropped.load(std::memory_order_relaxed);

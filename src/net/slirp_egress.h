@@ -12,6 +12,15 @@
 // the gateway address, so guest connections to the gateway on other ports
 // reach the host's loopback ("host.lan"). IPv6 is disabled.
 //
+// host.lan is the ONLY way to the host's loopback. libslirp would also
+// connect a guest's packets for 127/8 and 0/8 to the host's loopback, and
+// ones for the host's own interface addresses to its services, behind the
+// back of every rule and allowlist written for host.lan. Such packets are
+// refused before slirp sees them (a TCP reset or ICMP "administratively
+// prohibited", so the guest fails at once; see host_addresses.h).
+// HostLoopback::kDeny refuses host.lan as well, except the gateway's own
+// DNS over TCP.
+//
 // DNS over TCP (gateway:53/tcp) is served by a DnsTcpServer with the
 // Gateway's DnsServer, not by the host. Slirp terminates the guest's TCP
 // and, through a unix-socket guestfwd (slirp_add_unix), opens one host
@@ -53,6 +62,7 @@
 #include "net/dns_tcp_stream.h"
 #include "net/ethernet.h"
 #include "net/gateway.h"
+#include "net/host_addresses.h"
 
 struct Slirp;
 
@@ -81,6 +91,7 @@ struct SlirpEgressStats {
   uint64_t to_host_packets = 0;  // LAN -> slirp (queued for it)
   uint64_t to_host_bytes = 0;
   uint64_t to_host_dropped = 0;  // queue full
+  uint64_t to_host_refused = 0;  // for the host other than as host.lan
   uint64_t to_lan_packets = 0;   // slirp -> Gateway (accepted by it)
   uint64_t to_lan_bytes = 0;
   uint64_t to_lan_dropped = 0;  // queue full or refused by the Gateway
@@ -104,7 +115,9 @@ class SlirpEgress : public EgressHandler {
   void OnIpPacket(Bytes ip_packet) override;
 
   // Any thread but the slirp thread. Addresses are host order; a host_ip of
-  // 0 listens on all interfaces.
+  // 0 listens on all interfaces. guest_ip must be a host on the LAN: not its
+  // network or broadcast address, and not the gateway (that would publish a
+  // host loopback service on host_ip).
   Result<void> AddPortForward(ForwardProto proto, uint32_t host_ip, uint16_t host_port,
                               uint32_t guest_ip, uint16_t guest_port);
   Result<void> RemovePortForward(ForwardProto proto, uint32_t host_ip, uint16_t host_port);
@@ -149,6 +162,11 @@ class SlirpEgress : public EgressHandler {
   // Readdressing of gateway:53/tcp to and from the alias (see the top).
   bool ToDnsAlias(std::span<uint8_t> ip) const;
   void FromDnsAlias(std::span<uint8_t> ip) const;
+  // Gateway loop thread: packets that must not become host sockets.
+  void StartHostAddresses();
+  bool Refused(Bytes ip) const;
+  void Refuse(Bytes ip_packet);
+  bool IsLanHost(uint32_t ip) const;
 
   EventLoop& loop_;
   SlirpEgressOptions options_;
@@ -161,6 +179,10 @@ class SlirpEgress : public EgressHandler {
   // spare address for the alias (prefix /31 or /32).
   std::unique_ptr<DnsTcpServer> dns_tcp_;
   uint32_t dns_alias_ = 0;  // stands in for gateway:53/tcp inside slirp; 0: none
+  // Gateway loop thread: where host loopback hides besides host.lan.
+  HostAddresses host_addresses_;
+  std::unique_ptr<HostAddressWatcher> address_watcher_;  // null: could not watch
+  Gateway* gateway_ = nullptr;                           // not owned; answers refusals
 
   // LAN -> slirp (producers: gateway thread and control callers).
   std::mutex in_mutex_;
@@ -177,6 +199,7 @@ class SlirpEgress : public EgressHandler {
   std::list<std::unique_ptr<Timer>> timers_;
 
   std::atomic<uint64_t> to_host_packets_{0}, to_host_bytes_{0}, to_host_dropped_{0};
+  std::atomic<uint64_t> to_host_refused_{0};
   std::atomic<uint64_t> arp_replies_{0};
 };
 

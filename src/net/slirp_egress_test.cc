@@ -17,6 +17,7 @@
 #include <optional>
 
 #include "net/arp.h"
+#include "net/cidr.h"
 #include "net/dns_tcp_stream.h"
 #include "net/frame_test_util.h"
 #include "net/tcp_header.h"
@@ -62,8 +63,11 @@ class NetSlirpEgress : public ::testing::Test {
   void SendIp(const std::vector<uint8_t>& packet) {
     Send(BuildEthernetFrame(kGatewayMac, kGuestMac, kEtherTypeIpv4, packet));
   }
-  // Runs the gateway loop until `done` or 5 s.
-  bool PumpUntil(const std::function<bool()>& done) { return testing::PumpUntil(*loop_, done); }
+  // Runs the gateway loop until `done` or `limit`.
+  bool PumpUntil(const std::function<bool()>& done,
+                 std::chrono::milliseconds limit = std::chrono::seconds(5)) {
+    return testing::PumpUntil(*loop_, done, limit);
+  }
   // The first TCP frame to the guest matching `match`, waiting for it.
   std::optional<TcpOut> WaitForTcp(const std::function<bool(const TcpOut&)>& match) {
     std::optional<TcpOut> found;
@@ -314,6 +318,74 @@ TEST_F(NetSlirpEgress, PortForwardErrors) {
   EXPECT_NE(clash.error().message().find("forward tcp host port"), std::string::npos);
   EXPECT_FALSE(egress_->RemovePortForward(ForwardProto::kUdp, Ipv4(127, 0, 0, 1), taken).ok());
   EXPECT_FALSE(egress_->AddPortForward(ForwardProto::kTcp, 0, 1234, 0, 80).ok());
+}
+
+TEST_F(NetSlirpEgress, AddressesLandingOnTheHostAreRefused) {
+  uint16_t port = 0;
+  UniqueFd listener = BoundLoopbackSocket(SOCK_STREAM, &port);
+  ASSERT_EQ(::listen(listener.get(), 4), 0);
+  std::vector<uint32_t> targets{Ipv4(127, 0, 0, 1), Ipv4(127, 9, 9, 9), Ipv4(0, 0, 0, 0)};
+  for (size_t i = 0; i < targets.size(); ++i) {
+    auto guest_port = static_cast<uint16_t>(43000 + i);
+    SendIp(TcpPacket(kGuestIp, targets[i], guest_port, port, 1, 0, kTcpSyn));
+    auto reset = WaitForTcp([&](const TcpOut& t) { return t.tcp.dst_port == guest_port; });
+    ASSERT_TRUE(reset) << FormatIpv4(targets[i]);
+    EXPECT_EQ(reset->tcp.flags, kTcpRst | kTcpAck);
+    EXPECT_EQ(reset->ip.src, targets[i]);
+  }
+  // UDP is refused with an ICMP "administratively prohibited" from the gateway.
+  SendIp(BuildUdpPacket(kGuestIp, Ipv4(127, 0, 0, 1), 5555, port, std::vector<uint8_t>{1}));
+  std::optional<Ipv4Header> icmp;
+  PumpUntil([&] {
+    for (const auto& frame : guest_.frames) {
+      auto ip = ParseIpv4Packet(ParseEthernet(frame)->payload);
+      if (ip.ok() && ip->header.protocol == kIpProtoIcmp) icmp = ip->header;
+    }
+    return icmp.has_value();
+  });
+  ASSERT_TRUE(icmp);
+  EXPECT_EQ(icmp->src, kGatewayIp);
+  EXPECT_FALSE(PumpUntil(
+      [&] { return UniqueFd(::accept4(listener.get(), nullptr, nullptr, SOCK_CLOEXEC)).valid(); },
+      std::chrono::milliseconds(300)));
+  EXPECT_EQ(egress_->Stats().to_host_packets, 0u);
+}
+
+TEST_F(NetSlirpEgress, HostLoopbackDenyRefusesHostLanToo) {
+  egress_.reset();
+  SlirpEgressOptions options = SlirpEgressOptions::ForGateway(gateway_->config());
+  options.host_loopback = HostLoopback::kDeny;
+  auto egress = SlirpEgress::Create(*loop_, *gateway_, options);
+  ASSERT_TRUE(egress.ok()) << egress.error().message();
+  egress_ = std::move(*egress);
+  uint16_t port = 0;
+  UniqueFd listener = BoundLoopbackSocket(SOCK_STREAM, &port);
+  ASSERT_EQ(::listen(listener.get(), 4), 0);
+  std::vector<uint32_t> targets{kGatewayIp, Ipv4(127, 0, 0, 1), Ipv4(127, 1, 2, 3),
+                                Ipv4(0, 0, 0, 0)};
+  for (size_t i = 0; i < targets.size(); ++i) {
+    auto guest_port = static_cast<uint16_t>(44000 + i);
+    SendIp(TcpPacket(kGuestIp, targets[i], guest_port, port, 1, 0, kTcpSyn));
+    auto reset = WaitForTcp([&](const TcpOut& t) { return t.tcp.dst_port == guest_port; });
+    ASSERT_TRUE(reset) << FormatIpv4(targets[i]);
+    EXPECT_TRUE(reset->tcp.Has(kTcpRst)) << FormatIpv4(targets[i]);
+  }
+  EXPECT_FALSE(PumpUntil(
+      [&] { return UniqueFd(::accept4(listener.get(), nullptr, nullptr, SOCK_CLOEXEC)).valid(); },
+      std::chrono::milliseconds(300)));
+}
+
+// A forward's guest side must be a LAN host: one aimed at the gateway (host
+// loopback) or past the LAN would expose a host-only service on host_ip.
+TEST_F(NetSlirpEgress, PortForwardToAnAddressThatIsNotAGuestIsRefused) {
+  uint16_t port = 0;
+  BoundLoopbackSocket(SOCK_STREAM, &port);
+  for (uint32_t guest : {kGatewayIp, Ipv4(127, 0, 0, 1), Ipv4(192, 168, 127, 0),
+                         Ipv4(192, 168, 127, 255), Ipv4(10, 0, 0, 1)}) {
+    EXPECT_FALSE(
+        egress_->AddPortForward(ForwardProto::kTcp, Ipv4(127, 0, 0, 1), port, guest, 22).ok())
+        << FormatIpv4(guest);
+  }
 }
 
 TEST_F(NetSlirpEgress, SlirpArpIsAnsweredWithThePseudoMac) {
