@@ -4,8 +4,12 @@
 
 #include <algorithm>
 
+#include "base/log.h"
+
 namespace vk::net {
 namespace {
+
+constexpr size_t kMaxLoggedNames = 64;
 
 constexpr size_t kMaxNameLength = 253;  // RFC 1035 §2.3.4, presentation form
 constexpr size_t kMaxLabelLength = 63;
@@ -92,8 +96,8 @@ Result<EgressAllowList> ParseEgressAllow(std::string_view text) {
   return list;
 }
 
-EgressPolicy::EgressPolicy(EgressAllowList allow, EgressLimits limits)
-    : allow_(std::move(allow)), limits_(limits) {
+EgressPolicy::EgressPolicy(EgressAllowList allow, EgressLimits limits, EgressLan lan)
+    : allow_(std::move(allow)), limits_(limits), lan_(lan) {
   for (const std::string& name : allow_.names) {
     if (name.starts_with("*.")) {
       wildcard_suffixes_.insert(name.substr(2));
@@ -122,7 +126,35 @@ void EgressPolicy::Learn(std::string_view qname, std::span<const uint32_t> ipv4s
   uint64_t ttl_ms =
       std::clamp(uint64_t{ttl_seconds} * 1000, limits_.min_ttl_ms, limits_.max_ttl_ms);
   uint64_t deadline_ms = now_ms > UINT64_MAX - ttl_ms ? UINT64_MAX : now_ms + ttl_ms;
-  for (uint32_t ip : ipv4s) LearnOne(ip, deadline_ms, now_ms);
+  for (uint32_t ip : ipv4s) {
+    if (const char* reason = NeverLearned(ip)) {
+      LogIgnored(qname, ip, reason);
+    } else {
+      LearnOne(ip, deadline_ms, now_ms);
+    }
+  }
+}
+
+const char* EgressPolicy::NeverLearned(uint32_t ip) const {
+  uint32_t top = ip >> 24;
+  if (top == 0) return "\"this network\" (0/8)";
+  if (top == 127) return "loopback (127/8)";
+  if ((ip >> 16) == 0xA9FE) return "link-local (169.254/16)";
+  if ((ip >> 28) == 0xE) return "multicast (224/4)";
+  if ((ip >> 28) == 0xF) return "reserved or broadcast (240/4)";
+  if (ip == lan_.gateway) return "the gateway (host.lan)";
+  if (lan_.subnet.Contains(ip)) return "the LAN's own";
+  return nullptr;
+}
+
+void EgressPolicy::LogIgnored(std::string_view qname, uint32_t ip, const char* reason) {
+  if (logged_names_.size() >= kMaxLoggedNames || logged_names_.contains(qname)) return;
+  logged_names_.emplace(qname);
+  log::Warn(
+      "egress allowlist: ignoring {} in the DNS answer for {}: {} addresses are never allowed "
+      "by name{}",
+      FormatIpv4(ip), qname, reason,
+      logged_names_.size() == kMaxLoggedNames ? " (further names are not logged)" : "");
 }
 
 void EgressPolicy::LearnOne(uint32_t ip, uint64_t deadline_ms, uint64_t now_ms) {

@@ -13,7 +13,11 @@
 //
 // Limits: DNS-based allow-listing trusts the allowed zones' DNS, so an
 // allowed zone that returns arbitrary addresses makes them reachable; that is
-// inherent in the design, and the TTL clamp bounds how long. A guest can
+// inherent in the design, and the TTL clamp bounds how long. Addresses that
+// are never anyone's public service are never learned, whatever name they
+// answer for (NeverLearned): an allowed name resolving to 127.0.0.1 would
+// otherwise open the host's loopback, one resolving to 169.254.169.254 the
+// cloud metadata service. Write them as CIDRs to allow them on purpose. A guest can
 // make us learn many addresses by querying many names under a wildcard, so
 // at most max_learned addresses are kept (the soonest to expire is evicted
 // first); an evicted address becomes unreachable until queried again.
@@ -52,9 +56,23 @@ struct EgressLimits {
   uint64_t max_ttl_ms = 60 * 60 * 1000;  // bounds how long a stale answer grants access
 };
 
+// The LAN the policy guards (default 192.168.127.0/24, gateway .1).
+struct EgressLan {
+  Cidr subnet{0xC0A87F00, 24};
+  uint32_t gateway = 0xC0A87F01;
+};
+
 class EgressPolicy {
  public:
-  explicit EgressPolicy(EgressAllowList allow, EgressLimits limits = {});
+  explicit EgressPolicy(EgressAllowList allow, EgressLimits limits = {}, EgressLan lan = {});
+
+  // Why `ip` is never learned from a DNS answer, or null if it may be:
+  // 0/8 "this network" and 127/8 loopback land on the host (RFC 1122
+  // §3.2.1.3); 169.254/16 is link-local (RFC 3927), home of the
+  // 169.254.169.254 metadata service; 224/4 multicast; 240/4 reserved and
+  // the limited broadcast (RFC 1112 §4); the LAN itself and its gateway
+  // (host.lan is the host's loopback).
+  const char* NeverLearned(uint32_t ip) const;
 
   // Whether the DNS server may resolve `qname` (presentation form). Names
   // with characters outside letters, digits, '-' and '_', empty labels or
@@ -76,9 +94,14 @@ class EgressPolicy {
  private:
   void LearnOne(uint32_t ip, uint64_t deadline_ms, uint64_t now_ms);
   void Forget(uint32_t ip);
+  void LogIgnored(std::string_view qname, uint32_t ip, const char* reason);
 
   EgressAllowList allow_;
   EgressLimits limits_;
+  EgressLan lan_;
+  // Names whose ignored answers were logged: once per name, bounded so a
+  // guest querying many names cannot flood the log or grow memory.
+  std::set<std::string, std::less<>> logged_names_;
   std::set<std::string, std::less<>> exact_;
   std::set<std::string, std::less<>> wildcard_suffixes_;  // "example.com" for *.example.com
   std::unordered_map<uint32_t, uint64_t> learned_;        // ip -> deadline (dead at >=)

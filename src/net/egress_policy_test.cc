@@ -1,9 +1,16 @@
 #include "net/egress_policy.h"
 
+#include <fcntl.h>
 #include <gtest/gtest.h>
+#include <unistd.h>
 
+#include <algorithm>
 #include <array>
+#include <string>
 #include <vector>
+
+#include "base/log.h"
+#include "base/unique_fd.h"
 
 namespace vk::net {
 namespace {
@@ -146,14 +153,68 @@ TEST(NetEgress, LearnedTableIsCapped) {
   EgressLimits limits;
   limits.max_learned = 2;
   EgressPolicy policy = Make("*.example.com", limits);
-  std::array<uint32_t, 1> first{1}, second{2}, third{3};
+  constexpr uint32_t kC = 0x09090909;
+  std::array<uint32_t, 1> first{kA}, second{kB}, third{kC};
   policy.Learn("a.example.com", first, 60, 0);
   policy.Learn("b.example.com", second, 600, 0);
   policy.Learn("c.example.com", third, 600, 0);
   EXPECT_EQ(policy.learned_count(), 2u);
-  EXPECT_FALSE(policy.AllowIp(1, 0));  // soonest to expire went first
-  EXPECT_TRUE(policy.AllowIp(2, 0));
-  EXPECT_TRUE(policy.AllowIp(3, 0));
+  EXPECT_FALSE(policy.AllowIp(kA, 0));  // soonest to expire went first
+  EXPECT_TRUE(policy.AllowIp(kB, 0));
+  EXPECT_TRUE(policy.AllowIp(kC, 0));
+}
+
+// Addresses that are nobody's public service are never learned, whatever
+// allowed name they answer for.
+TEST(NetEgress, NeverLearnsHostLinkLocalMulticastReservedOrLanAddresses) {
+  EgressPolicy policy = Make("example.com");
+  const std::vector<uint32_t> never{
+      0x7F000001, 0x7FFFFFFE,              // 127.0.0.1, 127.255.255.254
+      0x00000000, 0x00010203,              // 0.0.0.0, 0.1.2.3
+      0xA9FEA9FE, 0xA9FE0001,              // 169.254.169.254, 169.254.0.1
+      0xE00000FB, 0xEFFFFFFA,              // 224.0.0.251, 239.255.255.250
+      0xF0000001, 0xFFFFFFFF,              // 240.0.0.1, 255.255.255.255
+      0xC0A87F01, 0xC0A87F02, 0xC0A87FFF,  // gateway, a guest, LAN broadcast
+  };
+  std::vector<uint32_t> answer = never;
+  answer.push_back(kA);
+  policy.Learn("example.com", answer, 300, 0);
+  EXPECT_EQ(policy.learned_count(), 1u);
+  EXPECT_TRUE(policy.AllowIp(kA, 0));
+  for (uint32_t ip : never) {
+    EXPECT_FALSE(policy.AllowIp(ip, 0)) << FormatIpv4(ip);
+    EXPECT_NE(policy.NeverLearned(ip), nullptr) << FormatIpv4(ip);
+  }
+  // Neighbours of the excluded blocks are ordinary addresses.
+  for (uint32_t ip : {0x01000000u, 0x7E000001u, 0x80000001u, 0xA9FD0001u, 0xDFFFFFFFu, 0xC0A87E01u,
+                      0xC0A88001u}) {
+    EXPECT_EQ(policy.NeverLearned(ip), nullptr) << FormatIpv4(ip);
+  }
+  // Another LAN: its addresses are excluded, the default LAN's are not.
+  EgressPolicy other(*ParseEgressAllow("example.com"), {}, EgressLan{{0x0A090000, 16}, 0x0A090001});
+  other.Learn("example.com", std::vector<uint32_t>{0x0A090304, 0xC0A87F05}, 300, 0);
+  EXPECT_FALSE(other.AllowIp(0x0A090304, 0));
+  EXPECT_TRUE(other.AllowIp(0xC0A87F05, 0));
+}
+
+TEST(NetEgress, LogsAnIgnoredAnswerOncePerName) {
+  int fds[2];
+  ASSERT_EQ(::pipe2(fds, O_NONBLOCK | O_CLOEXEC), 0);
+  UniqueFd read_end(fds[0]), write_end(fds[1]);
+  log::SetSink(write_end.get());
+  EgressPolicy policy = Make("*.example.com");
+  const std::vector<uint32_t> loopback{0x7F000001, 0x7F000002};
+  policy.Learn("a.example.com", loopback, 300, 0);
+  policy.Learn("a.example.com", loopback, 300, 0);
+  policy.Learn("b.example.com", loopback, 300, 0);
+  log::SetSink(STDERR_FILENO);
+  std::string text(4096, '\0');
+  ssize_t n = ::read(read_end.get(), text.data(), text.size());
+  text.resize(n > 0 ? static_cast<size_t>(n) : 0);
+  EXPECT_EQ(std::count(text.begin(), text.end(), '\n'), 2) << text;
+  EXPECT_NE(text.find("ignoring 127.0.0.1 in the DNS answer for a.example.com"), std::string::npos)
+      << text;
+  EXPECT_NE(text.find("b.example.com"), std::string::npos) << text;
 }
 
 }  // namespace

@@ -182,7 +182,11 @@ void Lan::StartFirewall() {
   }
   firewall_ = std::make_unique<Firewall>(std::move(rules));
   if (options_.egress_allow) {
-    policy_ = std::make_unique<EgressPolicy>(*options_.egress_allow);
+    const GatewayConfig& lan = options_.gateway;
+    Cidr subnet{lan.network & PrefixMask(lan.prefix_length),
+                static_cast<uint8_t>(lan.prefix_length)};
+    policy_ = std::make_unique<EgressPolicy>(*options_.egress_allow, EgressLimits{},
+                                             EgressLan{subnet, lan.ip});
     firewall_->SetEgressPolicy(policy_.get());
   }
   // Both run on the gateway's thread. A packet from the LAN that is
