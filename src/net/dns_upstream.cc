@@ -7,11 +7,15 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <fstream>
 #include <sstream>
 
+#include "base/log.h"
 #include "net/dns_message.h"
+#include "net/frame_bytes.h"
 
 namespace vk::net {
 namespace {
@@ -38,6 +42,19 @@ bool SameQuestion(const std::vector<uint8_t>& query, const std::vector<uint8_t>&
                       auto lower = [](uint8_t c) { return c >= 'A' && c <= 'Z' ? c + 32 : c; };
                       return lower(a) == lower(b);
                     });
+}
+
+// A full 16-bit id from the kernel's CSPRNG. getrandom(2) only blocks before
+// the pool is first seeded, early in boot; failing otherwise means no
+// getrandom at all (Linux < 3.17), which the rest of virtkit needs too.
+uint16_t RandomId() {
+  uint16_t id = 0;
+  while (::getrandom(&id, sizeof(id), 0) != sizeof(id)) {
+    if (errno == EINTR) continue;
+    std::fprintf(stderr, "dns upstream: getrandom: %s\n", std::strerror(errno));
+    std::abort();
+  }
+  return id;
 }
 
 }  // namespace
@@ -91,14 +108,6 @@ Result<std::unique_ptr<UdpDnsUpstream>> UdpDnsUpstream::FromResolvConf(
 }
 
 Result<void> UdpDnsUpstream::Open() {
-  for (const ResolverAddress& server : servers_) {
-    UniqueFd& fd = server.address.ss_family == AF_INET ? socket4_ : socket6_;
-    if (fd) continue;
-    fd.Reset(socket(server.address.ss_family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
-    if (!fd) return Error::FromErrno("socket");
-    int raw = fd.get();
-    VK_TRY(loop_.Add(raw, EPOLLIN, [this, raw](uint32_t) { OnReadable(raw); }));
-  }
   timer_.Reset(timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC));
   if (!timer_) return Error::FromErrno("timerfd_create");
   return loop_.Add(timer_.get(), EPOLLIN, [this](uint32_t) { OnTimer(); });
@@ -106,17 +115,8 @@ Result<void> UdpDnsUpstream::Open() {
 
 UdpDnsUpstream::~UdpDnsUpstream() {
   *alive_ = false;
-  for (const UniqueFd* fd : {&socket4_, &socket6_, &timer_}) {
-    if (*fd) loop_.Remove(fd->get());
-  }
-}
-
-uint16_t UdpDnsUpstream::FreshId() const {
-  for (;;) {
-    uint16_t id = 0;
-    if (getrandom(&id, sizeof(id), 0) != sizeof(id)) id = static_cast<uint16_t>(random());
-    if (!pending_.contains(id)) return id;
-  }
+  for (auto& [key, pending] : pending_) CloseSocket(pending);
+  if (timer_) loop_.Remove(timer_.get());
 }
 
 void UdpDnsUpstream::Query(std::vector<uint8_t> query, Callback done) {
@@ -127,78 +127,91 @@ void UdpDnsUpstream::Query(std::vector<uint8_t> query, Callback done) {
     });
     return;
   }
-  uint16_t id = FreshId();
-  Pending pending{std::move(query), 0, std::move(done), options_.attempts, next_server_++, {}};
-  pending.guest_id = static_cast<uint16_t>(pending.wire[0] << 8 | pending.wire[1]);
-  pending.wire[0] = static_cast<uint8_t>(id >> 8);
-  pending.wire[1] = static_cast<uint8_t>(id);
-  auto [it, inserted] = pending_.emplace(id, std::move(pending));
-  Send(it->second);
+  Pending pending{std::move(query), 0, {}, std::move(done), options_.attempts, next_server_++, {}};
+  pending.guest_id = Load16(pending.wire, 0);
+  uint64_t key = next_key_++;
+  auto [it, inserted] = pending_.emplace(key, std::move(pending));
+  Send(key, it->second);
   ArmTimer();
 }
 
-int UdpDnsUpstream::SocketFor(const ResolverAddress& server) const {
-  return server.address.ss_family == AF_INET ? socket4_.get() : socket6_.get();
-}
-
-bool UdpDnsUpstream::Send(Pending& pending) {
-  const ResolverAddress& server = servers_[pending.server % servers_.size()];
+// One try: a new socket (new source port) and a new id. A failure (no
+// route, out of fds) is left to the timeout, which retries.
+void UdpDnsUpstream::Send(uint64_t key, Pending& pending) {
   --pending.tries_left;
   pending.deadline = std::chrono::steady_clock::now() + options_.timeout;
-  // A failed send (no route, EAGAIN) is left to the timeout, which retries.
-  ssize_t sent = sendto(SocketFor(server), pending.wire.data(), pending.wire.size(), MSG_NOSIGNAL,
-                        reinterpret_cast<const sockaddr*>(&server.address), server.length);
-  return sent == static_cast<ssize_t>(pending.wire.size());
+  CloseSocket(pending);
+  Store16(pending.wire, 0, RandomId());
+  auto socket = ConnectedSocket(key, ServerOf(pending));
+  if (!socket.ok()) {
+    log::Debug("dns upstream: {}", socket.error().message());
+    return;
+  }
+  pending.socket = std::move(*socket);
+  (void)!::send(pending.socket.get(), pending.wire.data(), pending.wire.size(), MSG_NOSIGNAL);
 }
 
-void UdpDnsUpstream::OnReadable(int fd) {
-  std::weak_ptr<bool> alive = alive_;                 // a callback may destroy us
-  for (int i = 0; i < 64 && !alive.expired(); ++i) {  // bounded: no starving the loop
+// connect(2) binds a random ephemeral port and makes the kernel drop
+// datagrams from anyone but the server.
+Result<UniqueFd> UdpDnsUpstream::ConnectedSocket(uint64_t key, const ResolverAddress& server) {
+  UniqueFd fd(::socket(server.address.ss_family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
+  if (!fd) return Error::FromErrno("socket");
+  if (::connect(fd.get(), reinterpret_cast<const sockaddr*>(&server.address), server.length) != 0) {
+    return Error::FromErrno("connect");
+  }
+  VK_TRY(loop_.Add(fd.get(), EPOLLIN, [this, key](uint32_t) { OnReadable(key); }));
+  return fd;
+}
+
+void UdpDnsUpstream::CloseSocket(Pending& pending) {
+  if (!pending.socket) return;
+  loop_.Remove(pending.socket.get());
+  pending.socket.Reset();
+}
+
+void UdpDnsUpstream::OnReadable(uint64_t key) {
+  for (int i = 0; i < 16; ++i) {  // bounded: a flood must not starve the loop
+    auto it = pending_.find(key);
+    if (it == pending_.end() || !it->second.socket) return;
     std::vector<uint8_t> buffer(65536);
     sockaddr_storage from{};
     socklen_t from_length = sizeof(from);
-    ssize_t n = recvfrom(fd, buffer.data(), buffer.size(), 0, reinterpret_cast<sockaddr*>(&from),
-                         &from_length);
+    ssize_t n = recvfrom(it->second.socket.get(), buffer.data(), buffer.size(), 0,
+                         reinterpret_cast<sockaddr*>(&from), &from_length);
     if (n < 0) return;  // EAGAIN, or an ICMP error surfaced as ECONNREFUSED
     buffer.resize(static_cast<size_t>(n));
-    OnResponse(from, std::move(buffer));
+    if (!Accepts(it->second, from, buffer)) continue;
+    Store16(buffer, 0, it->second.guest_id);
+    return Finish(key, std::move(buffer));
   }
 }
 
-void UdpDnsUpstream::OnResponse(const sockaddr_storage& from, std::vector<uint8_t> response) {
-  if (response.size() < kDnsHeaderSize) return;
-  uint16_t id = static_cast<uint16_t>(response[0] << 8 | response[1]);
-  auto it = pending_.find(id);
-  if (it == pending_.end()) return;
-  const Pending& pending = it->second;
-  // Only the server we asked last may answer, about our question.
-  if (!SameAddress(from, servers_[pending.server % servers_.size()]) ||
-      !SameQuestion(pending.wire, response)) {
-    return;
-  }
-  response[0] = static_cast<uint8_t>(pending.guest_id >> 8);
-  response[1] = static_cast<uint8_t>(pending.guest_id);
-  Finish(id, std::move(response));
+// Only the server of this try may answer, with this try's id, about our
+// question.
+bool UdpDnsUpstream::Accepts(const Pending& pending, const sockaddr_storage& from,
+                             const std::vector<uint8_t>& response) const {
+  return response.size() >= kDnsHeaderSize && Load16(response, 0) == Load16(pending.wire, 0) &&
+         SameAddress(from, ServerOf(pending)) && SameQuestion(pending.wire, response);
 }
 
 void UdpDnsUpstream::OnTimer() {
   uint64_t expirations;
   (void)!read(timer_.get(), &expirations, sizeof(expirations));
   auto now = std::chrono::steady_clock::now();
-  std::vector<uint16_t> expired;
-  for (auto& [id, pending] : pending_) {
+  std::vector<uint64_t> expired;
+  for (auto& [key, pending] : pending_) {
     if (pending.deadline > now) continue;
     if (pending.tries_left > 0) {
       ++pending.server;  // RFC 1035 §7.2: try the next server
-      Send(pending);
+      Send(key, pending);
     } else {
-      expired.push_back(id);
+      expired.push_back(key);
     }
   }
   std::weak_ptr<bool> alive = alive_;  // a callback may destroy us
-  for (uint16_t id : expired) {
+  for (uint64_t key : expired) {
     if (alive.expired()) return;
-    Finish(id, Error("dns upstream: no response from resolvers"));
+    Finish(key, Error("dns upstream: no response from resolvers"));
   }
   if (!alive.expired()) ArmTimer();
 }
@@ -217,10 +230,11 @@ void UdpDnsUpstream::ArmTimer() {
   timerfd_settime(timer_.get(), 0, &spec, nullptr);
 }
 
-void UdpDnsUpstream::Finish(uint16_t id, Result<std::vector<uint8_t>> result) {
-  auto it = pending_.find(id);
+void UdpDnsUpstream::Finish(uint64_t key, Result<std::vector<uint8_t>> result) {
+  auto it = pending_.find(key);
   if (it == pending_.end()) return;
   Callback done = std::move(it->second.done);
+  CloseSocket(it->second);
   pending_.erase(it);
   std::weak_ptr<bool> alive = alive_;
   done(std::move(result));  // may destroy `this`; only the token is touched after
