@@ -273,11 +273,13 @@ void SlirpEgress::StartHostAddresses() {
 }
 
 // Host loopback is reachable only as host.lan (see the top). The DNS alias
-// is the gateway's own server, never the host's.
+// is the gateway's own server, never the host's. Multicast and 240/4 are no
+// single peer a NAT could carry replies from; sent from a host socket they
+// would land on the host's own network segment (mDNS, SSDP).
 bool SlirpEgress::Refused(Bytes ip) const {
   if (ip.size() < kIpv4MinHeader) return true;
   uint32_t dst = Load32(ip, kIpDstAt);
-  if (host_addresses_.LandsOnHost(dst)) return true;
+  if (host_addresses_.LandsOnHost(dst) || (dst >> 28) >= 0xE) return true;
   return dst == options_.host_ip && options_.host_loopback == HostLoopback::kDeny;
 }
 

@@ -351,6 +351,25 @@ TEST_F(NetSlirpEgress, AddressesLandingOnTheHostAreRefused) {
   EXPECT_EQ(egress_->Stats().to_host_packets, 0u);
 }
 
+// Multicast (and 240/4) sent from a host socket would reach the host's
+// network segment, and no reply could come back through the NAT.
+TEST_F(NetSlirpEgress, MulticastAndReservedDestinationsAreRefused) {
+  for (uint32_t dst : {Ipv4(239, 255, 255, 250), Ipv4(224, 0, 0, 251), Ipv4(240, 0, 0, 1)}) {
+    guest_.frames.clear();
+    SendIp(BuildUdpPacket(kGuestIp, dst, 5353, 1900, std::vector<uint8_t>{1}));
+    bool answered = PumpUntil([&] {
+      for (const auto& frame : guest_.frames) {
+        auto ip = ParseIpv4Packet(ParseEthernet(frame)->payload);
+        if (ip.ok() && ip->header.protocol == kIpProtoIcmp) return true;
+      }
+      return false;
+    });
+    EXPECT_TRUE(answered) << FormatIpv4(dst);
+  }
+  EXPECT_EQ(egress_->Stats().to_host_packets, 0u);
+  EXPECT_EQ(egress_->Stats().to_host_refused, 3u);
+}
+
 TEST_F(NetSlirpEgress, HostLoopbackDenyRefusesHostLanToo) {
   egress_.reset();
   SlirpEgressOptions options = SlirpEgressOptions::ForGateway(gateway_->config());
