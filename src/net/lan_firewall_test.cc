@@ -107,29 +107,26 @@ class NetLanFirewall : public ::testing::Test {
                  std::chrono::milliseconds limit = std::chrono::seconds(5)) {
     return testing::PumpUntil(*loop_, done, limit);
   }
-  std::optional<TcpOut> WaitForTcpFrom(uint16_t port) {
+  // The first TCP frame to the guest matching `match`, waiting for it.
+  std::optional<TcpOut> WaitForTcp(const std::function<bool(const TcpOut&)>& match) {
     std::optional<TcpOut> found;
     PumpUntil([&] {
       for (const auto& frame : guest_.frames) {
         auto tcp = ParseTcpFrame(frame);
-        if (tcp && tcp->tcp.src_port == port) found = tcp;
+        if (tcp && match(*tcp)) found = tcp;
       }
       return found.has_value();
     });
     return found;
   }
+  std::optional<TcpOut> WaitForTcpFrom(uint16_t port) {
+    return WaitForTcp([port](const TcpOut& t) { return t.tcp.src_port == port; });
+  }
   // A SYN from the guest to `dst`:`port` is answered with a reset from
   // `dst` (never passed on: the caller checks the host saw nothing).
   void ExpectResetFor(uint32_t dst, uint16_t port, uint16_t guest_port) {
     SendIp(TcpPacket(kGuestIp, dst, guest_port, port, kIsn, 0, kTcpSyn));
-    std::optional<TcpOut> answer;
-    PumpUntil([&] {
-      for (const auto& frame : guest_.frames) {
-        auto tcp = ParseTcpFrame(frame);
-        if (tcp && tcp->tcp.dst_port == guest_port) answer = tcp;
-      }
-      return answer.has_value();
-    });
+    auto answer = WaitForTcp([&](const TcpOut& t) { return t.tcp.dst_port == guest_port; });
     ASSERT_TRUE(answer) << FormatIpv4(dst) << ": the guest hears an answer at once";
     EXPECT_EQ(answer->tcp.flags, kTcpRst | kTcpAck) << FormatIpv4(dst);
     EXPECT_EQ(answer->ip.src, dst);
