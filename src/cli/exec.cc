@@ -11,6 +11,7 @@
 
 #include "base/terminal.h"
 #include "base/unique_fd.h"
+#include "base/unix_socket.h"
 #include "cli/command.h"
 #include "proto/exec_client.h"
 #include "vmm/vm_state.h"
@@ -49,21 +50,10 @@ void InstallHandlers() {
     ::sigaction(signo, &action, nullptr);
 }
 
-Result<UniqueFd> ConnectUnix(const std::string& path) {
-  sockaddr_un address{};
-  address.sun_family = AF_UNIX;
-  std::strncpy(address.sun_path, path.c_str(), sizeof(address.sun_path) - 1);
-  UniqueFd fd(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
-  if (!fd || ::connect(fd.get(), reinterpret_cast<sockaddr*>(&address), sizeof(address)) != 0) {
-    return Error::FromErrno("connect to " + path);
-  }
-  return fd;
-}
-
 Result<UniqueFd> ConnectExecSocket(const std::string& name) {
-  auto record = VK_TRY(ReadVmRecord(VmDirectory(name)).Context("no VM named " + name));
-  if (StateOf(record) != VmState::kRunning) return Error("VM " + name + " is not running");
-  return ConnectUnix(VmDirectory(name) + "/exec.sock");
+  FoundVm vm = VK_TRY(FindVm(name));
+  if (StateOf(vm.record) != VmState::kRunning) return Error("VM " + name + " is not running");
+  return ConnectUnix(vm.dir + "/exec.sock");
 }
 
 proto::ExecRequest Request(const ExecArgs& args) {

@@ -10,9 +10,9 @@
 namespace vk::cli {
 
 Result<UniqueFd> ConnectGuestPort(const std::string& vm_name, uint32_t port) {
-  auto record = VK_TRY(ReadVmRecord(VmDirectory(vm_name)).Context("no VM named " + vm_name));
-  if (StateOf(record) != VmState::kRunning) return Error("VM " + vm_name + " is not running");
-  return proto::ConnectVsockPort(VmDirectory(vm_name) + "/vsock.sock", port).Context(vm_name);
+  FoundVm vm = VK_TRY(FindVm(vm_name));
+  if (StateOf(vm.record) != VmState::kRunning) return Error("VM " + vm_name + " is not running");
+  return proto::ConnectVsockPort(vm.dir + "/vsock.sock", port).Context(vm_name);
 }
 
 Result<UniqueFd> ConnectGuestTcp(const std::string& vm_name, uint16_t port) {

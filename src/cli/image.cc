@@ -40,7 +40,7 @@ Result<image::PullOptions> PullOptionsFrom(const ImageArgs& a) {
   return options;
 }
 
-Result<image::Store> OpenStore() { return image::Store::Open(image::Store::DefaultRoot()); }
+Result<image::Store> OpenStore() { return image::Store::Open(VK_TRY(image::Store::DefaultRoot())); }
 
 std::string Age(int64_t created) {
   int64_t seconds = static_cast<int64_t>(std::time(nullptr)) - created;

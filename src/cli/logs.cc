@@ -14,13 +14,12 @@ namespace vk::cli {
 namespace {
 
 int Run(const std::string& name, bool follow, bool console) {
-  std::string dir = VmDirectory(name);
-  auto record = ReadVmRecord(dir);
-  if (!record.ok()) {
-    std::fprintf(stderr, "vk logs: no VM named %s\n", name.c_str());
+  auto vm = FindVm(name);
+  if (!vm.ok()) {
+    std::fprintf(stderr, "vk logs: %s\n", vm.error().message().c_str());
     return kExitUsage;
   }
-  std::ifstream file(dir + (console ? "/console.log" : "/vm.log"), std::ios::binary);
+  std::ifstream file(vm->dir + (console ? "/console.log" : "/vm.log"), std::ios::binary);
   char buffer[65536];
   while (true) {
     file.read(buffer, sizeof(buffer));
@@ -29,7 +28,7 @@ int Run(const std::string& name, bool follow, bool console) {
       (void)ignored;
       continue;
     }
-    if (!follow || !VmmAlive(*record)) break;
+    if (!follow || !VmmAlive(vm->record)) break;
     file.clear();  // at EOF: wait for more while the VM runs
     std::this_thread::sleep_for(std::chrono::milliseconds(200));
   }

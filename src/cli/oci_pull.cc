@@ -18,7 +18,7 @@ struct OciPullArgs {
 };
 
 Result<void> Run(const OciPullArgs& a) {
-  image::Store store = VK_TRY(image::Store::Open(image::Store::DefaultRoot()));
+  image::Store store = VK_TRY(image::Store::Open(VK_TRY(image::Store::DefaultRoot())));
   image::PullOptions options;
   options.platform = VK_TRY_CTX(image::ParsePlatform(a.platform), "--platform");
   options.insecure = a.insecure;

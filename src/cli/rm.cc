@@ -3,7 +3,6 @@
 
 #include <chrono>
 #include <cstdio>
-#include <filesystem>
 #include <thread>
 
 #include "cli/command.h"
@@ -13,8 +12,12 @@ namespace vk::cli {
 namespace {
 
 int Remove(const std::string& name, bool force) {
-  std::string dir = VmDirectory(name);
-  auto record = ReadVmRecord(dir);
+  auto dir = VmDirectory(name);  // checks the name before any path is built
+  if (!dir.ok()) {
+    std::fprintf(stderr, "vk rm: %s\n", dir.error().message().c_str());
+    return kExitUsage;
+  }
+  auto record = ReadVmRecord(*dir);
   if (record.ok() && VmmAlive(*record)) {
     if (!force) {
       std::fprintf(stderr, "vk rm: %s is running: stop it first (vk stop %s) or use -f\n",
@@ -26,8 +29,12 @@ int Remove(const std::string& name, bool force) {
       std::this_thread::sleep_for(std::chrono::milliseconds(100));
     }
   }
-  std::error_code error;
-  if (std::filesystem::remove_all(dir, error) == 0 && !record.ok()) {
+  auto removed = RemoveVmDirectory(name);
+  if (!removed.ok()) {
+    std::fprintf(stderr, "vk rm: %s\n", removed.error().message().c_str());
+    return kExitUsage;
+  }
+  if (*removed == RemoveOutcome::kAbsent) {
     std::fprintf(stderr, "vk rm: no VM named %s\n", name.c_str());
     return kExitUsage;
   }

@@ -12,6 +12,7 @@
 #include <fstream>
 #include <thread>
 
+#include "base/names.h"
 #include "base/strings.h"
 #include "base/terminal.h"
 #include "cli/command.h"
@@ -40,6 +41,7 @@ struct RunArgs {
   std::string pull = "missing", platform = "linux/amd64";
   bool insecure = false;
   int timeout_seconds = 0;
+  int boot_timeout_seconds = 180;  // -d: how long to wait for the agent
   NetFlags net;
 };
 
@@ -101,14 +103,15 @@ std::vector<std::string> GuestArgv(const RunArgs& a, const image::ImageConfig& c
 using ScratchFn = std::function<Result<std::string>(const std::string&)>;
 
 Result<ScratchFn> ScratchMaker(const RunArgs& a) {
+  std::string data = VK_TRY(image::Store::DefaultRoot());
   std::string keep_dir;
   if (a.keep) {
-    keep_dir = image::Store::DefaultRoot() + "/scratch";
+    keep_dir = data + "/scratch";
     std::error_code error;
     fs::create_directories(keep_dir, error);
     if (error) return Error("create " + keep_dir + ": " + error.message());
   }
-  std::string templates = image::Store::DefaultRoot() + "/templates";
+  std::string templates = data + "/templates";
   return ScratchFn([keep_dir, templates](const std::string& run_dir) -> Result<std::string> {
     std::string path = keep_dir.empty() ? run_dir + "/scratch.ext4"
                                         : keep_dir + "/" + fs::path(run_dir).filename().string() +
@@ -122,7 +125,10 @@ Result<ScratchFn> ScratchMaker(const RunArgs& a) {
 }
 
 Result<LaunchOptions> Prepare(const RunArgs& a) {
-  image::Store store = VK_TRY(image::Store::Open(image::Store::DefaultRoot()));
+  // Checked before the image is pulled: a typo must not cost a download.
+  if (!a.name.empty()) VK_TRY(CheckName(a.name, NameKind::kVm));
+  if (!a.hostname.empty()) VK_TRY_CTX(CheckHostname(a.hostname), "--hostname");
+  image::Store store = VK_TRY(image::Store::Open(VK_TRY(image::Store::DefaultRoot())));
   image::PullOptions pull;
   pull.platform = VK_TRY_CTX(image::ParsePlatform(a.platform), "--platform");
   pull.insecure = a.insecure;
@@ -162,11 +168,15 @@ Result<LaunchOptions> Prepare(const RunArgs& a) {
   // `echo hi | vk run IMG -- cat` does what it says.
   o.stdin_open = a.interactive || a.shell || !::isatty(STDIN_FILENO);
   o.name = a.name;
+  // --rm (the default in the foreground): a named VM leaves no state behind.
+  // Launch removes only a state directory it created itself.
+  o.remove_state_on_exit = !a.detach && a.remove;
   o.hostname = a.hostname;
   o.detach = a.detach;
   o.write_etc = true;
   o.network = a.net.ToOptions();
   if (a.timeout_seconds > 0) o.timeout = std::chrono::seconds(a.timeout_seconds);
+  o.boot_timeout = std::chrono::seconds(a.boot_timeout_seconds);
   return o;
 }
 
@@ -177,11 +187,6 @@ int Run(const RunArgs& a) {
     return kExitUsage;
   }
   auto result = Launch(*options);
-  // --rm (the default in the foreground): a named VM leaves no state behind.
-  if (!a.detach && a.remove && !a.name.empty()) {
-    std::error_code ignored;
-    fs::remove_all(VmDirectory(a.name), ignored);
-  }
   if (const int* code = std::get_if<int>(&result)) return *code;
   const LaunchError& error = std::get<LaunchError>(result);
   std::fprintf(stderr, "vk run: %s\n", error.message.c_str());
@@ -213,6 +218,8 @@ Runner Setup(CLI::App& app) {
   app.add_option("--platform", a.platform, "os/arch to pull");
   app.add_flag("--insecure", a.insecure, "Plain HTTP to the registry");
   app.add_option("--timeout", a.timeout_seconds, "Stop the VM after SECONDS");
+  app.add_option("--boot-timeout", a.boot_timeout_seconds,
+                 "With -d: seconds to wait for the guest agent (default 180)");
   a.net.Add(app);
   app.footer("Everything after -- is the command (it replaces the image's Cmd).");
   return [] { return Run(a); };

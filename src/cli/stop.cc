@@ -12,21 +12,17 @@
 #include <thread>
 
 #include "base/unique_fd.h"
+#include "base/unix_socket.h"
 #include "cli/command.h"
 #include "vmm/vm_state.h"
 
 namespace vk::cli {
 namespace {
 
-void RequestPowerOff(const std::string& name) {
-  std::string path = VmDirectory(name) + "/control.sock";
-  sockaddr_un address{};
-  address.sun_family = AF_UNIX;
-  std::strncpy(address.sun_path, path.c_str(), sizeof(address.sun_path) - 1);
-  UniqueFd fd(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
-  if (!fd || ::connect(fd.get(), reinterpret_cast<sockaddr*>(&address), sizeof(address)) != 0) {
-    return;
-  }
+void RequestPowerOff(const std::string& dir) {
+  auto connected = ConnectUnix(dir + "/control.sock");
+  if (!connected.ok()) return;
+  UniqueFd fd = std::move(*connected);
   ssize_t ignored = ::send(fd.get(), "poweroff\n", 9, MSG_NOSIGNAL);
   (void)ignored;
   char byte;
@@ -34,22 +30,24 @@ void RequestPowerOff(const std::string& name) {
 }
 
 int Run(const std::string& name, int grace_seconds) {
-  auto record = ReadVmRecord(VmDirectory(name));
-  if (!record.ok()) {
-    std::fprintf(stderr, "vk stop: no VM named %s\n", name.c_str());
+  auto vm = FindVm(name);
+  if (!vm.ok()) {
+    std::fprintf(stderr, "vk stop: %s\n", vm.error().message().c_str());
     return kExitUsage;
   }
-  if (!VmmAlive(*record)) return 0;
-  std::thread request([&] { RequestPowerOff(name); });
+  const VmRecord& record = vm->record;
+  std::string dir = vm->dir;
+  if (!VmmAlive(record)) return 0;
+  std::thread request([dir] { RequestPowerOff(dir); });
   request.detach();
   auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(grace_seconds);
-  while (VmmAlive(*record) && std::chrono::steady_clock::now() < deadline) {
+  while (VmmAlive(record) && std::chrono::steady_clock::now() < deadline) {
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
   }
-  if (VmmAlive(*record)) {
+  if (VmmAlive(record)) {
     std::fprintf(stderr, "vk stop: %s did not power off within %d s; killing it\n", name.c_str(),
                  grace_seconds);
-    ::kill(record->pid, SIGKILL);
+    ::kill(record.pid, SIGKILL);
   }
   return 0;
 }

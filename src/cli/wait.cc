@@ -10,14 +10,13 @@ namespace vk::cli {
 namespace {
 
 int Run(const std::string& name) {
-  std::string dir = VmDirectory(name);
-  auto record = ReadVmRecord(dir);
-  if (!record.ok()) {
-    std::fprintf(stderr, "vk wait: no VM named %s\n", name.c_str());
+  auto vm = FindVm(name);
+  if (!vm.ok()) {
+    std::fprintf(stderr, "vk wait: %s\n", vm.error().message().c_str());
     return kExitUsage;
   }
-  while (VmmAlive(*record)) std::this_thread::sleep_for(std::chrono::milliseconds(200));
-  auto ended = ReadVmRecord(dir);
+  while (VmmAlive(vm->record)) std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  auto ended = ReadVmRecord(vm->dir);
   if (!ended.ok() || !ended->exit_code) {
     std::fprintf(stderr, "vk wait: %s ended without recording an exit code\n", name.c_str());
     return kExitGuestNoStatus;

@@ -12,6 +12,7 @@
 #include <set>
 #include <sstream>
 
+#include "base/private_dir.h"
 #include "image/fingerprint.h"
 #include "image/reference.h"
 
@@ -114,14 +115,10 @@ Result<std::string> PartialBlob::Commit(uint64_t expected_size) {
   return final_path_;
 }
 
-std::string Store::DefaultRoot() {
-  const char* home = std::getenv("VIRTKIT_HOME");
-  if (home != nullptr && *home != '\0') return home;
-  const char* user_home = std::getenv("HOME");
-  return std::string(user_home ? user_home : "/tmp") + "/.local/share/virtkit";
-}
+Result<std::string> Store::DefaultRoot() { return DataDirectory(); }
 
 Result<Store> Store::Open(std::string root) {
+  VK_TRY_CTX(EnsurePrivateDirectory(root), "image store");
   for (const char* sub : {"blobs/sha256", "images", "bases", "tmp", "locks"}) {
     std::error_code error;
     fs::create_directories(fs::path(root) / sub, error);

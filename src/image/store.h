@@ -74,7 +74,7 @@ struct PruneResult {
 class Store {
  public:
   // $VIRTKIT_HOME, else ~/.local/share/virtkit.
-  static std::string DefaultRoot();
+  static Result<std::string> DefaultRoot();
   // Creates the layout if missing.
   static Result<Store> Open(std::string root);
 

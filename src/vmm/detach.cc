@@ -14,35 +14,21 @@
 #include <fstream>
 #include <thread>
 
+#include "base/private_dir.h"
 #include "base/strings.h"
 #include "base/unique_fd.h"
+#include "base/unix_socket.h"
 #include "proto/frame_channel.h"
 #include "vmm/vm_state.h"
 
 namespace vk {
 namespace {
 
-Result<UniqueFd> ConnectUnix(const std::string& path) {
-  sockaddr_un address{};
-  address.sun_family = AF_UNIX;
-  if (path.size() >= sizeof(address.sun_path)) return Error("socket path too long: " + path);
-  std::memcpy(address.sun_path, path.c_str(), path.size() + 1);
-  UniqueFd fd(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
-  if (!fd) return Error::FromErrno("socket");
-  if (::connect(fd.get(), reinterpret_cast<sockaddr*>(&address), sizeof(address)) != 0) {
-    return Error::FromErrno("connect to " + path);
-  }
-  return fd;
-}
-
 // The child: a session of its own, no terminal, output into vm.log.
 Result<void> BecomeBackgroundVmm(const std::string& dir) {
-  std::error_code error;
-  std::filesystem::create_directories(dir, error);
-  if (error) return Error("cannot create " + dir + ": " + error.message());
-  UniqueFd log(::open((dir + "/vm.log").c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644));
+  UniqueFd log = VK_TRY(OpenPrivateFile(dir + "/vm.log", O_APPEND));
   UniqueFd null(::open("/dev/null", O_RDONLY | O_CLOEXEC));
-  if (!log || !null) return Error::FromErrno("open vm.log");
+  if (!null) return Error::FromErrno("open /dev/null");
   ::setsid();
   ::dup2(null.get(), STDIN_FILENO);
   ::dup2(log.get(), STDOUT_FILENO);
@@ -56,8 +42,7 @@ std::string LogTail(const std::string& dir) {
   return text.size() > 2000 ? text.substr(text.size() - 2000) : text;
 }
 
-Result<void> WaitUntilReady(pid_t child, const LaunchOptions& options) {
-  std::string dir = VmDirectory(options.name);
+Result<void> WaitUntilReady(pid_t child, const LaunchOptions& options, const std::string& dir) {
   auto deadline = std::chrono::steady_clock::now() + options.boot_timeout;
   while (std::chrono::steady_clock::now() < deadline) {
     int status = 0;
@@ -87,15 +72,15 @@ Result<void> ProbeAgent(const std::string& exec_socket, int timeout_ms) {
   return Ok();
 }
 
-Result<DetachRole> Detach(const LaunchOptions& options) {
+Result<DetachRole> Detach(const LaunchOptions& options, const std::string& dir) {
   std::fflush(nullptr);
   pid_t child = ::fork();
   if (child < 0) return Error::FromErrno("fork");
   if (child == 0) {
-    VK_TRY(BecomeBackgroundVmm(VmDirectory(options.name)));
+    VK_TRY(BecomeBackgroundVmm(dir));
     return DetachRole::kChild;
   }
-  VK_TRY(WaitUntilReady(child, options));
+  VK_TRY(WaitUntilReady(child, options, dir));
   return DetachRole::kParent;
 }
 

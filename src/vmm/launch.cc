@@ -18,9 +18,13 @@
 
 #include "base/defer.h"
 #include "base/log.h"
+#include "base/names.h"
+#include "base/private_dir.h"
 #include "base/process_clock.h"
+#include "base/remove_tree.h"
 #include "base/terminal.h"
 #include "base/unique_fd.h"
+#include "base/unix_socket.h"
 #include "proto/exec_client.h"
 #include "virtio/blk/block_device.h"
 #include "virtio/console/console_device.h"
@@ -52,51 +56,41 @@ Result<std::vector<uint8_t>> ReadFile(const std::string& path) {
   return std::vector<uint8_t>(std::istreambuf_iterator<char>(file), {});
 }
 
-// A private directory for the VM's sockets and console log, removed at exit.
-// A named VM's state directory (kept for vk ps/logs/rm) or a temporary one.
+// The VM's state directory: a named VM's or a temporary one. It removes only
+// what it created itself, and a named VM's directory outlives the process
+// only once the VM started (Keep), so a failed start leaves no name taken.
 class RunDir {
  public:
-  static Result<RunDir> Create(const std::string& name) {
-    if (!name.empty()) {
-      std::string dir = VmDirectory(name);
-      std::error_code error;
-      fs::create_directories(dir, error);
-      if (error) return Error("cannot create " + dir + ": " + error.message());
-      return RunDir(dir, /*keep=*/true);
-    }
+  static Result<RunDir> CreateNamed(const std::string& name) {
+    std::string dir = VK_TRY(CreateVmDirectory(name));
+    return RunDir(VK_TRY(VmsDirectory()), dir, /*keep=*/false);
+  }
+  static Result<RunDir> CreateTemporary() {
     const char* runtime = std::getenv("XDG_RUNTIME_DIR");
     fs::path base = runtime && *runtime ? fs::path(runtime) : fs::temp_directory_path();
     std::string pattern = (base / "vk-launch.XXXXXX").string();
     if (::mkdtemp(pattern.data()) == nullptr) return Error::FromErrno("create " + pattern);
-    return RunDir(pattern, /*keep=*/false);
+    return RunDir(base.string(), pattern, /*keep=*/false);
   }
-  RunDir(RunDir&& other) noexcept : path_(std::exchange(other.path_, "")), keep_(other.keep_) {}
+  RunDir(RunDir&& other) noexcept
+      : root_(std::move(other.root_)), path_(std::exchange(other.path_, "")), keep_(other.keep_) {}
   ~RunDir() {
-    std::error_code ignored;
-    if (!path_.empty() && !keep_) fs::remove_all(path_, ignored);
+    if (path_.empty() || keep_) return;
+    if (auto removed = RemoveTreeWithin(root_, path_); !removed.ok()) {
+      std::fprintf(stderr, "vk: %s\n", removed.error().message().c_str());
+    }
   }
   std::string operator/(const std::string& name) const { return path_ + "/" + name; }
   const std::string& path() const { return path_; }
+  void Keep() { keep_ = true; }
 
  private:
-  RunDir(std::string path, bool keep) : path_(std::move(path)), keep_(keep) {}
+  RunDir(std::string root, std::string path, bool keep)
+      : root_(std::move(root)), path_(std::move(path)), keep_(keep) {}
+  std::string root_;  // the directory path_ must stay inside when removed
   std::string path_;
   bool keep_;
 };
-
-Result<UniqueFd> ListenUnix(const std::string& path) {
-  sockaddr_un address{};
-  address.sun_family = AF_UNIX;
-  if (path.size() >= sizeof(address.sun_path)) return Error("socket path too long: " + path);
-  std::memcpy(address.sun_path, path.c_str(), path.size() + 1);
-  UniqueFd fd(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
-  if (!fd) return Error::FromErrno("socket");
-  if (::bind(fd.get(), reinterpret_cast<sockaddr*>(&address), sizeof(address)) != 0 ||
-      ::listen(fd.get(), 4) != 0) {
-    return Error::FromErrno("listen on " + path);
-  }
-  return fd;
-}
 
 // virtio-fs tags, in the order the shares' devices are added.
 std::string ShareTag(size_t index) { return "vkfs" + std::to_string(index); }
@@ -192,9 +186,7 @@ class CommandSession {
 
  private:
   void Run() {
-    pollfd fds[2] = {{listener_.get(), POLLIN, 0}, {cancel_[0], POLLIN, 0}};
-    if (::poll(fds, 2, -1) <= 0 || (fds[1].revents & POLLIN)) return;
-    UniqueFd connection(::accept4(listener_.get(), nullptr, nullptr, SOCK_CLOEXEC));
+    UniqueFd connection = AcceptFromOwner();
     if (!connection) return;
     proto::ExecSessionOptions session;
     session.control = &*control_;
@@ -210,6 +202,20 @@ class CommandSession {
       status_ = *result;
     } else {
       error_ = result.error().message();
+    }
+  }
+
+  // The agent's call-back arrives through our own vsock device; any other
+  // local user's connection is refused and the wait goes on.
+  UniqueFd AcceptFromOwner() {
+    while (true) {
+      pollfd fds[2] = {{listener_.get(), POLLIN, 0}, {cancel_[0], POLLIN, 0}};
+      if (::poll(fds, 2, -1) <= 0 || (fds[1].revents & POLLIN)) return UniqueFd();
+      UniqueFd connection(::accept4(listener_.get(), nullptr, nullptr, SOCK_CLOEXEC));
+      if (!connection) return connection;
+      auto owner = CheckPeerIsOwner(connection.get());
+      if (owner.ok()) return connection;
+      log::Warn("command socket: {}", owner.error().message());
     }
   }
 
@@ -252,9 +258,7 @@ Result<UniqueFd> OpenConsole(const LaunchOptions& options, const RunDir& run_dir
     return UniqueFd(::fcntl(STDOUT_FILENO, F_DUPFD_CLOEXEC, 0));
   }
   std::string path = options.console_path.empty() ? run_dir / "console.log" : options.console_path;
-  UniqueFd fd(::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644));
-  if (!fd) return Error::FromErrno("cannot open console file " + path);
-  return fd;
+  return OpenPrivateFile(path, O_TRUNC).Context("cannot open the console file");
 }
 
 Result<void> AddShares(Machine& machine, const LaunchOptions& options) {
@@ -355,12 +359,10 @@ unsigned ChooseVcpus(unsigned requested, KvmFlavor flavor) {
   return cpus;
 }
 
-std::variant<int, LaunchError> LaunchPrepared(const LaunchOptions& options,
+std::variant<int, LaunchError> LaunchPrepared(const LaunchOptions& options, RunDir* run_dir,
                                               std::span<const uint8_t> kernel,
                                               std::span<const uint8_t> initrd) {
   SetupTimeline timeline;
-  auto run_dir = RunDir::Create(options.name);
-  if (!run_dir.ok()) return Fail(LaunchFailure::kUsage, run_dir.error().message());
   auto console = OpenConsole(options, *run_dir);
   if (!console.ok()) return Fail(LaunchFailure::kUsage, console.error().message());
   // The scratch disk is written while the VM is set up (both take ~10 ms).
@@ -419,6 +421,7 @@ std::variant<int, LaunchError> LaunchPrepared(const LaunchOptions& options,
     if (auto written = WriteVmRecord(run_dir->path(), record); !written.ok()) {
       return Fail(LaunchFailure::kUsage, written.error().message());
     }
+    if (!options.remove_state_on_exit) run_dir->Keep();  // vk ps/logs/wait see it ended
   }
   std::optional<std::chrono::steady_clock::time_point> deadline;
   if (options.timeout) deadline = std::chrono::steady_clock::now() + *options.timeout;
@@ -454,38 +457,50 @@ int ExitCodeFor(LaunchFailure failure) {
   return 125;
 }
 
+// A named VM must not take over another's state: refused before anything is
+// created, so a refused run leaves the other VM (and everything else) alone.
+Result<void> CheckNewVm(const LaunchOptions& options) {
+  if (!options.hostname.empty()) VK_TRY_CTX(CheckHostname(options.hostname), "--hostname");
+  if (options.name.empty()) return Ok();
+  VK_TRY(CheckName(options.name, NameKind::kVm));
+  std::string dir = VK_TRY(VmDirectory(options.name));
+  if (auto existing = ReadVmRecord(dir); existing.ok()) {
+    bool running = StateOf(*existing) == VmState::kRunning;
+    return Error("a VM named " + options.name + (running ? " is running" : " exists") +
+                 ": pick another --name or remove it with `vk rm " + options.name + "`");
+  }
+  return Ok();
+}
+
+Result<RunDir> CreateRunDir(const LaunchOptions& options) {
+  if (options.name.empty()) return RunDir::CreateTemporary();
+  return RunDir::CreateNamed(options.name);
+}
+
 std::variant<int, LaunchError> Launch(const LaunchOptions& in) {
   LaunchOptions options = in;
   if (options.detach && options.name.empty()) options.name = GeneratedVmName();
-  if (!options.name.empty()) {
-    if (auto valid = CheckVmName(options.name); !valid.ok()) {
-      return Fail(LaunchFailure::kUsage, valid.error().message());
-    }
-    if (auto existing = ReadVmRecord(VmDirectory(options.name)); existing.ok()) {
-      bool running = StateOf(*existing) == VmState::kRunning;
-      return Fail(LaunchFailure::kUsage,
-                  "a VM named " + options.name + (running ? " is running" : " exists") +
-                      ": pick another --name or remove it with `vk rm " + options.name + "`");
-    }
+  if (auto valid = CheckNewVm(options); !valid.ok()) {
+    return Fail(LaunchFailure::kUsage, valid.error().message());
   }
   if (auto net = CheckNetworkOptions(options.network); !net.ok()) {
     return Fail(LaunchFailure::kUsage, net.error().message());
   }
+  if (auto checked = CheckExtDisk(options.disk); !checked.ok()) {
+    return Fail(LaunchFailure::kDisk, checked.error().message());
+  }
+  auto run_dir = CreateRunDir(options);
+  if (!run_dir.ok()) return Fail(LaunchFailure::kUsage, run_dir.error().message());
   if (options.detach) {
-    if (auto checked = CheckExtDisk(options.disk); !checked.ok()) {
-      return Fail(LaunchFailure::kDisk, checked.error().message());
-    }
-    auto detached = Detach(options);
+    auto detached = Detach(options, run_dir->path());
     if (!detached.ok()) return Fail(LaunchFailure::kUsage, detached.error().message());
     if (*detached == DetachRole::kParent) {
+      run_dir->Keep();  // the background VMM owns it now
       std::printf("%s\n", options.name.c_str());
       return 0;
     }
   }
   InstallSignalHandlers();
-  if (auto disk = CheckExtDisk(options.disk); !disk.ok()) {
-    return Fail(LaunchFailure::kDisk, disk.error().message());
-  }
   std::vector<uint8_t> kernel_file, initrd;
   std::span<const uint8_t> kernel = EmbeddedKernel();
   if (!options.kernel_path.empty()) {
@@ -500,7 +515,7 @@ std::variant<int, LaunchError> Launch(const LaunchOptions& in) {
       options.initrd_path.empty() ? BuildInitramfs(EmbeddedAgent()) : ReadFile(options.initrd_path);
   if (!initrd_bytes.ok()) return Fail(LaunchFailure::kUsage, initrd_bytes.error().message());
   initrd = std::move(*initrd_bytes);
-  return LaunchPrepared(options, kernel, initrd);
+  return LaunchPrepared(options, &*run_dir, kernel, initrd);
 }
 
 }  // namespace vk

@@ -36,6 +36,7 @@ struct LaunchOptions {
   std::optional<std::chrono::seconds> timeout;
   std::vector<std::string> command;        // empty: the disk's /sbin/init
   std::string name;                        // a named VM keeps its state dir (vk ps/exec/stop)
+  bool remove_state_on_exit = false;       // named: remove its state dir when it ends (--rm)
   bool detach = false;                     // run in the background once the agent answers
   std::chrono::seconds boot_timeout{180};  // detach: how long to wait for the agent
 

@@ -8,6 +8,8 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
+#include "base/names.h"
+#include "base/private_dir.h"
 #include "base/strings.h"
 
 namespace vk {
@@ -18,24 +20,42 @@ using nlohmann::json;
 
 }  // namespace
 
-std::string VmsDirectory() {
-  const char* runtime = std::getenv("XDG_RUNTIME_DIR");
-  if (runtime != nullptr && *runtime != '\0') return std::string(runtime) + "/virtkit/vms";
-  const char* home = std::getenv("VIRTKIT_HOME");
-  if (home != nullptr && *home != '\0') return std::string(home) + "/vms";
-  const char* user_home = std::getenv("HOME");
-  return std::string(user_home ? user_home : "/tmp") + "/.local/share/virtkit/vms";
+Result<std::string> VmsDirectory() { return VK_TRY(RuntimeDirectory()) + "/vms"; }
+
+Result<std::string> VmDirectory(const std::string& name) {
+  VK_TRY(CheckName(name, NameKind::kVm));
+  return VK_TRY(VmsDirectory()) + "/" + name;
 }
 
-std::string VmDirectory(const std::string& name) { return VmsDirectory() + "/" + name; }
-
-Result<void> CheckVmName(const std::string& name) {
-  bool ok = !name.empty() && name.size() <= 63 && std::isalnum(static_cast<unsigned char>(name[0]));
-  for (char c : name) {
-    ok = ok && (std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.');
+Result<std::string> CreateVmDirectory(const std::string& name) {
+  VK_TRY(CheckName(name, NameKind::kVm));
+  std::string vms = VK_TRY(VmsDirectory());
+  VK_TRY(EnsurePrivateDirectory(vms));
+  std::string dir = vms + "/" + name;
+  auto created = CreatePrivateDirectory(dir);
+  if (!created.ok() && created.error().errno_value() == EEXIST) {
+    return Error("a VM named " + name + " exists: pick another --name or remove it with `vk rm " +
+                 name + "`");
   }
-  if (!ok) return Error("invalid VM name '" + name + "': use letters, digits, '-', '_' and '.'");
-  return Ok();
+  VK_TRY(std::move(created));
+  return dir;
+}
+
+Result<RemoveOutcome> RemoveVmDirectory(const std::string& name) {
+  std::string dir = VK_TRY(VmDirectory(name));
+  return RemoveTreeWithin(VK_TRY(VmsDirectory()), dir);
+}
+
+Result<FoundVm> FindVm(const std::string& name) {
+  std::string dir = VK_TRY(VmDirectory(name));
+  // Someone else's VMs directory could hold a fake exec.sock that would
+  // receive our commands and input.
+  if (std::string vms = VK_TRY(VmsDirectory()); ::access(vms.c_str(), F_OK) == 0) {
+    VK_TRY(CheckPrivateDirectory(vms));
+  }
+  auto record = ReadVmRecord(dir);
+  if (!record.ok()) return Error("no VM named " + name);
+  return FoundVm{dir, std::move(*record)};
 }
 
 Result<void> WriteVmRecord(const std::string& dir, const VmRecord& r) {
@@ -45,11 +65,7 @@ Result<void> WriteVmRecord(const std::string& dir, const VmRecord& r) {
             {"created", r.created}};
   if (r.exit_code) j["exit_code"] = *r.exit_code;
   std::string tmp = dir + "/vm.json.tmp";
-  {
-    std::ofstream file(tmp, std::ios::trunc);
-    file << j.dump(2) << "\n";
-    if (!file) return Error("cannot write " + tmp);
-  }
+  VK_TRY(WritePrivateFile(tmp, j.dump(2) + "\n"));
   std::error_code error;
   fs::rename(tmp, dir + "/vm.json", error);  // atomic: readers never see half a file
   if (error) return Error("cannot write " + dir + "/vm.json: " + error.message());
@@ -79,7 +95,9 @@ Result<VmRecord> ReadVmRecord(const std::string& dir) {
 std::vector<VmRecord> ListVms() {
   std::vector<VmRecord> records;
   std::error_code error;
-  for (const auto& entry : fs::directory_iterator(VmsDirectory(), error)) {
+  auto vms = VmsDirectory();
+  if (!vms.ok()) return records;
+  for (const auto& entry : fs::directory_iterator(*vms, error)) {
     auto record = ReadVmRecord(entry.path().string());
     if (record.ok()) records.push_back(std::move(*record));
   }

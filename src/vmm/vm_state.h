@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "base/remove_tree.h"
 #include "base/result.h"
 
 namespace vk {
@@ -32,10 +33,25 @@ struct VmRecord {
 
 enum class VmState { kRunning, kExited, kDead /* VMM gone without recording an exit */ };
 
-std::string VmsDirectory();
-std::string VmDirectory(const std::string& name);
-// Names may be used in paths and host names: [a-zA-Z0-9][a-zA-Z0-9_.-]{0,62}.
-Result<void> CheckVmName(const std::string& name);
+// The directory of every named VM: RuntimeDirectory()/vms (base/private_dir.h).
+Result<std::string> VmsDirectory();
+// A VM's state directory. The name is checked (base/names.h) before any path
+// is built from it, so a name like "../.." is an error, never a path.
+Result<std::string> VmDirectory(const std::string& name);
+// Creates the VM's state directory, 0700, in a private VMs directory; fails
+// when it exists (the caller must not touch what another run owns).
+Result<std::string> CreateVmDirectory(const std::string& name);
+// Removes a VM's state directory through RemoveTreeWithin (never outside the
+// VMs directory, never through a symlink).
+Result<RemoveOutcome> RemoveVmDirectory(const std::string& name);
+
+// A VM that exists: its (checked) directory and record; else an error such as
+// "no VM named web" or the name check's.
+struct FoundVm {
+  std::string dir;
+  VmRecord record;
+};
+Result<FoundVm> FindVm(const std::string& name);
 
 Result<void> WriteVmRecord(const std::string& dir, const VmRecord& record);
 Result<VmRecord> ReadVmRecord(const std::string& dir);

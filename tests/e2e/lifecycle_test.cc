@@ -39,7 +39,8 @@ class LifecycleTest : public ::testing::Test {
 };
 
 TEST_F(LifecycleTest, DetachedVmServesConcurrentExecsAndStopsCleanly) {
-  ProcessResult launched = RunVk({"launch", "--disk", disk_, "--name", name_, "-d"});
+  ProcessResult launched =
+      RunVk({"launch", "--disk", disk_, "--name", name_, "-d", "--boot-timeout", "900"});
   ASSERT_EQ(launched.exit_code, 0) << launched.err;
   EXPECT_EQ(launched.out, name_ + "\n");
   EXPECT_NE(PsLine().find("running"), std::string::npos) << PsLine();
@@ -100,7 +101,8 @@ TEST_F(LifecycleTest, DetachedVmServesConcurrentExecsAndStopsCleanly) {
 }
 
 TEST_F(LifecycleTest, InteractiveShellThenKilledVmmIsReportedDeadAndRemoved) {
-  ProcessResult launched = RunVk({"launch", "--disk", disk_, "--name", name_, "-d"});
+  ProcessResult launched =
+      RunVk({"launch", "--disk", disk_, "--name", name_, "-d", "--boot-timeout", "900"});
   ASSERT_EQ(launched.exit_code, 0) << launched.err;
 
   // An interactive shell on a terminal, driven through tmux: type, resize,

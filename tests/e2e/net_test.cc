@@ -191,7 +191,8 @@ TEST_F(NetTest, TwoVmsOnASwitchFindEachOtherByName) {
   std::string name = "web" + std::to_string(::getpid() % 10000);
   std::string web_disk = dir_.path() + "/web.ext4";
   fs::copy_file(disk_, web_disk);
-  ProcessResult web = RunVk({"launch", "--disk", web_disk, "--net=" + sock, "--name", name, "-d"});
+  ProcessResult web = RunVk({"launch", "--disk", web_disk, "--net=" + sock, "--name", name, "-d",
+                             "--boot-timeout", "900"});
   ASSERT_EQ(web.exit_code, 0) << web.err;
   RunVk({"exec", name, "--", "sh", "-c",
          "mkdir -p /tmp/www && echo served-by-" + name +
@@ -243,7 +244,7 @@ TEST_F(NetTest, TwoVmsOnASwitchFindEachOtherByName) {
        "-device",
        "isa-debug-exit,iobase=0xf4,iosize=0x04",  // how our kernel powers QEMU off
        "-no-reboot"},
-      "", std::chrono::seconds(240));
+      "", std::chrono::seconds(600));
   EXPECT_NE(qemu.out.find("inet 192.168.127."), std::string::npos) << qemu.out << qemu.err;
 
   RunVk({"rm", "-f", name});

@@ -152,7 +152,8 @@ TEST_F(RunTest, InteractiveShellThroughTmuxThenDetachedVm) {
 
   // -d: the VM stays up for vk exec; vk stop ends it.
   std::string name = "e2e-run-" + std::to_string(::getpid());
-  ProcessResult started = Run({"-d", "--name", name, "--entrypoint", "sleep"}, {"1000"});
+  ProcessResult started =
+      Run({"-d", "--boot-timeout", "900", "--name", name, "--entrypoint", "sleep"}, {"1000"});
   ASSERT_EQ(started.exit_code, 0) << started.err;
   ProcessResult host = RunVk({"exec", name, "--", "cat", "/etc/hostname"});
   EXPECT_EQ(host.out, name + "\n") << host.err;

@@ -21,10 +21,12 @@ chmod 750 b.txt && [ "$(stat -c %a b.txt)" = 750 ] || fail chmod
 setfattr -n user.vk -v hello b.txt && [ "$(getfattr --only-values -n user.vk b.txt)" = hello ] \
   || fail xattr
 
-# large sparse and dense files, mmap (guest kernel work is emulated on PVM
-# hosts, so the dense file stays modest)
-dd if=/dev/urandom of=big bs=1M count=8 status=none && [ "$(stat -c %s big)" = 8388608 ] || fail big
-[ "$(sha256sum < big)" = "$(cat big | sha256sum)" ] || fail "big read back"
+# large sparse and dense files, mmap. On PVM hosts every byte the guest
+# kernel copies is emulated (8 MiB from /dev/urandom took ~6 min there) and
+# each process costs ~1 s, so the dense file is 256 KiB: it still spans
+# several FUSE reads and writes (max 128 KiB each).
+dd if=/dev/urandom of=big bs=64k count=4 status=none && [ "$(stat -c %s big)" = 262144 ] || fail big
+[ "$(sha256sum < big)" = "$(sha256sum big | cut -d' ' -f1)  -" ] || fail "big read back"
 truncate -s 1G sparse && [ "$(stat -c %s sparse)" = 1073741824 ] || fail sparse
 python3 -c '
 import mmap
@@ -39,7 +41,7 @@ assert open("mapped", "rb").read()[4096:4101] == b"hello"
 ' || fail mmap
 
 # a tarball unpacked, counted; a git repository
-tar -C /usr/share -cf share.tar doc/git doc/python3 doc/attr 2>/dev/null
+tar -C /usr/share -cf share.tar doc/attr doc/python3 2>/dev/null
 mkdir unpacked && tar -C unpacked -xf share.tar
 # every member is there (plus doc/, the parent tar did not list)
 [ "$(cd unpacked && find . -mindepth 1 | sed 's#^\./##' | sort)" = \

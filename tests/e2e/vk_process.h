@@ -17,11 +17,11 @@ struct ProcessResult {
 
 // Runs `program args...`, feeding `input` on stdin; kills it after `timeout`.
 ProcessResult RunProcess(const std::vector<std::string>& argv, const std::string& input = "",
-                         std::chrono::seconds timeout = std::chrono::seconds(300));
+                         std::chrono::seconds timeout = std::chrono::seconds(600));
 
 // Runs the vk binary under test with `args`.
 ProcessResult RunVk(const std::vector<std::string>& args, const std::string& input = "",
-                    std::chrono::seconds timeout = std::chrono::seconds(300));
+                    std::chrono::seconds timeout = std::chrono::seconds(600));
 
 // Where `vk` keeps a named VM's state (mirrors src/vmm/vm_state.cc).
 std::string VmDirectoryForTest(const std::string& name);
