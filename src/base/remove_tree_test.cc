@@ -6,6 +6,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <vector>
 
 namespace vk {
 namespace {
@@ -48,8 +49,9 @@ TEST_F(RemoveTreeTest, AbsentIsReportedNotAnError) {
 
 // `vk rm ../../../..` once removed a home directory.
 TEST_F(RemoveTreeTest, DotDotAndOutsidePathsAreRefused) {
-  for (std::string path : {root_ + "/..", root_ + "/../home", root_ + "/./x", root_, root_ + "/",
-                           root_ + "//x", victim_, top_, std::string("/")}) {
+  for (const std::string& path :
+       std::vector<std::string>{root_ + "/..", root_ + "/../home", root_ + "/./x", root_,
+                                root_ + "/", root_ + "//x", victim_, top_, std::string("/")}) {
     EXPECT_FALSE(RemoveTreeWithin(root_, path).ok()) << path;
   }
   EXPECT_TRUE(VictimIntact());

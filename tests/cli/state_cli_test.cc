@@ -10,6 +10,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <vector>
 
 #include "e2e/vk_process.h"
 #include "vmm/vm_state.h"
@@ -56,7 +57,8 @@ class StateCli : public ::testing::Test {
 
 // `vk rm ../../../..` once deleted the user's home directory and exited 0.
 TEST_F(StateCli, RmOfAPathLikeNameRemovesNothing) {
-  for (std::string name : {"../../../..", "..", "../vms", "/", ".", "a/../../.."}) {
+  for (const std::string& name :
+       std::vector<std::string>{"../../../..", "..", "../vms", "/", ".", "a/../../.."}) {
     e2e::ProcessResult rm = e2e::RunVk({"rm", "-f", name});
     EXPECT_EQ(rm.exit_code, 125) << name << ": " << rm.err;
     EXPECT_THAT(rm.err, HasSubstr("invalid VM name")) << name;
@@ -86,7 +88,7 @@ TEST_F(StateCli, RefusedRunRemovesNothing) {
   EXPECT_EQ(taken.exit_code, 125) << taken.err;
   EXPECT_THAT(taken.err, HasSubstr("is running"));
   EXPECT_TRUE(fs::exists(home_ + "/vms/web/vm.json"));
-  for (std::string name : {"..", "../..", "."}) {
+  for (const std::string& name : std::vector<std::string>{"..", "../..", "."}) {
     e2e::ProcessResult bad = e2e::RunVk({"launch", "--name", name, "--disk", disk, "--", "true"});
     EXPECT_EQ(bad.exit_code, 125) << bad.err;
     EXPECT_THAT(bad.err, HasSubstr("invalid VM name"));
