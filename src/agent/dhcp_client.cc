@@ -214,17 +214,19 @@ bool IsOurReply(std::span<const uint8_t> message, uint32_t xid, const MacAddress
 struct Expectation {
   uint32_t xid = 0;
   DhcpType want = DhcpType::kOffer;  // kAck also accepts kNak
-  uint32_t server_id = 0;            // 0: any server
+  uint32_t server_id = 0;            // 0: any server (offers only)
 };
 
 bool Accepts(const Expectation& expect, const DhcpReply& reply) {
-  // RFC 2131 §4.3.1: OFFER and ACK MUST carry the server identifier.
+  // RFC 2131 §4.3.1: OFFER, ACK and NAK MUST carry the server identifier.
+  if (reply.lease.server_id == 0) return false;
   if (expect.want == DhcpType::kOffer) {
-    return reply.type == DhcpType::kOffer && reply.lease.server_id != 0;
+    return reply.type == DhcpType::kOffer &&
+           (expect.server_id == 0 || reply.lease.server_id == expect.server_id);
   }
   if (reply.type != DhcpType::kAck && reply.type != DhcpType::kNak) return false;
   // Only the server we chose answers our REQUEST (RFC 2131 §4.3.2).
-  return reply.lease.server_id == 0 || reply.lease.server_id == expect.server_id;
+  return reply.lease.server_id == expect.server_id;
 }
 
 using Clock = std::chrono::steady_clock;
@@ -312,11 +314,13 @@ Result<std::optional<DhcpReply>> AwaitDhcpReply(DhcpTransport& transport,
 Result<DhcpLease> RunDhcpClient(DhcpTransport& transport, const DhcpClientOptions& options) {
   const auto deadline = options.now() + options.total_timeout;
   uint32_t xid = options.xid;
+  uint32_t server = options.server_id;  // pinned by the first offer we take
   for (int attempt = 0; attempt <= options.max_restarts; ++attempt, ++xid) {
     auto offer = VK_TRY(Exchange(transport, options, BuildDhcpDiscover(options, xid),
-                                 {xid, DhcpType::kOffer, 0}, deadline));
+                                 {xid, DhcpType::kOffer, server}, deadline));
     if (!offer) return Error("no DHCP offer (is the VM attached to a LAN with a DHCP server?)");
     const DhcpLease& offered = offer->lease;
+    server = offered.server_id;
     auto answer = VK_TRY(Exchange(transport, options,
                                   BuildDhcpRequest(options, xid, offered.ip, offered.server_id),
                                   {xid, DhcpType::kAck, offered.server_id}, deadline));
@@ -324,10 +328,7 @@ Result<DhcpLease> RunDhcpClient(DhcpTransport& transport, const DhcpClientOption
       return Error(StrFormat("DHCP server {} offered {} but did not acknowledge it",
                              FormatIpv4(offered.server_id), FormatIpv4(offered.ip)));
     }
-    if (answer->type == DhcpType::kAck) {
-      if (answer->lease.server_id == 0) answer->lease.server_id = offered.server_id;
-      return std::move(answer->lease);
-    }
+    if (answer->type == DhcpType::kAck) return std::move(answer->lease);
     // NAK: RFC 2131 §4.4.1 "restarts the configuration process", new xid.
   }
   return Error(

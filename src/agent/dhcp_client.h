@@ -62,6 +62,11 @@ struct DhcpClientOptions {
   MacAddress mac{};
   std::string hostname;  // option 12, so the server can register NAME.lan
   uint32_t xid = 0;      // transaction id of the first exchange
+  // The only DHCP server to believe (its option 54 identifier), e.g. the
+  // router the kernel command line names; 0: the first server that offers,
+  // and from then on only that one (a rogue server on a shared LAN cannot
+  // answer our REQUEST or a later renewal).
+  uint32_t server_id = 0;
   // One send per entry, then wait that long for the answer (RFC 2131 §4.1
   // asks for exponential backoff). All exchanges share total_timeout.
   std::vector<std::chrono::milliseconds> retry_waits{
@@ -75,6 +80,9 @@ struct DhcpClientOptions {
 };
 
 // Runs DISCOVER -> OFFER -> REQUEST -> ACK and returns the ACK's lease.
+// OFFER, ACK and NAK must carry a server identifier (RFC 2131 §4.3.1 Table 3
+// "MUST"); ACK and NAK count only from the server whose OFFER we took, and
+// a NAK's restart keeps asking only that server.
 Result<DhcpLease> RunDhcpClient(DhcpTransport& transport, const DhcpClientOptions& options);
 
 // The codec, exposed for tests.

@@ -253,6 +253,72 @@ TEST(AgentDhcp, OfferWithoutServerIdIsNotTaken) {
   EXPECT_FALSE(RunDhcpClient(transport, transport.Options()).ok());
 }
 
+// A reply like Offer/Ack/Nak but from `server` (0: without option 54).
+std::vector<uint8_t> From(std::vector<uint8_t> reply, uint8_t server_last_byte) {
+  // kNetworkOptions and Nak() open with option 54 right after option 53.
+  EXPECT_EQ(reply[243], 54);
+  if (server_last_byte == 0) {
+    reply[243] = 0;  // overwrite the option with pads
+    for (size_t i = 244; i < 249; ++i) reply[i] = 0;
+  } else {
+    reply[248] = server_last_byte;
+  }
+  return reply;
+}
+
+// Finding: the client accepted an ACK or NAK from any server (or one naming
+// no server), so a rogue guest could answer the REQUEST meant for the gateway.
+TEST(AgentDhcp, AckAndNakCountOnlyFromTheServerWhoseOfferWasTaken) {
+  FakeTransport transport([](const std::vector<uint8_t>& m) -> std::vector<std::vector<uint8_t>> {
+    const uint32_t xid = SentXid(m);
+    if (SentType(m) == 1) return {Offer(xid), From(Offer(xid), 254)};
+    return {From(Nak(xid), 254), From(Nak(xid), 0), From(Ack(xid), 254), From(Ack(xid), 0),
+            Ack(xid)};
+  });
+  auto lease = RunDhcpClient(transport, transport.Options());
+  ASSERT_TRUE(lease.ok()) << lease.error().message();
+  EXPECT_EQ(FormatIpv4(lease->server_id), "192.168.127.1");
+  EXPECT_EQ(transport.sent.size(), 2u);  // no NAK restarted us
+  EXPECT_EQ(SentOption(transport.sent[1], 54), (std::vector<uint8_t>{192, 168, 127, 1}));
+}
+
+TEST(AgentDhcp, ConfiguredServerIsTheOnlyOneBelieved) {
+  FakeTransport transport([](const std::vector<uint8_t>& m) -> std::vector<std::vector<uint8_t>> {
+    const uint32_t xid = SentXid(m);
+    if (SentType(m) == 1) return {From(Offer(xid), 254), Offer(xid)};
+    return {Ack(xid)};
+  });
+  auto options = transport.Options();
+  options.server_id = *ParseIpv4("192.168.127.1");
+  auto lease = RunDhcpClient(transport, options);
+  ASSERT_TRUE(lease.ok()) << lease.error().message();
+  EXPECT_EQ(FormatIpv4(lease->server_id), "192.168.127.1");
+  // Only a rogue offers: no lease at all.
+  FakeTransport rogue([](const std::vector<uint8_t>& m) -> std::vector<std::vector<uint8_t>> {
+    return {SentType(m) == 1 ? From(Offer(SentXid(m)), 254) : From(Ack(SentXid(m)), 254)};
+  });
+  EXPECT_FALSE(RunDhcpClient(rogue, options).ok());
+}
+
+// After a NAK the client starts over but keeps asking the same server.
+TEST(AgentDhcp, NakRestartStaysWithTheFirstServer) {
+  int discovers = 0;
+  FakeTransport transport([&](const std::vector<uint8_t>& m) -> std::vector<std::vector<uint8_t>> {
+    const uint32_t xid = SentXid(m);
+    if (SentType(m) == 1) {
+      if (++discovers == 1) return {Offer(xid)};
+      return {From(Offer(xid), 254), Offer(xid)};  // a rogue is quicker this time
+    }
+    if (discovers == 1) return {Nak(xid)};
+    return {From(Ack(xid), 254), Ack(xid)};
+  });
+  auto lease = RunDhcpClient(transport, transport.Options());
+  ASSERT_TRUE(lease.ok()) << lease.error().message();
+  EXPECT_EQ(FormatIpv4(lease->server_id), "192.168.127.1");
+  ASSERT_EQ(transport.sent.size(), 4u);
+  EXPECT_EQ(SentOption(transport.sent[3], 54), (std::vector<uint8_t>{192, 168, 127, 1}));
+}
+
 std::optional<DhcpReply> ParseOffer(const std::vector<uint8_t>& options) {
   return ParseDhcpReply(ServerReply(kXid, Concat({53, 1, 2, 54, 4, 10, 0, 0, 1}, options)), kXid,
                         kMac);

@@ -140,11 +140,13 @@ Result<void> DhcpRenewal::Renew() {
 }
 
 // RFC 2131 §4.4.5: in RENEWING only the server that granted the lease
-// answers (by unicast, in the RFC); in REBINDING any server may.
+// answers. In REBINDING the RFC lets any server answer, but our LAN has one
+// server (the gateway) and any other is a guest posing as one: we keep
+// believing only the server that granted the lease (option 54, which ACK and
+// NAK MUST carry, RFC 2131 §4.3.1 Table 3).
 bool DhcpRenewal::Accepts(const DhcpReply& reply) const {
   if (reply.type != DhcpType::kAck && reply.type != DhcpType::kNak) return false;
-  if (state_ == DhcpRenewalState::kRebinding || reply.lease.server_id == 0) return true;
-  return reply.lease.server_id == lease_.server_id;
+  return reply.lease.server_id != 0 && reply.lease.server_id == lease_.server_id;
 }
 
 // INIT: the whole DISCOVER exchange again, keeping the old address in use
@@ -152,6 +154,8 @@ bool DhcpRenewal::Accepts(const DhcpReply& reply) const {
 Result<void> DhcpRenewal::Restart() {
   DhcpClientOptions client = options_.client;
   client.xid = xid_ + 1;  // a new transaction, not the refused or expired one
+  // INIT again asks only the server that leased to us (unless told one).
+  if (client.server_id == 0) client.server_id = lease_.server_id;
   // Past the ids RunDhcpClient may use (one per NAK-restart).
   xid_ = client.xid + static_cast<uint32_t>(client.max_restarts);
   const DhcpTime started = client.now();
@@ -167,7 +171,6 @@ Result<void> DhcpRenewal::Restart() {
 }
 
 void DhcpRenewal::Bind(DhcpLease lease, DhcpTime granted_at) {
-  if (lease.server_id == 0) lease.server_id = lease_.server_id;  // RFC 2131 §4.3.1 wants it
   const DhcpRenewalState from = std::exchange(state_, DhcpRenewalState::kBound);
   const DhcpLease previous = std::exchange(lease_, std::move(lease));
   granted_at_ = granted_at;

@@ -1,7 +1,8 @@
 // vk-agent keeps its DHCP lease (RFC 2131 §4.4.5): BOUND until T1, then
 // RENEWING (REQUEST carrying ciaddr, answered by our server) until T2, then
-// REBINDING (the same REQUEST, answered by any server) until the lease
-// expires, then INIT (DISCOVER again). A NAK also leads to INIT. The address
+// REBINDING (the same REQUEST, broadcast; on our LAN still answered only by
+// the server that granted the lease) until the lease expires, then INIT
+// (DISCOVER again, to that server). A NAK also leads to INIT. The address
 // stays configured meanwhile: the guest has no other, and a server usually
 // hands the same one back.
 //

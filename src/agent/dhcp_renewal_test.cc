@@ -236,19 +236,25 @@ TEST(AgentDhcpRenewal, SilenceRetransmitsUntilT2ThenRebindsUntilExpiry) {
   EXPECT_TRUE(lan.applied.empty());  // nothing removed
 }
 
-TEST(AgentDhcpRenewal, RenewingTakesOnlyOurServerRebindingAnyServer) {
+// Finding: a guest on the shared LAN posing as a DHCP server could answer
+// our renewals. Only the server that granted the lease is believed, in
+// RENEWING, REBINDING and the INIT that follows expiry.
+TEST(AgentDhcpRenewal, OnlyTheLeasingServerIsBelievedThroughExpiry) {
   constexpr uint32_t kOther = 0xc0a87ffe;
   FakeLan lan([](const std::vector<uint8_t>& m) -> Payloads {
-    return {Reply(5, SentXid(m), kOurIp, 3600, kOther)};
+    return {Reply(SentType(m) == 1 ? 2 : 5, SentXid(m), kOurIp, 3600, kOther),
+            ServerReply(SentXid(m), kOurIp, {53, 1, 5, 255})};  // no server id at all
   });
   DhcpRenewal renewal(lan, lan.Options(), BoundLease(), DhcpTime());
   renewal.Step();
   while (renewal.state() == DhcpRenewalState::kRenewing) renewal.Step();
   EXPECT_EQ(renewal.state(), DhcpRenewalState::kRebinding);
-  renewal.Step();
-  EXPECT_EQ(renewal.state(), DhcpRenewalState::kBound);
-  EXPECT_EQ(renewal.lease().server_id, kOther);  // renews with it from now on
-  EXPECT_EQ(renewal.granted_at(), DhcpTime(S(3150)));
+  while (renewal.state() == DhcpRenewalState::kRebinding) renewal.Step();
+  EXPECT_EQ(renewal.state(), DhcpRenewalState::kInit);
+  renewal.Step();  // DISCOVER: the other server's OFFER is not taken either
+  EXPECT_EQ(renewal.state(), DhcpRenewalState::kInit);
+  EXPECT_EQ(renewal.lease().server_id, kServer);
+  EXPECT_TRUE(lan.applied.empty());
 }
 
 TEST(AgentDhcpRenewal, NakRestartsFromDiscoverAndAppliesTheNewLease) {
@@ -312,12 +318,13 @@ TEST(AgentDhcpRenewal, MalformedAndForeignRepliesAreIgnored) {
   FakeLan lan([](const std::vector<uint8_t>& m) -> Payloads {
     const uint32_t xid = SentXid(m);
     Payloads replies = {{}, {1, 2, 3}, std::vector<uint8_t>(600, 0xff)};
-    replies.push_back(Ack(xid + 1));                              // another transaction
-    replies.push_back(Ack(xid - 1));                              // an old one
-    replies.push_back(Reply(2, xid));                             // an OFFER
-    replies.push_back(m);                                         // our own broadcast
-    replies.push_back(Reply(5, xid, kOurIp, 3600, 0xc0a87ffe));   // another server
-    replies.push_back(ServerReply(xid, kOurIp, {53, 1, 5, 51}));  // truncated options
+    replies.push_back(Ack(xid + 1));                               // another transaction
+    replies.push_back(Ack(xid - 1));                               // an old one
+    replies.push_back(Reply(2, xid));                              // an OFFER
+    replies.push_back(m);                                          // our own broadcast
+    replies.push_back(Reply(5, xid, kOurIp, 3600, 0xc0a87ffe));    // another server
+    replies.push_back(ServerReply(xid, kOurIp, {53, 1, 6, 255}));  // a NAK naming no server
+    replies.push_back(ServerReply(xid, kOurIp, {53, 1, 5, 51}));   // truncated options
     auto foreign = Ack(xid);
     foreign[28] ^= 1;  // someone else's chaddr
     replies.push_back(foreign);

@@ -44,9 +44,11 @@ std::vector<std::pair<std::string, uint32_t>> DhcpLeases::StaticNames() const {
 
 std::optional<uint32_t> DhcpLeases::StaticFor(const DhcpClient& client) const {
   for (const auto& [ip, owner] : statics_) {
-    bool match =
-        (owner.mac && *owner.mac == client.mac) ||
-        (!owner.name.empty() && (owner.name == client.host_name || owner.name == client.client_id));
+    // A lease reserved for a MAC is that MAC's alone: matching its name too
+    // would let any guest that asks for the name take the address first.
+    bool match = owner.mac ? *owner.mac == client.mac
+                           : !owner.name.empty() &&
+                                 (owner.name == client.host_name || owner.name == client.client_id);
     if (match && FreeFor(client, ip)) return ip;
   }
   return std::nullopt;
@@ -83,15 +85,67 @@ bool DhcpLeases::MayBind(const DhcpClient& client, uint32_t ip) {
 }
 
 void DhcpLeases::Bind(const DhcpClient& client, uint32_t ip, std::chrono::seconds lease) {
+  // One lease per MAC: moving to another address gives up the old one.
   if (auto old = IpFor(client.mac); old && *old != ip) Forget(*old);
   if (auto it = by_ip_.find(ip); it != by_ip_.end() && !(it->second.mac == client.mac)) Forget(ip);
-  by_ip_[ip] = Binding{client.mac, clock_() + lease};
+  Binding& binding = by_ip_[ip];
+  binding.mac = client.mac;
+  binding.expires = clock_() + lease;
   by_mac_[client.mac.ToU64()] = ip;
+  if (!client.host_name.empty() && NameFreeFor(client.host_name, ip)) {
+    Rename(ip, binding, client.host_name);
+  }
 }
 
 void DhcpLeases::Release(const MacAddress& mac, uint32_t ip) {
   auto it = by_ip_.find(ip);
-  if (it != by_ip_.end() && it->second.mac == mac) it->second.expires = clock_();
+  if (it == by_ip_.end() || !(it->second.mac == mac)) return;
+  it->second.expires = clock_();
+  Rename(ip, it->second, "");
+}
+
+bool DhcpLeases::NameFreeFor(std::string_view name, uint32_t ip) const {
+  for (const auto& [static_ip, owner] : statics_) {
+    if (owner.name == name && static_ip != ip) return false;
+  }
+  auto it = names_.find(name);
+  if (it == names_.end() || it->second == ip) return true;
+  // Held by another address: free only once that lease has ended.
+  auto holder = by_ip_.find(it->second);
+  return holder == by_ip_.end() || !Live(holder->second);
+}
+
+// Gives `binding` (the lease of `ip`) the name `name` ("" for none),
+// dropping its old name and taking `name` from an ended lease that had it.
+void DhcpLeases::Rename(uint32_t ip, Binding& binding, const std::string& name) {
+  if (!binding.name.empty()) names_.erase(binding.name);
+  binding.name = name;
+  if (name.empty()) return;
+  auto [it, inserted] = names_.try_emplace(name, ip);
+  if (!inserted) {
+    if (auto holder = by_ip_.find(it->second); holder != by_ip_.end()) holder->second.name.clear();
+    it->second = ip;
+  }
+}
+
+std::string DhcpLeases::NameOf(uint32_t ip) const {
+  auto it = by_ip_.find(ip);
+  if (it == by_ip_.end() || !Live(it->second)) return "";
+  return it->second.name;
+}
+
+std::optional<uint32_t> DhcpLeases::IpForName(std::string_view name) const {
+  auto it = names_.find(name);
+  if (it == names_.end()) return std::nullopt;
+  auto holder = by_ip_.find(it->second);
+  if (holder == by_ip_.end() || !Live(holder->second)) return std::nullopt;
+  return it->second;
+}
+
+std::optional<MacAddress> DhcpLeases::BoundMac(uint32_t ip) const {
+  if (auto it = by_ip_.find(ip); it != by_ip_.end() && Live(it->second)) return it->second.mac;
+  if (auto it = statics_.find(ip); it != statics_.end()) return it->second.mac;
+  return std::nullopt;
 }
 
 std::optional<uint32_t> DhcpLeases::Reclaim() {
@@ -110,6 +164,7 @@ std::optional<uint32_t> DhcpLeases::Reclaim() {
 void DhcpLeases::Forget(uint32_t ip) {
   auto it = by_ip_.find(ip);
   if (it == by_ip_.end()) return;
+  if (!it->second.name.empty()) names_.erase(it->second.name);
   by_mac_.erase(it->second.mac.ToU64());
   by_ip_.erase(it);
 }

@@ -64,7 +64,8 @@ std::optional<DhcpReply> DhcpServer::Discover(const DhcpMessage& request,
   if (!ip) return std::nullopt;
   DhcpMessage reply = ReplyTo(request, DhcpType::kOffer);
   reply.yiaddr = *ip;
-  AddNetworkOptions(request, reply);
+  bool name_free = !client.host_name.empty() && leases_.NameFreeFor(client.host_name, *ip);
+  AddNetworkOptions(reply, name_free ? client.host_name : leases_.NameOf(*ip));
   return Address(request, std::move(reply));
 }
 
@@ -88,8 +89,8 @@ std::optional<DhcpReply> DhcpServer::Ack(const DhcpMessage& request, const DhcpC
   leases_.Bind(client, ip, config_.lease_time);
   DhcpMessage reply = ReplyTo(request, DhcpType::kAck);
   reply.yiaddr = ip;
-  AddNetworkOptions(request, reply);
-  if (on_name && !client.host_name.empty()) on_name(client.host_name, ip);
+  // Echo the name the lease got: a name another lease holds is not granted.
+  AddNetworkOptions(reply, leases_.NameOf(ip));
   return Address(request, std::move(reply));
 }
 
@@ -97,7 +98,7 @@ std::optional<DhcpReply> DhcpServer::Inform(const DhcpMessage& request) {
   // RFC 2131 §4.3.5: configuration only; no yiaddr, no lease time.
   if (request.ciaddr == 0) return std::nullopt;
   DhcpMessage reply = ReplyTo(request, DhcpType::kAck);
-  AddNetworkOptions(request, reply);
+  AddNetworkOptions(reply, "");
   reply.options.erase(kDhcpOptLeaseTime);
   reply.options.erase(kDhcpOptRenewalTime);
   reply.options.erase(kDhcpOptRebindingTime);
@@ -123,7 +124,7 @@ DhcpMessage DhcpServer::ReplyTo(const DhcpMessage& request, DhcpType type) const
   return reply;
 }
 
-void DhcpServer::AddNetworkOptions(const DhcpMessage& request, DhcpMessage& reply) const {
+void DhcpServer::AddNetworkOptions(DhcpMessage& reply, std::string_view name) const {
   uint32_t lease = static_cast<uint32_t>(config_.lease_time.count());
   reply.siaddr = config_.server_ip;
   reply.SetIp(kDhcpOptSubnetMask, config_.netmask);
@@ -135,9 +136,7 @@ void DhcpServer::AddNetworkOptions(const DhcpMessage& request, DhcpMessage& repl
   reply.SetU32(kDhcpOptLeaseTime, lease);
   reply.SetU32(kDhcpOptRenewalTime, lease / 2);  // RFC 2131 §4.4.5 T1
   reply.SetU32(kDhcpOptRebindingTime, lease / 8 * 7);
-  if (auto name = request.OptionString(kDhcpOptHostName); name && !name->empty()) {
-    reply.SetString(kDhcpOptHostName, *name);
-  }
+  if (!name.empty()) reply.SetString(kDhcpOptHostName, name);
 }
 
 DhcpReply DhcpServer::Address(const DhcpMessage& request, DhcpMessage reply) const {

@@ -49,8 +49,9 @@ class DhcpServer {
 
   const DhcpLeases& leases() const { return leases_; }
 
-  // Called when a lease carrying a host name is acked or a static lease is
-  // added: the gateway registers NAME.<domain> -> ip with DNS.
+  // Called when a static lease with a name is added: the gateway registers
+  // NAME.<domain> -> ip with DNS. Names of dynamic leases live in leases()
+  // (IpForName), bound to their lease.
   std::function<void(std::string_view name, uint32_t ip)> on_name;
 
  private:
@@ -60,7 +61,7 @@ class DhcpServer {
   std::optional<DhcpReply> Ack(const DhcpMessage& request, const DhcpClient& client, uint32_t ip);
   DhcpReply Nak(const DhcpMessage& request);
   DhcpMessage ReplyTo(const DhcpMessage& request, DhcpType type) const;
-  void AddNetworkOptions(const DhcpMessage& request, DhcpMessage& reply) const;
+  void AddNetworkOptions(DhcpMessage& reply, std::string_view name) const;
   DhcpReply Address(const DhcpMessage& request, DhcpMessage reply) const;
 
   DhcpServerConfig config_;

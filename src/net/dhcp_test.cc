@@ -207,6 +207,73 @@ TEST_F(NetDhcp, EveryTruncatedFrameIsDropped) {
   EXPECT_TRUE(guest_.frames.empty());
 }
 
+// Finding: a peer's option 12 overwrote another VM's NAME.lan.
+TEST_F(NetDhcp, NameStaysWithTheFirstLiveLease) {
+  uint32_t web = Lease(Mac(2), "web");
+  uint32_t thief = Lease(Mac(3), "web");
+  ASSERT_NE(thief, 0u);
+  EXPECT_EQ(gateway_.dns().LookupName("web"), web);
+  auto ack = ParseDhcp(last_.payload);
+  ASSERT_TRUE(ack.ok());
+  EXPECT_FALSE(ack->options.contains(kDhcpOptHostName));  // not granted, not echoed
+  // The owner renews: still its name. The second lease holds no name at all.
+  EXPECT_EQ(Lease(Mac(2), "web"), web);
+  EXPECT_EQ(gateway_.dns().LookupName("web"), web);
+  EXPECT_EQ(gateway_.dhcp().leases().NameOf(thief), "");
+}
+
+TEST_F(NetDhcp, ReleasedOrExpiredLeaseFreesItsName) {
+  uint32_t web = Lease(Mac(2), "web");
+  auto release = DhcpRequestMessage(DhcpType::kRelease, Mac(2));
+  release.ciaddr = web;
+  Exchange(release, web, kGatewayIp);
+  EXPECT_FALSE(gateway_.dns().LookupName("web").has_value());
+  uint32_t other = Lease(Mac(3), "web");
+  EXPECT_EQ(gateway_.dns().LookupName("web"), other);
+  clock_.Advance(config_.lease_time + std::chrono::seconds(1));
+  EXPECT_FALSE(gateway_.dns().LookupName("web").has_value());
+  EXPECT_EQ(gateway_.dns().LookupName("web"), std::nullopt);
+  EXPECT_EQ(Lease(Mac(2), "web"), web);  // its old address, and the name again
+  EXPECT_EQ(gateway_.dns().LookupName("web"), web);
+}
+
+// Finding: 60,000 host names from one MAC grew the gateway by megabytes.
+TEST_F(NetDhcp, RenamingReplacesTheLeaseName) {
+  uint32_t ip = 0;
+  for (int i = 0; i < 200; ++i) ip = Lease(Mac(2), "n" + std::to_string(i));
+  EXPECT_EQ(gateway_.dhcp().leases().NameCount(), 1u);
+  EXPECT_EQ(gateway_.dns().LookupName("n199"), ip);
+  EXPECT_FALSE(gateway_.dns().LookupName("n0").has_value());
+  EXPECT_FALSE(gateway_.dns().LookupName("n198").has_value());
+}
+
+TEST_F(NetDhcp, InvalidOrStaticNamesAreNotGranted) {
+  ASSERT_TRUE(gateway_.dhcp().AddStaticLease(Mac(9), Ipv4(192, 168, 127, 50), "db").ok());
+  for (const char* name : {"bad_name", "-lead", "x y", ""}) Lease(Mac(2), name);
+  Lease(Mac(2), std::string(64, 'a'));
+  EXPECT_EQ(gateway_.dhcp().leases().NameCount(), 0u);
+  uint32_t ip = Lease(Mac(3), "db");  // the static "db" is reserved for Mac(9)
+  EXPECT_NE(ip, Ipv4(192, 168, 127, 50));
+  EXPECT_EQ(gateway_.dns().LookupName("db"), Ipv4(192, 168, 127, 50));
+  EXPECT_EQ(gateway_.dhcp().leases().NameOf(ip), "");
+}
+
+TEST(NetDhcpLeases, LeasesAndNamesAreBoundedByThePool) {
+  FakeClock clock;
+  DhcpLeases leases(Ipv4(10, 0, 0, 2), Ipv4(10, 0, 0, 5), {}, clock.clock());
+  for (uint8_t i = 0; i < 50; ++i) {
+    DhcpClient client{Mac(i), "host" + std::to_string(i), ""};
+    if (auto ip = leases.Choose(client, std::nullopt))
+      leases.Bind(client, *ip, std::chrono::hours(1));
+    for (int rename = 0; rename < 5; ++rename) {
+      client.host_name = "h" + std::to_string(i) + "-" + std::to_string(rename);
+      if (auto ip = leases.IpFor(client.mac)) leases.Bind(client, *ip, std::chrono::hours(1));
+    }
+  }
+  EXPECT_EQ(leases.LeaseCount(), 4u);
+  EXPECT_LE(leases.NameCount(), 4u);
+}
+
 TEST(NetDhcpLeases, HostLabels) {
   EXPECT_EQ(NormalizeHostLabel("Web-1.example.com"), "web-1");
   EXPECT_FALSE(NormalizeHostLabel("-bad").has_value());

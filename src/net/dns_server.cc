@@ -34,9 +34,9 @@ void DnsServer::UnregisterName(std::string_view name) {
 
 std::optional<uint32_t> DnsServer::LookupName(std::string_view name) const {
   if (name == "host") return config_.host_ip;
-  auto it = names_.find(name);
-  if (it == names_.end()) return std::nullopt;
-  return it->second;
+  if (auto it = names_.find(name); it != names_.end()) return it->second;
+  if (lease_names) return lease_names(name);
+  return std::nullopt;
 }
 
 bool DnsServer::IsLocal(std::string_view name) const {

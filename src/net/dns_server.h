@@ -51,7 +51,8 @@ class DnsServer {
   DnsServer(DnsServerConfig config, DnsUpstream* upstream, Clock clock = SteadyClock());
   ~DnsServer();
 
-  // NAME is a single label; it answers as NAME.<domain>.
+  // NAME is a single label; it answers as NAME.<domain>. Registered names
+  // (static leases, fleet members) come before lease_names.
   void RegisterName(std::string_view name, uint32_t ip);
   void UnregisterName(std::string_view name);
   std::optional<uint32_t> LookupName(std::string_view name) const;
@@ -63,6 +64,9 @@ class DnsServer {
 
   size_t in_flight() const { return in_flight_; }
 
+  // Names of live DHCP leases (the gateway: DhcpLeases::IpForName); asked
+  // at query time, so a name is gone as soon as its lease is.
+  std::function<std::optional<uint32_t>(std::string_view label)> lease_names;
   // Egress policy: false denies the (non-local) name, answered NXDOMAIN.
   std::function<bool(std::string_view qname)> name_filter;
   // Learns the A records of allowed upstream answers (TTL = their minimum).

@@ -43,12 +43,16 @@ Gateway::Gateway(Switch& lan, GatewayConfig config, DnsUpstream* upstream, Clock
       dns_(DnsConfigFor(config_), upstream, clock) {
   config_.network &= netmask_;
   dhcp_.on_name = [this](std::string_view name, uint32_t ip) { dns_.RegisterName(name, ip); };
+  dns_.lease_names = [this](std::string_view name) { return dhcp_.leases().IpForName(name); };
   port_ = lan_.AddPort(this, "gateway");
   lan_.PinMac(port_, config_.mac);
+  guard_ = std::make_unique<SourceGuard>(lan_, dhcp_.leases(), port_, config_.ip);
+  lan_.SetIngressGuard(guard_.get());
 }
 
 Gateway::~Gateway() {
   *alive_ = false;
+  lan_.SetIngressGuard(nullptr);
   lan_.RemovePort(port_);
 }
 
@@ -69,7 +73,7 @@ bool Gateway::Deliver(Bytes frame) {
 void Gateway::OnArp(const EthernetFrame& frame) {
   auto arp = ParseArp(frame.payload);
   if (!arp.ok()) return;
-  // RFC 826 "merge": refresh what we know about the sender.
+  // RFC 826 "merge": refresh what we know about the sender, if believable.
   if (arp->sender_mac == frame.header.src) Learn(arp->sender_ip, arp->sender_mac);
   if (arp->operation != kArpRequest || arp->target_ip != config_.ip) return;
   ArpPacket reply{kArpReply, config_.mac, config_.ip, arp->sender_mac, arp->sender_ip};
@@ -143,8 +147,19 @@ void Gateway::ToEgress(const Ipv4Packet& ip) {
   if (egress_ != nullptr) egress_->OnIpPacket(ip.packet);
 }
 
+// RFC 826's merge would let any guest claim any address. An address leased
+// (or statically assigned) to a MAC is believed only from that MAC. One
+// nobody holds keeps its first claimant while that MAC's port is on the LAN
+// (a guest with a hand-set address is found; a later claim cannot take it).
+bool Gateway::Believe(uint32_t ip, const MacAddress& mac) const {
+  if (auto bound = dhcp_.leases().BoundMac(ip)) return *bound == mac;
+  auto cached = arp_cache_.find(ip);
+  return cached == arp_cache_.end() || cached->second == mac || !lan_.Owner(cached->second);
+}
+
 void Gateway::Learn(uint32_t ip, const MacAddress& mac) {
   if (!OnSubnet(ip) || ip == config_.ip || IsBroadcast(ip) || mac.IsMulticast()) return;
+  if (!Believe(ip, mac)) return;
   if (arp_cache_.size() >= kMaxArpEntries && !arp_cache_.contains(ip)) {
     arp_cache_.erase(arp_cache_.begin());
   }
@@ -169,9 +184,9 @@ bool Gateway::SendIpPacket(Bytes ip_packet, IngressCheck check) {
     return true;
   }
   if (!OnSubnet(dst) || dst == config_.ip) return false;
-  auto cached = arp_cache_.find(dst);
-  std::optional<MacAddress> mac;
-  if (cached != arp_cache_.end()) mac = cached->second;
+  // The lease holder first: a cached answer may predate the lease.
+  std::optional<MacAddress> mac = dhcp_.leases().BoundMac(dst);
+  if (auto cached = arp_cache_.find(dst); !mac && cached != arp_cache_.end()) mac = cached->second;
   if (!mac) mac = dhcp_.leases().MacFor(dst);
   if (mac) {
     SendFrame(*mac, kEtherTypeIpv4, ip->packet);

@@ -21,6 +21,7 @@
 #include "net/frame_clock.h"
 #include "net/frame_sink.h"
 #include "net/ipv4.h"
+#include "net/source_guard.h"
 #include "net/switch.h"
 
 namespace vk::net {
@@ -86,6 +87,7 @@ class Gateway : public FrameSink {
   void OnDns(const EthernetFrame& frame, const Ipv4Packet& ip, uint16_t src_port, Bytes query);
   void ToEgress(const Ipv4Packet& ip);
   void Learn(uint32_t ip, const MacAddress& mac);
+  bool Believe(uint32_t ip, const MacAddress& mac) const;
   void SendFrame(const MacAddress& dst, uint16_t ether_type, Bytes payload);
   void SendArpRequest(uint32_t ip);
   bool OnSubnet(uint32_t ip) const { return (ip & netmask_) == config_.network; }
@@ -105,6 +107,7 @@ class Gateway : public FrameSink {
   // addresses cannot grow memory.
   std::deque<std::pair<uint32_t, std::vector<uint8_t>>> awaiting_arp_;
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
+  std::unique_ptr<SourceGuard> guard_;  // installed in lan_ while we live
 };
 
 }  // namespace vk::net

@@ -1,5 +1,6 @@
 #include "net/switch.h"
 
+#include <algorithm>
 #include <utility>
 
 namespace vk::net {
@@ -34,7 +35,8 @@ void Switch::Receive(PortId from, Bytes frame) {
   Port& port = it->second;
   auto ethernet = ParseEthernet(frame);
   if (!ethernet.ok() || frame.size() > kMaxFrame || ethernet->header.src.IsMulticast() ||
-      !Learn(from, port, ethernet->header.src)) {
+      !Learn(from, port, ethernet->header.src) ||
+      (guard_ != nullptr && !guard_->Admit(from, *ethernet))) {
     ++port.counters.rx_dropped;
     return;
   }
@@ -50,22 +52,20 @@ void Switch::Receive(PortId from, Bytes frame) {
 
 bool Switch::Learn(PortId from, Port& port, const MacAddress& src) {
   TimePoint now = clock_();
-  if (now >= next_sweep_) ForgetExpired(now);
   uint64_t key = src.ToU64();
   auto it = table_.find(key);
   if (it != table_.end()) {
-    Entry& entry = it->second;
-    if (entry.port == from) {
-      entry.last_seen = now;
-      return true;
-    }
-    if (entry.pinned) return false;  // spoofing a pinned MAC (the gateway)
-    Forget(key);                     // the MAC moved (a VM restarted behind another port)
+    // Another port's MAC (a neighbour's, the gateway's): spoofing. A VM
+    // that restarts behind a new port gets its MAC back once the old port
+    // is removed.
+    if (it->second.port != from) return false;
+    it->second.last_seen = now;
+    return true;
   }
-  if (port.learned >= options_.max_macs_per_port) {
-    ForgetExpired(now);
-    if (port.learned >= options_.max_macs_per_port) return false;
+  if (port.learned >= options_.max_macs_per_port && now >= next_sweep_) {
+    ForgetIdleOfFullPorts(now);
   }
+  if (port.learned >= options_.max_macs_per_port) return false;
   table_[key] = Entry{from, now, false};
   ++port.learned;
   return true;
@@ -75,18 +75,25 @@ bool Switch::Fresh(const Entry& entry, TimePoint now) const {
   return entry.pinned || now - entry.last_seen < options_.mac_aging;
 }
 
-void Switch::ForgetExpired(TimePoint now) {
+// A port at its cap gives up the MACs it has not used for mac_aging; other
+// ports keep theirs (ownership does not age).
+void Switch::ForgetIdleOfFullPorts(TimePoint now) {
+  std::vector<PortId> full;  // decided up front: forgetting makes a port un-full
+  for (const auto& [id, port] : ports_) {
+    if (port.learned >= options_.max_macs_per_port) full.push_back(id);
+  }
   for (auto it = table_.begin(); it != table_.end();) {
-    if (Fresh(it->second, now)) {
+    bool idle = !Fresh(it->second, now) &&
+                std::find(full.begin(), full.end(), it->second.port) != full.end();
+    if (!idle) {
       ++it;
       continue;
     }
-    auto port = ports_.find(it->second.port);
-    if (port != ports_.end()) --port->second.learned;
+    --ports_[it->second.port].learned;
     it = table_.erase(it);
   }
   // Sweeping is O(table); doing it at most every few seconds keeps Receive
-  // O(1) amortised while bounding how long stale entries count to the cap.
+  // O(1) amortised while a full port sprays new MACs.
   next_sweep_ = now + std::chrono::seconds(5);
 }
 
@@ -130,6 +137,12 @@ std::optional<PortCounters> Switch::Counters(PortId port) const {
 std::optional<PortId> Switch::Lookup(const MacAddress& mac) const {
   auto it = table_.find(mac.ToU64());
   if (it == table_.end() || !Fresh(it->second, clock_())) return std::nullopt;
+  return it->second.port;
+}
+
+std::optional<PortId> Switch::Owner(const MacAddress& mac) const {
+  auto it = table_.find(mac.ToU64());
+  if (it == table_.end()) return std::nullopt;
   return it->second.port;
 }
 

@@ -76,12 +76,42 @@ TEST_F(NetSwitch, EntriesAgeOut) {
   EXPECT_EQ(sinks_[2].frames.size(), 1u);  // flooded again
 }
 
-TEST_F(NetSwitch, MacMovesToNewPort) {
+// Finding: a port could take over another port's MAC (and its traffic).
+TEST_F(NetSwitch, MacStaysWithItsOwnerPortWhileThatPortLives) {
   lan_.Receive(ports_[1], Frame(MacAddress::Broadcast(), Mac(2)));
+  ClearSinks();
   lan_.Receive(ports_[2], Frame(MacAddress::Broadcast(), Mac(2)));
-  EXPECT_EQ(lan_.Lookup(Mac(2)), ports_[2]);
-  EXPECT_EQ(lan_.LearnedCount(ports_[1]), 0u);
+  EXPECT_EQ(lan_.Counters(ports_[2])->rx_dropped, 1u);
+  EXPECT_TRUE(sinks_[0].frames.empty());
+  EXPECT_EQ(lan_.Lookup(Mac(2)), ports_[1]);
+  // Idle past aging: no longer unicast to, but still owned.
+  clock_.Advance(std::chrono::seconds(301));
+  lan_.Receive(ports_[2], Frame(MacAddress::Broadcast(), Mac(2)));
+  EXPECT_EQ(lan_.Counters(ports_[2])->rx_dropped, 2u);
+  EXPECT_FALSE(lan_.Lookup(Mac(2)).has_value());
+  EXPECT_EQ(lan_.Owner(Mac(2)), ports_[1]);
+  // The owner disconnects (the VM restarts behind a new port): free again.
+  lan_.RemovePort(ports_[1]);
+  lan_.Receive(ports_[2], Frame(MacAddress::Broadcast(), Mac(2)));
+  EXPECT_EQ(lan_.Owner(Mac(2)), ports_[2]);
   EXPECT_EQ(lan_.LearnedCount(ports_[2]), 1u);
+}
+
+class RejectingGuard : public IngressGuard {
+ public:
+  bool Admit(PortId from, const EthernetFrame&) override { return from != rejected; }
+  PortId rejected = 0;
+};
+
+TEST_F(NetSwitch, IngressGuardVetsEveryFrame) {
+  RejectingGuard guard;
+  guard.rejected = ports_[0];
+  lan_.SetIngressGuard(&guard);
+  lan_.Receive(ports_[0], Frame(MacAddress::Broadcast(), Mac(1)));
+  lan_.Receive(ports_[1], Frame(MacAddress::Broadcast(), Mac(2)));
+  EXPECT_EQ(lan_.Counters(ports_[0])->rx_dropped, 1u);
+  EXPECT_EQ(sinks_[2].frames.size(), 1u);  // only port 1's frame
+  lan_.SetIngressGuard(nullptr);
 }
 
 TEST_F(NetSwitch, CapsLearnedMacsPerPort) {
@@ -91,7 +121,7 @@ TEST_F(NetSwitch, CapsLearnedMacsPerPort) {
   EXPECT_EQ(counters->rx_frames, 4u);
   EXPECT_EQ(counters->rx_dropped, 6u);
   EXPECT_EQ(sinks_[1].frames.size(), 4u);
-  // Known MACs keep working; new ones are admitted once old ones age out.
+  // Known MACs keep working; a full port may replace its own idle MACs.
   lan_.Receive(ports_[0], Frame(MacAddress::Broadcast(), Mac(10)));
   EXPECT_EQ(lan_.Counters(ports_[0])->rx_frames, 5u);
   clock_.Advance(std::chrono::seconds(301));
