@@ -20,6 +20,7 @@
 #include "base/log.h"
 #include "base/process_clock.h"
 #include "base/terminal.h"
+#include "base/thread_role.h"
 #include "base/unique_fd.h"
 #include "proto/exec_client.h"
 #include "virtio/blk/block_device.h"
@@ -33,6 +34,7 @@
 #include "vmm/host_kvm.h"
 #include "vmm/initramfs.h"
 #include "vmm/machine.h"
+#include "vmm/sandbox.h"
 #include "vmm/vm_state.h"
 
 namespace vk {
@@ -192,6 +194,7 @@ class CommandSession {
 
  private:
   void Run() {
+    EnterThreadRole(ThreadRole::kSession);
     pollfd fds[2] = {{listener_.get(), POLLIN, 0}, {cancel_[0], POLLIN, 0}};
     if (::poll(fds, 2, -1) <= 0 || (fds[1].revents & POLLIN)) return;
     UniqueFd connection(::accept4(listener_.get(), nullptr, nullptr, SOCK_CLOEXEC));
@@ -359,6 +362,9 @@ std::variant<int, LaunchError> LaunchPrepared(const LaunchOptions& options,
                                               std::span<const uint8_t> kernel,
                                               std::span<const uint8_t> initrd) {
   SetupTimeline timeline;
+  // Before any VMM thread starts (the network's start in AttachNetwork).
+  if (auto sandboxed = sandbox::EnableFromEnvironment(); !sandboxed.ok())
+    return Fail(LaunchFailure::kUsage, sandboxed.error().message());
   auto run_dir = RunDir::Create(options.name);
   if (!run_dir.ok()) return Fail(LaunchFailure::kUsage, run_dir.error().message());
   auto console = OpenConsole(options, *run_dir);
