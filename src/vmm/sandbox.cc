@@ -150,7 +150,8 @@ constexpr std::initializer_list<int> kNetEgress = {
     SCMP_SYS(getsockopt), SCMP_SYS(getsockname), SCMP_SYS(getpeername), SCMP_SYS(shutdown),
     SCMP_SYS(fcntl),      SCMP_SYS(newfstatat),  SCMP_SYS(fstat),
 };
-constexpr std::initializer_list<unsigned long> kNetEgressIoctls = {FIONREAD, FIONBIO};
+// TCGETS: glib's log writer asks isatty(stderr) before a slirp warning.
+constexpr std::initializer_list<unsigned long> kNetEgressIoctls = {FIONREAD, FIONBIO, TCGETS};
 
 // The command session: accept the agent's connection, then shuttle stdio
 // and frames with poll; a tty in raw mode and its window size.
