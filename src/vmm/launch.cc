@@ -295,6 +295,16 @@ Result<void> AddDevices(Machine& machine, const LaunchOptions& options, const Ru
   return Ok();
 }
 
+// What the sandbox leaves reachable by path once the VM runs.
+sandbox::ServedPaths SandboxPaths(const LaunchOptions& options, const std::string& run_dir) {
+  sandbox::ServedPaths paths{.run_dir = run_dir};
+  for (const SharedDir& share : options.shares) {
+    paths.shares.push_back({share.host_path, share.read_only ? sandbox::PathAccess::kReadOnly
+                                                             : sandbox::PathAccess::kReadWrite});
+  }
+  return paths;
+}
+
 // When each set-up step of a launch finished, for VIRTKIT_STATS: tells which
 // step the host-side time before the first guest instruction goes to.
 struct SetupTimeline {
@@ -362,11 +372,12 @@ std::variant<int, LaunchError> LaunchPrepared(const LaunchOptions& options,
                                               std::span<const uint8_t> kernel,
                                               std::span<const uint8_t> initrd) {
   SetupTimeline timeline;
-  // Before any VMM thread starts (the network's start in AttachNetwork).
-  if (auto sandboxed = sandbox::EnableFromEnvironment(); !sandboxed.ok())
-    return Fail(LaunchFailure::kUsage, sandboxed.error().message());
   auto run_dir = RunDir::Create(options.name);
   if (!run_dir.ok()) return Fail(LaunchFailure::kUsage, run_dir.error().message());
+  // Before any VMM thread starts (the network's start in AttachNetwork).
+  if (auto sandboxed = sandbox::EnableFromEnvironment(SandboxPaths(options, run_dir->path()));
+      !sandboxed.ok())
+    return Fail(LaunchFailure::kUsage, sandboxed.error().message());
   auto console = OpenConsole(options, *run_dir);
   if (!console.ok()) return Fail(LaunchFailure::kUsage, console.error().message());
   // The scratch disk is written while the VM is set up (both take ~10 ms).

@@ -248,9 +248,22 @@ Result<std::vector<sock_filter>> Export(const Context& ctx) {
 // Filters compiled by Enable(), one per role, for the thread-role hook.
 constexpr size_t kRoles = 4;
 std::array<std::vector<sock_filter>, kRoles> g_programs;
+// Landlock rulesets, one per role; invalid without Landlock (or not enforcing).
+std::array<UniqueFd, kRoles> g_rulesets;
+
+Result<void> ConfineRole(ThreadRole role) {
+  size_t index = static_cast<size_t>(role);
+  if (g_rulesets[index]) {
+    if (::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) {
+      return Error::FromErrno("sandbox: PR_SET_NO_NEW_PRIVS");
+    }
+    VK_TRY(ApplyLandlock(g_rulesets[index].get()));
+  }
+  return LoadFilter(g_programs[index]);
+}
 
 void EnterRole(ThreadRole role) {
-  auto loaded = LoadFilter(g_programs[static_cast<size_t>(role)]);
+  auto loaded = ConfineRole(role);
   if (loaded.ok()) return;
   // Enable() checked the kernel: failing now is a broken invariant, and a
   // thread running unconfined is what the sandbox promised never happens.
@@ -312,7 +325,40 @@ Result<void> ConfineThisThread(ThreadRole role, Mode mode) {
   return LoadFilter(VK_TRY(CompileFilter(role, mode, ::getpid())));
 }
 
-Result<void> Enable(Mode mode) {
+namespace {
+
+// The paths each role reaches after set-up; see Enable().
+std::vector<PathRule> PathsFor(ThreadRole role, const ServedPaths& paths) {
+  switch (role) {
+    case ThreadRole::kVcpu:
+      if (paths.run_dir.empty()) return {};
+      return {{paths.run_dir, PathAccess::kSockets}};
+    case ThreadRole::kDevice: return paths.shares;
+    case ThreadRole::kNetEgress:
+    case ThreadRole::kSession: return {};
+  }
+  return {};
+}
+
+// Landlock only when enforcing: log mode is for finding what a filter
+// misses, and Landlock has no log-only mode.
+Result<void> CreateRulesets(Mode mode, const ServedPaths& paths) {
+  for (UniqueFd& ruleset : g_rulesets) ruleset.Reset();
+  if (mode != Mode::kEnforce) return Ok();
+  if (LandlockAbi() == 0) {
+    log::Debug("sandbox: no Landlock in this kernel; seccomp filters only");
+    return Ok();
+  }
+  for (size_t role = 0; role < kRoles; ++role) {
+    g_rulesets[role] =
+        VK_TRY(CreateLandlockRuleset(PathsFor(static_cast<ThreadRole>(role), paths)));
+  }
+  return Ok();
+}
+
+}  // namespace
+
+Result<void> Enable(Mode mode, const ServedPaths& paths) {
   if (mode == Mode::kOff) {
     log::Warn("VIRTKIT_SECCOMP=off: the VMM runs without its seccomp filters");
     SetThreadSandbox(nullptr);
@@ -325,10 +371,13 @@ Result<void> Enable(Mode mode) {
   for (size_t role = 0; role < kRoles; ++role) {
     g_programs[role] = VK_TRY(CompileFilter(static_cast<ThreadRole>(role), mode, ::getpid()));
   }
+  VK_TRY(CreateRulesets(mode, paths));
   SetThreadSandbox(&EnterRole);
   return Ok();
 }
 
-Result<void> EnableFromEnvironment() { return Enable(VK_TRY(ModeFromEnvironment())); }
+Result<void> EnableFromEnvironment(const ServedPaths& paths) {
+  return Enable(VK_TRY(ModeFromEnvironment()), paths);
+}
 
 }  // namespace vk::sandbox

@@ -12,6 +12,7 @@
 
 #include "base/result.h"
 #include "base/thread_role.h"
+#include "vmm/landlock.h"
 
 namespace vk::sandbox {
 
@@ -38,12 +39,21 @@ Result<void> LoadFilter(const std::vector<sock_filter>& program);
 // Compiles and loads `role`'s filter on the calling thread.
 Result<void> ConfineThisThread(ThreadRole role, Mode mode);
 
+// What the VMM still reaches by path once set up, for Landlock.
+struct ServedPaths {
+  std::string run_dir;           // vsock's unix sockets (made and removed by vCPU threads)
+  std::vector<PathRule> shares;  // virtio-fs shares (device thread)
+};
+
 // Checks the kernel can enforce `mode`, compiles a filter per role and
 // installs the thread-role hook, so each VMM thread loads its filter as it
-// starts (a thread that cannot aborts the process). Call once, on the VMM
-// process's main thread, after any fork and before the role threads start.
-Result<void> Enable(Mode mode);
-// Enable(ModeFromEnvironment()).
-Result<void> EnableFromEnvironment();
+// starts (a thread that cannot aborts the process). In enforce mode, where
+// the kernel has Landlock, each thread is also limited to `paths` it needs
+// (vCPU: sockets in the run dir; device: the shares; others: no paths).
+// Call once, on the VMM process's main thread, after any fork and before
+// the role threads start.
+Result<void> Enable(Mode mode, const ServedPaths& paths = {});
+// Enable(ModeFromEnvironment(), paths).
+Result<void> EnableFromEnvironment(const ServedPaths& paths = {});
 
 }  // namespace vk::sandbox

@@ -9,6 +9,7 @@
 #include <netinet/in.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -143,7 +144,10 @@ TEST_F(SandboxTest, VcpuThreadCannotReconfigureTheVm) {
   std::vector<virtio::Queue> queues;
   for (uint16_t size : (*device)->queue_max_sizes()) queues.emplace_back(size);
   virtio::testing::FakeDeviceContext context(guest, queues, loop->get());
-  Confine(ThreadRole::kVcpu);
+  // Through Enable(): Landlock (where the kernel has it) must allow the
+  // sockets in the run directory too.
+  if (!Enable(Mode::kEnforce, {.run_dir = dir}).ok()) std::_Exit(100);
+  EnterThreadRole(ThreadRole::kVcpu);
   if (!(*device)->Activate(context.context).ok()) std::_Exit(2);
   (*device)->Reset();
   std::_Exit(0);
@@ -243,6 +247,45 @@ int RunFuseSession(virtio::fs::testing::FsHarness& fs) {
 TEST_F(SandboxTest, DeviceThreadServesVirtioFs) {
   virtio::fs::testing::TempDir dir;
   EXPECT_EXIT(ServeFuseFromDeviceThread(dir.path()), ExitedWithCode(0), "");
+}
+
+// Enable() with a share: the device thread serves it under both Landlock
+// and its filter, and reaches nothing else by path.
+[[noreturn]] void ServeShareUnderLandlock(const std::string& dir) {
+  virtio::fs::testing::FsHarness fs({.shared_dir = dir, .tag = "share"});
+  ServedPaths paths;
+  paths.shares.push_back({dir, PathAccess::kReadWrite});
+  if (!Enable(Mode::kEnforce, paths).ok()) std::_Exit(100);
+  EnterThreadRole(ThreadRole::kDevice);
+  int outside = ::open("/etc/hostname", O_RDONLY | O_CLOEXEC);
+  if (outside >= 0 || errno != EACCES) std::_Exit(101);
+  std::_Exit(RunFuseSession(fs));
+}
+
+TEST_F(SandboxTest, LandlockLimitsTheDeviceThreadToItsShares) {
+  if (LandlockAbi() == 0) GTEST_SKIP() << "no Landlock in this kernel";
+  virtio::fs::testing::TempDir dir;
+  EXPECT_EXIT(ServeShareUnderLandlock(dir.path()), ExitedWithCode(0), "");
+}
+
+// A read-only share: readable, but nothing can be created in it, whatever
+// the FUSE server's own check says.
+[[noreturn]] void WriteToReadOnlyRule(const std::string& dir) {
+  auto ruleset = CreateLandlockRuleset({{dir, PathAccess::kReadOnly}});
+  if (!ruleset.ok() || ::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0 ||
+      !ApplyLandlock(ruleset->get()).ok()) {
+    std::_Exit(100);
+  }
+  if (::open((dir + "/existing").c_str(), O_RDONLY | O_CLOEXEC) < 0) std::_Exit(1);
+  if (::open((dir + "/new").c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0600) >= 0) std::_Exit(2);
+  std::_Exit(errno == EACCES ? 0 : 3);
+}
+
+TEST_F(SandboxTest, LandlockReadOnlyShareRefusesWrites) {
+  if (LandlockAbi() == 0) GTEST_SKIP() << "no Landlock in this kernel";
+  virtio::fs::testing::TempDir dir;
+  ASSERT_GE(::open((dir / "existing").c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0600), 0);
+  EXPECT_EXIT(WriteToReadOnlyRule(dir.path()), ExitedWithCode(0), "");
 }
 
 // A real KVM guest under Enable(): vCPU and device threads confined from
