@@ -10,6 +10,7 @@
 #include <future>
 
 #include "base/log.h"
+#include "base/thread_role.h"
 #include "net/arp.h"
 #include "net/cidr.h"
 #include "net/dns_message.h"
@@ -407,6 +408,7 @@ SlirpEgressStats SlirpEgress::Stats() const {
 }
 
 void SlirpEgress::ThreadMain() {
+  EnterThreadRole(ThreadRole::kNetEgress);
   while (!stopping_.load()) PollOnce();
 }
 

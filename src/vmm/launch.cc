@@ -23,6 +23,7 @@
 #include "base/process_clock.h"
 #include "base/remove_tree.h"
 #include "base/terminal.h"
+#include "base/thread_role.h"
 #include "base/unique_fd.h"
 #include "base/unix_socket.h"
 #include "proto/exec_client.h"
@@ -37,6 +38,7 @@
 #include "vmm/host_kvm.h"
 #include "vmm/initramfs.h"
 #include "vmm/machine.h"
+#include "vmm/sandbox.h"
 #include "vmm/vm_state.h"
 
 namespace vk {
@@ -186,6 +188,7 @@ class CommandSession {
 
  private:
   void Run() {
+    EnterThreadRole(ThreadRole::kSession);
     UniqueFd connection = AcceptFromOwner();
     if (!connection) return;
     proto::ExecSessionOptions session;
@@ -296,6 +299,16 @@ Result<void> AddDevices(Machine& machine, const LaunchOptions& options, const Ru
   return Ok();
 }
 
+// What the sandbox leaves reachable by path once the VM runs.
+sandbox::ServedPaths SandboxPaths(const LaunchOptions& options, const std::string& run_dir) {
+  sandbox::ServedPaths paths{.run_dir = run_dir};
+  for (const SharedDir& share : options.shares) {
+    paths.shares.push_back({share.host_path, share.read_only ? sandbox::PathAccess::kReadOnly
+                                                             : sandbox::PathAccess::kReadWrite});
+  }
+  return paths;
+}
+
 // When each set-up step of a launch finished, for VIRTKIT_STATS: tells which
 // step the host-side time before the first guest instruction goes to.
 struct SetupTimeline {
@@ -363,6 +376,10 @@ std::variant<int, LaunchError> LaunchPrepared(const LaunchOptions& options, RunD
                                               std::span<const uint8_t> kernel,
                                               std::span<const uint8_t> initrd) {
   SetupTimeline timeline;
+  // Before any VMM thread starts (the network's start in AttachNetwork).
+  if (auto sandboxed = sandbox::EnableFromEnvironment(SandboxPaths(options, run_dir->path()));
+      !sandboxed.ok())
+    return Fail(LaunchFailure::kUsage, sandboxed.error().message());
   auto console = OpenConsole(options, *run_dir);
   if (!console.ok()) return Fail(LaunchFailure::kUsage, console.error().message());
   // The scratch disk is written while the VM is set up (both take ~10 ms).

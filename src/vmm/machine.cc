@@ -9,6 +9,7 @@
 
 #include "base/log.h"
 #include "base/strings.h"
+#include "base/thread_role.h"
 #include "vmm/boot_params.h"
 #include "vmm/kernel_loader.h"
 #include "vmm/layout.h"
@@ -213,11 +214,15 @@ Result<void> Machine::Start() {
   vcpus_ready_ = std::chrono::steady_clock::now();
   InstallKickHandler();
   device_thread_ = std::thread([this] {
+    EnterThreadRole(ThreadRole::kDevice);
     auto ran = loop_->Run();
     if (!ran.ok()) Stop({ExitKind::kInternalError, 0, ran.error().message()});
   });
   for (auto& vcpu : vcpus_) {
-    vcpu_threads_.emplace_back([this, raw = vcpu.get()] { RunVcpu(*raw); });
+    vcpu_threads_.emplace_back([this, raw = vcpu.get()] {
+      EnterThreadRole(ThreadRole::kVcpu);
+      RunVcpu(*raw);
+    });
   }
   return Ok();
 }
