@@ -139,6 +139,8 @@ constexpr std::initializer_list<int> kDevice = {
     SCMP_SYS(recvmsg),
     SCMP_SYS(shutdown),
     SCMP_SYS(getsockopt),
+    SCMP_SYS(bind),
+    SCMP_SYS(getsockname),
     SCMP_SYS(timerfd_settime),
     SCMP_SYS(timerfd_gettime),
 };
@@ -206,6 +208,18 @@ Result<void> AllowSocketFamilies(const Context& ctx, std::initializer_list<int> 
   return Ok();
 }
 
+// socket(family, SOCK_DGRAM | flags, ...) only: no TCP, no raw sockets.
+Result<void> AllowDatagramSockets(const Context& ctx, std::initializer_list<int> families) {
+  constexpr scmp_datum_t kSocketTypeMask = 0xf;  // SOCK_NONBLOCK/CLOEXEC are higher bits
+  for (int family : families) {
+    VK_TRY(Check(seccomp_rule_add(ctx.get(), SCMP_ACT_ALLOW, SCMP_SYS(socket), 2,
+                                  SCMP_A0(SCMP_CMP_EQ, static_cast<scmp_datum_t>(family)),
+                                  SCMP_A1(SCMP_CMP_MASKED_EQ, kSocketTypeMask, SOCK_DGRAM)),
+                 "allow datagram sockets"));
+  }
+  return Ok();
+}
+
 Result<void> AllowCommon(const Context& ctx, int pid) {
   VK_TRY(Allow(ctx, kCommon));
   // W^X: no thread may map or make memory executable after start-up.
@@ -223,7 +237,11 @@ Result<void> AllowRole(const Context& ctx, ThreadRole role) {
       return AllowSocketFamilies(ctx, {AF_UNIX});
     case ThreadRole::kDevice:
       VK_TRY(Allow(ctx, kDevice));
-      return AllowSocketFamilies(ctx, {AF_UNIX});
+      // AF_NETLINK: getifaddrs when the host's addresses change (the LAN
+      // refuses them as destinations); UDP: one socket per DNS upstream
+      // query (a fresh source port each, against spoofed answers).
+      VK_TRY(AllowSocketFamilies(ctx, {AF_UNIX, AF_NETLINK}));
+      return AllowDatagramSockets(ctx, {AF_INET, AF_INET6});
     case ThreadRole::kNetEgress:
       VK_TRY(Allow(ctx, kNetEgress));
       VK_TRY(AllowIoctls(ctx, kNetEgressIoctls));
