@@ -10,6 +10,7 @@
 #include <map>
 #include <memory>
 
+#include "base/log.h"
 #include "base/strings.h"
 #include "cli/command.h"
 #include "net/cidr.h"
@@ -58,6 +59,10 @@ class SwitchServer {
   void Accept(int listener) {
     for (;;) {
       auto fd = net::AcceptUnixStream(listener);
+      if (!fd.ok() && fd.error().errno_value() == 0) {  // a peer that is not us: refused
+        log::Warn("vk switch: {}", fd.error().message());
+        continue;
+      }
       if (!fd.ok()) return;  // EAGAIN: no more pending
       auto port = net::StreamPort::Create(loop_, std::move(*fd), nullptr);
       if (!port.ok()) continue;

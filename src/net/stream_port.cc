@@ -10,6 +10,7 @@
 #include <cstring>
 
 #include "base/log.h"
+#include "base/unix_socket.h"
 
 namespace vk::net {
 namespace {
@@ -31,16 +32,6 @@ Result<void> SetNonBlocking(int fd) {
     return Error::FromErrno("set O_NONBLOCK");
   }
   return Ok();
-}
-
-Result<sockaddr_un> UnixAddress(const std::string& path) {
-  sockaddr_un address{};
-  address.sun_family = AF_UNIX;
-  if (path.empty() || path.size() >= sizeof(address.sun_path)) {
-    return Error("unix socket path empty or too long: " + path);
-  }
-  std::memcpy(address.sun_path, path.c_str(), path.size() + 1);
-  return address;
 }
 
 }  // namespace
@@ -239,36 +230,28 @@ void StreamPort::Disconnect(const Error& why) {
   }
 }
 
-// --- unix socket helpers ---
+// --- unix socket helpers (base/unix_socket.h does the socket work) ---
 
 Result<UniqueFd> ConnectUnixStream(const std::string& path) {
-  sockaddr_un address = VK_TRY(UnixAddress(path));
-  UniqueFd fd(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
-  if (!fd) return Error::FromErrno("socket");
-  if (::connect(fd.get(), reinterpret_cast<sockaddr*>(&address), sizeof(address)) != 0) {
-    return Error::FromErrno("connect to " + path);
-  }
+  UniqueFd fd = VK_TRY(ConnectUnix(path));
   VK_TRY(SetNonBlocking(fd.get()));
   return fd;
 }
 
 Result<UniqueFd> ListenUnixStream(const std::string& path) {
-  sockaddr_un address = VK_TRY(UnixAddress(path));
   // Replace a stale socket from an earlier run, never some other file.
   struct stat st;
   if (::lstat(path.c_str(), &st) == 0 && S_ISSOCK(st.st_mode)) ::unlink(path.c_str());
-  UniqueFd fd(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0));
-  if (!fd) return Error::FromErrno("socket");
-  if (::bind(fd.get(), reinterpret_cast<sockaddr*>(&address), sizeof(address)) != 0 ||
-      ::listen(fd.get(), 16) != 0) {
-    return Error::FromErrno("listen on " + path);
-  }
-  return fd;
+  return ListenUnix(path, 16, SocketBlocking::kNonBlocking);
 }
 
+// Only our own uid joins the LAN: another local user's VM or process must
+// not get a port on it (the socket is 0600 too; this holds where its
+// directory or mode were loosened).
 Result<UniqueFd> AcceptUnixStream(int listener) {
   UniqueFd fd(::accept4(listener, nullptr, nullptr, SOCK_CLOEXEC | SOCK_NONBLOCK));
   if (!fd) return Error::FromErrno("accept");
+  VK_TRY(CheckPeerIsOwner(fd.get()));
   return fd;
 }
 
