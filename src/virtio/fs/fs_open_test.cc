@@ -5,9 +5,11 @@
 #include <fcntl.h>
 #include <gtest/gtest.h>
 #include <signal.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cstring>
@@ -141,6 +143,33 @@ TEST(OpenRegularAtTest, ClearsONonblockOnlyWhenNotAsked) {
   auto directory = OpenRegularAt(root.get(), "d", O_RDONLY | O_CLOEXEC, 0, st);
   ASSERT_FALSE(directory.ok());
   EXPECT_EQ(directory.error().errno_value(), EISDIR);
+}
+
+// A guest that looks files up and never forgets them must leave the VMM fds
+// for its own work (fd_reserve.h). Run in a child: it lowers RLIMIT_NOFILE.
+TEST(FsFdReserveTest, GuestLookupsLeaveTheVmmItsReserve) {
+  TempDir dir;
+  for (int i = 0; i < 600; ++i) std::ofstream(dir / ("f" + std::to_string(i)));
+  pid_t child = ::fork();
+  if (child == 0) {
+    rlimit limit{};
+    ::getrlimit(RLIMIT_NOFILE, &limit);
+    limit.rlim_cur = 512;
+    if (::setrlimit(RLIMIT_NOFILE, &limit) != 0) ::_exit(2);
+    FsHarness fs(FsOptions{dir.path(), "share"});
+    if (fs.Init().error != 0) ::_exit(3);
+    int refused = 0;
+    for (int i = 0; i < 600; ++i) {
+      int error = fs.Lookup(FUSE_ROOT_ID, "f" + std::to_string(i)).error;
+      if (error == ENFILE) ++refused;
+    }
+    int spare = 0;  // fds the VMM can still open
+    while (spare < 100 && ::dup(STDERR_FILENO) >= 0) ++spare;
+    ::_exit(refused > 0 && spare >= 100 ? 0 : 1);
+  }
+  int status = 0;
+  ASSERT_EQ(::waitpid(child, &status, 0), child);
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << status;
 }
 
 }  // namespace
