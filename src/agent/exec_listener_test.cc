@@ -1,13 +1,12 @@
 #include "agent/exec_listener.h"
 
 #include <gtest/gtest.h>
-#include <sys/resource.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <chrono>
 #include <filesystem>
 
+#include "base/testing/fd_testing.h"
 #include "base/unix_socket.h"
 
 namespace vk::agent {
@@ -59,20 +58,10 @@ TEST_F(AcceptFromHostTest, RefusesAnotherUid) {
   // The socket is 0600; let the other uid reach it to show the peer check.
   ASSERT_EQ(::chmod(dir_.c_str(), 0755), 0);
   ASSERT_EQ(::chmod((dir_ + "/exec.sock").c_str(), 0666), 0);
-  pid_t child = ::fork();
-  if (child == 0) {
-    if (::setgid(65534) != 0 || ::setuid(65534) != 0) ::_exit(2);
-    auto client = ConnectUnix(dir_ + "/exec.sock");
-    if (!client.ok()) ::_exit(3);
-    char byte;
-    // The agent closes the connection: EOF, not a session.
-    ::_exit(::read(client->get(), &byte, 1) == 0 ? 0 : 4);
-  }
+  pid_t child = testing::ConnectAsNobody(dir_ + "/exec.sock");
   UniqueFd connection = AcceptFromHost(listener_.get());
   EXPECT_FALSE(connection);
-  int status = 0;
-  ASSERT_EQ(::waitpid(child, &status, 0), child);
-  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << status;
+  EXPECT_TRUE(testing::WaitExitedZero(child));  // the agent closed it: EOF, not a session
 }
 
 TEST_F(AcceptFromHostTest, OutOfFdsWaitsInsteadOfSpinning) {
@@ -81,10 +70,7 @@ TEST_F(AcceptFromHostTest, OutOfFdsWaitsInsteadOfSpinning) {
   // In a child, so the lowered limit and the filled fd table stay there.
   pid_t child = ::fork();
   if (child == 0) {
-    rlimit limit{};
-    ::getrlimit(RLIMIT_NOFILE, &limit);
-    limit.rlim_cur = 64;
-    if (::setrlimit(RLIMIT_NOFILE, &limit) != 0) ::_exit(2);
+    if (!testing::SetFdLimit(64)) ::_exit(2);
     while (::dup(listener_.get()) >= 0) {
     }
     auto start = std::chrono::steady_clock::now();
@@ -94,9 +80,7 @@ TEST_F(AcceptFromHostTest, OutOfFdsWaitsInsteadOfSpinning) {
     // Three EMFILE failures took three back-offs (a spinning loop: microseconds).
     ::_exit(accepted == 0 && elapsed >= std::chrono::milliseconds(250) ? 0 : 1);
   }
-  int status = 0;
-  ASSERT_EQ(::waitpid(child, &status, 0), child);
-  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << status;
+  EXPECT_TRUE(testing::WaitExitedZero(child));
   // The connection was left queued: with fds to spare it is accepted.
   EXPECT_TRUE(AcceptFromHost(listener_.get()));
 }

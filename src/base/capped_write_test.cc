@@ -7,6 +7,7 @@
 
 #include <string>
 
+#include "base/testing/fd_testing.h"
 #include "base/unique_fd.h"
 
 namespace vk {
@@ -16,19 +17,13 @@ std::span<const uint8_t> Bytes(const std::string& text) {
   return std::span(reinterpret_cast<const uint8_t*>(text.data()), text.size());
 }
 
-std::string Contents(int fd) {
-  std::string text(static_cast<size_t>(::lseek(fd, 0, SEEK_END)), '\0');
-  ssize_t n = ::pread(fd, text.data(), text.size(), 0);
-  text.resize(n > 0 ? static_cast<size_t>(n) : 0);
-  return text;
-}
-
 TEST(WriteCappedTest, StopsAtTheLimitWithOneMarkerLine) {
   UniqueFd file(::memfd_create("console", MFD_CLOEXEC));
   WriteCapped(file.get(), Bytes("0123456789"), 16);
   WriteCapped(file.get(), Bytes("abcdefghij"), 16);  // crosses: 6 bytes fit
   for (int i = 0; i < 1000; ++i) WriteCapped(file.get(), Bytes("more output\n"), 16);
-  EXPECT_EQ(Contents(file.get()), "0123456789abcdef\n[console output truncated at 16 bytes]\n");
+  EXPECT_EQ(testing::FdContents(file.get()),
+            "0123456789abcdef\n[console output truncated at 16 bytes]\n");
 }
 
 TEST(WriteCappedTest, TwoWritersOfOneFileShareTheLimit) {
@@ -38,7 +33,7 @@ TEST(WriteCappedTest, TwoWritersOfOneFileShareTheLimit) {
     WriteCapped(file.get(), Bytes("serial line\n"), 100);
     WriteCapped(other.get(), Bytes("hvc0 line\n"), 100);
   }
-  std::string text = Contents(file.get());
+  std::string text = testing::FdContents(file.get());
   EXPECT_EQ(text.size(), 100 + std::string("\n[console output truncated at 100 bytes]\n").size());
   EXPECT_EQ(text.find("truncated"), text.rfind("truncated"));
 }
@@ -49,7 +44,7 @@ TEST(WriteCappedTest, ResumesWhenTheFileIsTruncatedAndPipesAreNotCapped) {
   ASSERT_EQ(::ftruncate(file.get(), 0), 0);
   ASSERT_EQ(::lseek(file.get(), 0, SEEK_SET), 0);
   WriteCapped(file.get(), Bytes("after\n"), 32);
-  EXPECT_EQ(Contents(file.get()), "after\n");
+  EXPECT_EQ(testing::FdContents(file.get()), "after\n");
 
   int pipe[2];
   ASSERT_EQ(::pipe2(pipe, O_CLOEXEC | O_NONBLOCK), 0);

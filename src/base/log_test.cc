@@ -6,6 +6,7 @@
 
 #include <string>
 
+#include "base/testing/fd_testing.h"
 #include "base/unique_fd.h"
 
 namespace vk::log {
@@ -49,12 +50,7 @@ class CapturedLog {
  public:
   CapturedLog() : fd_(::memfd_create("log", MFD_CLOEXEC)) { SetSink(fd_.get()); }
   ~CapturedLog() { SetSink(STDERR_FILENO); }
-  std::string Text() const {
-    std::string text(static_cast<size_t>(::lseek(fd_.get(), 0, SEEK_END)), '\0');
-    ssize_t n = ::pread(fd_.get(), text.data(), text.size(), 0);
-    text.resize(n > 0 ? static_cast<size_t>(n) : 0);
-    return text;
-  }
+  std::string Text() const { return testing::FdContents(fd_.get()); }
 
  private:
   UniqueFd fd_;

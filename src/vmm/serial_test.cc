@@ -6,17 +6,11 @@
 
 #include <string>
 
+#include "base/testing/fd_testing.h"
 #include "base/unique_fd.h"
 
 namespace vk {
 namespace {
-
-std::string Contents(int fd) {
-  std::string text(static_cast<size_t>(::lseek(fd, 0, SEEK_END)), '\0');
-  ssize_t n = ::pread(fd, text.data(), text.size(), 0);
-  text.resize(n > 0 ? static_cast<size_t>(n) : 0);
-  return text;
-}
 
 void Print(Serial& serial, const std::string& text) {
   for (char c : text) serial.Write(0, static_cast<uint8_t>(c));  // THR
@@ -26,9 +20,9 @@ TEST(SerialTest, GuestOutputReachesTheFileLineByLine) {
   UniqueFd file(::memfd_create("console", MFD_CLOEXEC));
   Serial serial(file.get(), [] {});
   Print(serial, "Linux version 6.1\nno newline yet");
-  EXPECT_EQ(Contents(file.get()), "Linux version 6.1\n");
+  EXPECT_EQ(testing::FdContents(file.get()), "Linux version 6.1\n");
   serial.Flush();
-  EXPECT_EQ(Contents(file.get()), "Linux version 6.1\nno newline yet");
+  EXPECT_EQ(testing::FdContents(file.get()), "Linux version 6.1\nno newline yet");
 }
 
 TEST(SerialTest, ConsoleFileStopsGrowingAtItsLimit) {
@@ -38,7 +32,7 @@ TEST(SerialTest, ConsoleFileStopsGrowingAtItsLimit) {
   // A guest printing in a loop (a crash loop, `yes > /dev/console`).
   for (int i = 0; i < 10000; ++i) Print(serial, "y\n");
   serial.Flush();
-  std::string text = Contents(file.get());
+  std::string text = testing::FdContents(file.get());
   const std::string marker = "\n[console output truncated at 1024 bytes]\n";
   EXPECT_EQ(text.size(), 1024 + marker.size());
   EXPECT_EQ(text.substr(1024), marker);

@@ -5,17 +5,16 @@
 #include <fcntl.h>
 #include <gtest/gtest.h>
 #include <signal.h>
-#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cstring>
 #include <filesystem>
 #include <fstream>
 
+#include "base/testing/fd_testing.h"
 #include "base/unique_fd.h"
 #include "virtio/fs/fs_test_harness.h"
 #include "virtio/fs/passthrough.h"
@@ -152,10 +151,7 @@ TEST(FsFdReserveTest, GuestLookupsLeaveTheVmmItsReserve) {
   for (int i = 0; i < 600; ++i) std::ofstream(dir / ("f" + std::to_string(i)));
   pid_t child = ::fork();
   if (child == 0) {
-    rlimit limit{};
-    ::getrlimit(RLIMIT_NOFILE, &limit);
-    limit.rlim_cur = 512;
-    if (::setrlimit(RLIMIT_NOFILE, &limit) != 0) ::_exit(2);
+    if (!vk::testing::SetFdLimit(512)) ::_exit(2);
     FsHarness fs(FsOptions{dir.path(), "share"});
     if (fs.Init().error != 0) ::_exit(3);
     int refused = 0;
@@ -167,9 +163,7 @@ TEST(FsFdReserveTest, GuestLookupsLeaveTheVmmItsReserve) {
     while (spare < 100 && ::dup(STDERR_FILENO) >= 0) ++spare;
     ::_exit(refused > 0 && spare >= 100 ? 0 : 1);
   }
-  int status = 0;
-  ASSERT_EQ(::waitpid(child, &status, 0), child);
-  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << status;
+  EXPECT_TRUE(vk::testing::WaitExitedZero(child));
 }
 
 }  // namespace

@@ -10,6 +10,7 @@
 #include <filesystem>
 #include <vector>
 
+#include "base/testing/fd_testing.h"
 #include "base/unix_socket.h"
 
 namespace vk::virtio::vsock {
@@ -93,17 +94,10 @@ TEST_F(HostListenerTest, RefusesOtherUsers) {
   // Let the other uid reach the 0600 socket, to show the peer check itself.
   ASSERT_EQ(::chmod(dir_.c_str(), 0755), 0);
   ASSERT_EQ(::chmod(path_.c_str(), 0666), 0);
-  pid_t child = ::fork();
-  if (child == 0) {
-    if (::setgid(65534) != 0 || ::setuid(65534) != 0) ::_exit(2);
-    auto client = ConnectUnix(path_);
-    if (!client.ok()) ::_exit(3);
-    char byte;
-    ::_exit(::read(client->get(), &byte, 1) == 0 ? 0 : 4);  // closed on us: EOF
-  }
+  pid_t child = vk::testing::ConnectAsNobody(path_);
   int status = 0;
   for (int i = 0; i < 100 && ::waitpid(child, &status, WNOHANG) == 0; ++i) RunFor(20ms);
-  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << status;
+  EXPECT_TRUE(vk::testing::ExitedZero(status)) << status;  // closed on it: EOF
   EXPECT_TRUE(clients_.empty());
 }
 
