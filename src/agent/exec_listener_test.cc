@@ -61,6 +61,7 @@ TEST_F(AcceptFromHostTest, RefusesAnotherUid) {
   pid_t child = testing::ConnectAsNobody(dir_ + "/exec.sock");
   UniqueFd connection = AcceptFromHost(listener_.get());
   EXPECT_FALSE(connection);
+  connection.Reset();  // (a regression must fail here, not hang the wait below)
   EXPECT_TRUE(testing::WaitExitedZero(child));  // the agent closed it: EOF, not a session
 }
 

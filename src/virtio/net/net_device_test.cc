@@ -268,9 +268,9 @@ TEST_F(VirtioNetTest, RxChainsHeldAcrossAQueueRestartAreDropped) {
   NetOptions options;
   options.mtu = 9000;
   Start(options);
-  AddRxBuffers(2, 1024);
   std::vector<uint8_t> frame = PlainFrame(3000);
-  EXPECT_TRUE(device_->Deliver(frame));  // the device holds both buffers, needs a third
+  EXPECT_TRUE(device_->Deliver(frame));
+  AddRxBuffers(2, 1024);  // the device holds both buffers and waits for a third
   EXPECT_FALSE(Received());
   // The driver turns the rx queue off and sets it up again on a new ring.
   queues_[0].set_ready(false);
