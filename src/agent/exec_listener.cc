@@ -6,21 +6,58 @@
 #include <signal.h>
 #include <sys/reboot.h>
 #include <sys/socket.h>
-#include <sys/un.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <cstdio>
 #include <cstring>
 #include <string>
+#include <thread>
 
 #include "agent/exec_server.h"
 #include "agent/system_setup.h"
+#include "base/log.h"
+#include "base/unix_socket.h"
 
 namespace vk::agent {
 namespace {
 
 constexpr int kBacklog = 64;
 constexpr char kPowerOffRequest[] = "poweroff\n";
+// How long accepting pauses when the agent is out of file descriptors.
+constexpr auto kAcceptBackoff = std::chrono::milliseconds(100);
+
+// Refusals are logged, but a guest process connecting in a loop must not
+// flood the (emulated, slow) console with them.
+log::RateLimited& Refusals() {
+  static log::RateLimited limiter;
+  return limiter;
+}
+
+void LogRefusal(const std::string& message) {
+  auto decision = Refusals().Check("refused");
+  if (decision.suppressed != 0) {
+    ConsoleLine(std::to_string(decision.suppressed) + " similar refusals suppressed");
+  }
+  if (decision.print) ConsoleLine(message);
+}
+
+// Whether the peer of `connection`, at `peer`, may use the agent.
+bool MayConnect(int connection, const sockaddr_storage& peer) {
+  if (peer.ss_family == AF_VSOCK) {
+    const auto& vsock = reinterpret_cast<const sockaddr_vm&>(peer);
+    if (IsHostPeer(vsock)) return true;
+    LogRefusal("refused a vsock connection from CID " + std::to_string(vsock.svm_cid) + " port " +
+               std::to_string(vsock.svm_port) + ": only the host may connect");
+    return false;
+  }
+  if (peer.ss_family == AF_UNIX) {
+    auto owner = CheckPeerIsOwner(connection);
+    if (!owner.ok()) log::WarnLimited("vk-agent: refused", "vk-agent: {}", owner.error().message());
+    return owner.ok();
+  }
+  return false;
+}
 
 Result<UniqueFd> Listen(int family, const sockaddr* address, socklen_t size, const char* what) {
   UniqueFd fd(::socket(family, SOCK_STREAM | SOCK_CLOEXEC, 0));
@@ -40,7 +77,7 @@ void ServeConnection(int fd) {
 // One line, "poweroff\n", from the host: sync and power the VM off.
 [[noreturn]] void ServePowerOff(UniqueFd listener) {
   while (true) {
-    UniqueFd connection(::accept4(listener.get(), nullptr, nullptr, SOCK_CLOEXEC));
+    UniqueFd connection = AcceptFromHost(listener.get());
     if (!connection) continue;
     char line[sizeof(kPowerOffRequest)] = {};
     ssize_t n = ::recv(connection.get(), line, sizeof(line) - 1, MSG_WAITALL);
@@ -76,7 +113,7 @@ void ServeConnection(int fd) {
 [[noreturn]] void ServeRelay(UniqueFd listener) {
   ::signal(SIGCHLD, SIG_IGN);
   while (true) {
-    UniqueFd connection(::accept4(listener.get(), nullptr, nullptr, SOCK_CLOEXEC));
+    UniqueFd connection = AcceptFromHost(listener.get());
     if (connection && ::fork() == 0) {
       listener.Reset();
       ServeRelayConnection(connection.get());
@@ -123,18 +160,34 @@ Result<UniqueFd> ListenVsock(uint32_t port) {
 }
 
 Result<UniqueFd> ListenUnix(const std::string& path) {
-  sockaddr_un address{};
-  address.sun_family = AF_UNIX;
-  if (path.size() >= sizeof(address.sun_path)) return Error("socket path too long: " + path);
-  std::memcpy(address.sun_path, path.c_str(), path.size() + 1);
   ::unlink(path.c_str());
-  return Listen(AF_UNIX, reinterpret_cast<sockaddr*>(&address), sizeof(address), path.c_str());
+  return vk::ListenUnix(path, kBacklog);
+}
+
+bool IsHostPeer(const sockaddr_vm& peer) {
+  return peer.svm_family == AF_VSOCK && peer.svm_cid == VMADDR_CID_HOST;
+}
+
+UniqueFd AcceptFromHost(int listener) {
+  sockaddr_storage peer{};
+  socklen_t size = sizeof(peer);
+  UniqueFd connection(::accept4(listener, reinterpret_cast<sockaddr*>(&peer), &size, SOCK_CLOEXEC));
+  if (!connection) {
+    // Out of fds (or memory) the pending connection stays queued and accept
+    // fails again at once: wait instead of spinning.
+    if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) {
+      std::this_thread::sleep_for(kAcceptBackoff);
+    }
+    return UniqueFd();
+  }
+  if (!MayConnect(connection.get(), peer)) return UniqueFd();
+  return connection;
 }
 
 void ServeExecsForever(UniqueFd listener) {
   ::signal(SIGCHLD, SIG_IGN);  // sessions are reaped automatically
   while (true) {
-    UniqueFd connection(::accept4(listener.get(), nullptr, nullptr, SOCK_CLOEXEC));
+    UniqueFd connection = AcceptFromHost(listener.get());
     if (!connection) continue;
     pid_t child = ::fork();
     if (child == 0) {

@@ -4,6 +4,9 @@
 // the agent is an ordinary program (tests, bench/exec.sh).
 #pragma once
 
+#include <linux/vm_sockets.h>
+#include <sys/socket.h>
+
 #include <cstdint>
 #include <string>
 
@@ -13,7 +16,22 @@
 namespace vk::agent {
 
 Result<UniqueFd> ListenVsock(uint32_t port);
+// For `vk-agent serve --unix` on a host: base/unix_socket.h's ListenUnix
+// (0600), replacing a stale socket file.
 Result<UniqueFd> ListenUnix(const std::string& path);
+
+// Whether a vsock peer is the host (CID 2, VMADDR_CID_HOST). Only the host
+// may reach the agent's ports: with vsock loopback in the guest kernel, any
+// unprivileged guest process could otherwise connect (CID 1 or the guest's
+// own CID) and run commands as root.
+bool IsHostPeer(const sockaddr_vm& peer);
+
+// The next connection on `listener` that may use the agent: on a vsock
+// listener, from the host only; on a unix socket (a host-side agent), from
+// our own uid only (CheckPeerIsOwner). Others are closed with a log line
+// (rate-limited); an empty fd means "nothing accepted, call again". Never
+// spins: when out of fds (EMFILE/ENFILE) it sleeps briefly first.
+UniqueFd AcceptFromHost(int listener);
 
 // Copies between two connected sockets until both directions end.
 void RelayBytes(int a, int b);

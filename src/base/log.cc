@@ -51,4 +51,35 @@ void Write(Level level, std::string_view message) {
   (void)ignored;
 }
 
+RateLimited::Decision RateLimited::Check(std::string_view key, Clock::time_point now) {
+  std::lock_guard lock(mutex_);
+  auto it = buckets_.find(key);
+  if (it == buckets_.end()) {
+    std::string name = buckets_.size() < kMaxKeys ? std::string(key) : std::string();
+    it = buckets_.try_emplace(std::move(name), Bucket{now, 0, 0}).first;
+  }
+  Bucket& bucket = it->second;
+  Decision decision;
+  if (now - bucket.window_start >= window_) {
+    decision.suppressed = bucket.suppressed;
+    bucket = Bucket{now, 0, 0};
+  }
+  if (bucket.printed < burst_) {
+    ++bucket.printed;
+    decision.print = true;
+  } else {
+    ++bucket.suppressed;
+  }
+  return decision;
+}
+
+RateLimited& GuestWarnings() {
+  static RateLimited limiter;
+  return limiter;
+}
+
+void WriteSuppressed(Level level, std::string_view key, uint64_t count) {
+  Write(level, fmt::format("{}: {} similar messages suppressed", key, count));
+}
+
 }  // namespace vk::log

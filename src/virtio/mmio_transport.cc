@@ -134,7 +134,7 @@ void MmioTransport::WriteQueueRegister(uint64_t offset, uint32_t value) {
     case kQueueNum:
       queue->set_size(static_cast<uint16_t>(std::min<uint32_t>(value, 0xffff)));
       break;
-    case kQueueReady: queue->set_ready(value == 1); break;
+    case kQueueReady: WriteQueueReady(*queue, value); break;
     case kQueueDescLow:
     case kQueueDescHigh:
       queue->set_descriptor_table(
@@ -151,6 +151,25 @@ void MmioTransport::WriteQueueRegister(uint64_t offset, uint32_t value) {
       break;
     default: break;
   }
+}
+
+// QueueReady (virtio 1.2 §4.2.2). The driver may write it at any time, also
+// after DRIVER_OK and after changing QueueNum while the queue was off, so the
+// configuration is checked on every write of 1 (Queue::Validate: a size of 0,
+// not a power of two or above QueueNumMax, or rings outside guest memory
+// never reach the ring code). A refused queue stays off and the device asks
+// for a reset (§2.1.2 DEVICE_NEEDS_RESET). Writing 0 turns the queue off and
+// starts a new queue generation, so chains a device still holds are never
+// written back into a ring the driver may now resize or move (Queue::Push).
+void MmioTransport::WriteQueueReady(Queue& queue, uint32_t value) {
+  if (value != 1) {
+    queue.set_ready(false);
+    return;
+  }
+  if (queue.ready()) return;
+  auto valid = queue.Validate(*memory_);
+  if (!valid.ok()) return NeedsReset("queue " + std::to_string(state_->queue_sel), valid.error());
+  queue.set_ready(true);
 }
 
 void MmioTransport::WriteRegister(uint64_t offset, uint32_t value) {
@@ -191,8 +210,11 @@ void MmioTransport::WriteStatus(uint32_t value) {
       value &= ~kStatusFeaturesOk;
     }
   }
-  state_->status = value;
-  if ((newly & kStatusDriverOk) && (value & kStatusFeaturesOk)) Activate();
+  // DEVICE_NEEDS_RESET is the device's to set and only a reset clears it; a
+  // device that needs one is not started.
+  const bool needs_reset = state_->status & kStatusNeedsReset;
+  state_->status = value | (needs_reset ? kStatusNeedsReset : 0);
+  if ((newly & kStatusDriverOk) && (value & kStatusFeaturesOk) && !needs_reset) Activate();
 }
 
 void MmioTransport::Activate() {
@@ -201,8 +223,9 @@ void MmioTransport::Activate() {
     queue.set_event_idx(features & kFeatureEventIdx);
     queue.set_indirect(features & kFeatureIndirectDesc);
     if (!queue.ready()) continue;
+    // Checked when it was set ready; again, as memory may have changed.
     auto valid = queue.Validate(*memory_);
-    if (!valid.ok()) return FailActivation(valid.error().message());
+    if (!valid.ok()) return NeedsReset("cannot start the device", valid.error());
   }
   DeviceContext context;
   context.memory = memory_;
@@ -212,12 +235,13 @@ void MmioTransport::Activate() {
   context.lock = &lock_;
   context.driver_features = features;
   auto activated = device_->Activate(context);
-  if (!activated.ok()) return FailActivation(activated.error().message());
+  if (!activated.ok()) return NeedsReset("cannot start the device", activated.error());
   state_->activated = true;
 }
 
-void MmioTransport::FailActivation(const std::string& why) {
-  log::Warn("{}: cannot start the device: {}", device_->name(), why);
+void MmioTransport::NeedsReset(std::string_view what, const Error& why) {
+  // guest-triggered (a driver can repeat it in a loop): rate-limited.
+  log::WarnLimited(device_->name(), "{}: {}: {}", device_->name(), what, why.message());
   state_->status |= kStatusNeedsReset;
   state_->interrupt->Trigger(Interrupt::Reason::kConfigChange);
 }

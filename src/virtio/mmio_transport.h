@@ -10,6 +10,7 @@
 #include <mutex>
 #include <span>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "base/event_loop.h"
@@ -49,9 +50,11 @@ class MmioTransport {
   uint32_t ReadRegister(uint64_t offset);
   void WriteRegister(uint64_t offset, uint32_t value);
   void WriteQueueRegister(uint64_t offset, uint32_t value);
+  void WriteQueueReady(Queue& queue, uint32_t value);
   void WriteStatus(uint32_t value);
   void Activate();
-  void FailActivation(const std::string& why);
+  // The driver set something up wrongly: log it and set DEVICE_NEEDS_RESET.
+  void NeedsReset(std::string_view what, const Error& why);
   void ResetDevice();
 
   std::unique_ptr<VirtioDevice> device_;

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <cstring>
+#include <optional>
 
 #include "virtio/testing/fake_virtqueue.h"
 
@@ -25,15 +26,31 @@ class RecordingDevice : public VirtioDevice {
   Result<void> Activate(const DeviceContext& context) override {
     ++activations;
     features_seen = context.driver_features;
+    context_ = context;
     context.interrupt->Trigger(Interrupt::Reason::kUsedBuffer);
     return Ok();
   }
-  void ProcessQueue(size_t index) override { notified.push_back(index); }
+  // Pops one chain and holds it, as a device waiting for data does.
+  void ProcessQueue(size_t index) override {
+    notified.push_back(index);
+    auto popped = context_.queues[index].Pop(*context_.memory);
+    if (popped.ok() && popped->has_value()) held.emplace(std::move(**popped));
+  }
   void Reset() override { ++resets; }
+  // Gives the held chain back (the device got its data late).
+  Result<void> PushHeld(size_t index) {
+    DescriptorChain chain = std::move(*held);
+    held.reset();
+    return context_.queues[index].Push(*context_.memory, std::move(chain), 4);
+  }
 
   int activations = 0, resets = 0;
   uint64_t features_seen = 0;
   std::vector<size_t> notified;
+  std::optional<DescriptorChain> held;
+
+ private:
+  DeviceContext context_;
 };
 
 class MmioTransportTest : public ::testing::Test {
@@ -54,15 +71,43 @@ class MmioTransportTest : public ::testing::Test {
   void Write(uint64_t offset, uint32_t value) {
     transport_->Write(offset, std::span(reinterpret_cast<const uint8_t*>(&value), 4));
   }
-  void SetUpQueue(uint32_t index, uint16_t size) {
+  struct Rings {
+    uint64_t desc, avail, used;
+  };
+  Rings SetUpQueue(uint32_t index, uint16_t size) {
     Write(0x030, index);
     Write(0x038, size);
-    uint64_t desc = guest_.Alloc(16 * size), avail = guest_.Alloc(6 + 2 * size),
-             used = guest_.Alloc(6 + 8 * size);
-    Write(0x080, static_cast<uint32_t>(desc));
-    Write(0x090, static_cast<uint32_t>(avail));
-    Write(0x0a0, static_cast<uint32_t>(used));
+    Rings rings{guest_.Alloc(16 * size), guest_.Alloc(6 + 2 * size), guest_.Alloc(6 + 8 * size)};
+    Write(0x080, static_cast<uint32_t>(rings.desc));
+    Write(0x090, static_cast<uint32_t>(rings.avail));
+    Write(0x0a0, static_cast<uint32_t>(rings.used));
     Write(0x044, 1);
+    return rings;
+  }
+  // Publishes descriptor 0 (one writable 64-byte buffer) in the avail ring.
+  void PublishOneChain(const Rings& rings) {
+    uint64_t buffer = guest_.Alloc(64);
+    uint8_t desc[16] = {};
+    std::memcpy(desc, &buffer, 8);
+    desc[8] = 64;
+    desc[12] = 2;  // VIRTQ_DESC_F_WRITE
+    guest_.Write(rings.desc, desc);
+    uint8_t avail[6] = {0, 0, 1, 0, 0, 0};  // flags, idx = 1, ring[0] = 0
+    guest_.Write(rings.avail, avail);
+  }
+  // Starts the device with queue 0 and lets it pop and hold one chain.
+  Rings StartHoldingAChain() {
+    Initialize(kFeatureVersion1);
+    Rings rings = SetUpQueue(0, 16);
+    Write(0x070, 3 | 8 | 4);
+    PublishOneChain(rings);
+    Write(0x050, 0);
+    EXPECT_TRUE(device_->held.has_value());
+    return rings;
+  }
+  uint16_t UsedIndex(const Rings& rings) {
+    auto bytes = guest_.Read(rings.used + 2, 2);
+    return static_cast<uint16_t>(bytes[0] | bytes[1] << 8);
   }
   // The driver side of §3.1.1 up to DRIVER_OK.
   void Initialize(uint64_t features) {
@@ -129,6 +174,68 @@ TEST_F(MmioTransportTest, BadQueueLayoutAsksForReset) {
   Write(0x070, 3 | 8 | 4);
   EXPECT_EQ(device_->activations, 0);
   EXPECT_EQ(Read(0x070) & 64, 64u);  // DEVICE_NEEDS_RESET
+}
+
+TEST_F(MmioTransportTest, QueueReadyValidatesEveryTimeAlsoAfterDriverOk) {
+  Rings rings = StartHoldingAChain();
+  ASSERT_TRUE(device_->held.has_value());
+  // The driver turns the queue off, shrinks it to 0 and turns it on again.
+  Write(0x030, 0);
+  Write(0x044, 0);
+  Write(0x038, 0);
+  Write(0x044, 1);
+  EXPECT_EQ(Read(0x044), 0u);        // refused: size 0
+  EXPECT_EQ(Read(0x070) & 64, 64u);  // DEVICE_NEEDS_RESET
+  // The chain the device held belongs to the old ring: it is refused (before:
+  // written with `% size` = 0, a division by zero).
+  EXPECT_FALSE(device_->PushHeld(0).ok());
+  EXPECT_EQ(UsedIndex(rings), 0);
+  Write(0x050, 0);  // the queue is off: the device is not called
+  EXPECT_EQ(device_->notified.size(), 1u);
+}
+
+TEST_F(MmioTransportTest, QueueReadyRefusesSizesAboveTheMaximumOrNotPowersOfTwo) {
+  Initialize(kFeatureVersion1);
+  SetUpQueue(1, 8);
+  Write(0x070, 3 | 8 | 4);
+  for (uint32_t size : {16u, 3u, 0xffffu, 0x10000u}) {
+    Write(0x044, 0);
+    Write(0x038, size);
+    Write(0x044, 1);
+    EXPECT_EQ(Read(0x044), 0u) << size;
+  }
+  Write(0x038, 4);
+  Write(0x044, 1);
+  EXPECT_EQ(Read(0x044), 1u);
+}
+
+TEST_F(MmioTransportTest, QueueReadyRefusesRingsOutsideGuestMemory) {
+  Initialize(kFeatureVersion1);
+  Write(0x030, 0);
+  Write(0x038, 16);
+  Write(0x080, 0xfffff000);  // descriptor table past the end of guest RAM
+  Write(0x044, 1);
+  EXPECT_EQ(Read(0x044), 0u);
+  Write(0x070, 3 | 8 | 4);
+  EXPECT_EQ(device_->activations, 0);  // a device that needs a reset is not started
+}
+
+TEST_F(MmioTransportTest, ChainsHeldAcrossAQueueRestartAreNotWrittenBack) {
+  Rings rings = StartHoldingAChain();
+  ASSERT_TRUE(device_->held.has_value());
+  Write(0x044, 0);
+  Write(0x044, 1);  // same, valid layout: a new generation of the ring
+  EXPECT_EQ(Read(0x044), 1u);
+  EXPECT_FALSE(device_->PushHeld(0).ok());
+  EXPECT_EQ(UsedIndex(rings), 0);
+}
+
+TEST_F(MmioTransportTest, ResetDropsHeldChains) {
+  Rings rings = StartHoldingAChain();
+  ASSERT_TRUE(device_->held.has_value());
+  Write(0x070, 0);
+  EXPECT_FALSE(device_->PushHeld(0).ok());
+  EXPECT_EQ(UsedIndex(rings), 0);
 }
 
 TEST_F(MmioTransportTest, ResetClearsStateAndBumpsGeneration) {

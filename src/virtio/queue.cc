@@ -47,8 +47,8 @@ class ChainBuilder {
     return Ok();
   }
 
-  DescriptorChain Build(uint16_t head) {
-    return DescriptorChain(head, std::move(readable_), std::move(writable_));
+  DescriptorChain Build(uint16_t head, uint32_t generation) {
+    return DescriptorChain(head, std::move(readable_), std::move(writable_), generation);
   }
 
  private:
@@ -97,10 +97,17 @@ uint64_t DescriptorChain::writable_bytes() const {
 
 void Queue::Reset() {
   size_ = max_size_;
-  ready_ = false;
   event_idx_ = false;
   indirect_ = false;
   desc_table_ = avail_ring_ = used_ring_ = 0;
+  set_ready(false);
+  ++generation_;  // even if it was not ready: chains never outlive a reset
+}
+
+void Queue::set_ready(bool ready) {
+  if (ready == ready_) return;
+  ready_ = ready;
+  ++generation_;
   next_avail_ = next_used_ = signalled_used_ = 0;
   broken_ = false;
   signalled_used_valid_ = false;
@@ -136,7 +143,7 @@ Result<DescriptorChain> Queue::ReadChain(const GuestMemory& memory, uint16_t hea
     if (!(desc.flags & kDescNext)) break;
     index = desc.next;
   }
-  return builder.Build(head);
+  return builder.Build(head, generation_);
 }
 
 Result<std::optional<DescriptorChain>> Queue::Pop(const GuestMemory& memory) {
@@ -181,6 +188,9 @@ Result<void> Queue::PushHead(const GuestMemory& memory, uint16_t head, uint32_t 
 }
 
 Result<void> Queue::Push(const GuestMemory& memory, DescriptorChain chain, uint32_t written) {
+  // A chain of a disabled or reset queue: its ring may since have been
+  // resized (even to 0) or moved, so nothing of it may be written back.
+  if (!Owns(chain)) return Error("descriptor chain of a queue the driver disabled or reset");
   return PushHead(memory, chain.head(), written);
 }
 

@@ -26,17 +26,24 @@ struct Buffer {
 };
 
 // A validated descriptor chain. Move-only: it must be returned to the used
-// ring exactly once through Queue::Push().
+// ring exactly once through Queue::Push(). It remembers the queue generation
+// it was popped in: once the driver disables or resets the queue, the chain
+// belongs to a ring that no longer exists and Push() refuses it.
 class DescriptorChain {
  public:
-  DescriptorChain(uint16_t head, std::vector<Buffer> readable, std::vector<Buffer> writable)
-      : head_(head), readable_(std::move(readable)), writable_(std::move(writable)) {}
+  DescriptorChain(uint16_t head, std::vector<Buffer> readable, std::vector<Buffer> writable,
+                  uint32_t generation = 0)
+      : head_(head),
+        generation_(generation),
+        readable_(std::move(readable)),
+        writable_(std::move(writable)) {}
   DescriptorChain(DescriptorChain&&) = default;
   DescriptorChain& operator=(DescriptorChain&&) = default;
   DescriptorChain(const DescriptorChain&) = delete;
   DescriptorChain& operator=(const DescriptorChain&) = delete;
 
   uint16_t head() const { return head_; }
+  uint32_t generation() const { return generation_; }
   std::span<const Buffer> readable() const { return readable_; }
   std::span<const Buffer> writable() const { return writable_; }
   uint64_t readable_bytes() const;
@@ -44,6 +51,7 @@ class DescriptorChain {
 
  private:
   uint16_t head_;
+  uint32_t generation_;
   std::vector<Buffer> readable_;  // device-readable (driver -> device)
   std::vector<Buffer> writable_;  // device-writable (device -> driver)
 };
@@ -113,7 +121,10 @@ class Queue {
   uint16_t size() const { return size_; }
   void set_size(uint16_t size) { size_ = size; }
   bool ready() const { return ready_; }
-  void set_ready(bool ready) { ready_ = ready; }
+  // The transport validates (Validate) before it sets a queue ready. Any
+  // change of readiness starts a new generation: the ring positions restart
+  // at 0 and chains popped before are refused by Push().
+  void set_ready(bool ready);
   void set_descriptor_table(uint64_t address) { desc_table_ = address; }
   void set_available_ring(uint64_t address) { avail_ring_ = address; }
   void set_used_ring(uint64_t address) { used_ring_ = address; }
@@ -125,8 +136,9 @@ class Queue {
   void set_indirect(bool enabled) { indirect_ = enabled; }
   void Reset();
   bool broken() const { return broken_; }
-  // Checks the configuration the driver set (size power of two <= max,
-  // rings inside guest memory) before the device starts using the queue.
+  // Checks the configuration the driver set before the device may use the
+  // queue: size nonzero, a power of two (split rings, virtio 1.2 §2.7) and
+  // <= max_size, rings inside guest memory.
   Result<void> Validate(const GuestMemory& memory) const;
 
   // --- Device side ---
@@ -134,8 +146,13 @@ class Queue {
   // for a malformed chain. A malformed chain's head is consumed and returned
   // to the used ring with length 0, so the driver never waits on it forever.
   Result<std::optional<DescriptorChain>> Pop(const GuestMemory& memory);
-  // Returns a chain to the used ring with the number of bytes written.
+  // Returns a chain to the used ring with the number of bytes written. A
+  // chain from an earlier generation (see set_ready) is dropped with an error.
   Result<void> Push(const GuestMemory& memory, DescriptorChain chain, uint32_t written);
+  // Whether `chain` was popped from this queue's current generation.
+  bool Owns(const DescriptorChain& chain) const {
+    return ready_ && chain.generation() == generation_;
+  }
   // Whether the driver wants an interrupt for what was pushed since the last
   // call (honours VIRTQ_AVAIL_F_NO_INTERRUPT or used_event with EVENT_IDX).
   bool NeedsInterrupt(const GuestMemory& memory);
@@ -157,6 +174,7 @@ class Queue {
   uint64_t desc_table_ = 0;
   uint64_t avail_ring_ = 0;
   uint64_t used_ring_ = 0;
+  uint32_t generation_ = 0;  // bumped on every readiness change and reset
   uint16_t next_avail_ = 0;  // device's position in the avail ring
   // The avail ring itself is unusable (index runs past the queue, ring outside
   // guest memory): nothing more is popped until the driver resets the queue,

@@ -13,7 +13,8 @@
 namespace vk::virtio {
 
 // `handle(const DescriptorChain&)` returns the bytes it wrote into the chain.
-// Malformed chains were already given back by Queue::Pop(); they are logged.
+// Malformed chains were already given back by Queue::Pop(); they are logged
+// (rate-limited per device).
 template <typename Handle>
 void DrainQueue(const DeviceContext& context, size_t index, std::string_view device,
                 Handle&& handle) {
@@ -23,7 +24,8 @@ void DrainQueue(const DeviceContext& context, size_t index, std::string_view dev
   while (true) {
     auto popped = queue.Pop(memory);
     if (!popped.ok()) {
-      log::Warn("{}: {}", device, popped.error().message());
+      // guest-triggered, as often as the driver likes: rate-limited.
+      log::WarnLimited(device, "{}: {}", device, popped.error().message());
       pushed = true;
       continue;
     }

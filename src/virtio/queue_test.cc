@@ -191,5 +191,45 @@ TEST(QueueTest, ValidateRejectsBadSizesAndRings) {
   EXPECT_FALSE(queue.Validate(guest.memory()).ok());
 }
 
+TEST(QueueTest, ChainsFromBeforeADisableOrResetAreNeverPushed) {
+  FakeGuest guest;
+  Queue queue(16);
+  FakeVirtqueue vq(guest, queue);
+  vq.AddChain({}, {8});
+  auto popped = queue.Pop(guest.memory());
+  ASSERT_TRUE(popped.ok() && popped->has_value());
+  DescriptorChain held = std::move(**popped);
+  EXPECT_TRUE(queue.Owns(held));
+  // The driver turns the queue off and shrinks it to 0: pushing the held
+  // chain must neither divide by the size nor touch the ring.
+  queue.set_ready(false);
+  queue.set_size(0);
+  EXPECT_FALSE(queue.Owns(held));
+  EXPECT_FALSE(queue.Push(guest.memory(), std::move(held), 8).ok());
+  EXPECT_FALSE(vq.NextUsed().has_value());
+  // A reset ends a generation too, whatever the queue's state.
+  Queue other(16);
+  FakeVirtqueue other_vq(guest, other);
+  other_vq.AddChain({}, {8});
+  auto again = other.Pop(guest.memory());
+  ASSERT_TRUE(again.ok() && again->has_value());
+  DescriptorChain chain = std::move(**again);
+  other.Reset();
+  FakeVirtqueue fresh(guest, other);  // set up and ready again
+  EXPECT_FALSE(other.Push(guest.memory(), std::move(chain), 8).ok());
+  EXPECT_FALSE(fresh.NextUsed().has_value());
+}
+
+TEST(QueueTest, ValidateRefusesSizesThatAreZeroTooLargeOrNotPowersOfTwo) {
+  FakeGuest guest;
+  Queue queue(16);
+  FakeVirtqueue vq(guest, queue);
+  EXPECT_TRUE(queue.Validate(guest.memory()).ok());
+  for (uint16_t size : {0, 3, 12, 32}) {
+    queue.set_size(size);
+    EXPECT_FALSE(queue.Validate(guest.memory()).ok()) << size;
+  }
+}
+
 }  // namespace
 }  // namespace vk::virtio

@@ -94,10 +94,12 @@ void Serial::Emit(uint8_t byte) {
   if (tail_.size() > kMaxTail) tail_.erase(0, tail_.size() - kMaxTail / 2);
   line_.push_back(static_cast<char>(byte));
   if (byte != '\n' && line_.size() < kMaxLine) return;
-  if (output_fd_ >= 0) {
-    ssize_t ignored = ::write(output_fd_, line_.data(), line_.size());
-    (void)ignored;
-  }
+  WriteLine();
+}
+
+void Serial::WriteLine() {
+  WriteCapped(output_fd_, std::span(reinterpret_cast<const uint8_t*>(line_.data()), line_.size()),
+              max_output_bytes_);
   line_.clear();
 }
 
@@ -112,11 +114,7 @@ void Serial::Receive(const std::string& bytes) {
 
 void Serial::Flush() {
   std::lock_guard lock(mutex_);
-  if (output_fd_ >= 0 && !line_.empty()) {
-    ssize_t ignored = ::write(output_fd_, line_.data(), line_.size());
-    (void)ignored;
-  }
-  line_.clear();
+  WriteLine();
 }
 
 std::string Serial::Tail(size_t max_bytes) const {

@@ -11,13 +11,20 @@
 #include <mutex>
 #include <string>
 
+#include "base/capped_write.h"
+
 namespace vk {
 
 class Serial {
  public:
   // `raise_irq` pulses the UART's interrupt line; `output_fd` is not owned.
-  Serial(int output_fd, std::function<void()> raise_irq)
-      : output_fd_(output_fd), raise_irq_(std::move(raise_irq)) {}
+  // A regular output file grows to at most `max_output_bytes` (the guest
+  // controls what it prints; see base/capped_write.h).
+  Serial(int output_fd, std::function<void()> raise_irq,
+         uint64_t max_output_bytes = kDefaultConsoleLogLimit)
+      : output_fd_(output_fd),
+        max_output_bytes_(max_output_bytes),
+        raise_irq_(std::move(raise_irq)) {}
 
   // Guest port access at offset 0..7 from the base port (guest-controlled).
   uint8_t Read(uint16_t offset);
@@ -32,9 +39,11 @@ class Serial {
  private:
   void UpdateInterrupt();  // callers hold mutex_
   void Emit(uint8_t byte);
+  void WriteLine();  // callers hold mutex_
 
   mutable std::mutex mutex_;
   int output_fd_;
+  uint64_t max_output_bytes_;
   std::function<void()> raise_irq_;
   uint8_t ier_ = 0, lcr_ = 0, mcr_ = 0, scr_ = 0, dll_ = 0x0c, dlm_ = 0;
   bool thr_empty_pending_ = false;  // a THR-empty interrupt awaits an IIR read

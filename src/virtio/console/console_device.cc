@@ -67,10 +67,7 @@ class ConsoleDevice : public VirtioDevice {
       std::vector<uint8_t> bytes(std::min(chain.readable_bytes(), kMaxChunk));
       ChainReader reader(*context_.memory, chain);
       bytes.resize(reader.ReadSome(bytes));
-      if (config_.output_fd >= 0 && !bytes.empty()) {
-        ssize_t ignored = ::write(config_.output_fd, bytes.data(), bytes.size());
-        (void)ignored;
-      }
+      WriteCapped(config_.output_fd, bytes, config_.max_output_bytes);
       return 0u;
     });
   }

@@ -4,6 +4,7 @@
 
 #include <memory>
 
+#include "base/capped_write.h"
 #include "virtio/device.h"
 
 namespace vk::virtio {
@@ -11,6 +12,9 @@ namespace vk::virtio {
 struct ConsoleConfig {
   int output_fd = -1;  // not owned; -1 discards
   int input_fd = -1;   // not owned; -1: no input
+  // A regular output file grows to at most this (base/capped_write.h); the
+  // serial console writing to the same file shares the bound.
+  uint64_t max_output_bytes = kDefaultConsoleLogLimit;
 };
 
 std::unique_ptr<VirtioDevice> CreateConsoleDevice(const ConsoleConfig& config);

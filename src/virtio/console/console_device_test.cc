@@ -2,8 +2,11 @@
 
 #include <fcntl.h>
 #include <gtest/gtest.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
+#include "base/unique_fd.h"
 #include "virtio/testing/fake_virtqueue.h"
 
 namespace vk::virtio {
@@ -58,6 +61,26 @@ TEST_F(ConsoleDeviceTest, HostInputFillsGuestBuffers) {
   EXPECT_EQ(used->length, 5u);
   auto written = rx_->Written(head);
   EXPECT_EQ(std::string(written.begin(), written.begin() + 5), "typed");
+}
+
+TEST(ConsoleDeviceLimitTest, GuestOutputToAFileIsCapped) {
+  FakeGuest guest;
+  std::vector<Queue> queues{Queue(64), Queue(64)};
+  FakeVirtqueue rx(guest, queues[0]), tx(guest, queues[1]);
+  FakeDeviceContext context(guest, std::span(queues), nullptr);
+  UniqueFd file(::memfd_create("console", MFD_CLOEXEC));
+  auto device = CreateConsoleDevice({.output_fd = file.get(), .max_output_bytes = 100});
+  ASSERT_TRUE(device->Activate(context.context).ok());
+  for (int round = 0; round < 20; ++round) {
+    for (int i = 0; i < 8; ++i) tx.AddChain({std::vector<uint8_t>(64, 'z')}, {});
+    device->ProcessQueue(1);
+    while (tx.NextUsed()) {
+    }
+  }
+  const std::string marker = "\n[console output truncated at 100 bytes]\n";
+  struct stat st;
+  ASSERT_EQ(::fstat(file.get(), &st), 0);
+  EXPECT_EQ(static_cast<size_t>(st.st_size), 100 + marker.size());
 }
 
 }  // namespace

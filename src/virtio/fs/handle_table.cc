@@ -1,11 +1,12 @@
 #include "virtio/fs/handle_table.h"
 
+#include "virtio/fs/fd_reserve.h"
 #include "virtio/fs/fuse_wire.h"
 
 namespace vk::virtio::fs {
 
 Result<uint64_t> HandleTable::Add(UniqueFd fd, HandleKind kind, uint64_t node) {
-  if (handles_.size() >= kMaxHandles) return Errno(EMFILE);
+  if (handles_.size() >= kMaxHandles || InFdReserve(fd.get())) return Errno(EMFILE);
   uint64_t fh = next_++;  // 64-bit and never reused: a stale fh cannot alias
   handles_.emplace(fh, HostHandle{std::move(fd), kind, node});
   return fh;

@@ -21,7 +21,8 @@ class HandleTable {
  public:
   // Abuse bound: each handle is a host fd; past this a guest's OPEN fails
   // with EMFILE (like a process over RLIMIT_NOFILE) instead of starving the
-  // VMM of descriptors.
+  // VMM of descriptors (this, and the fd reserve of fd_reserve.h, whichever
+  // comes first).
   static constexpr size_t kMaxHandles = 1 << 14;
 
   Result<uint64_t> Add(UniqueFd fd, HandleKind kind, uint64_t node);

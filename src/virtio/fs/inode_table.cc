@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <sys/stat.h>
 
+#include "virtio/fs/fd_reserve.h"
 #include "virtio/fs/fuse_wire.h"
 
 namespace vk::virtio::fs {
@@ -45,7 +46,7 @@ Result<uint64_t> InodeTable::Add(UniqueFd fd, uint64_t parent, std::string_view 
     }
     return found->second;
   }
-  if (by_id_.size() >= kMaxInodes) return Errno(ENFILE);
+  if (by_id_.size() >= kMaxInodes || InFdReserve(fd.get())) return Errno(ENFILE);
   uint64_t id = next_id_++;
   Inode inode{std::move(fd), st.st_dev,        st.st_ino, st.st_mode & S_IFMT, 1,
               parent,        std::string(name)};

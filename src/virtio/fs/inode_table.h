@@ -29,7 +29,8 @@ class InodeTable {
  public:
   static constexpr uint64_t kRootId = 1;  // FUSE_ROOT_ID
   // Abuse bound: each inode holds an fd; a guest that looks up without ever
-  // forgetting gets ENFILE instead of exhausting the VMM's descriptors.
+  // forgetting gets ENFILE instead of exhausting the VMM's descriptors (this,
+  // and the fd reserve of fd_reserve.h, whichever comes first).
   static constexpr size_t kMaxInodes = 1 << 16;
 
   // Takes the root directory's O_PATH fd.

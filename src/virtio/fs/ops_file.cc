@@ -46,11 +46,10 @@ Result<void> FuseServer::Create(Request& request) {
   if (dir->type != S_IFDIR) return Errno(ENOTDIR);
   // O_NOFOLLOW: a symlink already at `name` is ELOOP, never written through.
   int flags = HostOpenFlags(in.flags) | O_CREAT | static_cast<int>(in.flags & O_EXCL);
-  int raw = ::openat(dir->fd.get(), name.c_str(), flags, GuestMode(in.mode & 07777, S_IFREG));
-  if (raw < 0) return LastErrno();
-  UniqueFd fd(raw);
+  // Without O_EXCL an existing name is opened: only a regular file will do.
   struct stat st;
-  if (::fstat(raw, &st) != 0) return LastErrno();
+  UniqueFd fd =
+      VK_TRY(OpenRegularAt(dir->fd.get(), name, flags, GuestMode(in.mode & 07777, S_IFREG), st));
   uint64_t id = VK_TRY(AddEntry(request, request.header.nodeid, name));
   Inode* inode = VK_TRY(GetInode(id));
   auto fh = handles_.Add(std::move(fd), HandleKind::kFile, id);

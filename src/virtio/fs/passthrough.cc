@@ -210,14 +210,29 @@ Result<UniqueFd> FuseServer::Reopen(const Inode& inode, int flags) {
   // and O_TRUNC waits until that is known.
   const Inode* parent = inodes_.Get(inode.parent);
   if (parent == nullptr) return Errno(ESTALE);
-  int fd = ::openat(parent->fd.get(), inode.name.c_str(), flags & ~O_TRUNC);
-  if (fd < 0) return errno == ENOENT || errno == ELOOP ? Errno(ESTALE) : LastErrno();
-  UniqueFd file(fd);
   struct stat st;
-  if (::fstat(fd, &st) != 0) return LastErrno();
+  auto file = OpenRegularAt(parent->fd.get(), inode.name, flags & ~O_TRUNC, 0, st);
+  if (!file.ok()) {
+    int error = file.error().errno_value();
+    return error == ENOENT || error == ELOOP ? Errno(ESTALE) : std::move(file).error();
+  }
   if (st.st_dev != inode.dev || st.st_ino != inode.ino) return Errno(ESTALE);
-  if ((flags & O_TRUNC) && ::ftruncate(fd, 0) != 0) return LastErrno();
-  return file;
+  if ((flags & O_TRUNC) && ::ftruncate(file->get(), 0) != 0) return LastErrno();
+  return std::move(*file);
+}
+
+Result<UniqueFd> OpenRegularAt(int dir, const std::string& name, int flags, mode_t mode,
+                               struct stat& st) {
+  int raw = ::openat(dir, name.c_str(), flags | O_NONBLOCK, mode);
+  if (raw < 0) return LastErrno();
+  UniqueFd fd(raw);
+  if (::fstat(raw, &st) != 0) return LastErrno();
+  if (S_ISDIR(st.st_mode)) return Errno(EISDIR);
+  if (!S_ISREG(st.st_mode)) return Errno(EACCES);  // FIFO, socket or device: see "Opening"
+  if (!(flags & O_NONBLOCK) && ::fcntl(raw, F_SETFL, ::fcntl(raw, F_GETFL) & ~O_NONBLOCK) != 0) {
+    return LastErrno();
+  }
+  return fd;
 }
 
 void FillAttr(const struct stat& st, fuse_attr& attr) {

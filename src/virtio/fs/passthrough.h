@@ -27,6 +27,19 @@
 // overlayfs whiteout, and OPEN of anything but a regular file is EACCES, so a
 // guest cannot reach host devices through the share.
 //
+// Opening. The server has one thread per device, so no open may block: an
+// open(2) of a FIFO waits for its other end, and a guest can put a FIFO (or
+// a host process a device) where a regular file was. Every open the server
+// does by name for the guest (CREATE, OPEN and every re-open, see
+// OpenRegularAt) therefore passes O_NONBLOCK, fstat()s the result, keeps it
+// only if it is a regular file (directories are opened with O_DIRECTORY,
+// which cannot open anything else) and then clears O_NONBLOCK. Anything
+// else is closed at once and the guest gets EACCES, the answer OPEN already
+// gives for a non-regular inode (a FIFO or socket the kernel refuses itself
+// keeps the kernel's ENXIO). CREATE without O_EXCL reaches an existing name
+// this way too. O_NONBLOCK also makes an open that would wait for a host
+// process's lease break fail with EWOULDBLOCK instead of stalling the VM.
+//
 // Threading: not thread-safe; the device serializes calls (device.h).
 #pragma once
 
@@ -162,5 +175,11 @@ void FillAttr(const struct stat& st, fuse_attr& attr);
 mode_t GuestMode(mode_t mode, mode_t type);
 // Open flags a guest may pass through to the host, plus O_NOFOLLOW|O_CLOEXEC.
 int HostOpenFlags(uint32_t guest_flags);
+
+// openat(dir, name, flags, mode) by the rule "Opening" above: never blocks,
+// and returns only a regular file (else EACCES), with O_NONBLOCK cleared
+// unless `flags` asked for it. `stat` receives the file's attributes.
+Result<UniqueFd> OpenRegularAt(int dir, const std::string& name, int flags, mode_t mode,
+                               struct stat& stat);
 
 }  // namespace vk::virtio::fs

@@ -264,6 +264,24 @@ TEST_F(VirtioNetTest, RxMergeableFrameSpansBuffers) {
   EXPECT_EQ(next->second, PlainFrame(100));
 }
 
+TEST_F(VirtioNetTest, RxChainsHeldAcrossAQueueRestartAreDropped) {
+  NetOptions options;
+  options.mtu = 9000;
+  Start(options);
+  std::vector<uint8_t> frame = PlainFrame(3000);
+  EXPECT_TRUE(device_->Deliver(frame));
+  AddRxBuffers(2, 1024);  // the device holds both buffers and waits for a third
+  EXPECT_FALSE(Received());
+  // The driver turns the rx queue off and sets it up again on a new ring.
+  queues_[0].set_ready(false);
+  rx_ = std::make_unique<FakeVirtqueue>(guest_, queues_[0]);
+  AddRxBuffers(4, 1024);
+  auto got = Received();
+  ASSERT_TRUE(got);
+  EXPECT_EQ(got->first.num_buffers, 3);
+  EXPECT_EQ(got->second, frame);  // nothing went into the old ring's buffers
+}
+
 TEST_F(VirtioNetTest, RxWithoutMergeableNeedsOneBigBuffer) {
   NetOptions options;
   options.mtu = 9000;

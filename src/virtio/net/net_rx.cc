@@ -113,6 +113,13 @@ NetDevice::Placement NetDevice::PlaceFrame(std::span<const uint8_t> frame) {
 bool NetDevice::CollectRxChains(size_t bytes) {
   bool mergeable = Negotiated(vnet::kFeatureMrgRxBuf);
   Queue& queue = context_.queues[kRxQueue];
+  // Chains held from before the driver turned the queue off (or reset it)
+  // belong to a ring that no longer exists: forget them (Push refuses them).
+  if (!rx_chains_.empty() && !queue.Owns(rx_chains_.front())) {
+    std::erase_if(rx_chains_, [&](const DescriptorChain& chain) { return !queue.Owns(chain); });
+    rx_chain_bytes_ = 0;
+    for (const DescriptorChain& chain : rx_chains_) rx_chain_bytes_ += chain.writable_bytes();
+  }
   auto enough = [&] { return mergeable ? rx_chain_bytes_ >= bytes : !rx_chains_.empty(); };
   // Bounded: a broken avail index makes Pop() fail without consuming.
   for (size_t errors = 0; !enough() && rx_chains_.size() < queue.size();) {

@@ -11,6 +11,7 @@
 #include "base/log.h"
 #include "base/strings.h"
 #include "virtio/queue_drain.h"
+#include "virtio/vsock/host_listener.h"
 #include "virtio/vsock/vsock_connection.h"
 #include "virtio/vsock/vsock_packet.h"
 
@@ -18,6 +19,7 @@ namespace vk::virtio {
 namespace {
 
 using vsock::Connection;
+using vsock::HostListener;
 using vsock::PacketHeader;
 
 constexpr size_t kRxQueue = 0, kTxQueue = 1;
@@ -33,20 +35,20 @@ uint64_t Key(uint32_t guest_port, uint32_t host_port) {
   return (uint64_t{guest_port} << 32) | host_port;
 }
 
-Result<UniqueFd> UnixSocket(const std::string& path, bool listen) {
+// A guest's connect to host port P: a non-blocking connect to "<uds>_<P>".
+// Non-blocking because a unix connect blocks while the listener's backlog is
+// full, and a guest may target a host service that does not accept: the
+// device thread must never wait on it (EAGAIN then resets the guest's
+// connection). base/unix_socket.h's ConnectUnix blocks, hence this one.
+Result<UniqueFd> ConnectHostPort(const std::string& path) {
   sockaddr_un address{};
   address.sun_family = AF_UNIX;
   if (path.size() >= sizeof(address.sun_path)) return Error("unix socket path too long: " + path);
   std::memcpy(address.sun_path, path.c_str(), path.size() + 1);
   UniqueFd fd(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0));
   if (!fd) return Error::FromErrno("socket");
-  auto* sa = reinterpret_cast<sockaddr*>(&address);
-  if (listen) {
-    ::unlink(path.c_str());
-    if (::bind(fd.get(), sa, sizeof(address)) != 0 || ::listen(fd.get(), 64) != 0) {
-      return Error::FromErrno("listen on " + path);
-    }
-  } else if (::connect(fd.get(), sa, sizeof(address)) != 0 && errno != EINPROGRESS) {
+  if (::connect(fd.get(), reinterpret_cast<sockaddr*>(&address), sizeof(address)) != 0 &&
+      errno != EINPROGRESS) {
     return Error::FromErrno("connect to " + path);
   }
   return fd;
@@ -72,22 +74,10 @@ class VsockDevice : public VirtioDevice {
 
   Result<void> Activate(const DeviceContext& context) override {
     context_ = context;
-    listener_ = VK_TRY(UnixSocket(config_.uds_path, /*listen=*/true));
-    VK_TRY(context_.loop->Add(listener_.get(), EPOLLIN, [this](uint32_t) {
-      std::lock_guard lock(*context_.lock);
-      AcceptHostClients();
-    }));
-    for (const auto& [path, port] : config_.port_sockets) {
-      UniqueFd listener = VK_TRY(UnixSocket(path, /*listen=*/true));
-      int fd = listener.get();
-      VK_TRY(context_.loop->Add(fd, EPOLLIN, [this, fd, port = port](uint32_t) {
-        std::lock_guard lock(*context_.lock);
-        AcceptPortClients(fd, port);
-      }));
-      port_listeners_.push_back(std::move(listener));
-    }
-    active_ = true;
-    return Ok();
+    active_ = true;  // from here on, Reset() undoes what was set up
+    auto listened = Listen();
+    if (!listened.ok()) Reset();
+    return listened;
   }
 
   void ProcessQueue(size_t index) override {
@@ -102,12 +92,7 @@ class VsockDevice : public VirtioDevice {
     connections_.clear();
     handshakes_.clear();
     control_.clear();
-    context_.loop->Remove(listener_.get());
-    listener_.Reset();
-    ::unlink(config_.uds_path.c_str());
-    for (UniqueFd& listener : port_listeners_) context_.loop->Remove(listener.get());
-    port_listeners_.clear();
-    for (const auto& [path, port] : config_.port_sockets) ::unlink(path.c_str());
+    listeners_.clear();  // stops watching and removes the socket files
     active_ = false;
   }
 
@@ -132,7 +117,8 @@ class VsockDevice : public VirtioDevice {
 
   void QueueControl(Connection& c, uint16_t op, uint32_t flags = 0) {
     if (control_.size() >= kMaxPendingControl) {
-      log::Warn("virtio-vsock: guest is not taking packets; dropping a control packet");
+      log::WarnLimited(name(),
+                       "virtio-vsock: guest is not taking packets; dropping a control packet");
       return;
     }
     c.reported_fwd_cnt = c.fwd_cnt;
@@ -201,7 +187,7 @@ class VsockDevice : public VirtioDevice {
   }
 
   void ConnectToHost(const PacketHeader& h) {
-    auto socket = UnixSocket(config_.uds_path + "_" + std::to_string(h.dst_port), false);
+    auto socket = ConnectHostPort(config_.uds_path + "_" + std::to_string(h.dst_port));
     if (!socket.ok() || connections_.size() >= kMaxConnections) {
       QueueReset(h);
       return;
@@ -400,32 +386,44 @@ class VsockDevice : public VirtioDevice {
     FlushRx();
   }
 
-  void AcceptHostClients() {
-    while (true) {
-      UniqueFd client(::accept4(listener_.get(), nullptr, nullptr, SOCK_CLOEXEC | SOCK_NONBLOCK));
-      if (!client) return;
-      if (connections_.size() + handshakes_.size() >= kMaxConnections) continue;
-      auto c = std::make_unique<Connection>();
-      c->state = Connection::State::kAwaitingConnectLine;
-      c->socket = std::move(client);
-      int fd = c->socket.get();
-      if (!Watch(*c).ok()) continue;
-      handshakes_[fd] = std::move(c);
+  // The host sockets (vsock/host_listener.h: owner-only, EMFILE back-off).
+  Result<void> Listen() {
+    auto add = [&](const std::string& path, HostListener::OnClient on_client) -> Result<void> {
+      listeners_.push_back(
+          VK_TRY(HostListener::Create(context_.loop, context_.lock, path, std::move(on_client))));
+      return Ok();
+    };
+    VK_TRY(add(config_.uds_path, [this](UniqueFd client) { AddHostClient(std::move(client)); }));
+    for (const auto& [path, port] : config_.port_sockets) {
+      VK_TRY(add(path,
+                 [this, port = port](UniqueFd client) { AddPortClient(std::move(client), port); }));
     }
+    return Ok();
+  }
+
+  bool RoomForConnection() const {
+    return connections_.size() + handshakes_.size() < kMaxConnections;
+  }
+
+  // A client of the generic socket: it names the guest port in a line first.
+  void AddHostClient(UniqueFd client) {
+    if (!RoomForConnection()) return;
+    auto c = std::make_unique<Connection>();
+    c->state = Connection::State::kAwaitingConnectLine;
+    c->socket = std::move(client);
+    int fd = c->socket.get();
+    if (!Watch(*c).ok()) return;
+    handshakes_[fd] = std::move(c);
   }
 
   // A client of a dedicated socket: connect it to the guest port at once.
-  void AcceptPortClients(int listener, uint32_t port) {
-    while (true) {
-      UniqueFd client(::accept4(listener, nullptr, nullptr, SOCK_CLOEXEC | SOCK_NONBLOCK));
-      if (!client) return;
-      if (connections_.size() + handshakes_.size() >= kMaxConnections) continue;
-      auto c = std::make_unique<Connection>();
-      c->socket = std::move(client);
-      c->announce_ok = false;
-      if (!Watch(*c).ok()) continue;
-      ConnectGuestPort(std::move(c), port);
-    }
+  void AddPortClient(UniqueFd client, uint32_t port) {
+    if (!RoomForConnection()) return;
+    auto c = std::make_unique<Connection>();
+    c->socket = std::move(client);
+    c->announce_ok = false;
+    if (!Watch(*c).ok()) return;
+    ConnectGuestPort(std::move(c), port);
   }
 
   void ConnectGuestPort(std::unique_ptr<Connection> c, uint32_t port) {
@@ -476,8 +474,7 @@ class VsockDevice : public VirtioDevice {
   VsockConfig config_;
   DeviceContext context_;
   bool active_ = false;
-  UniqueFd listener_;
-  std::vector<UniqueFd> port_listeners_;
+  std::vector<std::shared_ptr<HostListener>> listeners_;
   std::map<uint64_t, std::unique_ptr<Connection>> connections_;
   std::map<int, std::unique_ptr<Connection>> handshakes_;
   std::deque<PacketHeader> control_;
