@@ -180,19 +180,30 @@ Result<std::string> ResolveUrl(std::string_view base, std::string_view location)
   return out;
 }
 
-std::string UrlAuthority(std::string_view text) {
+namespace {
+
+// One part of a parsed URL, lower-cased; the port with its scheme's default.
+std::string UrlPart(std::string_view text, CURLUPart part) {
   std::unique_ptr<CURLU, decltype(&curl_url_cleanup)> url(curl_url(), &curl_url_cleanup);
   if (curl_url_set(url.get(), CURLUPART_URL, std::string(text).c_str(), 0) != CURLUE_OK) return {};
-  char* host = nullptr;
-  char* port = nullptr;
-  std::string out;
-  if (curl_url_get(url.get(), CURLUPART_HOST, &host, 0) == CURLUE_OK) out = Lower(host);
-  if (curl_url_get(url.get(), CURLUPART_PORT, &port, CURLU_DEFAULT_PORT) == CURLUE_OK)
-    out += std::string(":") + port;
-  curl_free(host);
-  curl_free(port);
+  char* value = nullptr;
+  if (curl_url_get(url.get(), part, &value, CURLU_DEFAULT_PORT) != CURLUE_OK) return {};
+  std::string out = Lower(value);
+  curl_free(value);
   return out;
 }
+
+}  // namespace
+
+std::string UrlAuthority(std::string_view text) {
+  std::string host = UrlPart(text, CURLUPART_HOST);
+  std::string port = UrlPart(text, CURLUPART_PORT);
+  return port.empty() ? host : host + ":" + port;
+}
+
+std::string UrlScheme(std::string_view text) { return UrlPart(text, CURLUPART_SCHEME); }
+
+std::string UrlHost(std::string_view text) { return UrlPart(text, CURLUPART_HOST); }
 
 std::string UrlEncode(std::string_view text) {
   static constexpr char kHex[] = "0123456789ABCDEF";

@@ -63,6 +63,10 @@ class HttpClient {
 Result<std::string> ResolveUrl(std::string_view base, std::string_view location);
 // "host[:port]" of a URL, lower-cased (empty when unparsable).
 std::string UrlAuthority(std::string_view url);
+// "https", "http"... lower-cased (empty when unparsable).
+std::string UrlScheme(std::string_view url);
+// The host alone, lower-cased (empty when unparsable).
+std::string UrlHost(std::string_view url);
 std::string UrlEncode(std::string_view text);
 
 }  // namespace vk::image

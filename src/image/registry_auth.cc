@@ -42,6 +42,7 @@ Result<void> RegistryClient::Authenticate(HttpClient& http, const HttpResponse& 
     if (c.scheme == "basic") {
       if (!credentials || credentials->username.empty())
         return Error("401 unauthorized: " + LoginHint(reference_));
+      VK_TRY(CheckCredentialTransport(call.url, BaseUrl(), reference_.registry, Insecure()));
       std::lock_guard lock(mutex_);
       authorization_ = "Basic " + Base64Encode(credentials->username + ":" + credentials->password);
       return Ok();
@@ -50,6 +51,11 @@ Result<void> RegistryClient::Authenticate(HttpClient& http, const HttpResponse& 
     std::string scope = "repository:" + reference_.repository + ":" + call.actions;
     std::string url = VK_TRY_CTX(BearerTokenUrl(c, scope), "token service");
     HttpRequest request{"GET", url, {"Accept: application/json"}, ""};
+    bool send_credentials =
+        credentials && (!credentials->identity_token.empty() || !credentials->username.empty());
+    if (send_credentials)
+      VK_TRY_CTX(CheckCredentialTransport(url, BaseUrl(), reference_.registry, Insecure()),
+                 "token service");
     if (credentials && !credentials->identity_token.empty()) {
       // An identity token is an OAuth2 refresh token (docker's login flow).
       request.method = "POST";

@@ -29,6 +29,23 @@ bool IsInsecureRegistry(std::string_view registry) {
   return false;
 }
 
+Result<void> CheckCredentialTransport(std::string_view url, std::string_view registry_url,
+                                      std::string_view registry, bool insecure) {
+  std::string scheme = UrlScheme(url);
+  if (scheme == "https") return Ok();
+  std::string what = "refusing to send credentials for " + std::string(registry) + " to " +
+                     std::string(url) + " over plain " + scheme;
+  if (scheme != "http") return Error(what);
+  if (!insecure)
+    return Error(what + ": the registry must use https for its token service, or, if it is a " +
+                 "test registry without TLS, mark it insecure (--insecure or " +
+                 "VIRTKIT_INSECURE_REGISTRIES=" + std::string(registry) + ")");
+  if (UrlHost(url) != UrlHost(registry_url))
+    return Error(what + ": an insecure registry's credentials only go to its own host (" +
+                 UrlHost(registry_url) + "); serve the token service over https");
+  return Ok();
+}
+
 RegistryClient::RegistryClient(Reference reference, RegistryOptions options)
     : reference_(std::move(reference)), options_(std::move(options)) {
   if (options_.credentials) {
@@ -39,9 +56,12 @@ RegistryClient::RegistryClient(Reference reference, RegistryOptions options)
 
 RegistryClient::~RegistryClient() = default;
 
+bool RegistryClient::Insecure() const {
+  return options_.insecure || IsInsecureRegistry(reference_.registry);
+}
+
 std::string RegistryClient::BaseUrl() const {
-  bool plain = options_.insecure || IsInsecureRegistry(reference_.registry);
-  return (plain ? "http://" : "https://") + reference_.ApiHost() + "/v2/";
+  return (Insecure() ? "http://" : "https://") + reference_.ApiHost() + "/v2/";
 }
 
 Result<std::optional<Credentials>> RegistryClient::GetCredentials() {
@@ -73,12 +93,13 @@ Result<HttpResponse> RegistryClient::Execute(HttpClient& http, const Call& call)
 
 Result<HttpResponse> RegistryClient::ExecuteOnce(HttpClient& http, const Call& call) {
   std::string url = call.url;
-  const std::string registry_authority = UrlAuthority(BaseUrl());
+  const std::string registry_origin = UrlScheme(BaseUrl()) + "://" + UrlAuthority(BaseUrl());
   bool authenticated = false;
   for (int hop = 0; hop <= kMaxRedirects; ++hop) {
-    // Credentials go only to the registry itself, never to a redirect
-    // target on another host (blob storage, CDNs).
-    bool to_registry = UrlAuthority(url) == registry_authority;
+    // Credentials go only to the registry itself (same scheme, host and
+    // port), never to a redirect target on another host (blob storage,
+    // CDNs) nor to a downgrade from https to http on the same host:port.
+    bool to_registry = UrlScheme(url) + "://" + UrlAuthority(url) == registry_origin;
     HttpRequest request{call.method, url,
                         call.headers ? call.headers() : std::vector<std::string>{}, call.body};
     std::string authorization = AuthorizationHeader();

@@ -58,6 +58,8 @@ class RegistryClient {
 
   const Reference& reference() const { return reference_; }
   std::string BaseUrl() const;
+  // Plain http, by option or VIRTKIT_INSECURE_REGISTRIES.
+  bool Insecure() const;
 
  private:
   // One registry request; `headers` is re-evaluated for every attempt (a
@@ -71,6 +73,8 @@ class RegistryClient {
     const BodySink* sink = nullptr;
     size_t max_body = 4 << 20;
   };
+  Result<void> DownloadBlob(PartialBlob& partial, std::string_view digest,
+                            const ProgressFn& progress);
   Result<HttpResponse> Execute(HttpClient& http, const Call& call);
   Result<HttpResponse> ExecuteOnce(HttpClient& http, const Call& call);
   Result<void> Authenticate(HttpClient& http, const HttpResponse& challenge, const Call& call);
@@ -87,5 +91,12 @@ class RegistryClient {
 
 // True when `registry` is listed in VIRTKIT_INSECURE_REGISTRIES (comma list).
 bool IsInsecureRegistry(std::string_view registry);
+
+// Whether credentials for `registry` (API root `registry_url`) may travel to
+// `url`: over https to wherever the registry sends us (its token service);
+// over plain http, where anyone on the path reads them, only when the
+// registry is explicitly insecure and only to the registry's own host.
+Result<void> CheckCredentialTransport(std::string_view url, std::string_view registry_url,
+                                      std::string_view registry, bool insecure);
 
 }  // namespace vk::image
