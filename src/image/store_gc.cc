@@ -79,8 +79,20 @@ Result<PruneResult> Store::Prune() {
     result.bytes_freed += RemoveFile(entry.path());
     ++result.bases_removed;
   }
+  // Records whose blob or base is gone (removed above or by hand).
+  for (const auto& entry : fs::directory_iterator(root_ + "/integrity", error)) {
+    std::string name = entry.path().filename().string();
+    std::string target = name.rfind("blob-", 0) == 0   ? root_ + "/blobs/sha256/" + name.substr(5)
+                         : name.rfind("base-", 0) == 0 ? root_ + "/bases/" + name.substr(5)
+                                                       : std::string();
+    std::error_code exists_error;
+    if (target.empty() || !fs::exists(target, exists_error)) RemoveFile(entry.path());
+  }
+  SweepTemps();
   auto now = fs::file_time_type::clock::now();
   for (const auto& entry : fs::directory_iterator(root_ + "/tmp", error)) {
+    // Other temp files belong to an owner token: SweepTemps handled them.
+    if (entry.path().extension() != ".partial") continue;
     std::error_code stat_error;
     auto age = now - fs::last_write_time(entry.path(), stat_error);
     if (!stat_error && age > kAbandonedPartialAge) result.bytes_freed += RemoveFile(entry.path());
