@@ -13,6 +13,9 @@ namespace {
 
 using nlohmann::json;
 
+// A token response is a small JSON object (a token of a few KiB).
+constexpr size_t kMaxTokenResponse = 1 << 20;
+
 std::string LoginHint(const Reference& ref) {
   return "run `vk login " + ref.registry + "` (or check the image name)";
 }
@@ -67,7 +70,8 @@ Result<void> RegistryClient::Authenticate(HttpClient& http, const HttpResponse& 
       request.headers.push_back("Authorization: Basic " +
                                 Base64Encode(credentials->username + ":" + credentials->password));
     }
-    HttpResponse response = VK_TRY_CTX(http.Send(request, nullptr, 1 << 20), "token service");
+    HttpResponse response =
+        VK_TRY_CTX(Send(http, request, nullptr, kMaxTokenResponse), "token service");
     if (response.status == 401 || response.status == 403)
       return Error("the registry refused our credentials (" + std::to_string(response.status) +
                    "): " + LoginHint(reference_));

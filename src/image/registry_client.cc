@@ -15,7 +15,6 @@ namespace {
 using nlohmann::json;
 
 constexpr int kMaxRedirects = 10;
-constexpr size_t kMaxTokenResponse = 1 << 20;
 
 bool IsRetryableStatus(long status) { return status == 429 || status >= 500; }
 
@@ -79,6 +78,41 @@ std::string RegistryClient::AuthorizationHeader() {
   return authorization_;
 }
 
+namespace {
+
+Error WithTlsHint(Error error, std::string_view authority) {
+  std::vector<std::string> dirs = CertsDirsFor(authority);
+  std::string where = dirs.empty() ? std::string(kCertsDirsVariable) : dirs.front();
+  for (size_t i = 1; i < dirs.size(); ++i)
+    where += (i + 1 == dirs.size() ? " or " : ", ") + dirs[i];
+  if (error.errno_value() == kUntrustedCertificateErrno)
+    return Error(error.message() + ": if " + std::string(authority) +
+                 " uses a private CA, put the CA certificate as ca.crt in " + where);
+  if (error.errno_value() == kClientCertificateErrno)
+    return Error(error.message() + ": put the client certificate and key as client.cert and " +
+                 "client.key in " + where);
+  return error;
+}
+
+}  // namespace
+
+Result<HttpResponse> RegistryClient::Send(HttpClient& http, HttpRequest request,
+                                          const BodySink* sink, size_t max_body) {
+  if (UrlScheme(request.url) == "https") {
+    std::string authority = UrlAuthority(request.url);
+    std::unique_lock lock(mutex_);
+    auto it = tls_.find(authority);
+    if (it == tls_.end()) {
+      TlsSettings settings = VK_TRY_CTX(LoadTlsSettings(authority), "TLS for " + authority);
+      it = tls_.emplace(authority, std::move(settings)).first;
+    }
+    request.tls = &it->second;  // map nodes stay put; entries are never replaced
+  }
+  auto response = http.Send(request, sink, max_body);
+  if (!response.ok()) return WithTlsHint(std::move(response).error(), UrlAuthority(request.url));
+  return response;
+}
+
 Result<HttpResponse> RegistryClient::Execute(HttpClient& http, const Call& call) {
   int backoff_ms = options_.initial_backoff_ms;
   for (int attempt = 1;; ++attempt) {
@@ -105,7 +139,7 @@ Result<HttpResponse> RegistryClient::ExecuteOnce(HttpClient& http, const Call& c
     std::string authorization = AuthorizationHeader();
     if (to_registry && !authorization.empty())
       request.headers.push_back("Authorization: " + authorization);
-    HttpResponse response = VK_TRY(http.Send(request, call.sink, call.max_body));
+    HttpResponse response = VK_TRY(Send(http, std::move(request), call.sink, call.max_body));
     if (response.status == 401 && to_registry && !authenticated) {
       VK_TRY(Authenticate(http, response, call));
       authenticated = true;

@@ -6,6 +6,7 @@
 
 #include <atomic>
 #include <functional>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -80,6 +81,9 @@ class RegistryClient {
   Result<void> Authenticate(HttpClient& http, const HttpResponse& challenge, const Call& call);
   Result<std::optional<Credentials>> GetCredentials();
   std::string AuthorizationHeader();
+  // Sends one request with the certs.d settings of its host.
+  Result<HttpResponse> Send(HttpClient& http, HttpRequest request, const BodySink* sink,
+                            size_t max_body);
 
   Reference reference_;
   RegistryOptions options_;
@@ -87,6 +91,7 @@ class RegistryClient {
   std::string authorization_;  // "Bearer ..." / "Basic ..." once known
   bool credentials_loaded_ = false;
   std::optional<Credentials> credentials_;
+  std::map<std::string, TlsSettings> tls_;  // by authority, read once
 };
 
 // True when `registry` is listed in VIRTKIT_INSECURE_REGISTRIES (comma list).

@@ -5,6 +5,7 @@
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <signal.h>
 
 #include <filesystem>
 
@@ -228,6 +229,22 @@ TEST(RegistryClient, PlainHttpTokenRealmOnAnotherHostGetsNoCredentials) {
   ASSERT_FALSE(fetched.ok());
   EXPECT_THAT(fetched.error().message(), HasSubstr("refusing to send credentials"));
   EXPECT_TRUE(auth.requests().empty());
+}
+
+TEST(RegistryClient, EndlessHeadersAreCut) {
+  ::signal(SIGPIPE, SIG_IGN);  // the client hangs up while the server still writes
+  std::string many;
+  for (int i = 0; i < 20000; ++i)
+    many += "X-Filler-" + std::to_string(i) + ": " + std::string(40, 'f') + "\r\n";
+  TinyHttpServer registry([&](const TinyRequest&) {
+    return TinyHttpServer::Response(401, many + "WWW-Authenticate: Basic realm=\"r\"\r\n", "");
+  });
+  testing::TempDir dir;
+  Store store = *Store::Open(dir / "store");
+  RegistryClient client(*ParseReference(registry.authority() + "/o/r:1"), Fast());
+  auto fetched = client.FetchBlob(store, BlobDigest(), kBlob.size());
+  ASSERT_FALSE(fetched.ok());
+  EXPECT_THAT(fetched.error().message(), HasSubstr("response headers larger than"));
 }
 
 }  // namespace
