@@ -27,10 +27,6 @@ using ::testing::HasSubstr;
 using testing::LocalRegistry;
 using testing::TempDir;
 
-#define REQUIRE_REGISTRY_TOOLS()                                             \
-  if (!testing::HaveTool("docker-registry") || !testing::HaveTool("skopeo")) \
-  GTEST_SKIP() << "needs docker-registry and skopeo (scripts/install-deps.sh installs them)"
-
 // Incompressible bytes, so a layer takes a while to cross the network.
 std::string NoiseBytes(size_t size, unsigned seed) {
   std::mt19937 random(seed);

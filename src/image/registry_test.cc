@@ -27,10 +27,6 @@ using ::testing::HasSubstr;
 using testing::LocalRegistry;
 using testing::TempDir;
 
-#define REQUIRE_REGISTRY_TOOLS()                                             \
-  if (!testing::HaveTool("docker-registry") || !testing::HaveTool("skopeo")) \
-  GTEST_SKIP() << "needs docker-registry and skopeo (scripts/install-deps.sh installs them)"
-
 const std::string kLongName(200, 'n');
 
 void WriteRichLayers(const TempDir& dir) {

@@ -25,10 +25,9 @@ using testing::LocalRegistry;
 using testing::RegistryTls;
 using testing::TempDir;
 
-#define REQUIRE_TLS_TOOLS()                                                    \
-  if (!testing::HaveTool("docker-registry") || !testing::HaveTool("skopeo") || \
-      !testing::HaveTool("openssl"))                                           \
-  GTEST_SKIP() << "needs docker-registry, skopeo and openssl (scripts/install-deps.sh)"
+#define REQUIRE_TLS_TOOLS() \
+  REQUIRE_REGISTRY_TOOLS(); \
+  if (!testing::HaveTool("openssl")) GTEST_SKIP() << "needs openssl"
 
 // Points VIRTKIT_CERTS_DIRS at two roots of this test for its lifetime.
 class CertsDirs {

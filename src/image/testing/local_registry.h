@@ -28,6 +28,11 @@ inline bool HaveTool(const char* name) {
   return std::system(cmd.c_str()) == 0;
 }
 
+// In a test body inside namespace vk::image: skips without the tools.
+#define REQUIRE_REGISTRY_TOOLS()                                             \
+  if (!testing::HaveTool("docker-registry") || !testing::HaveTool("skopeo")) \
+  GTEST_SKIP() << "needs docker-registry and skopeo (scripts/install-deps.sh installs them)"
+
 inline int FreeLoopbackPort() {
   int fd = ::socket(AF_INET, SOCK_STREAM, 0);
   sockaddr_in addr{};
