@@ -9,6 +9,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <filesystem>
 #include <fstream>
 
@@ -148,6 +149,28 @@ TEST(StoreIntegrity, TempFilesOfAKilledWriterAreSweptLiveOnesKept) {
   EXPECT_TRUE(fs::exists(mine));
   // Left: our temp, our owner file and `next`'s owner file.
   EXPECT_EQ(CountFiles(dir / "store/tmp"), 3u);
+}
+
+TEST(StoreIntegrity, PruneDropsRecordsOfRemovedEntriesAndAbandonedTemplateTemps) {
+  TempDir dir;
+  Store store = *Store::Open(dir / "store");
+  std::string digest = *store.PutBlob(kBytes);  // no image refers to it
+  std::string record = dir / "store/integrity/blob-" + digest.substr(7);
+  ASSERT_TRUE(fs::exists(record));
+  fs::create_directories(dir / "store/templates");
+  std::string old_temp = dir / "store/templates/virtkit-scratch-2-1G.ext4.tmp-4242";
+  std::string fresh_temp = dir / "store/templates/virtkit-scratch-2-2G.ext4.tmp-4243";
+  std::string done = dir / "store/templates/virtkit-scratch-2-1G.ext4";
+  for (const std::string& path : {old_temp, fresh_temp, done}) std::ofstream(path) << "x";
+  fs::last_write_time(old_temp, fs::file_time_type::clock::now() - std::chrono::hours(2));
+  fs::last_write_time(done, fs::file_time_type::clock::now() - std::chrono::hours(2));
+  auto pruned = store.Prune();
+  ASSERT_TRUE(pruned.ok()) << pruned.error().message();
+  EXPECT_EQ(pruned->blobs_removed, 1u);
+  EXPECT_FALSE(fs::exists(record));
+  EXPECT_FALSE(fs::exists(old_temp));
+  EXPECT_TRUE(fs::exists(fresh_temp));  // may be a `vk run` making it now
+  EXPECT_TRUE(fs::exists(done));
 }
 
 }  // namespace
