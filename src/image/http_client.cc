@@ -9,6 +9,10 @@ namespace vk::image {
 namespace {
 
 constexpr size_t kMaxErrorBody = 64 << 10;  // enough for a registry's JSON error
+// All header lines of one response (curl bounds each line, not their
+// number): a registry sends a few hundred bytes, a long token challenge a
+// few KiB. Bounds the header map a hostile server can make us build.
+constexpr size_t kMaxHeaderBytes = 256 << 10;
 constexpr long kConnectTimeoutSeconds = 30;
 // A transfer that moves less than 1 byte/s for this long is treated as dead.
 constexpr long kStallSeconds = 60;
@@ -40,13 +44,21 @@ struct Transfer {
   bool success_status = false;  // known once the header block has ended
   std::optional<Error> sink_error;
   bool too_large = false;
+  size_t header_bytes = 0;
+  bool headers_too_large = false;
 };
 
 size_t OnHeader(char* data, size_t size, size_t count, void* user) {
   auto* t = static_cast<Transfer*>(user);
   std::string_view line(data, size * count);
+  t->header_bytes += line.size();
+  if (t->header_bytes > kMaxHeaderBytes) {
+    t->headers_too_large = true;
+    return 0;  // aborts the transfer
+  }
   if (line.rfind("HTTP/", 0) == 0) {  // a new response (after 100 Continue)
     t->response.headers.clear();
+    t->header_bytes = line.size();
   } else if (line == "\r\n" || line == "\n") {  // end of this header block
     curl_easy_getinfo(t->curl, CURLINFO_RESPONSE_CODE, &t->response.status);
     t->success_status = t->response.status >= 200 && t->response.status < 300;
@@ -136,6 +148,48 @@ void SetRequestOptions(CURL* curl, const HttpRequest& request, curl_slist* heade
   curl_easy_setopt(curl, CURLOPT_LOW_SPEED_LIMIT, 1L);
   curl_easy_setopt(curl, CURLOPT_LOW_SPEED_TIME, kStallSeconds);
   curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
+  if (request.tls == nullptr) return;
+  if (!request.tls->ca_bundle.empty()) {
+    curl_blob blob{const_cast<char*>(request.tls->ca_bundle.data()), request.tls->ca_bundle.size(),
+                   CURL_BLOB_COPY};
+    curl_easy_setopt(curl, CURLOPT_CAINFO_BLOB, &blob);
+  }
+  if (!request.tls->client_cert.empty()) {
+    curl_easy_setopt(curl, CURLOPT_SSLCERT, request.tls->client_cert.c_str());
+    curl_easy_setopt(curl, CURLOPT_SSLKEY, request.tls->client_key.c_str());
+  }
+}
+
+// A TLS 1.3 server that wants a client certificate finishes the handshake
+// and then drops the connection (alert 116, which curl may not get to read
+// before its send fails): a TLS session that broke before any response byte,
+// with no certificate presented, is that case.
+bool LooksLikeClientCertificateDemand(CURL* curl, CURLcode code, const HttpRequest& request,
+                                      std::string_view detail) {
+  if (detail.find("certificate required") != std::string_view::npos) return true;
+  if (code != CURLE_SEND_ERROR && code != CURLE_RECV_ERROR) return false;
+  if (request.tls != nullptr && !request.tls->client_cert.empty()) return false;
+  curl_off_t tls_done = 0;
+  long header_bytes = 0;
+  curl_easy_getinfo(curl, CURLINFO_APPCONNECT_TIME_T, &tls_done);
+  curl_easy_getinfo(curl, CURLINFO_HEADER_SIZE, &header_bytes);
+  return tls_done > 0 && header_bytes == 0;
+}
+
+// A TLS failure as the user can act on it: untrusted server certificate,
+// or a client certificate the server wanted; else curl's words.
+Error TransferError(CURL* curl, const HttpRequest& request, CURLcode code, const char* detail) {
+  std::string what = request.method + " " + request.url;
+  std::string text = what + ": " + curl_easy_strerror(code);
+  if (*detail != '\0') text += " (" + std::string(detail) + ")";
+  if (code == CURLE_PEER_FAILED_VERIFICATION)
+    return Error(what + ": the server's TLS certificate is not trusted (" + detail + ")",
+                 kUntrustedCertificateErrno);
+  if (LooksLikeClientCertificateDemand(curl, code, request, detail))
+    return Error(text + ": the server closed the TLS session before answering; it probably " +
+                     "requires a TLS client certificate",
+                 kClientCertificateErrno);
+  return Error(text, IsTransient(code) ? kTransientErrno : 0);
 }
 
 }  // namespace
@@ -156,13 +210,18 @@ Result<HttpResponse> HttpClient::Send(const HttpRequest& request, const BodySink
   curl_easy_setopt(curl_, CURLOPT_HEADERDATA, &t);
   curl_easy_setopt(curl_, CURLOPT_WRITEFUNCTION, &OnBody);
   curl_easy_setopt(curl_, CURLOPT_WRITEDATA, &t);
+  char detail[CURL_ERROR_SIZE] = "";
+  curl_easy_setopt(curl_, CURLOPT_ERRORBUFFER, detail);
   CURLcode code = curl_easy_perform(curl_);
+  curl_easy_setopt(curl_, CURLOPT_ERRORBUFFER, nullptr);  // `detail` dies with this frame
   if (t.sink_error) return std::move(*t.sink_error);
   std::string what = request.method + " " + request.url;
+  if (t.headers_too_large)
+    return Error(what + ": response headers larger than " + std::to_string(kMaxHeaderBytes) +
+                 " bytes");
   if (t.too_large)
     return Error(what + ": response larger than " + std::to_string(max_body) + " bytes");
-  if (code != CURLE_OK)
-    return Error(what + ": " + curl_easy_strerror(code), IsTransient(code) ? kTransientErrno : 0);
+  if (code != CURLE_OK) return TransferError(curl_, request, code, detail);
   curl_easy_getinfo(curl_, CURLINFO_RESPONSE_CODE, &t.response.status);
   return std::move(t.response);
 }
@@ -180,19 +239,30 @@ Result<std::string> ResolveUrl(std::string_view base, std::string_view location)
   return out;
 }
 
-std::string UrlAuthority(std::string_view text) {
+namespace {
+
+// One part of a parsed URL, lower-cased; the port with its scheme's default.
+std::string UrlPart(std::string_view text, CURLUPart part) {
   std::unique_ptr<CURLU, decltype(&curl_url_cleanup)> url(curl_url(), &curl_url_cleanup);
   if (curl_url_set(url.get(), CURLUPART_URL, std::string(text).c_str(), 0) != CURLUE_OK) return {};
-  char* host = nullptr;
-  char* port = nullptr;
-  std::string out;
-  if (curl_url_get(url.get(), CURLUPART_HOST, &host, 0) == CURLUE_OK) out = Lower(host);
-  if (curl_url_get(url.get(), CURLUPART_PORT, &port, CURLU_DEFAULT_PORT) == CURLUE_OK)
-    out += std::string(":") + port;
-  curl_free(host);
-  curl_free(port);
+  char* value = nullptr;
+  if (curl_url_get(url.get(), part, &value, CURLU_DEFAULT_PORT) != CURLUE_OK) return {};
+  std::string out = Lower(value);
+  curl_free(value);
   return out;
 }
+
+}  // namespace
+
+std::string UrlAuthority(std::string_view text) {
+  std::string host = UrlPart(text, CURLUPART_HOST);
+  std::string port = UrlPart(text, CURLUPART_PORT);
+  return port.empty() ? host : host + ":" + port;
+}
+
+std::string UrlScheme(std::string_view text) { return UrlPart(text, CURLUPART_SCHEME); }
+
+std::string UrlHost(std::string_view text) { return UrlPart(text, CURLUPART_HOST); }
 
 std::string UrlEncode(std::string_view text) {
   static constexpr char kHex[] = "0123456789ABCDEF";

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "base/result.h"
+#include "image/registry_tls.h"
 
 namespace vk::image {
 
@@ -21,6 +22,7 @@ struct HttpRequest {
   std::string url;
   std::vector<std::string> headers;  // "Name: value"
   std::string body;                  // sent for PUT/POST/PATCH
+  const TlsSettings* tls = nullptr;  // extra CAs / client certificate (not owned)
 };
 
 struct HttpResponse {
@@ -41,6 +43,10 @@ struct BodySink {
 // Errors worth another attempt (connection refused/reset, timeouts) carry
 // this errno value so callers can tell them from permanent failures.
 inline constexpr int kTransientErrno = EAGAIN;
+// The server's certificate did not verify against the trusted CAs.
+inline constexpr int kUntrustedCertificateErrno = EBADMSG;
+// The server wanted a client certificate we did not present.
+inline constexpr int kClientCertificateErrno = EACCES;
 
 class HttpClient {
  public:
@@ -63,6 +69,10 @@ class HttpClient {
 Result<std::string> ResolveUrl(std::string_view base, std::string_view location);
 // "host[:port]" of a URL, lower-cased (empty when unparsable).
 std::string UrlAuthority(std::string_view url);
+// "https", "http"... lower-cased (empty when unparsable).
+std::string UrlScheme(std::string_view url);
+// The host alone, lower-cased (empty when unparsable).
+std::string UrlHost(std::string_view url);
 std::string UrlEncode(std::string_view text);
 
 }  // namespace vk::image

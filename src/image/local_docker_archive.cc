@@ -191,12 +191,9 @@ std::string LayerMediaType(const uint8_t magic[4]) {
 // Moves a complete, hashed temp file to its blob path (atomic, like PutBlob).
 Result<void> PlaceBlob(Store& store, TempFile& tmp, const std::string& digest) {
   if (store.HasBlob(digest)) return Ok();  // identical bytes already there
-  std::string final_path = store.BlobPath(digest);
-  if (::rename(tmp.path().c_str(), final_path.c_str()) != 0) {
-    return Error::FromErrno("rename into " + final_path);
-  }
-  tmp.Release();
-  return Ok();
+  std::string path = tmp.path();
+  tmp.Release();  // AdoptBlob renames it or removes it
+  return store.AdoptBlob(path, digest);
 }
 
 // Streams the current entry to a store temp file, hashing as it goes.

@@ -113,9 +113,7 @@ Result<ImageRecord> ImportFromIndex(Store& store, const ImageSource& source,
   Resolved image = VK_TRY(ResolveManifest(chosen, blobs, platform));
   VK_TRY(store.PutBlob(image.descriptor.digest, image.body));
   const Manifest& manifest = image.manifest;
-  if (manifest.config.size > kMaxConfigBytes) {
-    return Error("image config is over the " + std::to_string(kMaxConfigBytes) + "-byte limit");
-  }
+  VK_TRY(CheckImageSize(manifest, Where(source), VK_TRY(MaxImageSize())));
   VK_TRY(blobs.ensure(manifest.config));
   for (const Descriptor& layer : manifest.layers) VK_TRY(blobs.ensure(layer));
   return RecordImage(store, source, image.descriptor.digest, manifest);
@@ -198,12 +196,12 @@ Result<void> CopyLayoutBlob(Store& store, const std::string& dir, const Descript
   if (store.HasBlob(d.digest)) return CheckSize(d, VK_TRY(StoredSize(store, d.digest)));
   std::string path = LayoutBlobPath(dir, d);
   UniqueFd fd = VK_TRY(OpenLayoutBlob(path));
-  PartialBlob partial = VK_TRY(store.OpenPartial(d.digest));
+  PartialBlob partial = VK_TRY(store.OpenPartial(d.digest, d.size));
   // A partial left by an interrupted pull may hold anything: start clean.
   if (partial.size() > 0) VK_TRY(partial.Restart());
   VK_TRY(CopyInto(partial, fd.get(), path, d));
   VK_TRY(CheckSize(d, partial.size()));
-  VK_TRY(partial.Commit(d.size));
+  VK_TRY(partial.Commit());
   return Ok();
 }
 
@@ -222,10 +220,15 @@ std::optional<std::string> BlobEntryDigest(std::string_view name) {
   return digest;
 }
 
-Result<void> StoreArchiveBlob(Store& store, TarStream& tar, const std::string& digest) {
+Result<void> StoreArchiveBlob(Store& store, TarStream& tar, archive_entry* entry,
+                              const std::string& digest) {
   FileLock lock = VK_TRY(store.LockBlob(digest));
   if (store.HasBlob(digest)) return Ok();  // the next header skips the data
-  PartialBlob partial = VK_TRY(store.OpenPartial(digest));
+  if (!archive_entry_size_is_set(entry) || archive_entry_size(entry) < 0)
+    return Error("the tar entry has no size");
+  // The tar header's size bounds the blob; its descriptor is checked later.
+  uint64_t size = static_cast<uint64_t>(archive_entry_size(entry));
+  PartialBlob partial = VK_TRY(store.OpenPartial(digest, size));
   if (partial.size() > 0) VK_TRY(partial.Restart());
   VK_TRY(ForEachBlock(
       tar, [&](const void* data, size_t length) { return partial.Append(data, length); }));
@@ -253,7 +256,7 @@ Result<ArchiveLayout> StreamOciArchive(Store& store, TarStream& tar) {
     } else if (name == "oci-layout") {
       VK_TRY(ReadLayoutFile(tar, entry, name, kMaxLayoutFileBytes, layout.marker));
     } else if (auto digest = BlobEntryDigest(name)) {
-      VK_TRY_CTX(StoreArchiveBlob(store, tar, *digest), name);
+      VK_TRY_CTX(StoreArchiveBlob(store, tar, entry, *digest), name);
     }
   }
 }

@@ -7,6 +7,8 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
+#include "base/progress.h"
+#include "base/strings.h"
 #include "image/reference.h"
 
 namespace vk::image {
@@ -128,6 +130,8 @@ Result<Descriptor> ParseDescriptor(const Json& j) {
     return Error("digest \"" + d.digest + "\" is not sha256:<64 lower-case hex>");
   }
   d.size = VK_TRY(GetSize(j));
+  if (d.size == 0 && d.digest != kEmptyBlobDigest)
+    return Error("\"size\" is 0, which only the empty blob may declare");
   if (auto it = j.find("platform"); it != j.end() && !it->is_null()) {
     d.platform = VK_TRY(ParseEntryPlatform(*it));
   }
@@ -372,6 +376,33 @@ std::string SerializeImageConfig(const ImageConfig& config) {
             {"config", run},
             {"rootfs", {{"type", "layers"}, {"diff_ids", config.diff_ids}}}};
   return Dump(j);
+}
+
+Result<uint64_t> MaxImageSize() {
+  const char* text = std::getenv(std::string(kMaxImageSizeVariable).c_str());
+  if (text == nullptr || *text == '\0') return kDefaultMaxImageSize;
+  auto size = ParseSize(text);
+  if (!size.ok() || *size == 0)
+    return Error(std::string(kMaxImageSizeVariable) + "=" + text +
+                 " is not a size (use bytes or a K/M/G/T suffix, e.g. 64G)");
+  return *size;
+}
+
+Result<void> CheckImageSize(const Manifest& manifest, std::string_view image, uint64_t limit) {
+  if (manifest.config.size > kMaxConfigBytes)
+    return Error(std::string(image) + ": its config declares " +
+                 std::to_string(manifest.config.size) + " bytes, over the " +
+                 std::to_string(kMaxConfigBytes) + "-byte limit for image configs");
+  uint64_t total = manifest.config.size;
+  for (const Descriptor& layer : manifest.layers) {
+    // Each size is below 2^64 but their sum may wrap: saturate instead.
+    total = layer.size > UINT64_MAX - total ? UINT64_MAX : total + layer.size;
+  }
+  if (total <= limit) return Ok();
+  return Error(std::string(image) + " declares " + Progress::FormatBytes(total) + " (" +
+               std::to_string(total) + " bytes, layers + config), over the limit of " +
+               Progress::FormatBytes(limit) + "; set " + std::string(kMaxImageSizeVariable) +
+               " (e.g. 128G) to allow larger images");
 }
 
 }  // namespace vk::image

@@ -28,11 +28,23 @@ inline constexpr std::string_view kDockerConfig = "application/vnd.docker.contai
 inline constexpr std::string_view kDockerLayerGzip =
     "application/vnd.docker.image.rootfs.diff.tar.gzip";
 
+// sha256 of zero bytes: the one blob whose descriptor may say size 0 (a
+// size-0 descriptor of anything else would leave its download unbounded).
+inline constexpr std::string_view kEmptyBlobDigest =
+    "sha256:e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
+
 // Limits against hostile documents.
 inline constexpr size_t kMaxManifestBytes = 4 << 20;  // registries cap at 4 MiB too
-inline constexpr size_t kMaxConfigBytes = 32 << 20;
+// Image configs are a few KiB (a long history makes tens); 8 MiB is ample
+// and keeps a hostile one from being held in memory at gigabyte size.
+inline constexpr size_t kMaxConfigBytes = 8 << 20;
 inline constexpr size_t kMaxLayers = 1000;
 inline constexpr size_t kMaxIndexEntries = 10000;
+
+// An image's declared size (config + layers) is capped before anything is
+// downloaded, so a manifest cannot make a pull fill the disk.
+inline constexpr uint64_t kDefaultMaxImageSize = 64ull << 30;
+inline constexpr std::string_view kMaxImageSizeVariable = "VIRTKIT_MAX_IMAGE_SIZE";
 
 struct Platform {
   std::string os = "linux";
@@ -83,6 +95,13 @@ struct ImageConfig {
   std::vector<std::string> diff_ids;  // uncompressed layer digests
 };
 Result<ImageConfig> ParseImageConfig(std::string_view body);
+
+// VIRTKIT_MAX_IMAGE_SIZE ("64G", "500M", bytes) or kDefaultMaxImageSize.
+Result<uint64_t> MaxImageSize();
+// Refuses an image manifest whose config is over kMaxConfigBytes or whose
+// config + layers declare more than `limit` bytes; the error names `image`,
+// the size and the knob.
+Result<void> CheckImageSize(const Manifest& manifest, std::string_view image, uint64_t limit);
 
 // Serialises an OCI image manifest (used to describe local imports).
 std::string SerializeOciManifest(const Descriptor& config, const std::vector<Descriptor>& layers);

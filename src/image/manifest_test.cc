@@ -4,6 +4,7 @@
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <stdlib.h>
 
 #include <nlohmann/json.hpp>
 #include <string>
@@ -125,6 +126,44 @@ TEST(ManifestParse, RefusesSchema1) {
   Json untyped = {{"name", "x"}};
   EXPECT_THAT(ErrorOf(untyped.dump(), "application/vnd.docker.distribution.manifest.v1+prettyjws"),
               HasSubstr("schema 1"));
+}
+
+TEST(ManifestParse, SizeZeroOnlyForTheEmptyBlob) {
+  Json zero = OciManifest(1);
+  zero["layers"][0]["size"] = 0;
+  EXPECT_THAT(ErrorOf(zero.dump()), HasSubstr("only the empty blob"));
+  Json missing = OciManifest(1);
+  missing["layers"][0].erase("size");
+  EXPECT_THAT(ErrorOf(missing.dump()), HasSubstr("missing \"size\""));
+  Json empty = OciManifest(1);
+  empty["layers"][0] = {{"mediaType", kOciLayer}, {"digest", kEmptyBlobDigest}, {"size", 0}};
+  EXPECT_TRUE(ParseManifest(empty.dump()).ok());
+}
+
+TEST(ImageSize, DeclaredTotalIsCappedAndSumsCannotWrap) {
+  Manifest m = *ParseManifest(OciManifest(3).dump());
+  EXPECT_TRUE(CheckImageSize(m, "img", 1469 + 100 + 101 + 102).ok());
+  auto over = CheckImageSize(m, "reg/img:1", 1000);
+  ASSERT_FALSE(over.ok());
+  EXPECT_THAT(over.error().message(), HasSubstr("reg/img:1"));
+  EXPECT_THAT(over.error().message(), HasSubstr("1772 bytes"));
+  EXPECT_THAT(over.error().message(), HasSubstr("VIRTKIT_MAX_IMAGE_SIZE"));
+  m.layers[0].size = UINT64_MAX;
+  m.layers[1].size = 2;
+  EXPECT_FALSE(CheckImageSize(m, "img", UINT64_MAX - 1).ok());
+  m = *ParseManifest(OciManifest(0).dump());
+  m.config.size = kMaxConfigBytes + 1;
+  EXPECT_THAT(CheckImageSize(m, "img", UINT64_MAX).error().message(), HasSubstr("config"));
+}
+
+TEST(ImageSize, LimitFromTheEnvironment) {
+  ::unsetenv("VIRTKIT_MAX_IMAGE_SIZE");
+  EXPECT_EQ(*MaxImageSize(), kDefaultMaxImageSize);
+  ::setenv("VIRTKIT_MAX_IMAGE_SIZE", "2G", 1);
+  EXPECT_EQ(*MaxImageSize(), 2ull << 30);
+  ::setenv("VIRTKIT_MAX_IMAGE_SIZE", "lots", 1);
+  EXPECT_THAT(MaxImageSize().error().message(), HasSubstr("VIRTKIT_MAX_IMAGE_SIZE=lots"));
+  ::unsetenv("VIRTKIT_MAX_IMAGE_SIZE");
 }
 
 TEST(ManifestParse, RefusesGarbage) {

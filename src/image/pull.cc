@@ -29,7 +29,13 @@ Result<ResolvedManifest> ResolveManifest(RegistryClient& client, Store& store,
   VK_TRY(store.PutBlob(top.digest, top.body));
   if (parsed.kind == ManifestKind::kManifest) return ResolvedManifest{top.digest, parsed};
   Descriptor chosen = VK_TRY(SelectPlatform(parsed, options.platform));
+  if (chosen.size > kMaxManifestBytes)
+    return Error("manifest " + chosen.digest + " declares " + std::to_string(chosen.size) +
+                 " bytes, over the " + std::to_string(kMaxManifestBytes) + "-byte limit");
   FetchedManifest child = VK_TRY(client.FetchManifest(chosen.digest));
+  if (child.body.size() != chosen.size)
+    return Error("manifest " + chosen.digest + " is " + std::to_string(child.body.size()) +
+                 " bytes, its index entry says " + std::to_string(chosen.size));
   Manifest image = VK_TRY(ParseManifest(child.body, child.content_type));
   if (image.kind != ManifestKind::kManifest)
     return Error("manifest " + chosen.digest + " for " + options.platform.ToString() +
@@ -84,6 +90,7 @@ Result<ImageRecord> PullFromRegistry(Store& store, const ImageSource& source,
   FileLock gc = VK_TRY(store.LockForWriting());
   ResolvedManifest resolved = VK_TRY(ResolveManifest(client, store, options));
   const Manifest& m = resolved.manifest;
+  VK_TRY(CheckImageSize(m, source.Display(), VK_TRY(MaxImageSize())));
   VK_TRY(client.FetchBlob(store, m.config.digest, m.config.size));
   std::string config_json = VK_TRY(store.ReadBlob(m.config.digest, kMaxConfigBytes));
   ImageConfig config = VK_TRY_CTX(ParseImageConfig(config_json), "image config");
@@ -164,14 +171,18 @@ Result<ImageConfig> ReadImageConfig(const Store& store, const ImageRecord& recor
 }
 
 Result<std::string> EnsureBase(Store& store, const ImageRecord& record, Progress::Style style) {
-  std::string path = store.BasePath(record.manifest_digest);
-  if (::access(path.c_str(), R_OK) == 0) return path;
+  std::string inputs = BaseInputs(record.manifest_digest, record.layers);
+  if (store.HasBase(record.manifest_digest, inputs, Repair::kReportOnly))
+    return store.BasePath(record.manifest_digest);
   FileLock lock = VK_TRY(store.LockBase(record.manifest_digest));
-  if (::access(path.c_str(), R_OK) == 0) return path;  // built while we waited
+  // Built while we waited, or else damaged: then it goes and is rebuilt.
+  if (store.HasBase(record.manifest_digest, inputs, Repair::kRemoveDamaged))
+    return store.BasePath(record.manifest_digest);
   for (const std::string& layer : record.layers)
     if (!store.HasBlob(layer))
       return Error("layer " + layer + " of " + record.name +
-                   " is missing from the store: run `vk image pull " + record.source + "`");
+                   " is missing from the store (or was damaged): run `vk image pull " +
+                   record.source + "`");
   Progress progress(style);
   size_t task = progress.Add("convert " + record.name, 0);
   std::string tmp = store.TempPath("base");
@@ -181,8 +192,7 @@ Result<std::string> EnsureBase(Store& store, const ImageRecord& record, Progress
     progress.Finish(task, "failed");
     return std::move(built).error().WithContext("convert " + record.name + " to ext4");
   }
-  ::chmod(tmp.c_str(), 0444);  // the base is shared and must never change
-  if (::rename(tmp.c_str(), path.c_str()) != 0) return Error::FromErrno("rename into " + path);
+  std::string path = VK_TRY(store.CommitBase(tmp, record.manifest_digest, inputs));
   progress.Finish(task, "ext4 base " + Progress::FormatBytes(built->size_bytes));
   return path;
 }

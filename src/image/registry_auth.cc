@@ -13,6 +13,9 @@ namespace {
 
 using nlohmann::json;
 
+// A token response is a small JSON object (a token of a few KiB).
+constexpr size_t kMaxTokenResponse = 1 << 20;
+
 std::string LoginHint(const Reference& ref) {
   return "run `vk login " + ref.registry + "` (or check the image name)";
 }
@@ -42,6 +45,7 @@ Result<void> RegistryClient::Authenticate(HttpClient& http, const HttpResponse& 
     if (c.scheme == "basic") {
       if (!credentials || credentials->username.empty())
         return Error("401 unauthorized: " + LoginHint(reference_));
+      VK_TRY(CheckCredentialTransport(call.url, BaseUrl(), reference_.registry, Insecure()));
       std::lock_guard lock(mutex_);
       authorization_ = "Basic " + Base64Encode(credentials->username + ":" + credentials->password);
       return Ok();
@@ -50,6 +54,11 @@ Result<void> RegistryClient::Authenticate(HttpClient& http, const HttpResponse& 
     std::string scope = "repository:" + reference_.repository + ":" + call.actions;
     std::string url = VK_TRY_CTX(BearerTokenUrl(c, scope), "token service");
     HttpRequest request{"GET", url, {"Accept: application/json"}, ""};
+    bool send_credentials =
+        credentials && (!credentials->identity_token.empty() || !credentials->username.empty());
+    if (send_credentials)
+      VK_TRY_CTX(CheckCredentialTransport(url, BaseUrl(), reference_.registry, Insecure()),
+                 "token service");
     if (credentials && !credentials->identity_token.empty()) {
       // An identity token is an OAuth2 refresh token (docker's login flow).
       request.method = "POST";
@@ -61,7 +70,8 @@ Result<void> RegistryClient::Authenticate(HttpClient& http, const HttpResponse& 
       request.headers.push_back("Authorization: Basic " +
                                 Base64Encode(credentials->username + ":" + credentials->password));
     }
-    HttpResponse response = VK_TRY_CTX(http.Send(request, nullptr, 1 << 20), "token service");
+    HttpResponse response =
+        VK_TRY_CTX(Send(http, request, nullptr, kMaxTokenResponse), "token service");
     if (response.status == 401 || response.status == 403)
       return Error("the registry refused our credentials (" + std::to_string(response.status) +
                    "): " + LoginHint(reference_));

@@ -15,7 +15,6 @@ namespace {
 using nlohmann::json;
 
 constexpr int kMaxRedirects = 10;
-constexpr size_t kMaxTokenResponse = 1 << 20;
 
 bool IsRetryableStatus(long status) { return status == 429 || status >= 500; }
 
@@ -29,6 +28,23 @@ bool IsInsecureRegistry(std::string_view registry) {
   return false;
 }
 
+Result<void> CheckCredentialTransport(std::string_view url, std::string_view registry_url,
+                                      std::string_view registry, bool insecure) {
+  std::string scheme = UrlScheme(url);
+  if (scheme == "https") return Ok();
+  std::string what = "refusing to send credentials for " + std::string(registry) + " to " +
+                     std::string(url) + " over plain " + scheme;
+  if (scheme != "http") return Error(what);
+  if (!insecure)
+    return Error(what + ": the registry must use https for its token service, or, if it is a " +
+                 "test registry without TLS, mark it insecure (--insecure or " +
+                 "VIRTKIT_INSECURE_REGISTRIES=" + std::string(registry) + ")");
+  if (UrlHost(url) != UrlHost(registry_url))
+    return Error(what + ": an insecure registry's credentials only go to its own host (" +
+                 UrlHost(registry_url) + "); serve the token service over https");
+  return Ok();
+}
+
 RegistryClient::RegistryClient(Reference reference, RegistryOptions options)
     : reference_(std::move(reference)), options_(std::move(options)) {
   if (options_.credentials) {
@@ -39,9 +55,12 @@ RegistryClient::RegistryClient(Reference reference, RegistryOptions options)
 
 RegistryClient::~RegistryClient() = default;
 
+bool RegistryClient::Insecure() const {
+  return options_.insecure || IsInsecureRegistry(reference_.registry);
+}
+
 std::string RegistryClient::BaseUrl() const {
-  bool plain = options_.insecure || IsInsecureRegistry(reference_.registry);
-  return (plain ? "http://" : "https://") + reference_.ApiHost() + "/v2/";
+  return (Insecure() ? "http://" : "https://") + reference_.ApiHost() + "/v2/";
 }
 
 Result<std::optional<Credentials>> RegistryClient::GetCredentials() {
@@ -59,6 +78,41 @@ std::string RegistryClient::AuthorizationHeader() {
   return authorization_;
 }
 
+namespace {
+
+Error WithTlsHint(Error error, std::string_view authority) {
+  std::vector<std::string> dirs = CertsDirsFor(authority);
+  std::string where = dirs.empty() ? std::string(kCertsDirsVariable) : dirs.front();
+  for (size_t i = 1; i < dirs.size(); ++i)
+    where += (i + 1 == dirs.size() ? " or " : ", ") + dirs[i];
+  if (error.errno_value() == kUntrustedCertificateErrno)
+    return Error(error.message() + ": if " + std::string(authority) +
+                 " uses a private CA, put the CA certificate as ca.crt in " + where);
+  if (error.errno_value() == kClientCertificateErrno)
+    return Error(error.message() + ": put the client certificate and key as client.cert and " +
+                 "client.key in " + where);
+  return error;
+}
+
+}  // namespace
+
+Result<HttpResponse> RegistryClient::Send(HttpClient& http, HttpRequest request,
+                                          const BodySink* sink, size_t max_body) {
+  if (UrlScheme(request.url) == "https") {
+    std::string authority = UrlAuthority(request.url);
+    std::unique_lock lock(mutex_);
+    auto it = tls_.find(authority);
+    if (it == tls_.end()) {
+      TlsSettings settings = VK_TRY_CTX(LoadTlsSettings(authority), "TLS for " + authority);
+      it = tls_.emplace(authority, std::move(settings)).first;
+    }
+    request.tls = &it->second;  // map nodes stay put; entries are never replaced
+  }
+  auto response = http.Send(request, sink, max_body);
+  if (!response.ok()) return WithTlsHint(std::move(response).error(), UrlAuthority(request.url));
+  return response;
+}
+
 Result<HttpResponse> RegistryClient::Execute(HttpClient& http, const Call& call) {
   int backoff_ms = options_.initial_backoff_ms;
   for (int attempt = 1;; ++attempt) {
@@ -73,18 +127,19 @@ Result<HttpResponse> RegistryClient::Execute(HttpClient& http, const Call& call)
 
 Result<HttpResponse> RegistryClient::ExecuteOnce(HttpClient& http, const Call& call) {
   std::string url = call.url;
-  const std::string registry_authority = UrlAuthority(BaseUrl());
+  const std::string registry_origin = UrlScheme(BaseUrl()) + "://" + UrlAuthority(BaseUrl());
   bool authenticated = false;
   for (int hop = 0; hop <= kMaxRedirects; ++hop) {
-    // Credentials go only to the registry itself, never to a redirect
-    // target on another host (blob storage, CDNs).
-    bool to_registry = UrlAuthority(url) == registry_authority;
+    // Credentials go only to the registry itself (same scheme, host and
+    // port), never to a redirect target on another host (blob storage,
+    // CDNs) nor to a downgrade from https to http on the same host:port.
+    bool to_registry = UrlScheme(url) + "://" + UrlAuthority(url) == registry_origin;
     HttpRequest request{call.method, url,
                         call.headers ? call.headers() : std::vector<std::string>{}, call.body};
     std::string authorization = AuthorizationHeader();
     if (to_registry && !authorization.empty())
       request.headers.push_back("Authorization: " + authorization);
-    HttpResponse response = VK_TRY(http.Send(request, call.sink, call.max_body));
+    HttpResponse response = VK_TRY(Send(http, std::move(request), call.sink, call.max_body));
     if (response.status == 401 && to_registry && !authenticated) {
       VK_TRY(Authenticate(http, response, call));
       authenticated = true;

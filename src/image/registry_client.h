@@ -6,6 +6,7 @@
 
 #include <atomic>
 #include <functional>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -58,6 +59,8 @@ class RegistryClient {
 
   const Reference& reference() const { return reference_; }
   std::string BaseUrl() const;
+  // Plain http, by option or VIRTKIT_INSECURE_REGISTRIES.
+  bool Insecure() const;
 
  private:
   // One registry request; `headers` is re-evaluated for every attempt (a
@@ -71,11 +74,16 @@ class RegistryClient {
     const BodySink* sink = nullptr;
     size_t max_body = 4 << 20;
   };
+  Result<void> DownloadBlob(PartialBlob& partial, std::string_view digest,
+                            const ProgressFn& progress);
   Result<HttpResponse> Execute(HttpClient& http, const Call& call);
   Result<HttpResponse> ExecuteOnce(HttpClient& http, const Call& call);
   Result<void> Authenticate(HttpClient& http, const HttpResponse& challenge, const Call& call);
   Result<std::optional<Credentials>> GetCredentials();
   std::string AuthorizationHeader();
+  // Sends one request with the certs.d settings of its host.
+  Result<HttpResponse> Send(HttpClient& http, HttpRequest request, const BodySink* sink,
+                            size_t max_body);
 
   Reference reference_;
   RegistryOptions options_;
@@ -83,9 +91,17 @@ class RegistryClient {
   std::string authorization_;  // "Bearer ..." / "Basic ..." once known
   bool credentials_loaded_ = false;
   std::optional<Credentials> credentials_;
+  std::map<std::string, TlsSettings> tls_;  // by authority, read once
 };
 
 // True when `registry` is listed in VIRTKIT_INSECURE_REGISTRIES (comma list).
 bool IsInsecureRegistry(std::string_view registry);
+
+// Whether credentials for `registry` (API root `registry_url`) may travel to
+// `url`: over https to wherever the registry sends us (its token service);
+// over plain http, where anyone on the path reads them, only when the
+// registry is explicitly insecure and only to the registry's own host.
+Result<void> CheckCredentialTransport(std::string_view url, std::string_view registry_url,
+                                      std::string_view registry, bool insecure);
 
 }  // namespace vk::image

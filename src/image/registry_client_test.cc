@@ -5,6 +5,9 @@
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <signal.h>
+
+#include <filesystem>
 
 #include "image/base64.h"
 #include "image/test_support.h"
@@ -119,6 +122,129 @@ TEST(RegistryClient, WrongBytesAreNeverStored) {
   auto fetched = client.FetchBlob(store, BlobDigest(), kBlob.size());
   ASSERT_FALSE(fetched.ok());
   EXPECT_FALSE(store.HasBlob(BlobDigest()));
+}
+
+// A response without Content-Length: the body runs until the server closes.
+std::string UnsizedResponse(const std::string& body) {
+  return "HTTP/1.1 200 X\r\nConnection: close\r\n\r\n" + body;
+}
+
+TEST(RegistryClient, SizeZeroDescriptorIsRefusedBeforeAnyRequest) {
+  TinyHttpServer registry(
+      [](const TinyRequest&) { return UnsizedResponse(std::string(1 << 20, 'x')); });
+  testing::TempDir dir;
+  Store store = *Store::Open(dir / "store");
+  RegistryClient client(*ParseReference(registry.authority() + "/o/r:1"), Fast());
+  auto fetched = client.FetchBlob(store, BlobDigest(), 0);
+  ASSERT_FALSE(fetched.ok());
+  EXPECT_THAT(fetched.error().message(), HasSubstr("size 0"));
+  EXPECT_TRUE(registry.requests().empty());
+  // The empty blob is the exception, and needs no request either.
+  ASSERT_TRUE(client.FetchBlob(store, kEmptyBlobDigest, 0).ok());
+  EXPECT_TRUE(store.HasBlob(kEmptyBlobDigest));
+  EXPECT_TRUE(registry.requests().empty());
+}
+
+TEST(RegistryClient, BodyLongerThanTheDescriptorStopsTheDownload) {
+  // No Content-Length: only the running count can stop it.
+  TinyHttpServer registry([](const TinyRequest&) {
+    return UnsizedResponse(std::string(kBlob) + std::string(256 << 10, 'x'));
+  });
+  testing::TempDir dir;
+  Store store = *Store::Open(dir / "store");
+  RegistryClient client(*ParseReference(registry.authority() + "/o/r:1"), Fast());
+  auto fetched = client.FetchBlob(store, BlobDigest(), kBlob.size());
+  ASSERT_FALSE(fetched.ok());
+  EXPECT_THAT(fetched.error().message(), HasSubstr("larger than the 11 bytes"));
+  EXPECT_FALSE(store.HasBlob(BlobDigest()));
+  // Nothing past the declared size reached the disk.
+  for (const auto& entry : std::filesystem::directory_iterator(dir / "store/tmp"))
+    EXPECT_LE(entry.file_size(), kBlob.size()) << entry.path();
+}
+
+TEST(RegistryClient, AnnouncedLengthOverTheDescriptorFailsAtTheHeaders) {
+  TinyHttpServer registry([](const TinyRequest&) {
+    return TinyHttpServer::Response(200, "", std::string(kBlob) + "more");
+  });
+  testing::TempDir dir;
+  Store store = *Store::Open(dir / "store");
+  RegistryClient client(*ParseReference(registry.authority() + "/o/r:1"), Fast());
+  auto fetched = client.FetchBlob(store, BlobDigest(), kBlob.size());
+  ASSERT_FALSE(fetched.ok());
+  EXPECT_THAT(fetched.error().message(), HasSubstr("announces 15 bytes"));
+}
+
+TEST(RegistryClient, BodyShorterThanTheDescriptorFails) {
+  TinyHttpServer registry([](const TinyRequest&) { return UnsizedResponse("layer"); });
+  testing::TempDir dir;
+  Store store = *Store::Open(dir / "store");
+  RegistryClient client(*ParseReference(registry.authority() + "/o/r:1"), Fast());
+  // The 5 bytes are a prefix of the blob; declared as the whole blob they
+  // must not pass for it, whatever the digest of the short body.
+  auto fetched = client.FetchBlob(store, BlobDigest(), kBlob.size());
+  ASSERT_FALSE(fetched.ok());
+  EXPECT_THAT(fetched.error().message(), HasSubstr("cut short"));
+  EXPECT_FALSE(store.HasBlob(BlobDigest()));
+}
+
+TEST(RegistryClient, CredentialTransportRules) {
+  const std::string https_registry = "https://reg.example:5000/v2/";
+  const std::string http_registry = "http://reg.example:5000/v2/";
+  EXPECT_TRUE(CheckCredentialTransport("https://auth.example/token", https_registry,
+                                       "reg.example:5000", false)
+                  .ok());
+  auto clear = CheckCredentialTransport("http://auth.example/token", https_registry,
+                                        "reg.example:5000", false);
+  ASSERT_FALSE(clear.ok());
+  EXPECT_THAT(clear.error().message(), HasSubstr("plain http"));
+  EXPECT_THAT(clear.error().message(), HasSubstr("--insecure"));
+  // Insecure: plain http, but only to the registry's own host.
+  EXPECT_TRUE(CheckCredentialTransport("http://reg.example:5001/token", http_registry,
+                                       "reg.example:5000", true)
+                  .ok());
+  auto elsewhere = CheckCredentialTransport("http://auth.example/token", http_registry,
+                                            "reg.example:5000", true);
+  ASSERT_FALSE(elsewhere.ok());
+  EXPECT_THAT(elsewhere.error().message(), HasSubstr("own host"));
+  EXPECT_FALSE(
+      CheckCredentialTransport("ftp://reg.example/token", https_registry, "reg.example:5000", true)
+          .ok());
+}
+
+TEST(RegistryClient, PlainHttpTokenRealmOnAnotherHostGetsNoCredentials) {
+  TinyHttpServer auth(
+      [](const TinyRequest&) { return TinyHttpServer::Response(200, "", R"({"token":"T0K"})"); });
+  // "localhost" is another host name than the registry's 127.0.0.1.
+  TinyHttpServer registry([&](const TinyRequest&) {
+    return TinyHttpServer::Response(401,
+                                    "WWW-Authenticate: Bearer realm=\"http://localhost:" +
+                                        std::to_string(auth.port()) + "/token\"\r\n",
+                                    "");
+  });
+  testing::TempDir dir;
+  Store store = *Store::Open(dir / "store");
+  RegistryClient client(*ParseReference(registry.authority() + "/o/r:1"),
+                        Fast(Credentials{"u", "secret", ""}));
+  auto fetched = client.FetchBlob(store, BlobDigest(), kBlob.size());
+  ASSERT_FALSE(fetched.ok());
+  EXPECT_THAT(fetched.error().message(), HasSubstr("refusing to send credentials"));
+  EXPECT_TRUE(auth.requests().empty());
+}
+
+TEST(RegistryClient, EndlessHeadersAreCut) {
+  ::signal(SIGPIPE, SIG_IGN);  // the client hangs up while the server still writes
+  std::string many;
+  for (int i = 0; i < 20000; ++i)
+    many += "X-Filler-" + std::to_string(i) + ": " + std::string(40, 'f') + "\r\n";
+  TinyHttpServer registry([&](const TinyRequest&) {
+    return TinyHttpServer::Response(401, many + "WWW-Authenticate: Basic realm=\"r\"\r\n", "");
+  });
+  testing::TempDir dir;
+  Store store = *Store::Open(dir / "store");
+  RegistryClient client(*ParseReference(registry.authority() + "/o/r:1"), Fast());
+  auto fetched = client.FetchBlob(store, BlobDigest(), kBlob.size());
+  ASSERT_FALSE(fetched.ok());
+  EXPECT_THAT(fetched.error().message(), HasSubstr("response headers larger than"));
 }
 
 }  // namespace

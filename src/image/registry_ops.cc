@@ -1,6 +1,7 @@
 // RegistryClient's endpoints (distribution spec "pull" and "push").
 #include <nlohmann/json.hpp>
 
+#include "base/strings.h"
 #include "image/manifest.h"
 #include "image/registry_client.h"
 
@@ -78,16 +79,54 @@ Result<FetchedManifest> RegistryClient::FetchManifest(std::string_view tag_or_di
   return manifest;
 }
 
+namespace {
+
+// A body longer than the blob is refused from its headers on, before a byte
+// is written (PartialBlob::Append enforces it again per chunk).
+Result<void> CheckAnnouncedLength(const HttpResponse& head, const PartialBlob& partial) {
+  auto length = ParseUint(head.Header("content-length"));
+  uint64_t left = partial.expected_size() - (head.status == 206 ? partial.size() : 0);
+  if (length && *length > left)
+    return Error("the registry announces " + std::to_string(*length) + " bytes, the descriptor " +
+                 std::to_string(partial.expected_size()));
+  return Ok();
+}
+
+}  // namespace
+
 Result<void> RegistryClient::FetchBlob(Store& store, std::string_view digest, uint64_t size,
                                        const ProgressFn& progress) {
   std::string what = "blob " + std::string(digest);
+  // Size 0 would bound nothing: only the empty blob may declare it.
+  if (size == 0 && digest != kEmptyBlobDigest)
+    return Error(what + ": its descriptor says size 0; refusing an unbounded download");
   FileLock lock = VK_TRY(store.LockBlob(digest));  // another vk may be fetching it
   if (store.HasBlob(digest)) {
     if (progress) progress(size, size);
     return Ok();
   }
-  PartialBlob partial = VK_TRY(store.OpenPartial(digest));
-  if (size != 0 && partial.size() > size) VK_TRY(partial.Restart());
+  if (size == 0) return store.PutBlob(digest, "");
+  PartialBlob partial = VK_TRY(store.OpenPartial(digest, size));
+  if (partial.size() == size) {  // an earlier run got every byte
+    if (partial.Commit().ok()) return Ok();
+    partial = VK_TRY(store.OpenPartial(digest, size));  // they were wrong: start over
+  }
+  bool resumed = partial.size() > 0;
+  Result<void> fetched = DownloadBlob(partial, digest, progress);
+  if (fetched.ok()) {
+    if (auto committed = partial.Commit(); !committed.ok()) fetched = std::move(committed).error();
+  }
+  if (fetched.ok() || !resumed) return std::move(fetched).Context(what);
+  // The bytes kept from an earlier attempt may have been the bad ones.
+  partial = VK_TRY(store.OpenPartial(digest, size));
+  VK_TRY(partial.Restart());
+  VK_TRY_CTX(DownloadBlob(partial, digest, progress), what);
+  VK_TRY_CTX(partial.Commit(), what);
+  return Ok();
+}
+
+Result<void> RegistryClient::DownloadBlob(PartialBlob& partial, std::string_view digest,
+                                          const ProgressFn& progress) {
   HttpClient http;
   Call call;
   call.url = BaseUrl() + reference_.repository + "/blobs/" + std::string(digest);
@@ -99,32 +138,23 @@ Result<void> RegistryClient::FetchBlob(Store& store, std::string_view digest, ui
   };
   BodySink sink;
   sink.on_headers = [&partial](const HttpResponse& head) -> Result<void> {
-    if (head.status == 206) {
-      auto start = ContentRangeStart(head.Header("content-range"));
-      if (start && *start == partial.size()) return Ok();
-    }
-    return partial.Restart();  // a full body (200) or a range we did not ask for
+    if (head.status != 206 || ContentRangeStart(head.Header("content-range")) != partial.size())
+      VK_TRY(partial.Restart());  // a full body (200) or a range we did not ask for
+    return CheckAnnouncedLength(head, partial);
   };
   sink.on_body = [&](const char* data, size_t length) -> Result<void> {
     VK_TRY(partial.Append(data, length));
-    if (size != 0 && partial.size() > size)
-      return Error(what + ": larger than its descriptor says");
-    if (progress) progress(partial.size(), size);
+    if (progress) progress(partial.size(), partial.expected_size());
     return Ok();
   };
   call.sink = &sink;
-  if (size != 0 && partial.size() == size) {  // an earlier run got every byte
-    if (partial.Commit(size).ok()) return Ok();
-    partial = VK_TRY(store.OpenPartial(digest));  // they were wrong: start over
-  }
-  HttpResponse response = VK_TRY_CTX(Execute(http, call), what);
+  HttpResponse response = VK_TRY(Execute(http, call));
   if (response.status == 416 && partial.size() > 0) {  // our partial outgrew the blob
     VK_TRY(partial.Restart());
-    response = VK_TRY_CTX(Execute(http, call), what);
+    response = VK_TRY(Execute(http, call));
   }
   if (response.status != 200 && response.status != 206)
-    return StatusError(response, reference_, what);
-  VK_TRY_CTX(partial.Commit(size), what);
+    return StatusError(response, reference_, "blob " + std::string(digest));
   return Ok();
 }
 

@@ -48,8 +48,7 @@ Result<ImageRecord> StoreRootfsTar(Store& store, const std::string& name,
   struct stat st;
   if (::stat(tar_path.c_str(), &st) != 0) return Error::FromErrno("stat " + tar_path);
   ::chmod(tar_path.c_str(), 0444);
-  if (::rename(tar_path.c_str(), store.BlobPath(layer).c_str()) != 0)
-    return Error::FromErrno("move " + tar_path + " into the store");
+  VK_TRY_CTX(store.AdoptBlob(tar_path, layer), "move " + tar_path + " into the store");
   config.diff_ids = {layer};
   std::string config_json = SerializeImageConfig(config);
   Descriptor config_descriptor{std::string(kOciConfig),

@@ -15,6 +15,7 @@
 #include "base/private_dir.h"
 #include "image/fingerprint.h"
 #include "image/reference.h"
+#include "image/store_tmp.h"
 
 namespace vk::image {
 namespace {
@@ -37,14 +38,20 @@ std::string ConverterTag() {
   return tag;
 }
 
+Result<void> WriteFileAtomically(const std::string& tmp, std::string_view bytes) {
+  std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
+  out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+  out.flush();
+  if (!out) {
+    ::unlink(tmp.c_str());
+    return Error("write " + tmp + ": disk full or not writable");
+  }
+  return Ok();
+}
+
 Result<void> WriteFileAtomically(const std::string& path, std::string_view bytes,
                                  const std::string& tmp) {
-  {
-    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
-    out.flush();
-    if (!out) return Error("write " + tmp + ": disk full or not writable");
-  }
+  VK_TRY(WriteFileAtomically(tmp, bytes));
   if (::rename(tmp.c_str(), path.c_str()) != 0) {
     int err = errno;
     ::unlink(tmp.c_str());
@@ -77,6 +84,9 @@ std::string DigestOf(std::string_view bytes) {
 }  // namespace
 
 Result<void> PartialBlob::Append(const void* data, size_t length) {
+  if (length > expected_size_ - size_)  // size_ never exceeds expected_size_
+    return Error("blob " + digest_ + " is larger than the " + std::to_string(expected_size_) +
+                 " bytes its descriptor says");
   const auto* p = static_cast<const uint8_t*>(data);
   size_t left = length;
   while (left > 0) {
@@ -99,9 +109,15 @@ Result<void> PartialBlob::Restart() {
   return Ok();
 }
 
-Result<std::string> PartialBlob::Commit(uint64_t expected_size) {
+Result<std::string> PartialBlob::Commit() {
   std::string actual = "sha256:" + DigestHex(sha_.Final());
-  if (actual != digest_ || (expected_size != 0 && size_ != expected_size)) {
+  if (size_ != expected_size_) {
+    ::unlink(path_.c_str());
+    return Error("blob " + digest_ + " is " + std::to_string(size_) +
+                 " bytes, its descriptor says " + std::to_string(expected_size_) +
+                 ": the download was cut short");
+  }
+  if (actual != digest_) {
     ::unlink(path_.c_str());
     return Error("blob " + digest_ + " failed verification: got " + actual + " (" +
                  std::to_string(size_) +
@@ -109,41 +125,43 @@ Result<std::string> PartialBlob::Commit(uint64_t expected_size) {
                  "registry served the wrong content");
   }
   if (::fsync(fd_.get()) != 0) return Error::FromErrno("sync " + path_);
-  if (::rename(path_.c_str(), final_path_.c_str()) != 0)
-    return Error::FromErrno("rename into " + final_path_);
   fd_.Reset();
-  return final_path_;
+  VK_TRY(store_->AdoptBlob(path_, digest_));
+  return store_->BlobPath(digest_);
 }
 
 Result<std::string> Store::DefaultRoot() { return DataDirectory(); }
 
 Result<Store> Store::Open(std::string root) {
   VK_TRY_CTX(EnsurePrivateDirectory(root), "image store");
-  for (const char* sub : {"blobs/sha256", "images", "bases", "tmp", "locks"}) {
+  for (const char* sub : {"blobs/sha256", "images", "bases", "integrity", "tmp", "locks"}) {
     std::error_code error;
     fs::create_directories(fs::path(root) / sub, error);
     if (error)
       return Error("create image store " + root + "/" + sub + ": " + error.message() +
                    " (set VIRTKIT_HOME to a writable directory)");
   }
-  return Store(std::move(root));
+  Store store(std::move(root));
+  store.owner_ = VK_TRY_CTX(TempOwner::Create(store.root_ + "/tmp"), "open image store");
+  store.SweepTemps();
+  return store;
 }
+
+void Store::SweepTemps() const { SweepTempDir(root_ + "/tmp"); }
 
 std::string Store::BlobPath(std::string_view digest) const {
   return root_ + "/blobs/sha256/" + std::string(HexOf(digest));
 }
 
-bool Store::HasBlob(std::string_view digest) const {
-  struct stat st;
-  return IsValidDigest(digest) && ::stat(BlobPath(digest).c_str(), &st) == 0;
-}
-
 Result<std::string> Store::ReadBlob(std::string_view digest, size_t max_bytes) const {
   if (!IsValidDigest(digest)) return Error("invalid digest " + std::string(digest));
   std::string bytes = VK_TRY(ReadSmallFile(BlobPath(digest), max_bytes));
-  if (DigestOf(bytes) != digest)
+  if (std::string actual = DigestOf(bytes); actual != digest) {
+    RemoveDamaged(BlobPath(digest), IntegrityPath("blob", HexOf(digest)),
+                  "its content hashes to " + actual);
     return Error("store blob " + std::string(digest) +
-                 " is corrupt: run `vk image prune` and pull again");
+                 " was damaged and has been removed: pull the image again");
+  }
   return bytes;
 }
 
@@ -154,7 +172,9 @@ Result<void> Store::PutBlob(std::string_view digest, std::string_view bytes) {
     return Error("content does not match its digest " + std::string(digest) + " (got " + actual +
                  ")");
   if (HasBlob(digest)) return Ok();
-  return WriteFileAtomically(BlobPath(digest), bytes, TempPath("blob"));
+  std::string tmp = TempPath("blob");
+  VK_TRY(WriteFileAtomically(tmp, bytes));
+  return AdoptBlob(tmp, digest);
 }
 
 Result<std::string> Store::PutBlob(std::string_view bytes) {
@@ -163,12 +183,14 @@ Result<std::string> Store::PutBlob(std::string_view bytes) {
   return digest;
 }
 
-Result<PartialBlob> Store::OpenPartial(std::string_view digest) {
+Result<PartialBlob> Store::OpenPartial(std::string_view digest, uint64_t size) {
   if (!IsValidDigest(digest)) return Error("invalid digest " + std::string(digest));
+  if (size == 0 && digest != kEmptyBlobDigest)
+    return Error("blob " + std::string(digest) + " has size 0 in its descriptor");
   std::string path = root_ + "/tmp/" + std::string(HexOf(digest)) + ".partial";
   UniqueFd fd(::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644));
   if (!fd) return Error::FromErrno("open " + path);
-  PartialBlob blob(std::string(digest), path, BlobPath(digest), std::move(fd));
+  PartialBlob blob(this, std::string(digest), size, path, std::move(fd));
   // Re-hash what an earlier attempt left so the digest covers the whole blob.
   std::vector<uint8_t> buffer(1 << 20);
   for (;;) {
@@ -176,6 +198,10 @@ Result<PartialBlob> Store::OpenPartial(std::string_view digest) {
     if (n < 0 && errno == EINTR) continue;
     if (n < 0) return Error::FromErrno("read " + path);
     if (n == 0) break;
+    if (blob.size_ + static_cast<uint64_t>(n) > size) {  // longer than the blob: worthless
+      VK_TRY(blob.Restart());
+      return blob;
+    }
     blob.sha_.Update(buffer.data(), static_cast<size_t>(n));
     blob.size_ += static_cast<uint64_t>(n);
   }
@@ -197,8 +223,8 @@ Result<FileLock> Store::LockBase(std::string_view manifest_digest) const {
 std::string Store::TempPath(std::string_view hint) const {
   static std::atomic<uint64_t> counter{0};
   auto now = std::chrono::steady_clock::now().time_since_epoch().count();
-  return root_ + "/tmp/" + std::string(hint) + "." + std::to_string(::getpid()) + "." +
-         std::to_string(now) + "." + std::to_string(counter++);
+  return root_ + "/tmp/" + std::string(hint) + "." + owner_->token() + "." + std::to_string(now) +
+         "-" + std::to_string(counter++);
 }
 
 std::string Store::ImagePath(std::string_view name) const {

@@ -18,6 +18,9 @@ using nlohmann::json;
 // Partial downloads younger than this may belong to a pull in another
 // process that is waiting for its lock; older ones are abandoned.
 constexpr auto kAbandonedPartialAge = std::chrono::hours(24);
+// A scratch template (templates/, written by `vk run` as NAME.tmp-PID then
+// renamed) takes under a second to make: an older temp was abandoned.
+constexpr auto kAbandonedTemplateAge = std::chrono::hours(1);
 
 uint64_t RemoveFile(const fs::path& path) {
   std::error_code error;
@@ -79,11 +82,31 @@ Result<PruneResult> Store::Prune() {
     result.bytes_freed += RemoveFile(entry.path());
     ++result.bases_removed;
   }
+  // Records whose blob or base is gone (removed above or by hand).
+  for (const auto& entry : fs::directory_iterator(root_ + "/integrity", error)) {
+    std::string name = entry.path().filename().string();
+    std::string target = name.rfind("blob-", 0) == 0   ? root_ + "/blobs/sha256/" + name.substr(5)
+                         : name.rfind("base-", 0) == 0 ? root_ + "/bases/" + name.substr(5)
+                                                       : std::string();
+    std::error_code exists_error;
+    if (target.empty() || !fs::exists(target, exists_error)) RemoveFile(entry.path());
+  }
+  SweepTemps();
   auto now = fs::file_time_type::clock::now();
   for (const auto& entry : fs::directory_iterator(root_ + "/tmp", error)) {
+    // Other temp files belong to an owner token: SweepTemps handled them.
+    if (entry.path().extension() != ".partial") continue;
     std::error_code stat_error;
     auto age = now - fs::last_write_time(entry.path(), stat_error);
     if (!stat_error && age > kAbandonedPartialAge) result.bytes_freed += RemoveFile(entry.path());
+  }
+  std::error_code templates_error;  // templates/ appears only after a first `vk run`
+  for (const auto& entry : fs::directory_iterator(root_ + "/templates", templates_error)) {
+    std::error_code stat_error;
+    auto age = now - fs::last_write_time(entry.path(), stat_error);
+    if (entry.path().filename().string().find(".tmp-") != std::string::npos && !stat_error &&
+        age > kAbandonedTemplateAge)
+      result.bytes_freed += RemoveFile(entry.path());
   }
   if (error) return Error("prune " + root_ + ": " + error.message());
   return result;

@@ -28,6 +28,11 @@ inline bool HaveTool(const char* name) {
   return std::system(cmd.c_str()) == 0;
 }
 
+// In a test body inside namespace vk::image: skips without the tools.
+#define REQUIRE_REGISTRY_TOOLS()                                             \
+  if (!testing::HaveTool("docker-registry") || !testing::HaveTool("skopeo")) \
+  GTEST_SKIP() << "needs docker-registry and skopeo (scripts/install-deps.sh installs them)"
+
 inline int FreeLoopbackPort() {
   int fd = ::socket(AF_INET, SOCK_STREAM, 0);
   sockaddr_in addr{};
@@ -40,11 +45,19 @@ inline int FreeLoopbackPort() {
   return ntohs(addr.sin_port);
 }
 
+// Serve https with this certificate and key; `client_ca` non-empty: also
+// require a client certificate signed by it. `cert_dir` holds what skopeo
+// needs to seed (client.cert/client.key).
+struct RegistryTls {
+  std::string certificate, key, client_ca, cert_dir;
+};
+
 class LocalRegistry {
  public:
   // `user`/`password` non-empty: htpasswd basic auth.
-  explicit LocalRegistry(const std::string& dir, std::string user = {}, std::string password = {})
-      : dir_(dir), user_(std::move(user)), password_(std::move(password)) {
+  explicit LocalRegistry(const std::string& dir, std::string user = {}, std::string password = {},
+                         RegistryTls tls = {})
+      : dir_(dir), user_(std::move(user)), password_(std::move(password)), tls_(std::move(tls)) {
     std::filesystem::create_directories(dir_ + "/storage");
     port_ = FreeLoopbackPort();
     WriteConfig();
@@ -73,6 +86,7 @@ class LocalRegistry {
   // skopeo copy oci:LAYOUT:TAG docker://HOST/REPO; true on success.
   bool Seed(const std::string& layout_ref, const std::string& repo_ref, bool all = false) const {
     std::string creds = user_.empty() ? "" : " --dest-creds " + user_ + ":" + password_;
+    if (!tls_.cert_dir.empty()) creds += " --dest-cert-dir " + tls_.cert_dir;
     std::string cmd = "skopeo copy -q --dest-tls-verify=false" + creds + (all ? " --all" : "") +
                       " oci:" + layout_ref + " docker://" + host() + "/" + repo_ref + " >>" + dir_ +
                       "/skopeo.log 2>&1";
@@ -86,6 +100,10 @@ class LocalRegistry {
       << "storage:\n  filesystem:\n    rootdirectory: " << dir_ << "/storage\n"
       << "  delete:\n    enabled: true\n"
       << "http:\n  addr: 127.0.0.1:" << port_ << "\n";
+    if (!tls_.certificate.empty()) {
+      c << "  tls:\n    certificate: " << tls_.certificate << "\n    key: " << tls_.key << "\n";
+      if (!tls_.client_ca.empty()) c << "    clientcas:\n      - " << tls_.client_ca << "\n";
+    }
     if (!user_.empty()) {
       std::string cmd = "htpasswd -Bbn " + user_ + " " + password_ + " > " + dir_ + "/htpasswd";
       if (std::system(cmd.c_str()) != 0) return;
@@ -93,6 +111,7 @@ class LocalRegistry {
     }
   }
   bool WaitReady() {
+    if (!tls_.certificate.empty()) return WaitListening();
     HttpClient http;
     for (int i = 0; i < 200; ++i) {
       auto r = http.Send({"GET", "http://" + host() + "/v2/", {}, {}});
@@ -102,7 +121,25 @@ class LocalRegistry {
     return false;
   }
 
+  // TLS (perhaps with client certificates) cannot be probed anonymously:
+  // wait for the port instead.
+  bool WaitListening() {
+    for (int i = 0; i < 200; ++i) {
+      int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+      sockaddr_in addr{};
+      addr.sin_family = AF_INET;
+      addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+      addr.sin_port = htons(static_cast<uint16_t>(port_));
+      bool up = ::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0;
+      ::close(fd);
+      if (up) return true;
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    return false;
+  }
+
   std::string dir_, user_, password_;
+  RegistryTls tls_;
   int port_ = 0;
   pid_t pid_ = -1;
   bool ready_ = false;
