@@ -9,6 +9,7 @@
 #include <filesystem>
 #include <map>
 
+#include "base/remove_tree.h"
 #include "base/strings.h"
 #include "image/sha256.h"
 
@@ -106,8 +107,8 @@ void SweepTempDir(const std::string& tmp_dir) {
     }
     std::string token = TokenOfTemp(name);
     if (token.empty() || !is_gone(token)) continue;
-    std::error_code remove_error;
-    fs::remove_all(entry.path(), remove_error);
+    auto removed = RemoveTreeWithin(tmp_dir, entry.path().string());
+    (void)removed;  // a sweep is best effort: the next command tries again
   }
 }
 

@@ -71,8 +71,14 @@ constexpr std::initializer_list<int> kCommon = {
 // bind, listen, unlink) and (un)registers fds with the device loop.
 // ListenUnix makes each socket 0600 (chmod on its path) before listen.
 constexpr std::initializer_list<int> kVcpu = {
-    SCMP_SYS(epoll_ctl), SCMP_SYS(bind),     SCMP_SYS(listen),
-    SCMP_SYS(unlink),    SCMP_SYS(unlinkat), SCMP_SYS(chmod),
+    SCMP_SYS(epoll_ctl),
+    SCMP_SYS(bind),
+    SCMP_SYS(listen),
+    SCMP_SYS(unlink),
+    SCMP_SYS(unlinkat),
+    SCMP_SYS(chmod),
+    // Each vsock host listener has a back-off timer for EMFILE (HostListener).
+    SCMP_SYS(timerfd_create),
 };
 constexpr std::initializer_list<unsigned long> kVcpuIoctls = {KVM_RUN, KVM_GET_REGS, KVM_IRQ_LINE};
 
@@ -241,6 +247,8 @@ Result<void> AllowRole(const Context& ctx, ThreadRole role) {
       // refuses them as destinations); UDP: one socket per DNS upstream
       // query (a fresh source port each, against spoofed answers).
       VK_TRY(AllowSocketFamilies(ctx, {AF_UNIX, AF_NETLINK}));
+      // getrlimit only (new limit NULL): virtio-fs keeps fds in reserve.
+      VK_TRY(AllowIf(ctx, SCMP_SYS(prlimit64), SCMP_A2(SCMP_CMP_EQ, 0)));
       return AllowDatagramSockets(ctx, {AF_INET, AF_INET6});
     case ThreadRole::kNetEgress:
       VK_TRY(Allow(ctx, kNetEgress));
