@@ -21,7 +21,7 @@ targets=("$@")
 ((${#targets[@]} > 0)) || mapfile -t targets < <(scripts/fuzz.sh targets)
 results=${VK_FUZZ_RESULTS:-${TMPDIR:-/tmp}/vk-fuzz-$(date +%Y%m%d-%H%M%S)}
 readonly kMaxRestarts=20  # a target crashing at once should not spin
-readonly kArtifacts='crash-* leak-* timeout-* oom-* slow-unit-*'
+readonly kArtifacts='crash-* leak-* timeout-* oom-*'
 
 scripts/fuzz.sh build "${targets[@]}"
 mkdir -p "$results"
@@ -29,8 +29,8 @@ export UBSAN_OPTIONS=${UBSAN_OPTIONS:-halt_on_error=1:print_stacktrace=1}
 
 # Sums a "stat::NAME: N" line over every run log of a target.
 Stat() { cat "$1"/run-*.log | awk -v k="stat::$2:" '$1 == k { n += $2 } END { print n + 0 }'; }
-# Coverage (edges) in the last status line libFuzzer printed.
-Coverage() { cat "$1"/run-*.log | awk '/ cov: / { for (i = 1; i < NF; i++) if ($i == "cov:") c = $(i + 1) } END { print c + 0 }'; }
+# Coverage (edges): the most any run's status lines reported.
+Coverage() { cat "$1"/run-*.log | awk '/ cov: / { for (i = 1; i < NF; i++) if ($i == "cov:" && $(i + 1) > c) c = $(i + 1) } END { print c + 0 }'; }
 Count() { find "$1" -maxdepth 1 -type f | wc -l; }
 Artifacts() { (cd "$1" && for a in $kArtifacts; do [[ -e $a ]] && echo "$1/$a"; done) || true; }
 

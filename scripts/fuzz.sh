@@ -30,6 +30,9 @@ die() {
   exit 1
 }
 
+# Seconds since an $EPOCHREALTIME.
+Since() { awk -v from="$1" -v now="$EPOCHREALTIME" 'BEGIN { printf "%.1f", now - from }'; }
+
 AllTargets() {
   local source
   for source in fuzz/*_fuzzer.cc; do basename "$source" .cc; done
@@ -53,43 +56,47 @@ Build() {
   cmake --build --preset fuzz -j "${VK_JOBS:-$(nproc)}" --target "${targets[@]}"
 }
 
+# Runs `binary` once over the given inputs, output to `log`; fails on a
+# non-zero exit or a sanitizer report that did not change the exit status.
+RunSeeds() {
+  local binary=$1 log=$2
+  shift 2
+  timeout "$kTargetTimeoutSeconds" "$binary" -timeout="$kInputTimeoutSeconds" \
+    -artifact_prefix="$(dirname "$log")/" "$@" >"$log" 2>&1 && ! grep -qE "$kSanitizerReport" "$log"
+}
+
 # Runs one target over its seeds; prints "name inputs result seconds".
 ReplayOne() {
   local target=$1 log=$2
   local binary=$kBuildDir/$target corpus=$kCorpusDir/$target
-  local seeds=() start=$SECONDS status=0
+  local seeds=() start=$EPOCHREALTIME
   [[ -x $binary ]] || { printf '%-26s %6s  %-8s\n' "$target" - "NO BINARY"; return 1; }
   [[ -d $corpus ]] && mapfile -t seeds < <(find "$corpus" -type f | sort)
   if ((${#seeds[@]} == 0)); then
     printf '%-26s %6d  %-8s  (add seeds to %s/)\n' "$target" 0 "NO SEEDS" "$corpus"
     return 1
   fi
-  timeout "$kTargetTimeoutSeconds" "$binary" -timeout="$kInputTimeoutSeconds" "${seeds[@]}" \
-    >"$log" 2>&1 || status=$?
-  if ((status == 0)) && grep -qE "$kSanitizerReport" "$log"; then status=1; fi
   local result=ok
-  ((status == 0)) || result=FAIL
-  printf '%-26s %6d  %-8s %5ds\n' "$target" "${#seeds[@]}" "$result" $((SECONDS - start))
-  ((status == 0)) && return 0
+  RunSeeds "$binary" "$log" "${seeds[@]}" || result=FAIL
+  printf '%-26s %6d  %-8s %6.1fs\n' "$target" "${#seeds[@]}" "$result" "$(Since "$start")"
+  [[ $result == ok ]] && return 0
   NameCulprits "$binary" "$log" "${seeds[@]}"
   return 1
 }
 
 # After a failed batch: reruns each seed alone so the report names the inputs
 # (a leak is only reported at exit, after every input ran), then shows the
-# first sanitizer report.
+# first failing input's output (the batch's if none fails alone).
 NameCulprits() {
-  local binary=$1 log=$2 seed
+  local binary=$1 log=$2 seed shown=
   shift 2
   for seed in "$@"; do
-    if ! timeout "$kTargetTimeoutSeconds" "$binary" -timeout="$kInputTimeoutSeconds" "$seed" \
-      >"$log.one" 2>&1 || grep -qE "$kSanitizerReport" "$log.one"; then
-      echo "    FAILING INPUT: $seed" >&2
-      cp "$log.one" "$log"
-    fi
+    RunSeeds "$binary" "$log.one" "$seed" && continue
+    echo "    FAILING INPUT: $seed" >&2
+    [[ -n $shown ]] || { shown=1; cp "$log.one" "$log"; }
   done
   echo "    --- $(basename "$binary") output ---" >&2
-  grep -vE '^(Running|Executed) ' "$log" | head -60 | sed 's/^/    /' >&2
+  grep -vE '^(INFO: |Running: |Executed )' "$log" | head -60 | sed 's/^/    /' >&2
 }
 
 Replay() {
@@ -100,7 +107,7 @@ Replay() {
   logs=$(mktemp -d "${TMPDIR:-/tmp}/vk-fuzz-replay.XXXXXX")
   # shellcheck disable=SC2064  # expand now: logs is local
   trap "rm -rf '$logs'" EXIT
-  printf '\n%-26s %6s  %-8s %6s\n' target inputs result time
+  printf '\n%-26s %6s  %-8s %7s\n' target inputs result time
   for target in "${targets[@]}"; do
     ReplayOne "$target" "$logs/$target.log" || failed+=("$target")
   done
