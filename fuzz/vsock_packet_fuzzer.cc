@@ -37,8 +37,8 @@ class Host {
     char path[] = "/tmp/vk-vsock-fuzz.XXXXXX";
     if (::mkdtemp(path) == nullptr) std::abort();
     dir_ = path;
-    auto listener = ListenUnix(uds() + "_" + std::to_string(kListeningPort), 64,
-                               SocketBlocking::kNonBlocking);
+    auto listener =
+        ListenUnix(uds() + "_" + std::to_string(kListeningPort), 64, SocketBlocking::kNonBlocking);
     if (!listener.ok()) std::abort();
     listener_ = std::move(*listener);
   }
