@@ -34,6 +34,9 @@ cmake --build --preset asan -j "$jobs"
 step "asan unit tests"
 ctest --preset asan -j "$jobs" --timeout 900 2>&1 | tee "$log_dir/asan.log" || status=1
 
+step "fuzz build + replay of every seed corpus (libFuzzer, ASan + UBSan)"
+VK_JOBS=$jobs scripts/fuzz.sh replay || status=1
+
 if [[ -c /dev/kvm ]]; then
   # ctest's status column ("***Skipped"), not test names that contain the word.
   skipped='\*\*\*Skipped|[[:space:]]Skipped[[:space:]]+[0-9.]+ sec'
