@@ -221,7 +221,7 @@ def vsock():
     write(t, "connection_lifetime", b"".join([
         vsock_packet(REQUEST), vsock_packet(RW, payload=b"hello host"),
         vsock_packet(CREDIT), vsock_packet(UPDATE, fwd_cnt=10),
-        vsock_packet(SHUTDOWN, flags=2), vsock_packet(RST)]))
+        vsock_packet(SHUTDOWN, flags=3), vsock_packet(RST)]))
     write(t, "no_connection", b"".join([
         vsock_packet(RW, payload=b"data"), vsock_packet(RESPONSE, dst_port=4444),
         vsock_packet(SHUTDOWN, flags=1), vsock_packet(RST)]))

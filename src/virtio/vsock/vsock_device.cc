@@ -183,7 +183,10 @@ class VsockDevice : public VirtioDevice {
       case vsock::kOpCreditUpdate: break;
       default: QueueControl(c, vsock::kOpRst), Close(it->first); return;
     }
-    if (c.read_paused) ResumeReading(c);
+    // OnData and OnShutdown may have closed (freed) the connection: a guest
+    // closing a socket sends SHUTDOWN with both flags. Look it up again.
+    auto still = connections_.find(Key(h.src_port, h.dst_port));
+    if (still != connections_.end() && still->second->read_paused) ResumeReading(*still->second);
   }
 
   void ConnectToHost(const PacketHeader& h) {
