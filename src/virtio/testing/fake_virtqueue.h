@@ -41,6 +41,7 @@ class FakeGuest {
     return address;
   }
   void Write(uint64_t gpa, std::span<const uint8_t> bytes) {
+    if (bytes.empty()) return;  // an empty span's data() may be null (memcpy UB)
     std::memcpy(ram_.data() + gpa, bytes.data(), bytes.size());
   }
   std::vector<uint8_t> Read(uint64_t gpa, size_t size) const {
