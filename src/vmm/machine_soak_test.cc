@@ -263,7 +263,9 @@ class MachineSoak : public ::testing::Test {
   }
 
   // Threads end a little after join() returns their result (std::async),
-  // so the census is retaken until it matches or a few seconds pass.
+  // so the census is retaken until it matches or a few seconds pass. Counts
+  // may fall below the baseline (another test's thread ending): only growth
+  // is a leak.
   ProcessCensus SettledCensus(const ProcessCensus& baseline) {
     ProcessCensus now = testing::TakeCensus(root_);
     for (int i = 0; i < 50 && !WithinBounds(baseline, now); ++i) {
@@ -274,8 +276,8 @@ class MachineSoak : public ::testing::Test {
   }
 
   static bool WithinBounds(const ProcessCensus& base, const ProcessCensus& now) {
-    return now.fds == base.fds && now.threads == base.threads && now.children == base.children &&
-           now.files == base.files && now.mappings <= base.mappings + kMappingSlack &&
+    return now.fds <= base.fds && now.threads <= base.threads && now.children <= base.children &&
+           now.files <= base.files && now.mappings <= base.mappings + kMappingSlack &&
            now.rss_kib <= base.rss_kib + kRssSlackKib;
   }
 
@@ -300,10 +302,10 @@ TEST_F(MachineSoak, SoakResourcesReturnToBaselineAfterManyMachines) {
               kWarmUpMachines, per_machine_ms);
   std::printf("soak: before   %s\nsoak: baseline %s\nsoak: after    %s\n", Describe(before).c_str(),
               Describe(baseline).c_str(), Describe(after).c_str());
-  EXPECT_EQ(after.fds, baseline.fds) << "open fds";
-  EXPECT_EQ(after.threads, baseline.threads) << "threads";
-  EXPECT_EQ(after.children, baseline.children) << "child processes";
-  EXPECT_EQ(after.files, baseline.files) << "files under " << root_;
+  EXPECT_LE(after.fds, baseline.fds) << "open fds";
+  EXPECT_LE(after.threads, baseline.threads) << "threads";
+  EXPECT_LE(after.children, baseline.children) << "child processes";
+  EXPECT_LE(after.files, baseline.files) << "files under " << root_;
   EXPECT_LE(after.mappings, baseline.mappings + kMappingSlack) << "memory mappings";
   EXPECT_LE(after.rss_kib, baseline.rss_kib + kRssSlackKib) << "resident memory (KiB)";
 }

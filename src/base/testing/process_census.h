@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <cstdint>
+#include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <string>
@@ -22,14 +23,18 @@ struct ProcessCensus {
   int64_t files = 0;     // regular files, sockets and dirs under the watched directory
 };
 
-// Entries of a /proc directory listing, without the iterator's own fd.
-inline int64_t CountEntries(const std::string& dir) {
+// Entries an iterator of `dir` visits; 0 when it does not exist.
+template <typename Iterator>
+int64_t CountVisited(const std::string& dir) {
   std::error_code error;
   int64_t count = 0;
-  for (auto it = std::filesystem::directory_iterator(dir, error);
-       !error && it != std::filesystem::directory_iterator(); it.increment(error))
-    ++count;
+  for (auto it = Iterator(dir, error); !error && it != Iterator(); it.increment(error)) ++count;
   return count;
+}
+
+// Entries of one directory (e.g. a /proc listing).
+inline int64_t CountEntries(const std::string& dir) {
+  return CountVisited<std::filesystem::directory_iterator>(dir);
 }
 
 // Open fds; the directory iterator's own fd is listed too, so one less.
@@ -76,12 +81,7 @@ inline int64_t CountChildren() {
 
 // Every entry below `dir` (recursively); 0 when it does not exist.
 inline int64_t CountFilesUnder(const std::string& dir) {
-  std::error_code error;
-  int64_t count = 0;
-  for (auto it = std::filesystem::recursive_directory_iterator(dir, error);
-       !error && it != std::filesystem::recursive_directory_iterator(); it.increment(error))
-    ++count;
-  return count;
+  return CountVisited<std::filesystem::recursive_directory_iterator>(dir);
 }
 
 inline ProcessCensus TakeCensus(const std::string& watched_dir) {
