@@ -61,6 +61,7 @@ cleanup() {
   rm -rf "$work"
 }
 trap cleanup EXIT
+mkdir "$work/assets"
 if ! "$vk" guest-assets "$work/assets" >/dev/null 2>&1; then
   echo "real VMs: skipped ($vk has no embedded guest)"
   exit $status
