@@ -10,10 +10,10 @@
 #include <fstream>
 #include <thread>
 
+#include "cli/seed_image.h"
 #include "e2e/vk_process.h"
 #include "image/test_support.h"
 #include "image/testing/local_registry.h"
-#include "image/testing/oci_layout.h"
 
 namespace vk::cli_test {
 namespace {
@@ -21,30 +21,6 @@ namespace {
 namespace fs = std::filesystem;
 using image::testing::LocalRegistry;
 using ::testing::HasSubstr;
-
-#define REQUIRE_REGISTRY_TOOLS()                                                           \
-  if (!image::testing::HaveTool("docker-registry") || !image::testing::HaveTool("skopeo")) \
-  GTEST_SKIP() << "needs docker-registry and skopeo (scripts/install-deps.sh installs them)"
-
-// An image with one layer of `layer_bytes` random bytes (uncompressed, so the
-// layer is as large on the wire as on disk) plus a small file.
-void SeedImage(const LocalRegistry& registry, const std::string& dir, const std::string& repo,
-               size_t layer_bytes) {
-  fs::create_directories(dir + "/root/data");
-  std::ofstream(dir + "/root/data/hello") << "hello from the image\n";
-  if (layer_bytes > 0)
-    image::testing::Run("head -c " + std::to_string(layer_bytes) + " /dev/urandom > " + dir +
-                        "/root/data/random");
-  image::testing::Run("tar -C " + dir + "/root -cf " + dir + "/layer.tar .");
-  image::testing::OciLayoutWriter writer(dir + "/layout");
-  image::ImageConfig config;
-  config.os = "linux";
-  config.architecture = "amd64";
-  config.cmd = {"/bin/sh"};
-  writer.Tag(writer.AddImage({{dir + "/layer.tar", dir + "/layer.tar"}}, config), "v1");
-  writer.WriteIndex();
-  ASSERT_TRUE(registry.Seed(dir + "/layout:v1", repo));
-}
 
 class ImageCli : public ::testing::Test {
  protected:
@@ -61,10 +37,10 @@ class ImageCli : public ::testing::Test {
 };
 
 TEST_F(ImageCli, PullListInspectConvertOciPullRemove) {
-  REQUIRE_REGISTRY_TOOLS();
+  REQUIRE_CLI_REGISTRY_TOOLS();
   LocalRegistry registry(path("registry"));
   ASSERT_TRUE(registry.ready());
-  SeedImage(registry, path("img"), "team/app:v1", 0);
+  SeedImage(registry, path("img"), "team/app:v1", {});
   std::string ref = registry.host() + "/team/app:v1";
 
   auto pull = e2e::RunVk({"image", "pull", "--insecure", ref});
@@ -101,10 +77,10 @@ TEST_F(ImageCli, PullListInspectConvertOciPullRemove) {
 // kill -9 in the middle of a layer leaves a partial blob; the next pull
 // resumes it with a Range request and the store ends up complete and sound.
 TEST_F(ImageCli, KilledPullResumes) {
-  REQUIRE_REGISTRY_TOOLS();
+  REQUIRE_CLI_REGISTRY_TOOLS();
   LocalRegistry registry(path("registry"));
   ASSERT_TRUE(registry.ready());
-  SeedImage(registry, path("img"), "big/layer:v1", 256 << 20);
+  SeedImage(registry, path("img"), "big/layer:v1", {.random_bytes = 256 << 20});
   std::string ref = registry.host() + "/big/layer:v1";
 
   pid_t child = ::fork();
@@ -147,11 +123,11 @@ TEST_F(ImageCli, KilledPullResumes) {
 }
 
 TEST_F(ImageCli, LoginThenPullThenLogout) {
-  REQUIRE_REGISTRY_TOOLS();
+  REQUIRE_CLI_REGISTRY_TOOLS();
   if (!image::testing::HaveTool("htpasswd")) GTEST_SKIP() << "needs htpasswd (apache2-utils)";
   LocalRegistry registry(path("registry"), "bob", "hunter2");
   ASSERT_TRUE(registry.ready());
-  SeedImage(registry, path("img"), "private/x:v1", 0);
+  SeedImage(registry, path("img"), "private/x:v1", {});
   std::string ref = registry.host() + "/private/x:v1";
 
   auto denied = e2e::RunVk({"image", "pull", "--insecure", ref});
