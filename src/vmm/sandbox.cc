@@ -1,5 +1,6 @@
 #include "vmm/sandbox.h"
 
+#include <fcntl.h>
 #include <linux/kvm.h>
 #include <linux/seccomp.h>
 #include <seccomp.h>
@@ -240,6 +241,11 @@ Result<void> AllowRole(const Context& ctx, ThreadRole role) {
     case ThreadRole::kVcpu:
       VK_TRY(Allow(ctx, kVcpu));
       VK_TRY(AllowIoctls(ctx, kVcpuIoctls));
+      // fstat of an fd it holds (glibc: newfstatat(fd, "", AT_EMPTY_PATH)):
+      // the serial port's capped console log reads the file's size.
+      VK_TRY(Allow(ctx, {SCMP_SYS(fstat)}));
+      VK_TRY(AllowIf(ctx, SCMP_SYS(newfstatat),
+                     SCMP_A3(SCMP_CMP_MASKED_EQ, AT_EMPTY_PATH, AT_EMPTY_PATH)));
       return AllowSocketFamilies(ctx, {AF_UNIX});
     case ThreadRole::kDevice:
       VK_TRY(Allow(ctx, kDevice));
