@@ -17,6 +17,7 @@
 #include "agent/net_config.h"
 #include "agent/system_setup.h"
 #include "base/unique_fd.h"
+#include "proto/guest_tunables.h"
 #include "proto/str_format.h"
 
 namespace vk::agent {
@@ -124,10 +125,7 @@ std::unique_ptr<DhcpRenewalThread> StartNetwork(const InitParams& params) {
 // Programs that test CPUID for AVX themselves are not covered (documented).
 void AvoidUnsavedVectorState(const InitParams& params) {
   if (!params.pvm || getenv("GLIBC_TUNABLES") != nullptr) return;
-  setenv("GLIBC_TUNABLES",
-         "glibc.cpu.hwcaps=-AVX,-AVX2,-AVX512F,-AVX512VL,-AVX512BW,-AVX512DQ,-AVX512CD,-FMA,"
-         "-F16C,-XSAVE,-XSAVEC",
-         1);
+  setenv("GLIBC_TUNABLES", proto::kPvmGlibcTunables, 1);
 }
 
 Result<void> InitMain() {

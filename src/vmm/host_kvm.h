@@ -19,6 +19,10 @@ std::string FlavorCmdline(KvmFlavor flavor);
 
 // vCPUs that can actually boot: PVM boots only one (the others hang in their
 // real-mode start-up), so there `requested` becomes 1.
+// One line for the user on PVM hosts: the vector-state gap that cannot be
+// closed from the VMM (proto/guest_tunables.h, docs/security.md).
+std::string PvmVectorWarning();
+
 unsigned BootableVcpus(KvmFlavor flavor, unsigned requested);
 
 }  // namespace vk

@@ -508,6 +508,8 @@ std::variant<int, LaunchError> Launch(const LaunchOptions& in) {
   }
   auto run_dir = CreateRunDir(options);
   if (!run_dir.ok()) return Fail(LaunchFailure::kUsage, run_dir.error().message());
+  if (DetectKvmFlavor() == KvmFlavor::kPvm)
+    std::fprintf(stderr, "%s\n", PvmVectorWarning().c_str());
   if (options.detach) {
     auto detached = Detach(options, run_dir->path());
     if (!detached.ok()) return Fail(LaunchFailure::kUsage, detached.error().message());

@@ -6,9 +6,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <future>
+#include <iterator>
 #include <string>
 
 #include "e2e/tmux_shell.h"
@@ -113,6 +115,7 @@ TEST_F(RunTest, WorkdirVolumesAndIsolatedWritableRoots) {
   fs::create_directories(work);
   fs::create_directories(data);
   std::ofstream(data + "/in") << "host data\n";
+  fs::copy_file(VK_VECTOR_CHECK, work + "/vector_state_check");
   // Two VMs of one image at once: each writes its own root.
   auto other = std::async(std::launch::async, [&] {
     return Run({"--user", "root"}, {"sh", "-c", "echo B > /etc/marker; sleep 5; cat /etc/marker"});
@@ -121,7 +124,8 @@ TEST_F(RunTest, WorkdirVolumesAndIsolatedWritableRoots) {
       Run({"--user", "root", "--workdir", work, "-v", data + ":/data:ro"},
           {"sh", "-c",
            "echo A > /etc/marker; pwd; echo built > out.txt; cat /data/in; "
-           "echo x > /data/new 2>/dev/null && echo wrote-ro; sleep 5; cat /etc/marker"});
+           "echo x > /data/new 2>/dev/null && echo wrote-ro; ./vector_state_check 2 100 >vec.txt; "
+           "sleep 5; cat /etc/marker"});
   ProcessResult b = other.get();
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_EQ(r.out, "/work\nhost data\nA\n");
@@ -134,6 +138,21 @@ TEST_F(RunTest, WorkdirVolumesAndIsolatedWritableRoots) {
   ASSERT_EQ(::stat((work + "/out.txt").c_str(), &st), 0);
   EXPECT_EQ(st.st_uid, ::getuid());
   EXPECT_FALSE(fs::exists(data + "/new"));
+  // Processes in one guest never see each other's vector registers, except
+  // on PVM hosts, where the guest kernel cannot switch AVX state and the
+  // host's XCR0 stays in force (docs/security.md): there the measured
+  // corruption is printed, not asserted.
+  std::ifstream vec_file(work + "/vec.txt");
+  std::string vec((std::istreambuf_iterator<char>(vec_file)), {});
+  EXPECT_NE(vec.find("vector-check avx2"), std::string::npos) << vec;
+  if (OnPvm()) {
+    std::printf("PVM host, vector state across context switches:\n%s", vec.c_str());
+  } else {
+    for (size_t at = vec.find("corrupted="); at != std::string::npos;
+         at = vec.find("corrupted=", at + 1)) {
+      EXPECT_EQ(vec.substr(at, 12), "corrupted=0\n") << vec;
+    }
+  }
   // The shared base never changes, and no VM's writes reach it.
   EXPECT_EQ(BasePath(), base);
   EXPECT_EQ(Sha256Of(base), base_digest);
