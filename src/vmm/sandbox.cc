@@ -199,7 +199,18 @@ Result<void> AllowCommon(const Context& ctx, int pid) {
   return AllowIf(ctx, SCMP_SYS(tgkill), SCMP_A0(SCMP_CMP_EQ, static_cast<scmp_datum_t>(pid)));
 }
 
+// Roles that open no files get EACCES rather than a kill for open/openat:
+// glibc's malloc opens /proc/sys/vm/overcommit_memory once, from whichever
+// thread first shrinks an arena heap, and treats a failure as "no".
+Result<void> RefuseOpens(const Context& ctx) {
+  for (int nr : {SCMP_SYS(open), SCMP_SYS(openat)}) {
+    VK_TRY(Check(seccomp_rule_add(ctx.get(), SCMP_ACT_ERRNO(EACCES), nr, 0), "refuse opens"));
+  }
+  return Ok();
+}
+
 Result<void> AllowRole(const Context& ctx, ThreadRole role) {
+  if (role != ThreadRole::kDevice) VK_TRY(RefuseOpens(ctx));
   switch (role) {
     case ThreadRole::kVcpu:
       VK_TRY(Allow(ctx, kVcpu));

@@ -157,10 +157,12 @@ TEST_F(NetTest, GatewayReachesHostAndPublishedPortReachesGuest) {
   EXPECT_EQ(host.requests().size(), 1u);
 }
 
+// The allowlist through a real guest: allowed names resolve, others are
+// NXDOMAIN, and an allowed name whose answer lands on the host (here the
+// gateway, i.e. host loopback) opens nothing: DNS answers never teach the
+// allowlist host, loopback or LAN addresses (docs/security.md).
 TEST_F(NetTest, EgressAllowlistResolvesAllowedNamesOnly) {
-  TinyHttpServer host(Page("allowed-page\n"));
-  // The "internet": every name resolves to the gateway address, which slirp
-  // maps to this host's loopback, where the page is served.
+  TinyHttpServer host(Page("must-not-be-served\n"));
   FakeUpstreamDns dns((192u << 24) | (168u << 16) | (127u << 8) | 1u);
   ::setenv("VIRTKIT_DNS_UPSTREAM", dns.address().c_str(), 1);
   std::string port = std::to_string(host.port());
@@ -172,11 +174,13 @@ TEST_F(NetTest, EgressAllowlistResolvesAllowedNamesOnly) {
        "nslookup denied.example 192.168.127.1 2>&1 | grep -qi -e NXDOMAIN -e \"can't resolve\" "
        "&& echo denied-nxdomain; "
        "wget -q -O - http://allowed.example:" +
-           port + "/"});
+           port + "/ 2>/dev/null || echo host-answer-refused"});
   ::unsetenv("VIRTKIT_DNS_UPSTREAM");
   EXPECT_EQ(r.exit_code, 0) << r.err;
-  EXPECT_EQ(r.out, "resolved-allowed\nresolved-wildcard\ndenied-nxdomain\nallowed-page\n");
+  EXPECT_EQ(r.out, "resolved-allowed\nresolved-wildcard\ndenied-nxdomain\nhost-answer-refused\n");
+  EXPECT_NE(r.err.find("never allowed by name"), std::string::npos) << r.err;
   EXPECT_GE(dns.queries(), 2);
+  EXPECT_EQ(host.requests().size(), 0u);
 }
 
 TEST_F(NetTest, TwoVmsOnASwitchFindEachOtherByName) {
