@@ -213,6 +213,7 @@ class VsockDevice : public VirtioDevice {
   void OnResponse(Connection& c) {
     if (c.state != Connection::State::kConnecting) return;
     c.state = Connection::State::kEstablished;
+    UpdateInterest(c);
     if (!c.announce_ok) return;
     std::string ok = "OK " + std::to_string(c.host_port) + "\n";
     ssize_t ignored = ::send(c.socket.get(), ok.data(), ok.size(), MSG_NOSIGNAL);
@@ -356,9 +357,14 @@ class VsockDevice : public VirtioDevice {
     });
   }
 
+  // Host bytes are read only once the guest accepted the connection: a
+  // level-triggered EPOLLIN that nobody consumes (a client that sends before
+  // the guest answers, as the exec hello does) would spin the device thread
+  // and starve the guest. A hang-up is reported whatever the interest.
   void UpdateInterest(Connection& c) {
     uint32_t events = 0;
-    if (!c.read_paused && !c.host_eof) events |= EPOLLIN;
+    bool readable_state = c.state == Connection::State::kEstablished;
+    if (readable_state && !c.read_paused && !c.host_eof) events |= EPOLLIN;
     if (!c.to_socket.empty()) events |= EPOLLOUT;
     auto modified = context_.loop->Modify(c.socket.get(), events);
     (void)modified;
@@ -378,7 +384,9 @@ class VsockDevice : public VirtioDevice {
     }
     Connection* c = FindBySocket(fd);
     if (c == nullptr) return;
-    if (events & EPOLLERR) {
+    bool gave_up_connecting =
+        c->state == Connection::State::kConnecting && (events & (EPOLLHUP | EPOLLRDHUP));
+    if ((events & EPOLLERR) || gave_up_connecting) {
       QueueControl(*c, vsock::kOpRst);
       Close(Key(c->guest_port, c->host_port));
     } else {
@@ -435,6 +443,7 @@ class VsockDevice : public VirtioDevice {
     c->host_port = next_host_port_++;
     Connection& connection = *c;
     connections_[Key(c->guest_port, c->host_port)] = std::move(c);
+    UpdateInterest(connection);  // nothing to read until the guest answers
     QueueControl(connection, vsock::kOpRequest);
     FlushRx();
   }
