@@ -62,8 +62,8 @@ Result<uid_t> PeerUid(int fd) {
 Result<void> CheckPeerIsOwner(int fd) {
   uid_t peer = VK_TRY(PeerUid(fd));
   if (peer != ::getuid()) {
-    return Error("refused a connection from uid " + std::to_string(peer) +
-                 ": only uid " + std::to_string(::getuid()) + " may use this VM");
+    return Error("refused a connection from uid " + std::to_string(peer) + ": only uid " +
+                 std::to_string(::getuid()) + " may use this VM");
   }
   return Ok();
 }
