@@ -8,6 +8,8 @@
 #include <cstdlib>
 #include <filesystem>
 
+#include "base/remove_tree.h"
+
 namespace vk {
 namespace {
 
@@ -20,7 +22,7 @@ class PrivateDirTest : public ::testing::Test {
     ASSERT_NE(::mkdtemp(pattern.data()), nullptr);
     top_ = pattern;
   }
-  void TearDown() override { fs::remove_all(top_); }
+  void TearDown() override { (void)RemoveTreeWithin(fs::path(top_).parent_path(), top_); }
   static mode_t ModeOf(const std::string& path) {
     struct stat st {};
     return ::stat(path.c_str(), &st) == 0 ? st.st_mode & 07777 : 0;

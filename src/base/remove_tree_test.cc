@@ -25,7 +25,7 @@ class RemoveTreeTest : public ::testing::Test {
     fs::create_directories(victim_ + "/docs");
     std::ofstream(victim_ + "/docs/precious") << "keep me";
   }
-  void TearDown() override { fs::remove_all(top_); }
+  void TearDown() override { (void)RemoveTreeWithin(fs::path(top_).parent_path(), top_); }
   bool VictimIntact() const { return fs::exists(victim_ + "/docs/precious"); }
 
   std::string top_, root_, victim_;

@@ -10,6 +10,8 @@
 #include <filesystem>
 #include <string>
 
+#include "base/remove_tree.h"
+
 namespace vk {
 namespace {
 
@@ -20,7 +22,9 @@ class UnixSocketTest : public ::testing::Test {
     ASSERT_NE(::mkdtemp(pattern.data()), nullptr);
     dir_ = pattern;
   }
-  void TearDown() override { std::filesystem::remove_all(dir_); }
+  void TearDown() override {
+    (void)RemoveTreeWithin(std::filesystem::path(dir_).parent_path(), dir_);
+  }
   std::string dir_;
 };
 
