@@ -53,6 +53,14 @@ constexpr int kWarmUpMachines = 20;
 // after the warm-up: far below what one leaked VM per cycle adds over the
 // default count (64 MiB of guest memory and ~10 fds each).
 constexpr int64_t kRssSlackKib = 8 * 1024;
+// ASan parks freed memory in its quarantine (256 MiB by default), so resident
+// memory grows by design in sanitizer builds; LeakSanitizer's exit check
+// stands in for the comparison there.
+#if defined(__SANITIZE_ADDRESS__)
+constexpr bool kCompareResidentMemory = false;
+#else
+constexpr bool kCompareResidentMemory = true;
+#endif
 constexpr int64_t kMappingSlack = 32;
 constexpr int kDevices = 7;  // net, vda, vdb, fs, vsock, rng, console
 
@@ -278,7 +286,7 @@ class MachineSoak : public ::testing::Test {
   static bool WithinBounds(const ProcessCensus& base, const ProcessCensus& now) {
     return now.fds <= base.fds && now.threads <= base.threads && now.children <= base.children &&
            now.files <= base.files && now.mappings <= base.mappings + kMappingSlack &&
-           now.rss_kib <= base.rss_kib + kRssSlackKib;
+           (!kCompareResidentMemory || now.rss_kib <= base.rss_kib + kRssSlackKib);
   }
 
   std::string root_;
@@ -307,7 +315,11 @@ TEST_F(MachineSoak, SoakResourcesReturnToBaselineAfterManyMachines) {
   EXPECT_LE(after.children, baseline.children) << "child processes";
   EXPECT_LE(after.files, baseline.files) << "files under " << root_;
   EXPECT_LE(after.mappings, baseline.mappings + kMappingSlack) << "memory mappings";
-  EXPECT_LE(after.rss_kib, baseline.rss_kib + kRssSlackKib) << "resident memory (KiB)";
+  if (kCompareResidentMemory) {
+    EXPECT_LE(after.rss_kib, baseline.rss_kib + kRssSlackKib) << "resident memory (KiB)";
+  } else {
+    std::printf("soak: resident memory not compared under ASan (quarantine)\n");
+  }
 }
 
 }  // namespace

@@ -190,8 +190,21 @@ Result<void> AllowDatagramSockets(const Context& ctx, std::initializer_list<int>
   return Ok();
 }
 
+#if defined(__SANITIZE_ADDRESS__)
+// ASan's runtime, not our code: it reads a thread's alternate signal stack
+// when the thread exits and probes whether memory is readable by writing it
+// into a pipe. Sanitizer builds (the asan preset) only.
+constexpr std::initializer_list<int> kSanitizerRuntime = {
+    SCMP_SYS(sigaltstack),
+    SCMP_SYS(pipe2),
+};
+#endif
+
 Result<void> AllowCommon(const Context& ctx, int pid) {
   VK_TRY(Allow(ctx, kCommon));
+#if defined(__SANITIZE_ADDRESS__)
+  VK_TRY(Allow(ctx, kSanitizerRuntime));
+#endif
   // W^X: no thread may map or make memory executable after start-up.
   VK_TRY(AllowIf(ctx, SCMP_SYS(mmap), SCMP_A2(SCMP_CMP_MASKED_EQ, PROT_EXEC, 0)));
   VK_TRY(AllowIf(ctx, SCMP_SYS(mprotect), SCMP_A2(SCMP_CMP_MASKED_EQ, PROT_EXEC, 0)));
