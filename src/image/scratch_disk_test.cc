@@ -87,6 +87,9 @@ TEST(ScratchDisk, SparseCopyKeepsHolesAndData) {
   ASSERT_TRUE(copied.ok()) << copied.error().message();
   EXPECT_EQ(testing::Run("cmp " + (dir / "src") + " " + (dir / "dst") + " && echo same"), "same\n");
   EXPECT_LT(AllocatedBytes(dir / "dst"), 1ull << 20);
+  struct stat st {};
+  ASSERT_EQ(::stat((dir / "dst").c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 07777, 0600u) << "a VM's writable disk is its owner's alone";
 }
 
 }  // namespace

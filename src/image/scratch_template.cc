@@ -78,7 +78,8 @@ Result<void> CopySparseFile(const std::string& source, const std::string& output
   if (!from) return Error::FromErrno("open " + source);
   struct stat st;
   if (::fstat(from.get(), &st) != 0) return Error::FromErrno("stat " + source);
-  UniqueFd to(::open(output.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644));
+  // The copy becomes a VM's writable disk (user data): owner only.
+  UniqueFd to(::open(output.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600));
   if (!to) return Error::FromErrno("create " + output);
   auto copied = [&]() -> Result<void> {
     if (::ftruncate(to.get(), st.st_size) != 0) return Error::FromErrno("size " + output);

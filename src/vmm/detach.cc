@@ -36,10 +36,37 @@ Result<void> BecomeBackgroundVmm(const std::string& dir) {
   return Ok();
 }
 
-std::string LogTail(const std::string& dir) {
-  std::ifstream file(dir + "/vm.log");
+std::string FileTail(const std::string& path, size_t max_bytes) {
+  std::ifstream file(path, std::ios::binary);
   std::string text((std::istreambuf_iterator<char>(file)), {});
-  return text.size() > 2000 ? text.substr(text.size() - 2000) : text;
+  return text.size() > max_bytes ? text.substr(text.size() - max_bytes) : text;
+}
+
+// What the user needs to see when a detached boot fails: the VMM's own
+// output and, since the guest kernel says why it stopped there, the end of
+// its console.
+std::string LogTail(const std::string& dir) {
+  std::string out;
+  std::string vmm = FileTail(dir + "/vm.log", 2000);
+  if (!vmm.empty()) out += "--- VMM (vm.log) ---\n" + vmm;
+  std::string console = FileTail(dir + "/console.log", 3000);
+  if (!console.empty()) out += "--- guest console (console.log, last lines) ---\n" + console;
+  return out.empty() ? "(the VMM and the guest printed nothing)" : out;
+}
+
+std::string DescribeExit(int status) {
+  if (WIFSIGNALED(status)) {
+    int sig = WTERMSIG(status);
+    std::string text = "the VMM was killed by signal " + std::to_string(sig);
+    if (const char* name = sigabbrev_np(sig)) text += std::string(" (SIG") + name + ")";
+    if (sig == SIGSYS) {
+      text +=
+          "; a syscall outside its sandbox: rerun with VIRTKIT_SECCOMP=log and report the "
+          "audit line in the kernel log";
+    }
+    return text;
+  }
+  return "the VMM exited with status " + std::to_string(WEXITSTATUS(status));
 }
 
 Result<void> WaitUntilReady(pid_t child, const LaunchOptions& options, const std::string& dir) {
@@ -47,7 +74,7 @@ Result<void> WaitUntilReady(pid_t child, const LaunchOptions& options, const std
   while (std::chrono::steady_clock::now() < deadline) {
     int status = 0;
     if (::waitpid(child, &status, WNOHANG) == child) {
-      return Error("the VM stopped while booting:\n" + LogTail(dir));
+      return Error("the VM stopped while booting (" + DescribeExit(status) + "):\n" + LogTail(dir));
     }
     if (ProbeAgent(dir + "/exec.sock", 2000).ok()) return Ok();
     std::this_thread::sleep_for(std::chrono::milliseconds(250));
