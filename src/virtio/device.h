@@ -16,6 +16,7 @@
 #include "base/event_loop.h"
 #include "base/guest_memory.h"
 #include "base/result.h"
+#include "base/state_stream.h"
 #include "virtio/queue.h"
 
 namespace vk::virtio {
@@ -82,6 +83,21 @@ class VirtioDevice {
   virtual void ProcessQueue(size_t index) = 0;
   // Driver wrote 0 to Status: drop all in-flight state, stop using memory.
   virtual void Reset() = 0;
+
+  // --- Snapshots (docs/snapshots.md) ---
+  // Called only while the machine is paused: no vCPU runs and the call comes
+  // from the device thread, so no queue callback runs concurrently.
+  //
+  // SaveState writes what the device needs beyond its queues' registers (the
+  // transport saves those) to carry on after a restore. A device holding
+  // popped chains it has not used yet (e.g. posted receive buffers) gives
+  // them back first with Queue::Unpop, so the restored device pops them again.
+  virtual Result<void> SaveState(StateWriter& out) = 0;
+  // Called after Activate() on a fresh device with the restored queues: reads
+  // exactly what SaveState wrote. Connections to the outside world (sockets,
+  // sessions) are not carried over: the device tells the guest they are gone
+  // the way its spec allows (e.g. virtio-vsock's TRANSPORT_RESET event).
+  virtual Result<void> RestoreState(StateReader& in) = 0;
 };
 
 }  // namespace vk::virtio

@@ -40,6 +40,15 @@ class MmioTransport {
   // The driver notified `queue` (ioeventfd path or a QueueNotify write).
   void Notify(uint32_t queue);
 
+  // Snapshots: the register state (status, features, queue configuration and
+  // ring positions, interrupt status) and then the device's own state. Only
+  // while the machine is paused, from the device thread (see VirtioDevice).
+  Result<void> SaveState(StateWriter& out);
+  // Into a freshly constructed transport for the same device type: restores
+  // the registers and queues, re-activates the device if the driver had set
+  // DRIVER_OK, then hands the device its own state.
+  Result<void> RestoreState(StateReader& in);
+
   size_t queue_count() const { return queues_.size(); }
   VirtioDevice& device() { return *device_; }
 
