@@ -19,6 +19,19 @@ Result<GuestMemory> GuestMemory::Allocate(std::span<const std::pair<uint64_t, ui
   return memory;
 }
 
+Result<GuestMemory> GuestMemory::MapFile(std::span<const std::pair<uint64_t, uint64_t>> layout,
+                                         int fd) {
+  GuestMemory memory;
+  off_t offset = 0;
+  for (const auto& [address, size] : layout) {
+    auto region = VK_TRY_CTX(MappedRegion::PrivateFile(fd, size, offset), "map guest memory file");
+    memory.ranges_.push_back({address, region.data(), size});
+    memory.regions_.push_back(std::move(region));
+    offset += static_cast<off_t>(size);
+  }
+  return memory;
+}
+
 GuestMemory GuestMemory::Wrap(std::vector<Range> ranges) {
   GuestMemory memory;
   memory.ranges_ = std::move(ranges);

@@ -35,6 +35,12 @@ Result<MappedRegion> MappedRegion::Anonymous(size_t size) {
   return MappedRegion(reinterpret_cast<uint8_t*>(start), size);
 }
 
+Result<MappedRegion> MappedRegion::PrivateFile(int fd, size_t size, off_t offset) {
+  void* p = ::mmap(nullptr, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_NORESERVE, fd, offset);
+  if (p == MAP_FAILED) return Error::FromErrno("mmap file copy-on-write");
+  return MappedRegion(static_cast<uint8_t*>(p), size);
+}
+
 Result<MappedRegion> MappedRegion::File(int fd, size_t size, bool writable, off_t offset) {
   int prot = PROT_READ | (writable ? PROT_WRITE : 0);
   void* p = ::mmap(nullptr, size, prot, MAP_SHARED, fd, offset);

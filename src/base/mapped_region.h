@@ -25,6 +25,10 @@ class MappedRegion {
   // The start is 2 MiB-aligned so huge pages can back guest-physical 2 MiB
   // blocks (GuestMemory::PreferHugePages).
   static Result<MappedRegion> Anonymous(size_t size);
+  // A copy-on-write mapping of [offset, offset+size) of fd: reads come from
+  // the file (its page cache, shared by every such mapping), writes stay
+  // private to this mapping and never reach the file.
+  static Result<MappedRegion> PrivateFile(int fd, size_t size, off_t offset);
   // A shared read-only or read-write mapping of [offset, offset+size) of fd.
   static Result<MappedRegion> File(int fd, size_t size, bool writable, off_t offset = 0);
 

@@ -58,4 +58,15 @@ Result<uint64_t> ParseSize(std::string_view text) {
   return *value * multiplier;
 }
 
+std::string BytesToHex(const uint8_t* data, size_t size) {
+  static constexpr char kDigits[] = "0123456789abcdef";
+  std::string hex;
+  hex.reserve(size * 2);
+  for (size_t i = 0; i < size; ++i) {
+    hex += kDigits[data[i] >> 4];
+    hex += kDigits[data[i] & 0xf];
+  }
+  return hex;
+}
+
 }  // namespace vk

@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <sys/ioctl.h>
 
+#include <algorithm>
 #include <cstddef>
 #include <cstring>
 #include <string>
@@ -25,6 +26,17 @@ constexpr unsigned long kGetSupportedCpuid =
     _IOC(_IOC_READ | _IOC_WRITE, KVMIO, 0x05, sizeof(ListHeader));
 constexpr unsigned long kSetCpuid2 = _IOC(_IOC_WRITE, KVMIO, 0x90, sizeof(ListHeader));
 constexpr unsigned long kSetMsrs = _IOC(_IOC_WRITE, KVMIO, 0x89, sizeof(ListHeader));
+constexpr unsigned long kGetMsrs = _IOC(_IOC_READ | _IOC_WRITE, KVMIO, 0x88, sizeof(ListHeader));
+constexpr unsigned long kGetCpuid2 = _IOC(_IOC_READ | _IOC_WRITE, KVMIO, 0x91, sizeof(ListHeader));
+// struct kvm_msr_list is a u32 count then the indices.
+constexpr unsigned long kGetMsrIndexList =
+    _IOC(_IOC_READ | _IOC_WRITE, KVMIO, 0x02, sizeof(uint32_t));
+// struct kvm_xsave: 4096 bytes in the C ABI (the C++ flex array differs).
+constexpr unsigned long kGetXsave = _IOC(_IOC_READ, KVMIO, 0xa4, kXsaveLegacySize);
+constexpr unsigned long kSetXsave = _IOC(_IOC_WRITE, KVMIO, 0xa5, kXsaveLegacySize);
+constexpr unsigned long kGetXsave2 = _IOC(_IOC_READ, KVMIO, 0xcf, kXsaveLegacySize);
+// KVM reports a few hundred MSRs at most; the ioctl says E2BIG past this.
+constexpr uint32_t kMaxMsrIndices = 1024;
 
 // A header + entries buffer in the kernel's layout.
 template <typename Entry>
@@ -98,6 +110,20 @@ Result<CpuidEntries> System::SupportedCpuid() const {
   return entries;
 }
 
+Result<std::vector<uint32_t>> System::MsrIndexList() const {
+  std::vector<uint32_t> buffer(1 + kMaxMsrIndices);
+  buffer[0] = kMaxMsrIndices;
+  VK_TRY(Ioctl(fd_.get(), kGetMsrIndexList, buffer.data(), "KVM_GET_MSR_INDEX_LIST"));
+  uint32_t count = std::min(buffer[0], kMaxMsrIndices);
+  return std::vector<uint32_t>(buffer.begin() + 1, buffer.begin() + 1 + count);
+}
+
+size_t System::XsaveSize() const {
+  if (CheckExtension(KVM_CAP_XSAVE) <= 0) return 0;
+  int size = CheckExtension(KVM_CAP_XSAVE2);
+  return std::max<size_t>(kXsaveLegacySize, size > 0 ? static_cast<size_t>(size) : 0);
+}
+
 Result<void> Vm::SetUserMemoryRegion(uint32_t slot, uint64_t guest_address, uint64_t size,
                                      void* host) {
   kvm_userspace_memory_region region{};
@@ -152,6 +178,40 @@ Result<void> Vm::SetIrqLine(uint32_t irq, bool level) {
   line.irq = irq;
   line.level = level ? 1 : 0;
   return Ioctl(fd_.get(), KVM_IRQ_LINE, &line, "KVM_IRQ_LINE");
+}
+
+Result<kvm_clock_data> Vm::GetClock() const {
+  kvm_clock_data clock{};
+  VK_TRY(Ioctl(fd_.get(), KVM_GET_CLOCK, &clock, "KVM_GET_CLOCK"));
+  return clock;
+}
+
+Result<void> Vm::SetClock(const kvm_clock_data& clock) {
+  // Only the clock value is ours to set (flags/realtime are outputs).
+  kvm_clock_data in{};
+  in.clock = clock.clock;
+  return Ioctl(fd_.get(), KVM_SET_CLOCK, &in, "KVM_SET_CLOCK");
+}
+
+Result<kvm_irqchip> Vm::GetIrqchip(uint32_t chip_id) const {
+  kvm_irqchip chip{};
+  chip.chip_id = chip_id;
+  VK_TRY(Ioctl(fd_.get(), KVM_GET_IRQCHIP, &chip, "KVM_GET_IRQCHIP"));
+  return chip;
+}
+
+Result<void> Vm::SetIrqchip(const kvm_irqchip& chip) {
+  return Ioctl(fd_.get(), KVM_SET_IRQCHIP, &chip, "KVM_SET_IRQCHIP");
+}
+
+Result<kvm_pit_state2> Vm::GetPit() const {
+  kvm_pit_state2 pit{};
+  VK_TRY(Ioctl(fd_.get(), KVM_GET_PIT2, &pit, "KVM_GET_PIT2"));
+  return pit;
+}
+
+Result<void> Vm::SetPit(const kvm_pit_state2& pit) {
+  return Ioctl(fd_.get(), KVM_SET_PIT2, &pit, "KVM_SET_PIT2");
 }
 
 Result<std::unique_ptr<Vcpu>> Vm::CreateVcpu(uint32_t id) {
@@ -218,6 +278,127 @@ Result<kvm_lapic_state> Vcpu::GetLapic() const {
   kvm_lapic_state state{};
   VK_TRY(Ioctl(fd_.get(), KVM_GET_LAPIC, &state, "KVM_GET_LAPIC"));
   return state;
+}
+
+Result<CpuidEntries> Vcpu::GetCpuid() const {
+  std::vector<kvm_cpuid_entry2> room(kMaxCpuidEntries);
+  std::vector<uint8_t> buffer = MakeList(room.data(), room.size());
+  VK_TRY(Ioctl(fd_.get(), kGetCpuid2, buffer.data(), "KVM_GET_CPUID2"));
+  ListHeader header;
+  std::memcpy(&header, buffer.data(), sizeof(header));
+  CpuidEntries entries(std::min<uint32_t>(header.count, kMaxCpuidEntries));
+  std::memcpy(entries.data(), buffer.data() + sizeof(header),
+              entries.size() * sizeof(kvm_cpuid_entry2));
+  return entries;
+}
+
+Result<kvm_sregs2> Vcpu::GetSregs2() const {
+  kvm_sregs2 sregs{};
+  VK_TRY(Ioctl(fd_.get(), KVM_GET_SREGS2, &sregs, "KVM_GET_SREGS2"));
+  return sregs;
+}
+
+Result<void> Vcpu::SetSregs2(const kvm_sregs2& sregs) {
+  return Ioctl(fd_.get(), KVM_SET_SREGS2, &sregs, "KVM_SET_SREGS2");
+}
+
+Result<kvm_fpu> Vcpu::GetFpu() const {
+  kvm_fpu fpu{};
+  VK_TRY(Ioctl(fd_.get(), KVM_GET_FPU, &fpu, "KVM_GET_FPU"));
+  return fpu;
+}
+
+Result<std::vector<uint8_t>> Vcpu::GetXsave(size_t size) const {
+  std::vector<uint8_t> state(std::max(size, kXsaveLegacySize));
+  bool extended = state.size() > kXsaveLegacySize;
+  VK_TRY(Ioctl(fd_.get(), extended ? kGetXsave2 : kGetXsave, state.data(),
+               extended ? "KVM_GET_XSAVE2" : "KVM_GET_XSAVE"));
+  return state;
+}
+
+Result<void> Vcpu::SetXsave(const std::vector<uint8_t>& state) {
+  // KVM_SET_XSAVE reads as many bytes as KVM_CAP_XSAVE2 reported.
+  if (state.size() < kXsaveLegacySize) return Error("saved XSAVE state is too short");
+  return Ioctl(fd_.get(), kSetXsave, state.data(), "KVM_SET_XSAVE");
+}
+
+Result<kvm_xcrs> Vcpu::GetXcrs() const {
+  kvm_xcrs xcrs{};
+  VK_TRY(Ioctl(fd_.get(), KVM_GET_XCRS, &xcrs, "KVM_GET_XCRS"));
+  return xcrs;
+}
+
+Result<void> Vcpu::SetXcrs(const kvm_xcrs& xcrs) {
+  return Ioctl(fd_.get(), KVM_SET_XCRS, &xcrs, "KVM_SET_XCRS");
+}
+
+Result<MsrList> Vcpu::GetMsrs(const std::vector<uint32_t>& indices) const {
+  // KVM_GET_MSRS stops at the first MSR it cannot read and returns how many
+  // it did: skip that one and go on from the next.
+  MsrList values;
+  size_t next = 0;
+  while (next < indices.size()) {
+    std::vector<kvm_msr_entry> entries(indices.size() - next);
+    for (size_t i = 0; i < entries.size(); ++i) entries[i].index = indices[next + i];
+    std::vector<uint8_t> list = MakeList(entries.data(), entries.size());
+    int got = ::ioctl(fd_.get(), kGetMsrs, list.data());
+    if (got < 0) return Error::FromErrno("KVM_GET_MSRS");
+    std::memcpy(entries.data(), list.data() + sizeof(ListHeader),
+                entries.size() * sizeof(kvm_msr_entry));
+    for (int i = 0; i < got; ++i) values.emplace_back(entries[i].index, entries[i].data);
+    next += static_cast<size_t>(got) + 1;  // + the refused one
+  }
+  return values;
+}
+
+Result<kvm_vcpu_events> Vcpu::GetEvents() const {
+  kvm_vcpu_events events{};
+  VK_TRY(Ioctl(fd_.get(), KVM_GET_VCPU_EVENTS, &events, "KVM_GET_VCPU_EVENTS"));
+  return events;
+}
+
+Result<void> Vcpu::SetEvents(const kvm_vcpu_events& events) {
+  return Ioctl(fd_.get(), KVM_SET_VCPU_EVENTS, &events, "KVM_SET_VCPU_EVENTS");
+}
+
+Result<kvm_mp_state> Vcpu::GetMpState() const {
+  kvm_mp_state state{};
+  VK_TRY(Ioctl(fd_.get(), KVM_GET_MP_STATE, &state, "KVM_GET_MP_STATE"));
+  return state;
+}
+
+Result<void> Vcpu::SetMpState(const kvm_mp_state& state) {
+  return Ioctl(fd_.get(), KVM_SET_MP_STATE, &state, "KVM_SET_MP_STATE");
+}
+
+Result<kvm_debugregs> Vcpu::GetDebugRegs() const {
+  kvm_debugregs regs{};
+  VK_TRY(Ioctl(fd_.get(), KVM_GET_DEBUGREGS, &regs, "KVM_GET_DEBUGREGS"));
+  return regs;
+}
+
+Result<void> Vcpu::SetDebugRegs(const kvm_debugregs& regs) {
+  return Ioctl(fd_.get(), KVM_SET_DEBUGREGS, &regs, "KVM_SET_DEBUGREGS");
+}
+
+Result<uint32_t> Vcpu::GetTscKhz() const {
+  int khz = ::ioctl(fd_.get(), KVM_GET_TSC_KHZ, 0);
+  if (khz < 0) return Error::FromErrno("KVM_GET_TSC_KHZ");
+  return static_cast<uint32_t>(khz);
+}
+
+Result<void> Vcpu::SetTscKhz(uint32_t khz) {
+  if (::ioctl(fd_.get(), KVM_SET_TSC_KHZ, static_cast<unsigned long>(khz)) < 0) {
+    return Error::FromErrno("KVM_SET_TSC_KHZ " + std::to_string(khz));
+  }
+  return Ok();
+}
+
+Result<void> Vcpu::NotifyClockPaused() {
+  if (::ioctl(fd_.get(), KVM_KVMCLOCK_CTRL, 0) < 0 && errno != EINVAL) {
+    return Error::FromErrno("KVM_KVMCLOCK_CTRL");
+  }
+  return Ok();
 }
 
 }  // namespace vk::kvm

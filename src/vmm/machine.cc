@@ -10,7 +10,9 @@
 #include "base/log.h"
 #include "base/strings.h"
 #include "base/thread_role.h"
+#include "base/state_stream.h"
 #include "vmm/boot_params.h"
+#include "vmm/cpu_state.h"
 #include "vmm/kernel_loader.h"
 #include "vmm/layout.h"
 #include "vmm/mptable.h"
@@ -21,6 +23,8 @@ namespace {
 
 // vCPU threads are kicked out of KVM_RUN with this signal (handler does nothing).
 const int kKickSignal = SIGRTMIN + 1;
+// How long Pause() waits for the vCPUs and the device thread to stop.
+constexpr auto kPauseTimeout = std::chrono::seconds(10);
 
 void InstallKickHandler() {
   static std::once_flag once;
@@ -97,10 +101,7 @@ Result<void> Machine::Init() {
     return Error("--cpus must be between 1 and " + std::to_string(kMaxVcpus));
   }
   if (config_.memory_bytes < (64ull << 20)) return Error("--mem must be at least 64M");
-  memory_ = VK_TRY(GuestMemory::Allocate(MemoryLayout(config_.memory_bytes)));
-  // Copying ~12 MB into fresh memory takes as long as the KVM set-up below
-  // on a PVM host; on a second core the two overlap.
-  preload_ = std::async(std::launch::async, [this] { return PreloadGuest(); });
+  VK_TRY(InitMemory());
   kvm_ = VK_TRY(kvm::System::Open());
   vm_ = VK_TRY(kvm_->CreateVm());
   VK_TRY(vm_->SetTssAddress(layout::kKvmTss));
@@ -120,6 +121,37 @@ Result<void> Machine::Init() {
     (void)up, (void)down;
   });
   return Ok();
+}
+
+Result<void> Machine::InitMemory() {
+  if (restored()) {
+    // The devices are added later: Start() checks them against the snapshot.
+    SnapshotIdentity expected = Identity();
+    LoadedSnapshot snapshot = VK_TRY(ReadSnapshot(config_.restore_from, expected));
+    memory_ = VK_TRY(GuestMemory::MapFile(MemoryLayout(config_.memory_bytes),
+                                          snapshot.memory.get()));
+    restore_state_ = std::move(snapshot.machine_state);
+    snapshot_devices_ = std::move(snapshot.identity.devices);
+    return Ok();
+  }
+  memory_ = VK_TRY(GuestMemory::Allocate(MemoryLayout(config_.memory_bytes)));
+  // Copying ~12 MB into fresh memory takes as long as the KVM set-up below
+  // on a PVM host; on a second core the two overlap.
+  preload_ = std::async(std::launch::async, [this] { return PreloadGuest(); });
+  return Ok();
+}
+
+SnapshotIdentity Machine::Identity() const {
+  SnapshotIdentity identity;
+  identity.vmm_build = CurrentVmmBuild();
+  identity.guest = config_.guest_identity;
+  identity.host_cpu = CurrentHostCpu();
+  identity.cpus = config_.cpus;
+  identity.memory_bytes = config_.memory_bytes;
+  for (const auto& slot : virtio_) {
+    identity.devices.push_back(static_cast<uint32_t>(slot->transport->device().type()));
+  }
+  return identity;
 }
 
 Result<void> Machine::AddVirtioDevice(std::unique_ptr<virtio::VirtioDevice> device) {
@@ -202,6 +234,16 @@ Result<uint64_t> Machine::LoadGuest() {
 }
 
 Result<void> Machine::Start() {
+  if (restored()) {
+    VK_TRY_CTX(RestoreState(), "restore " + config_.restore_from);
+  } else {
+    VK_TRY(BootVcpus());
+  }
+  StartThreads();
+  return Ok();
+}
+
+Result<void> Machine::BootVcpus() {
   uint64_t entry = VK_TRY(LoadGuest());
   guest_loaded_ = std::chrono::steady_clock::now();
   kvm::CpuidEntries cpuid = VK_TRY(kvm_->SupportedCpuid());
@@ -212,6 +254,40 @@ Result<void> Machine::Start() {
     vcpus_.push_back(std::move(vcpu));
   }
   vcpus_ready_ = std::chrono::steady_clock::now();
+  return Ok();
+}
+
+// The saved state, in the order SaveSnapshot wrote it: the VM's KVM state,
+// each vCPU, the serial port, each virtio transport.
+Result<void> Machine::RestoreState() {
+  SnapshotIdentity here = Identity();
+  if (here.devices != snapshot_devices_) {
+    return Error("the snapshot has another device layout than this VM (" +
+                 std::to_string(snapshot_devices_.size()) + " devices saved, " +
+                 std::to_string(here.devices.size()) + " here)");
+  }
+  guest_loaded_ = std::chrono::steady_clock::now();
+  StateReader in(restore_state_);
+  VmKvmState vm_state = VK_TRY(ReadVmKvmState(in));
+  for (uint32_t id = 0; id < config_.cpus; ++id) {
+    auto vcpu = VK_TRY(vm_->CreateVcpu(id));
+    VcpuState state = VK_TRY(ReadVcpuState(in));
+    VK_TRY_CTX(ApplyVcpu(*vcpu, state), "vCPU " + std::to_string(id));
+    vcpus_.push_back(std::move(vcpu));
+  }
+  VK_TRY(ApplyVm(*vm_, vm_state));
+  VK_TRY_CTX(serial_->RestoreState(in), "serial port");
+  for (const auto& slot : virtio_) {
+    VK_TRY_CTX(slot->transport->RestoreState(in), std::string(slot->transport->device().name()));
+  }
+  VK_TRY(in.Finish());
+  for (auto& vcpu : vcpus_) VK_TRY(vcpu->NotifyClockPaused());
+  restore_state_.clear();
+  vcpus_ready_ = std::chrono::steady_clock::now();
+  return Ok();
+}
+
+void Machine::StartThreads() {
   InstallKickHandler();
   device_thread_ = std::thread([this] {
     EnterThreadRole(ThreadRole::kDevice);
@@ -224,7 +300,79 @@ Result<void> Machine::Start() {
       RunVcpu(*raw);
     });
   }
+}
+
+Result<void> Machine::Pause() {
+  std::unique_lock lock(pause_mutex_);
+  pause_requested_ = true;
+  lock.unlock();
+  KickVcpus();
+  lock.lock();
+  bool parked = pause_changed_.wait_for(lock, kPauseTimeout, [this] {
+    return parked_ == vcpu_threads_.size() || stopping_;
+  });
+  if (stopping_) return Error("the VM stopped while being paused");
+  if (!parked) return Error("the vCPUs did not stop within 10 s");
   return Ok();
+}
+
+void Machine::Resume() {
+  {
+    std::lock_guard lock(pause_mutex_);
+    pause_requested_ = false;
+  }
+  pause_changed_.notify_all();
+}
+
+// Only after a KVM_RUN that returned EINTR: KVM has then completed the I/O
+// of the last exit, so the saved registers are consistent (KVM API,
+// "immediate_exit").
+void Machine::ParkVcpu(kvm::Vcpu& vcpu) {
+  std::unique_lock lock(pause_mutex_);
+  ++parked_;
+  pause_changed_.notify_all();
+  pause_changed_.wait(lock, [this] { return !pause_requested_ || stopping_; });
+  --parked_;
+  vcpu.RequestImmediateExit(false);
+}
+
+Result<std::vector<uint8_t>> Machine::SaveDeviceState() {
+  // On the device thread, between its callbacks: no queue is being served.
+  std::promise<Result<std::vector<uint8_t>>> done;
+  auto saved = done.get_future();
+  loop_->Post([this, &done] {
+    StateWriter out;
+    auto result = [&]() -> Result<void> {
+      serial_->SaveState(out);
+      for (const auto& slot : virtio_) {
+        VK_TRY_CTX(slot->transport->SaveState(out),
+                   std::string(slot->transport->device().name()));
+      }
+      return Ok();
+    }();
+    if (result.ok()) {
+      done.set_value(out.Take());
+    } else {
+      done.set_value(std::move(result).error());
+    }
+  });
+  if (saved.wait_for(kPauseTimeout) != std::future_status::ready) {
+    return Error("the device thread did not answer within 10 s");
+  }
+  return saved.get();
+}
+
+Result<void> Machine::SaveSnapshot(const std::string& dir) {
+  VK_TRY(Pause());
+  StateWriter out;
+  WriteVmKvmState(out, VK_TRY(CaptureVm(*vm_)));
+  for (const auto& vcpu : vcpus_) {
+    WriteVcpuState(out, VK_TRY_CTX(CaptureVcpu(*kvm_, *vcpu), "vCPU " + std::to_string(vcpu->id())));
+  }
+  std::vector<uint8_t> state = out.Take();
+  std::vector<uint8_t> devices = VK_TRY(SaveDeviceState());
+  state.insert(state.end(), devices.begin(), devices.end());
+  return WriteSnapshot(dir, Identity(), state, memory_);
 }
 
 void Machine::RunVcpu(kvm::Vcpu& vcpu) {
@@ -236,7 +384,10 @@ void Machine::RunVcpu(kvm::Vcpu& vcpu) {
     }
     auto ran = vcpu.Run();
     if (!ran.ok()) {
-      if (ran.error().errno_value() == EINTR || ran.error().errno_value() == EAGAIN) continue;
+      if (ran.error().errno_value() == EINTR || ran.error().errno_value() == EAGAIN) {
+        if (pause_requested_) ParkVcpu(vcpu);
+        continue;
+      }
       Stop({ExitKind::kInternalError, 0, ran.error().message()});
       return;
     }
@@ -337,6 +488,10 @@ void Machine::Stop(MachineExit reason) {
   }
   stopping_ = true;
   exit_changed_.notify_all();
+  {
+    std::lock_guard lock(pause_mutex_);  // wakes parked vCPUs
+  }
+  pause_changed_.notify_all();
   KickVcpus();
 }
 

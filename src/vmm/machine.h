@@ -25,6 +25,7 @@
 #include "virtio/mmio_transport.h"
 #include "vmm/kernel_loader.h"
 #include "vmm/serial.h"
+#include "vmm/snapshot_file.h"
 
 namespace vk {
 
@@ -35,6 +36,13 @@ struct MachineConfig {
   uint32_t cpus = 1;
   uint64_t memory_bytes = 256ull << 20;
   int console_fd = -1;  // serial output; not owned; -1 = discard
+  // Resume the snapshot in this directory instead of booting (kernel, initrd
+  // and cmdline are then unused; the devices added must be the snapshot's,
+  // in the same order). docs/snapshots.md.
+  std::string restore_from;
+  // What the guest was booted from (kernel, initrd, ...): a snapshot made of
+  // one guest is never restored with another. See SnapshotIdentity::guest.
+  std::string guest_identity;
 };
 
 enum class ExitKind {
@@ -78,6 +86,18 @@ class Machine {
   // Ends the machine from any thread (e.g. a signal handler thread).
   void Stop(MachineExit reason);
 
+  // --- Snapshots (docs/snapshots.md) ---
+  // Parks every vCPU outside KVM_RUN (after KVM completed any pending I/O);
+  // the guest stops until Resume(). Fails if the machine ends meanwhile.
+  Result<void> Pause();
+  void Resume();
+  // Saves the machine into `dir` (must not exist). Pauses it first and leaves
+  // it paused: the caller resumes or discards it.
+  Result<void> SaveSnapshot(const std::string& dir);
+  // What a snapshot of this machine is tied to.
+  SnapshotIdentity Identity() const;
+  bool restored() const { return !config_.restore_from.empty(); }
+
   const GuestMemory& memory() const { return memory_; }
   std::string ConsoleTail(size_t max_bytes = 4096) const { return serial_->Tail(max_bytes); }
   MachineStats stats() const;
@@ -100,6 +120,12 @@ class Machine {
     uint64_t initrd_address = 0;
   };
   Result<void> Init();
+  Result<void> InitMemory();
+  Result<void> BootVcpus();
+  Result<void> RestoreState();
+  Result<std::vector<uint8_t>> SaveDeviceState();
+  void StartThreads();
+  void ParkVcpu(kvm::Vcpu& vcpu);
   Result<PreloadedGuest> PreloadGuest() const;
   Result<uint64_t> LoadGuest();
   void RunVcpu(kvm::Vcpu& vcpu);
@@ -134,6 +160,15 @@ class Machine {
   std::atomic<int64_t> first_run_ns_{0};
   std::atomic<uint64_t> exits_{0};
   std::atomic<int64_t> ended_{0};  // ns after created_ when the machine stopped
+
+  // Pause(): vCPU threads park in ParkVcpu while pause_requested_.
+  std::mutex pause_mutex_;
+  std::condition_variable pause_changed_;
+  std::atomic<bool> pause_requested_{false};
+  size_t parked_ = 0;
+  // A restore's saved machine state, consumed by Start().
+  std::vector<uint8_t> restore_state_;
+  std::vector<uint32_t> snapshot_devices_;
 };
 
 }  // namespace vk
