@@ -37,6 +37,19 @@ class RecordingDevice : public VirtioDevice {
     if (popped.ok() && popped->has_value()) held.emplace(std::move(**popped));
   }
   void Reset() override { ++resets; }
+  // A held chain goes back to its ring, as VirtioDevice::SaveState asks.
+  Result<void> SaveState(StateWriter& out) override {
+    if (held) context_.queues[0].Unpop(1);
+    held.reset();
+    out.BeginRecord("rec", 1);
+    out.U32(static_cast<uint32_t>(notified.size()));
+    return Ok();
+  }
+  Result<void> RestoreState(StateReader& in) override {
+    VK_TRY(in.ExpectRecord("rec", 1));
+    restored_notifications = VK_TRY(in.U32());
+    return Ok();
+  }
   // Gives the held chain back (the device got its data late).
   Result<void> PushHeld(size_t index) {
     DescriptorChain chain = std::move(*held);
@@ -45,6 +58,7 @@ class RecordingDevice : public VirtioDevice {
   }
 
   int activations = 0, resets = 0;
+  uint32_t restored_notifications = 0;
   uint64_t features_seen = 0;
   std::vector<size_t> notified;
   std::optional<DescriptorChain> held;
