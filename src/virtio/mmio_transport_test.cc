@@ -265,6 +265,34 @@ TEST_F(MmioTransportTest, ResetClearsStateAndBumpsGeneration) {
   EXPECT_NE(Read(0x0fc), generation);
 }
 
+// Snapshots: a chain the device held goes back to the ring on save
+// (Queue::Unpop), and the restored device pops the very same chain again.
+TEST_F(MmioTransportTest, AChainHeldAtSaveIsPoppedAgainAfterRestore) {
+  Rings rings = StartHoldingAChain();
+  ASSERT_TRUE(device_->held.has_value());
+  uint16_t head = device_->held->head();
+  StateWriter out;
+  ASSERT_TRUE(transport_->SaveState(out).ok());
+  EXPECT_FALSE(device_->held.has_value());
+  transport_.reset();
+
+  auto device = std::make_unique<RecordingDevice>();
+  device_ = device.get();
+  transport_ = std::make_unique<MmioTransport>(std::move(device), &guest_.memory(), nullptr,
+                                               std::make_unique<CountingInterrupt>());
+  StateReader in(out.bytes());
+  auto restored = transport_->RestoreState(in);
+  ASSERT_TRUE(restored.ok()) << restored.error().message();
+  EXPECT_TRUE(in.Finish().ok());
+  EXPECT_EQ(device_->activations, 1);
+  EXPECT_EQ(device_->restored_notifications, 1u);
+  Write(0x050, 0);
+  ASSERT_TRUE(device_->held.has_value());
+  EXPECT_EQ(device_->held->head(), head);
+  ASSERT_TRUE(device_->PushHeld(0).ok());
+  EXPECT_EQ(UsedIndex(rings), 1);
+}
+
 TEST_F(MmioTransportTest, ConfigSpaceAndOddAccessesNeverCrash) {
   uint8_t bytes[2];
   transport_->Read(0x104, bytes);
