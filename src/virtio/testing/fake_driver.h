@@ -72,8 +72,11 @@ class FakeDriver {
     VK_TRY(transport_->SaveState(out));
     return out.Take();
   }
-  // The old transport and device go away first (as the saved process has);
-  // the driver side (the vqs, guest memory) carries on.
+  // The saved transport and device go away (as the saved process does);
+  // call it before creating the new device when both cannot coexist (a
+  // disk image's lock). Restore does it otherwise.
+  void Discard() { transport_.reset(); }
+  // The driver side (the vqs, guest memory) carries on.
   Result<void> Restore(std::unique_ptr<VirtioDevice> device, std::span<const uint8_t> state) {
     transport_.reset();
     Attach(std::move(device));
