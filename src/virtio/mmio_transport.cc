@@ -218,14 +218,19 @@ void MmioTransport::WriteStatus(uint32_t value) {
 }
 
 void MmioTransport::Activate() {
+  auto started = StartDevice();
+  if (!started.ok()) NeedsReset("cannot start the device", started.error());
+}
+
+// DRIVER_OK, or a restore of a device that was running: both start it the
+// same way, so a restored device gets the same DeviceContext.
+Result<void> MmioTransport::StartDevice() {
   uint64_t features = state_->driver_features;
   for (Queue& queue : queues_) {
     queue.set_event_idx(features & kFeatureEventIdx);
     queue.set_indirect(features & kFeatureIndirectDesc);
-    if (!queue.ready()) continue;
     // Checked when it was set ready; again, as memory may have changed.
-    auto valid = queue.Validate(*memory_);
-    if (!valid.ok()) return NeedsReset("cannot start the device", valid.error());
+    if (queue.ready()) VK_TRY(queue.Validate(*memory_));
   }
   DeviceContext context;
   context.memory = memory_;
@@ -234,9 +239,9 @@ void MmioTransport::Activate() {
   context.loop = loop_;
   context.lock = &lock_;
   context.driver_features = features;
-  auto activated = device_->Activate(context);
-  if (!activated.ok()) return NeedsReset("cannot start the device", activated.error());
+  VK_TRY(device_->Activate(context));
   state_->activated = true;
+  return Ok();
 }
 
 void MmioTransport::NeedsReset(std::string_view what, const Error& why) {
@@ -255,6 +260,83 @@ void MmioTransport::ResetDevice() {
   state_->config_generation = generation + 1;
   state_->interrupt =
       std::make_unique<StatusInterrupt>(&state_->interrupt_status, interrupt_.get());
+}
+
+Result<void> MmioTransport::SaveState(StateWriter& out) {
+  std::lock_guard lock(lock_);
+  out.BeginRecord("mmio", 1);
+  out.U32(static_cast<uint32_t>(device_->type()));
+  out.U32(static_cast<uint32_t>(queues_.size()));
+  out.U32(state_->status);
+  out.U32(state_->device_features_sel);
+  out.U32(state_->driver_features_sel);
+  out.U64(state_->driver_features);
+  out.U32(state_->queue_sel);
+  out.U32(state_->config_generation);
+  out.U32(state_->interrupt_status.load());
+  out.Bool(state_->activated);
+  // The device first: it may give popped chains back (Queue::Unpop), which
+  // moves its queues' positions; so its state goes after theirs in the
+  // stream but is produced before them.
+  StateWriter device;
+  if (state_->activated) VK_TRY_CTX(device_->SaveState(device), std::string(device_->name()));
+  for (const Queue& queue : queues_) queue.SaveState(out);
+  out.Bytes(device.bytes());
+  return Ok();
+}
+
+Result<void> MmioTransport::RestoreState(StateReader& in) {
+  std::lock_guard lock(lock_);
+  if (state_->activated || state_->status != 0) {
+    return Error(std::string(device_->name()) + ": restore needs a freshly created device");
+  }
+  auto restored = RestoreLocked(in);
+  // No half-restored device: back to the state of a fresh one.
+  if (!restored.ok()) ResetDevice();
+  return restored;
+}
+
+Result<void> MmioTransport::RestoreLocked(StateReader& in) {
+  VK_TRY(in.ExpectRecord("mmio", 1));
+  uint32_t type = VK_TRY(in.U32());
+  if (type != static_cast<uint32_t>(device_->type())) {
+    return Error("saved state is of virtio device type " + std::to_string(type) + ", not of " +
+                 std::string(device_->name()) + " (type " +
+                 std::to_string(static_cast<uint32_t>(device_->type())) + ")");
+  }
+  uint32_t queue_count = VK_TRY(in.U32());
+  if (queue_count != queues_.size()) {
+    return Error(std::string(device_->name()) + ": saved state has " + std::to_string(queue_count) +
+                 " queues, this device " + std::to_string(queues_.size()));
+  }
+  state_->status = VK_TRY(in.U32());
+  state_->device_features_sel = VK_TRY(in.U32());
+  state_->driver_features_sel = VK_TRY(in.U32());
+  state_->driver_features = VK_TRY(in.U64());
+  state_->queue_sel = VK_TRY(in.U32());
+  state_->config_generation = VK_TRY(in.U32());
+  state_->interrupt_status = VK_TRY(in.U32());
+  bool activated = VK_TRY(in.Bool());
+  // As WriteStatus allows: only offered features, DRIVER_OK after FEATURES_OK.
+  if ((state_->driver_features & ~OfferedFeatures()) != 0) {
+    return Error(std::string(device_->name()) + ": saved state accepted features never offered");
+  }
+  const uint32_t started = kStatusFeaturesOk | kStatusDriverOk;
+  if (activated && (state_->status & started) != started) {
+    return Error(std::string(device_->name()) + ": saved state runs a device without DRIVER_OK");
+  }
+  for (size_t i = 0; i < queues_.size(); ++i) {
+    VK_TRY_CTX(queues_[i].RestoreState(in, *memory_), "queue " + std::to_string(i));
+  }
+  std::vector<uint8_t> device_state = VK_TRY(in.Bytes());
+  if (!activated) {
+    if (!device_state.empty()) return Error("saved state of a device that was not started");
+    return Ok();
+  }
+  VK_TRY_CTX(StartDevice(), "restoring " + std::string(device_->name()));
+  StateReader device(device_state);
+  VK_TRY_CTX(device_->RestoreState(device), "restoring " + std::string(device_->name()));
+  return device.Finish();
 }
 
 void MmioTransport::Read(uint64_t offset, std::span<uint8_t> data) {

@@ -46,7 +46,11 @@ class MmioTransport {
   Result<void> SaveState(StateWriter& out);
   // Into a freshly constructed transport for the same device type: restores
   // the registers and queues, re-activates the device if the driver had set
-  // DRIVER_OK, then hands the device its own state.
+  // DRIVER_OK, then hands the device its own state. The state is untrusted
+  // input: anything the register path would refuse is refused, and on any
+  // error the transport is left as freshly created (nothing half-restored).
+  // Reads exactly one transport record from `in` (the device's own state is
+  // a length-prefixed blob inside it).
   Result<void> RestoreState(StateReader& in);
 
   size_t queue_count() const { return queues_.size(); }
@@ -62,6 +66,8 @@ class MmioTransport {
   void WriteQueueReady(Queue& queue, uint32_t value);
   void WriteStatus(uint32_t value);
   void Activate();
+  Result<void> StartDevice();
+  Result<void> RestoreLocked(StateReader& in);
   // The driver set something up wrongly: log it and set DEVICE_NEEDS_RESET.
   void NeedsReset(std::string_view what, const Error& why);
   void ResetDevice();

@@ -37,6 +37,19 @@ class RecordingDevice : public VirtioDevice {
     if (popped.ok() && popped->has_value()) held.emplace(std::move(**popped));
   }
   void Reset() override { ++resets; }
+  // A held chain goes back to its ring, as VirtioDevice::SaveState asks.
+  Result<void> SaveState(StateWriter& out) override {
+    if (held) context_.queues[0].Unpop(1);
+    held.reset();
+    out.BeginRecord("rec", 1);
+    out.U32(static_cast<uint32_t>(notified.size()));
+    return Ok();
+  }
+  Result<void> RestoreState(StateReader& in) override {
+    VK_TRY(in.ExpectRecord("rec", 1));
+    restored_notifications = VK_TRY(in.U32());
+    return Ok();
+  }
   // Gives the held chain back (the device got its data late).
   Result<void> PushHeld(size_t index) {
     DescriptorChain chain = std::move(*held);
@@ -45,6 +58,7 @@ class RecordingDevice : public VirtioDevice {
   }
 
   int activations = 0, resets = 0;
+  uint32_t restored_notifications = 0;
   uint64_t features_seen = 0;
   std::vector<size_t> notified;
   std::optional<DescriptorChain> held;
@@ -249,6 +263,34 @@ TEST_F(MmioTransportTest, ResetClearsStateAndBumpsGeneration) {
   Write(0x030, 0);
   EXPECT_EQ(Read(0x044), 0u);
   EXPECT_NE(Read(0x0fc), generation);
+}
+
+// Snapshots: a chain the device held goes back to the ring on save
+// (Queue::Unpop), and the restored device pops the very same chain again.
+TEST_F(MmioTransportTest, AChainHeldAtSaveIsPoppedAgainAfterRestore) {
+  Rings rings = StartHoldingAChain();
+  ASSERT_TRUE(device_->held.has_value());
+  uint16_t head = device_->held->head();
+  StateWriter out;
+  ASSERT_TRUE(transport_->SaveState(out).ok());
+  EXPECT_FALSE(device_->held.has_value());
+  transport_.reset();
+
+  auto device = std::make_unique<RecordingDevice>();
+  device_ = device.get();
+  transport_ = std::make_unique<MmioTransport>(std::move(device), &guest_.memory(), nullptr,
+                                               std::make_unique<CountingInterrupt>());
+  StateReader in(out.bytes());
+  auto restored = transport_->RestoreState(in);
+  ASSERT_TRUE(restored.ok()) << restored.error().message();
+  EXPECT_TRUE(in.Finish().ok());
+  EXPECT_EQ(device_->activations, 1);
+  EXPECT_EQ(device_->restored_notifications, 1u);
+  Write(0x050, 0);
+  ASSERT_TRUE(device_->held.has_value());
+  EXPECT_EQ(device_->held->head(), head);
+  ASSERT_TRUE(device_->PushHeld(0).ok());
+  EXPECT_EQ(UsedIndex(rings), 1);
 }
 
 TEST_F(MmioTransportTest, ConfigSpaceAndOddAccessesNeverCrash) {

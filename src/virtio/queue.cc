@@ -225,6 +225,58 @@ bool Queue::HasAvailable(const GuestMemory& memory) const {
   return ready_ && avail_idx.ok() && *avail_idx != next_avail_;
 }
 
+void Queue::Unpop(uint16_t count) {
+  // Bounded by what a ring can hold, so a buggy caller cannot rewind past
+  // the driver's view by more than one ring (Pop re-checks the distance).
+  next_avail_ -= std::min(count, size_);
+}
+
+void Queue::SaveState(StateWriter& out) const {
+  out.BeginRecord("vq", 1);
+  out.U16(max_size_);
+  out.U16(size_);
+  out.Bool(ready_);
+  out.Bool(event_idx_);
+  out.Bool(indirect_);
+  out.U64(desc_table_);
+  out.U64(avail_ring_);
+  out.U64(used_ring_);
+  out.U16(next_avail_);
+  out.U16(next_used_);
+  out.U16(signalled_used_);
+  out.Bool(signalled_used_valid_);
+  out.Bool(broken_);
+}
+
+Result<void> Queue::RestoreState(StateReader& in, const GuestMemory& memory) {
+  VK_TRY(in.ExpectRecord("vq", 1));
+  uint16_t max_size = VK_TRY(in.U16());
+  if (max_size != max_size_) {
+    return Error("saved queue holds up to " + std::to_string(max_size) + " entries, this one " +
+                 std::to_string(max_size_));
+  }
+  Queue restored(max_size_);
+  restored.size_ = VK_TRY(in.U16());
+  bool ready = VK_TRY(in.Bool());
+  restored.event_idx_ = VK_TRY(in.Bool());
+  restored.indirect_ = VK_TRY(in.Bool());
+  restored.desc_table_ = VK_TRY(in.U64());
+  restored.avail_ring_ = VK_TRY(in.U64());
+  restored.used_ring_ = VK_TRY(in.U64());
+  restored.next_avail_ = VK_TRY(in.U16());
+  restored.next_used_ = VK_TRY(in.U16());
+  restored.signalled_used_ = VK_TRY(in.U16());
+  restored.signalled_used_valid_ = VK_TRY(in.Bool());
+  restored.broken_ = VK_TRY(in.Bool());
+  // The same checks as QueueReady (mmio_transport.cc): a snapshot file is
+  // as untrusted as a register write.
+  if (ready) VK_TRY_CTX(restored.Validate(memory), "saved queue");
+  restored.ready_ = ready;
+  restored.generation_ = generation_ + 1;  // chains of before are not ours
+  *this = restored;
+  return Ok();
+}
+
 ChainReader::ChainReader(const GuestMemory& memory, const DescriptorChain& chain)
     : memory_(memory), buffers_(chain.readable()), remaining_(chain.readable_bytes()) {}
 

@@ -15,6 +15,7 @@
 
 #include "base/guest_memory.h"
 #include "base/result.h"
+#include "base/state_stream.h"
 
 namespace vk::virtio {
 
@@ -161,6 +162,20 @@ class Queue {
   void EnableNotification(const GuestMemory& memory);
   // Whether avail has entries the device has not popped yet.
   bool HasAvailable(const GuestMemory& memory) const;
+  // Gives back the `count` most recently popped chains (snapshots: chains a
+  // device held unused): the next Pop() returns them again, oldest first.
+  // They must be the last chains popped, none of them pushed; chains popped
+  // before stay valid, the given-back ones must be dropped by the caller.
+  void Unpop(uint16_t count);
+
+  // --- Snapshots (docs/snapshots.md) ---
+  // Configuration and ring positions. Chains popped before a save belong to
+  // this process only: a device gives back the ones it holds (Unpop) first.
+  void SaveState(StateWriter& out) const;
+  // Into a queue of the same max_size. The values are untrusted like
+  // register writes: a ready queue must pass Validate() against `memory`.
+  // Starts a new generation, so no chain popped before is pushed after.
+  Result<void> RestoreState(StateReader& in, const GuestMemory& memory);
 
  private:
   Result<void> PushHead(const GuestMemory& memory, uint16_t head, uint32_t written);

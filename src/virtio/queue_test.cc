@@ -231,5 +231,56 @@ TEST(QueueTest, ValidateRefusesSizesThatAreZeroTooLargeOrNotPowersOfTwo) {
   }
 }
 
+// Snapshots: a chain given back with Unpop is popped again, in order, and
+// the positions carry over into a queue restored over the same memory.
+TEST(QueueTest, UnpoppedChainsArePoppedAgainAndPositionsSurviveARestore) {
+  FakeGuest guest;
+  Queue queue(16);
+  FakeVirtqueue vq(guest, queue);
+  uint16_t first = vq.AddChain({}, {8});
+  auto served = queue.Pop(guest.memory());
+  ASSERT_TRUE(served.ok() && served->has_value());
+  ASSERT_TRUE(queue.Push(guest.memory(), std::move(**served), 8).ok());
+  uint16_t second = vq.AddChain({}, {8});
+  uint16_t third = vq.AddChain({}, {8});
+  for (int i = 0; i < 2; ++i) ASSERT_TRUE(queue.Pop(guest.memory()).ok());
+  queue.Unpop(2);
+  StateWriter out;
+  queue.SaveState(out);
+
+  Queue restored(16);
+  StateReader in(out.bytes());
+  ASSERT_TRUE(restored.RestoreState(in, guest.memory()).ok());
+  EXPECT_TRUE(in.Finish().ok());
+  EXPECT_TRUE(restored.ready());
+  EXPECT_EQ(restored.size(), 16);
+  for (uint16_t head : {second, third}) {
+    auto again = restored.Pop(guest.memory());
+    ASSERT_TRUE(again.ok() && again->has_value());
+    EXPECT_EQ((**again).head(), head);
+    ASSERT_TRUE(restored.Push(guest.memory(), std::move(**again), 4).ok());
+  }
+  EXPECT_EQ(vq.UsedIdx(), 3);  // after the first element, not over it
+  EXPECT_NE(first, second);
+}
+
+TEST(QueueTest, RestoreRefusesAnotherMaximumSizeAndInvalidRings) {
+  FakeGuest guest;
+  Queue queue(16);
+  FakeVirtqueue vq(guest, queue);
+  StateWriter good;
+  queue.SaveState(good);
+  Queue larger(32);
+  StateReader in(good.bytes());
+  EXPECT_FALSE(larger.RestoreState(in, guest.memory()).ok());
+  // The same queue over a guest too small for its rings.
+  FakeGuest tiny(4096);
+  Queue same(16);
+  StateReader again(good.bytes());
+  auto restored = same.RestoreState(again, tiny.memory());
+  ASSERT_FALSE(restored.ok());
+  EXPECT_FALSE(same.ready());
+}
+
 }  // namespace
 }  // namespace vk::virtio

@@ -122,4 +122,40 @@ std::string Serial::Tail(size_t max_bytes) const {
   return tail_.size() > max_bytes ? tail_.substr(tail_.size() - max_bytes) : tail_;
 }
 
+void Serial::SaveState(StateWriter& out) const {
+  std::lock_guard lock(mutex_);
+  out.BeginRecord("uart", 1);
+  for (uint8_t value : {ier_, lcr_, mcr_, scr_, dll_, dlm_}) out.U8(value);
+  out.Bool(thr_empty_pending_);
+  out.Bool(irq_asserted_);
+  std::vector<uint8_t> input(input_.begin(), input_.end());
+  out.Bytes(input);
+  out.String(line_);
+  out.String(tail_);
+}
+
+Result<void> Serial::RestoreState(StateReader& in) {
+  VK_TRY(in.ExpectRecord("uart", 1));
+  uint8_t registers[6];
+  for (uint8_t& value : registers) value = VK_TRY(in.U8());
+  bool thr_empty_pending = VK_TRY(in.Bool());
+  bool irq_asserted = VK_TRY(in.Bool());
+  std::vector<uint8_t> input = VK_TRY(in.Bytes());
+  std::string line = VK_TRY(in.String());
+  std::string tail = VK_TRY(in.String());
+  if (input.size() > kMaxInput || line.size() > kMaxLine || tail.size() > kMaxTail) {
+    return Error("saved serial state is larger than this build's buffers");
+  }
+  std::lock_guard lock(mutex_);
+  ier_ = registers[0] & 0x0f;  // as a register write stores it
+  lcr_ = registers[1], mcr_ = registers[2], scr_ = registers[3];
+  dll_ = registers[4], dlm_ = registers[5];
+  thr_empty_pending_ = thr_empty_pending;
+  irq_asserted_ = irq_asserted;
+  input_.assign(input.begin(), input.end());
+  line_ = std::move(line);
+  tail_ = std::move(tail);
+  return Ok();
+}
+
 }  // namespace vk

@@ -12,6 +12,8 @@
 #include <string>
 
 #include "base/capped_write.h"
+#include "base/result.h"
+#include "base/state_stream.h"
 
 namespace vk {
 
@@ -35,6 +37,16 @@ class Serial {
   std::string Tail(size_t max_bytes = 4096) const;
   // Writes out a partial last line (at machine exit).
   void Flush();
+
+  // Snapshots (docs/snapshots.md): the registers (IER, LCR, MCR, SCR, the
+  // divisor latch), the pending THR-empty interrupt and the line's state,
+  // the receive FIFO, and the partial output line and tail, so the restored
+  // console carries on mid-line. IIR, LSR and MSR are derived from these.
+  void SaveState(StateWriter& out) const;
+  // Into a fresh Serial (its fd and IRQ are the new process's). Untrusted:
+  // sizes above this build's bounds are refused. Raises no interrupt: the
+  // interrupt controller's own state is restored with the machine's.
+  Result<void> RestoreState(StateReader& in);
 
  private:
   void UpdateInterrupt();  // callers hold mutex_

@@ -114,6 +114,28 @@ class BlockDevice : public VirtioDevice {
     DrainQueue(context_, 0, name(), [this](const DescriptorChain& chain) { return Handle(chain); });
   }
 
+  // Requests are served synchronously: between two, nothing is in flight.
+  // The disk is saved by its identity only, so a restore onto another
+  // disk (a different size or writability) is refused instead of handing
+  // the guest's cached filesystem state a disk it does not describe.
+  Result<void> SaveState(StateWriter& out) override {
+    out.BeginRecord("blk", 1);
+    out.U64(size_);
+    out.Bool(config_.read_only);
+    return Ok();
+  }
+  Result<void> RestoreState(StateReader& in) override {
+    VK_TRY(in.ExpectRecord("blk", 1));
+    uint64_t size = VK_TRY(in.U64());
+    bool read_only = VK_TRY(in.Bool());
+    if (size != size_ || read_only != config_.read_only) {
+      return Error("virtio-blk: the snapshot's disk was " + std::to_string(size) + " bytes" +
+                   (read_only ? " read-only" : "") + ", " + config_.path + " is " +
+                   std::to_string(size_) + " bytes" + (config_.read_only ? " read-only" : ""));
+    }
+    return Ok();
+  }
+
  private:
   const GuestMemory& memory() const { return *context_.memory; }
 

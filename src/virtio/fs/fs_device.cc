@@ -64,6 +64,26 @@ class FsDevice : public VirtioDevice {
                [this](const DescriptorChain& chain) { return HandleChain(chain); });
   }
 
+  // A live FUSE session is open host files and node IDs the guest kernel
+  // caches: none of it can be recreated in another process yet, so a VM
+  // with a mounted share is refused whole rather than restored into a
+  // session that answers the guest's node IDs with ENOENT/EIO.
+  Result<void> SaveState(StateWriter& out) override {
+    if (server_->initialized()) {
+      return Error("virtio-fs share '" + Tag() +
+                   "' is mounted in the guest: a VM with mounted shares cannot be snapshotted "
+                   "yet (unmount it first)");
+    }
+    out.BeginRecord("fs", 1);
+    out.Bool(false);  // no FUSE session: the guest sends INIT when it mounts
+    return Ok();
+  }
+  Result<void> RestoreState(StateReader& in) override {
+    VK_TRY(in.ExpectRecord("fs", 1));
+    if (VK_TRY(in.Bool())) return Error("virtio-fs: saved state holds a FUSE session");
+    return Ok();
+  }
+
  private:
   // One FUSE request per chain (§5.11.6.1): readable = fuse_in_header +
   // args, writable = fuse_out_header + reply. Returns the bytes written.
@@ -88,6 +108,8 @@ class FsDevice : public VirtioDevice {
     if (!writer.Write(std::span<const uint8_t>(reply_).first(length)).ok()) return 0;
     return static_cast<uint32_t>(length);
   }
+
+  std::string Tag() const { return std::string(config_.tag, strnlen(config_.tag, kTagBytes)); }
 
   std::unique_ptr<fs::FuseServer> server_;
   uint32_t num_request_queues_;

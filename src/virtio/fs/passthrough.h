@@ -86,6 +86,8 @@ class FuseServer {
     initialized_ = false;
   }
 
+  // A FUSE session is live: INIT was answered and no DESTROY or reset came.
+  bool initialized() const { return initialized_; }
   size_t inode_count() const { return inodes_.size(); }
   size_t handle_count() const { return handles_.size(); }
 

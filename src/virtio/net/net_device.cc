@@ -77,11 +77,33 @@ void NetDevice::Reset() {
   active_ = false;
   rx_chains_.clear();  // the driver reclaims every buffer on reset (§2.4)
   rx_chain_bytes_ = 0;
+  rx_gap_ = false;
   std::lock_guard lock(rx_mutex_);
   rx_accepting_ = false;
   rx_pending_.clear();
   rx_pending_bytes_ = 0;
   flush_posted_ = false;
+}
+
+Result<void> NetDevice::SaveState(StateWriter& out) {
+  GiveBackRxChains();
+  out.BeginRecord("net", 1);
+  std::lock_guard lock(rx_mutex_);
+  out.U32(static_cast<uint32_t>(rx_pending_.size()));
+  for (const std::vector<uint8_t>& frame : rx_pending_) out.Bytes(frame);
+  return Ok();
+}
+
+Result<void> NetDevice::RestoreState(StateReader& in) {
+  VK_TRY(in.ExpectRecord("net", 1));
+  uint32_t count = VK_TRY(in.U32());
+  for (uint32_t i = 0; i < count; ++i) {
+    // Untrusted like any frame: Deliver applies the MTU and queue bounds
+    // (and drops what does not fit, as a full NIC ring would).
+    std::vector<uint8_t> frame = VK_TRY(in.Bytes());
+    Deliver(frame);
+  }
+  return Ok();
 }
 
 void NetDevice::ProcessQueue(size_t index) {

@@ -61,6 +61,10 @@ class NetDevice : public VirtioDevice, public net::FrameSink {
   Result<void> Activate(const DeviceContext& context) override;
   void ProcessQueue(size_t index) override;
   void Reset() override;
+  // Gives held rx buffers back to the ring and saves the frames still
+  // waiting for one; a restored device delivers those again.
+  Result<void> SaveState(StateWriter& out) override;
+  Result<void> RestoreState(StateReader& in) override;
 
   // --- net::FrameSink: a frame for the guest. Any thread; never blocks on
   // the guest. Frames are copied into the rx queue, which is flushed from
@@ -93,6 +97,7 @@ class NetDevice : public VirtioDevice, public net::FrameSink {
   Placement PlaceFrame(std::span<const uint8_t> frame);
   bool CollectRxChains(size_t bytes);
   void ReturnRxChain(DescriptorChain chain, uint32_t written);
+  void GiveBackRxChains();
   void ScheduleFlushLocked();
 
   NetOptions options_;
@@ -104,6 +109,10 @@ class NetDevice : public VirtioDevice, public net::FrameSink {
   // needs several; virtio 1.2 §5.1.6.4). Returned to the ring on use.
   std::deque<DescriptorChain> rx_chains_;
   uint64_t rx_chain_bytes_ = 0;
+  // A chain popped after the held ones went straight back to the used ring
+  // (too small, malformed): the held ones are no longer the last popped, so
+  // Queue::Unpop cannot give them back (GiveBackRxChains).
+  bool rx_gap_ = false;
   bool rx_pushed_ = false;  // used ring changed since the last interrupt check
 
   // Frames waiting for rx buffers, guarded by rx_mutex_ (taken after the

@@ -120,6 +120,7 @@ bool NetDevice::CollectRxChains(size_t bytes) {
     rx_chain_bytes_ = 0;
     for (const DescriptorChain& chain : rx_chains_) rx_chain_bytes_ += chain.writable_bytes();
   }
+  if (rx_chains_.empty()) rx_gap_ = false;
   auto enough = [&] { return mergeable ? rx_chain_bytes_ >= bytes : !rx_chains_.empty(); };
   // Bounded: a broken avail index makes Pop() fail without consuming.
   for (size_t errors = 0; !enough() && rx_chains_.size() < queue.size();) {
@@ -127,6 +128,7 @@ bool NetDevice::CollectRxChains(size_t bytes) {
     if (!popped.ok()) {  // malformed; Pop returned its head, if it had one
       log::Debug("virtio-net: {}", popped.error().message());
       rx_pushed_ = true;
+      rx_gap_ = rx_gap_ || !rx_chains_.empty();
       if (++errors > queue.size()) return false;
       continue;
     }
@@ -135,6 +137,7 @@ bool NetDevice::CollectRxChains(size_t bytes) {
     // guest-controlled: a buffer that cannot hold the header is useless
     // (§5.1.6.3.1 requires at least the header size); give it back empty.
     if (chain.writable_bytes() < vnet::kNetHeaderSize) {
+      rx_gap_ = rx_gap_ || !rx_chains_.empty();
       ReturnRxChain(std::move(chain), 0);
       continue;
     }
@@ -148,6 +151,29 @@ void NetDevice::ReturnRxChain(DescriptorChain chain, uint32_t written) {
   auto pushed = context_.queues[kRxQueue].Push(memory(), std::move(chain), written);
   (void)pushed;  // the used ring was validated on activation
   rx_pushed_ = true;
+}
+
+// Snapshots: the rx buffers we hold go back to the ring (Queue::Unpop), so
+// the restored device pops them again, in the same order. When they are
+// not the last chains popped (rx_gap_), rewinding would hand the guest's
+// already-returned buffers back to the device: they are returned empty
+// instead, which the driver treats as a short frame and reposts.
+void NetDevice::GiveBackRxChains() {
+  if (!active_) return;
+  Queue& queue = context_.queues[kRxQueue];
+  std::erase_if(rx_chains_, [&](const DescriptorChain& chain) { return !queue.Owns(chain); });
+  if (!rx_gap_) {
+    queue.Unpop(static_cast<uint16_t>(rx_chains_.size()));
+  } else {
+    rx_pushed_ = false;
+    for (DescriptorChain& chain : rx_chains_) ReturnRxChain(std::move(chain), 0);
+    if (rx_pushed_ && queue.NeedsInterrupt(memory())) {
+      context_.interrupt->Trigger(Interrupt::Reason::kUsedBuffer);
+    }
+  }
+  rx_chains_.clear();
+  rx_chain_bytes_ = 0;
+  rx_gap_ = false;
 }
 
 }  // namespace vk::virtio

@@ -32,6 +32,13 @@ class RngDevice : public VirtioDevice {
     DrainQueue(context_, 0, name(), [this](const DescriptorChain& chain) { return Fill(chain); });
   }
 
+  // Stateless beyond its queue: requests are served synchronously.
+  Result<void> SaveState(StateWriter& out) override {
+    out.BeginRecord("rng", 1);
+    return Ok();
+  }
+  Result<void> RestoreState(StateReader& in) override { return in.ExpectRecord("rng", 1); }
+
  private:
   uint32_t Fill(const DescriptorChain& chain) {
     size_t size = std::min<uint64_t>(chain.writable_bytes(), kMaxBytesPerRequest);

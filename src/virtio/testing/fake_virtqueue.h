@@ -59,10 +59,7 @@ class FakeVirtqueue {
   static constexpr uint16_t kNext = 1, kWrite = 2, kIndirect = 4;
 
   FakeVirtqueue(FakeGuest& guest, Queue& queue, uint16_t size = 0, bool event_idx = false)
-      : guest_(guest), queue_(queue), size_(size ? size : queue.max_size()) {
-    desc_ = guest.Alloc(16ull * size_, 16);
-    avail_ = guest.Alloc(6 + 2ull * size_, 2);
-    used_ = guest.Alloc(6 + 8ull * size_, 4);
+      : FakeVirtqueue(guest, size ? size : queue.max_size()) {
     queue.set_size(size_);
     queue.set_descriptor_table(desc_);
     queue.set_available_ring(avail_);
@@ -70,6 +67,13 @@ class FakeVirtqueue {
     queue.set_event_idx(event_idx);
     queue.set_indirect(true);
     queue.set_ready(true);
+  }
+  // The driver side only: lays out the rings; the caller tells the device
+  // where they are (e.g. through MMIO registers, testing/fake_driver.h).
+  FakeVirtqueue(FakeGuest& guest, uint16_t size) : guest_(guest), size_(size) {
+    desc_ = guest.Alloc(16ull * size_, 16);
+    avail_ = guest.Alloc(6 + 2ull * size_, 2);
+    used_ = guest.Alloc(6 + 8ull * size_, 4);
   }
 
   // Adds a chain of readable buffers (with these bytes) followed by writable
@@ -142,6 +146,9 @@ class FakeVirtqueue {
   }
   uint16_t size() const { return size_; }
   uint64_t descriptor_table() const { return desc_; }
+  uint64_t available_ring() const { return avail_; }
+  uint64_t used_ring() const { return used_; }
+  uint16_t UsedIdx() const { return Load16(used_ + 2); }
 
  private:
   uint16_t NewDescriptor(uint64_t address, uint32_t length, uint16_t flags) {
@@ -165,7 +172,6 @@ class FakeVirtqueue {
   }
 
   FakeGuest& guest_;
-  Queue& queue_;
   uint16_t size_;
   uint64_t desc_ = 0, avail_ = 0, used_ = 0;
   uint16_t next_desc_ = 0;

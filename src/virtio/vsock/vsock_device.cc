@@ -13,6 +13,7 @@
 #include "virtio/queue_drain.h"
 #include "virtio/vsock/host_listener.h"
 #include "virtio/vsock/vsock_connection.h"
+#include "virtio/vsock/vsock_event.h"
 #include "virtio/vsock/vsock_packet.h"
 
 namespace vk::virtio {
@@ -83,6 +84,31 @@ class VsockDevice : public VirtioDevice {
   void ProcessQueue(size_t index) override {
     if (index == kTxQueue) ProcessTx();
     if (index == kRxQueue || index == kTxQueue) FlushRx();
+    if (index == vsock::kEventQueue) SendPendingReset();
+  }
+
+  // No connection survives a snapshot (their host ends are sockets of the
+  // saved process): the restored device tells the driver with a
+  // TRANSPORT_RESET event (§5.10.6.7), on which Linux resets every connected
+  // socket, so the guest's programs see ECONNRESET instead of a silent hang.
+  Result<void> SaveState(StateWriter& out) override {
+    out.BeginRecord("vsck", 1);
+    out.U64(config_.guest_cid);
+    out.U32(next_host_port_);
+    return Ok();
+  }
+  Result<void> RestoreState(StateReader& in) override {
+    VK_TRY(in.ExpectRecord("vsck", 1));
+    uint64_t saved_cid = VK_TRY(in.U64());
+    // Host ports of old connections are not reused while the guest may
+    // still hold them (before it handles the reset).
+    next_host_port_ = std::max(VK_TRY(in.U32()), kFirstHostPort);
+    if (saved_cid != config_.guest_cid) {
+      log::Info("virtio-vsock: guest CID {} restored as {}", saved_cid, config_.guest_cid);
+    }
+    reset_pending_ = true;
+    SendPendingReset();
+    return Ok();
   }
 
   void Reset() override {
@@ -93,6 +119,7 @@ class VsockDevice : public VirtioDevice {
     handshakes_.clear();
     control_.clear();
     listeners_.clear();  // stops watching and removes the socket files
+    reset_pending_ = false;
     active_ = false;
   }
 
@@ -130,6 +157,14 @@ class VsockDevice : public VirtioDevice {
     peer.guest_port = to.src_port;
     peer.host_port = to.dst_port;
     QueueControl(peer, vsock::kOpRst);
+  }
+
+  // A TRANSPORT_RESET not delivered yet (no event buffer posted): retried
+  // when the driver notifies the event queue.
+  void SendPendingReset() {
+    if (!active_ || !reset_pending_) return;
+    reset_pending_ = !vsock::SendEvent(memory(), queue(vsock::kEventQueue), *context_.interrupt,
+                                       vsock::kEventTransportReset);
   }
 
   // --- guest -> host (tx queue) ---
@@ -491,6 +526,7 @@ class VsockDevice : public VirtioDevice {
   std::map<int, std::unique_ptr<Connection>> handshakes_;
   std::deque<PacketHeader> control_;
   uint32_t next_host_port_ = kFirstHostPort;
+  bool reset_pending_ = false;
 };
 
 }  // namespace
