@@ -30,6 +30,7 @@ void StateWriter::Bytes(std::span<const uint8_t> value) {
 }
 
 Result<void> StateReader::Raw(void* out, size_t size) {
+  if (size == 0) return Ok();  // an empty blob's buffer may be null: no memcpy
   if (size > remaining()) {
     return Error("saved state is truncated (wanted " + std::to_string(size) + " bytes at offset " +
                  std::to_string(offset_) + ", " + std::to_string(remaining()) + " left)");
