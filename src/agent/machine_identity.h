@@ -31,7 +31,7 @@ Result<void> SetMacAddress(const std::string& interface, std::span<const uint8_t
 
 // A template's disks have capacity 0 until the host attaches the real files
 // after the restore and raises a virtio config-change interrupt (virtio 1.2
-// §5.2.4: `capacity`; §4.2.2.1: config change). Polls
+// §5.2.4: `capacity`; §4.2.2: InterruptStatus bit 1). Polls
 // SYSFS_ROOT/class/block/NAME/size for `device` (/dev/NAME) until it is
 // nonzero, up to `timeout`.
 Result<void> WaitForDiskCapacity(const std::string& sysfs_root, const std::string& device,
