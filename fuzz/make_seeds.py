@@ -232,9 +232,31 @@ def vsock():
     write(t, "many_ports", b"".join(vsock_packet(REQUEST, src_port=p, dst_port=p) for p in range(8)))
 
 
+def assignment_frame(params, entropy, wall_clock_ns, mac=b"", tag=b"asgn", version=1):
+    # proto/assignment.h: u32 LE length, then a StateWriter record (all LE).
+    blob = lambda b: struct.pack("<I", len(b)) + b
+    record = tag + struct.pack("<I", version) + blob(params) + blob(entropy) + \
+        struct.pack("<Q", wall_clock_ns) + blob(mac)
+    return struct.pack("<I", len(record)) + record
+
+
+def assignment():
+    t = "assignment_fuzzer"
+    entropy = bytes(range(32, 96))
+    write(t, "run_with_mac", assignment_frame(
+        b"vk.root=/dev/vda vk.ro=1 vk.overlay=/dev/vdb vk.etc=1 vk.hostname=web vk.net=dhcp "
+        b"vk.fs=work:/work vk.port=1024 vk.serve=4444", entropy, 1_700_000_000_000_000_000,
+        bytes([0x52, 0x54, 0x00, 0x12, 0x34, 0x56])))
+    write(t, "idle_no_mac", assignment_frame(b"vk.idle=1 vk.serve=4444", entropy[:32], 1))
+    # Hostile: 31 bytes of entropy, a 7-byte MAC, a length past the record.
+    write(t, "short_entropy", assignment_frame(b"vk.idle=1", entropy[:31], 0, b"\x02" * 7))
+    write(t, "huge_length", struct.pack("<I", 0xFFFFFFF0) + b"asgn" + struct.pack("<II", 1, 0xFFFFFFFF))
+
+
 if __name__ == "__main__":
     reject()
     dns_tcp_stream()
     tar_entry()
     virtqueue()
     vsock()
+    assignment()

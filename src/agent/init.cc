@@ -16,6 +16,7 @@
 #include "agent/init_params.h"
 #include "agent/net_config.h"
 #include "agent/system_setup.h"
+#include "agent/template_assignment.h"
 #include "base/unique_fd.h"
 #include "proto/guest_tunables.h"
 #include "proto/str_format.h"
@@ -128,9 +129,9 @@ void AvoidUnsavedVectorState(const InitParams& params) {
   setenv("GLIBC_TUNABLES", proto::kPvmGlibcTunables, 1);
 }
 
-Result<void> InitMain() {
-  VK_TRY(MountEarlyFilesystems());
-  const auto params = VK_TRY(ParseInitParams(VK_TRY(ReadCmdline())));
+// Everything after "the parameters are known", shared by a cmdline boot and
+// a template's clone.
+Result<void> BootWithParams(const InitParams& params) {
   VK_TRY(PrepareSystem(params));
   AvoidUnsavedVectorState(params);  // setenv: before any thread starts
   // Renews in the background while PID 1 serves; dies with an exec of the
@@ -146,6 +147,14 @@ Result<void> InitMain() {
   options.reap = ReapScope::kAllChildren;
   VK_TRY(ServeExec(host.get(), options).Context("exec session"));
   return Ok();
+}
+
+Result<void> InitMain() {
+  VK_TRY(MountEarlyFilesystems());
+  const auto cmdline = VK_TRY(ParseInitParams(VK_TRY(ReadCmdline())));
+  if (!cmdline.template_port) return BootWithParams(cmdline);
+  // A warm template: nothing VM-specific happens before the host assigns it.
+  return BootWithParams(VK_TRY(ReceiveTemplateAssignment(cmdline)));
 }
 
 }  // namespace

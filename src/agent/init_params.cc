@@ -33,6 +33,11 @@ Result<void> Apply(InitParams& params, std::string_view key, std::string_view va
     if (!port || *port == 0 || *port > 0xffffffffu)
       return Error(StrFormat("vk.port={} is not a port", value));
     params.port = static_cast<uint32_t>(*port);
+  } else if (key == "vk.template") {
+    auto port = ParseUint(value);
+    if (!port || *port == 0 || *port > 0xffffffffu)
+      return Error(StrFormat("vk.template={} is not a port", value));
+    params.template_port = static_cast<uint32_t>(*port);
   } else if (key == "vk.idle") {
     params.idle = value == "1";
   } else if (key == "vk.pvm") {

@@ -41,6 +41,10 @@ struct InitParams {
   bool write_etc = false;
   // vk.net=dhcp | vk.net=static:IP/PREFIX,GATEWAY,DNS: configure eth0.
   std::optional<NetConfigRequest> net;
+  // vk.template=PORT: a warm template (docs/protocol.md, "Template
+  // assignment"): touch nothing VM-specific, wait on guest vsock PORT for the
+  // host to assign the per-VM parameters.
+  std::optional<uint32_t> template_port;
 };
 
 // Unknown words are ignored (they belong to the kernel); malformed vk.*

@@ -80,3 +80,39 @@ TEST(InitParamsTest, BadSharesAreErrors) {
 
 }  // namespace
 }  // namespace vk::agent
+
+namespace vk::agent {
+namespace {
+
+TEST(InitParamsTest, TemplatePort) {
+  auto params = ParseInitParams("console=ttyS0 vk.pvm=1 vk.template=1023");
+  ASSERT_TRUE(params.ok()) << params.error().message();
+  EXPECT_EQ(params->template_port, 1023u);
+  EXPECT_TRUE(params->pvm);
+  EXPECT_FALSE(ParseInitParams("vk.pvm=1").value().template_port.has_value());
+  EXPECT_FALSE(ParseInitParams("vk.template=0").ok());
+  EXPECT_FALSE(ParseInitParams("vk.template=port").ok());
+  EXPECT_FALSE(ParseInitParams("vk.template=4294967296").ok());
+}
+
+// An assignment carries exactly the per-VM words of a command line.
+TEST(InitParamsTest, AssignmentParams) {
+  auto params = ParseInitParams(
+      "vk.root=/dev/vda vk.serve=4444 vk.hostname=web vk.ro=1 vk.overlay=/dev/vdb vk.etc=1 "
+      "vk.net=dhcp vk.fs=vkfs0:/work vk.port=1024");
+  ASSERT_TRUE(params.ok()) << params.error().message();
+  EXPECT_EQ(params->root, "/dev/vda");
+  EXPECT_EQ(params->serve_port, 4444u);
+  EXPECT_EQ(params->hostname, "web");
+  EXPECT_TRUE(params->read_only);
+  EXPECT_EQ(params->overlay, "/dev/vdb");
+  EXPECT_TRUE(params->write_etc);
+  ASSERT_TRUE(params->net.has_value());
+  EXPECT_FALSE(params->net->static_ipv4.has_value());
+  ASSERT_EQ(params->fs_mounts.size(), 1u);
+  EXPECT_EQ(params->port, 1024u);
+  EXPECT_FALSE(params->template_port.has_value());
+}
+
+}  // namespace
+}  // namespace vk::agent
