@@ -11,8 +11,8 @@ namespace vk {
 Result<void> WriteAllAt(int fd, std::span<const uint8_t> data, off_t offset) {
   size_t done = 0;
   while (done < data.size()) {
-    ssize_t n = ::pwrite(fd, data.data() + done, data.size() - done,
-                         offset + static_cast<off_t>(done));
+    ssize_t n =
+        ::pwrite(fd, data.data() + done, data.size() - done, offset + static_cast<off_t>(done));
     if (n < 0 && errno == EINTR) continue;
     if (n <= 0) return Error::FromErrno("write");
     done += static_cast<size_t>(n);

@@ -34,8 +34,7 @@ class GuestMemory {
   // Guest RAM backed by a memory file (a snapshot's): the ranges lie back to
   // back in the file, in layout order, mapped copy-on-write so the file is
   // never changed and clones of one snapshot share its page cache.
-  static Result<GuestMemory> MapFile(std::span<const std::pair<uint64_t, uint64_t>> layout,
-                                     int fd);
+  static Result<GuestMemory> MapFile(std::span<const std::pair<uint64_t, uint64_t>> layout, int fd);
   // Wraps caller-owned buffers (tests, fuzzers): no ownership is taken.
   static GuestMemory Wrap(std::vector<Range> ranges);
 

@@ -8,9 +8,9 @@
 #include <cstring>
 
 #include "base/log.h"
+#include "base/state_stream.h"
 #include "base/strings.h"
 #include "base/thread_role.h"
-#include "base/state_stream.h"
 #include "vmm/boot_params.h"
 #include "vmm/cpu_state.h"
 #include "vmm/kernel_loader.h"
@@ -128,8 +128,8 @@ Result<void> Machine::InitMemory() {
     // The devices are added later: Start() checks them against the snapshot.
     SnapshotIdentity expected = Identity();
     LoadedSnapshot snapshot = VK_TRY(ReadSnapshot(config_.restore_from, expected));
-    memory_ = VK_TRY(GuestMemory::MapFile(MemoryLayout(config_.memory_bytes),
-                                          snapshot.memory.get()));
+    memory_ =
+        VK_TRY(GuestMemory::MapFile(MemoryLayout(config_.memory_bytes), snapshot.memory.get()));
     restore_state_ = std::move(snapshot.machine_state);
     snapshot_devices_ = std::move(snapshot.identity.devices);
     return Ok();
@@ -308,9 +308,8 @@ Result<void> Machine::Pause() {
   lock.unlock();
   KickVcpus();
   lock.lock();
-  bool parked = pause_changed_.wait_for(lock, kPauseTimeout, [this] {
-    return parked_ == vcpu_threads_.size() || stopping_;
-  });
+  bool parked = pause_changed_.wait_for(
+      lock, kPauseTimeout, [this] { return parked_ == vcpu_threads_.size() || stopping_; });
   if (stopping_) return Error("the VM stopped while being paused");
   if (!parked) return Error("the vCPUs did not stop within 10 s");
   return Ok();
@@ -345,8 +344,7 @@ Result<std::vector<uint8_t>> Machine::SaveDeviceState() {
     auto result = [&]() -> Result<void> {
       serial_->SaveState(out);
       for (const auto& slot : virtio_) {
-        VK_TRY_CTX(slot->transport->SaveState(out),
-                   std::string(slot->transport->device().name()));
+        VK_TRY_CTX(slot->transport->SaveState(out), std::string(slot->transport->device().name()));
       }
       return Ok();
     }();
@@ -367,7 +365,8 @@ Result<void> Machine::SaveSnapshot(const std::string& dir) {
   StateWriter out;
   WriteVmKvmState(out, VK_TRY(CaptureVm(*vm_)));
   for (const auto& vcpu : vcpus_) {
-    WriteVcpuState(out, VK_TRY_CTX(CaptureVcpu(*kvm_, *vcpu), "vCPU " + std::to_string(vcpu->id())));
+    WriteVcpuState(out,
+                   VK_TRY_CTX(CaptureVcpu(*kvm_, *vcpu), "vCPU " + std::to_string(vcpu->id())));
   }
   std::vector<uint8_t> state = out.Take();
   std::vector<uint8_t> devices = VK_TRY(SaveDeviceState());

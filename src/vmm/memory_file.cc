@@ -31,7 +31,9 @@ Result<uint64_t> WriteRange(const GuestMemory::Range& range, int fd, off_t file_
   uint64_t written = 0;
   size_t page = 0;
   while (page < pages) {
-    auto wanted = [&](size_t p) { return (resident[p] & 1) && !IsZeroPage(range.host + p * kPage); };
+    auto wanted = [&](size_t p) {
+      return (resident[p] & 1) && !IsZeroPage(range.host + p * kPage);
+    };
     if (!wanted(page)) {
       ++page;
       continue;

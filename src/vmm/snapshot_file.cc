@@ -99,8 +99,7 @@ std::string SnapshotIdentity::Difference(const SnapshotIdentity& other) const {
   }
   if (guest != other.guest) return "it holds another guest kernel or agent";
   if (host_cpu != other.host_cpu) {
-    return "it was made on another CPU model (" + host_cpu + ", this host: " + other.host_cpu +
-           ")";
+    return "it was made on another CPU model (" + host_cpu + ", this host: " + other.host_cpu + ")";
   }
   if (memory_bytes != other.memory_bytes) return "it has another memory size";
   if (cpus != other.cpus) return "it has another vCPU count";
@@ -125,7 +124,8 @@ std::string CurrentHostCpu() {
   __get_cpuid(1, &a, &b, &c, &d);
   // Leaf 1 EBX holds the APIC ID of the CPU we happen to run on: left out.
   std::string id = std::string(vendor) + " " + ToHex(a) + " " + ToHex(c) + ":" + ToHex(d);
-  if (__get_cpuid_count(7, 0, &a, &b, &c, &d)) id += " " + ToHex(b) + ":" + ToHex(c) + ":" + ToHex(d);
+  if (__get_cpuid_count(7, 0, &a, &b, &c, &d))
+    id += " " + ToHex(b) + ":" + ToHex(c) + ":" + ToHex(d);
   return id;
 }
 
