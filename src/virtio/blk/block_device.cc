@@ -128,6 +128,12 @@ class BlockDevice : public VirtioDevice {
     VK_TRY(in.ExpectRecord("blk", 1));
     uint64_t size = VK_TRY(in.U64());
     bool read_only = VK_TRY(in.Bool());
+    if (size == 0 && read_only == config_.read_only && size_ != 0) {
+      // A template's empty slot now holds this VM's disk: the guest driver
+      // re-reads the capacity on a config change (virtio 1.2 §5.2.4).
+      if (context_.interrupt) context_.interrupt->Trigger(Interrupt::Reason::kConfigChange);
+      return Ok();
+    }
     if (size != size_ || read_only != config_.read_only) {
       return Error("virtio-blk: the snapshot's disk was " + std::to_string(size) + " bytes" +
                    (read_only ? " read-only" : "") + ", " + config_.path + " is " +
@@ -284,6 +290,13 @@ Result<std::unique_ptr<VirtioDevice>> CreateBlockDevice(const BlockConfig& confi
   uint64_t size = static_cast<uint64_t>(info.st_size) & ~(kSectorSize - 1);
   return std::unique_ptr<VirtioDevice>(
       std::make_unique<BlockDevice>(config, std::move(file), size));
+}
+
+std::unique_ptr<VirtioDevice> CreateEmptyBlockSlot(bool read_only) {
+  BlockConfig config;
+  config.path = "(empty slot)";
+  config.read_only = read_only;
+  return std::make_unique<BlockDevice>(config, UniqueFd(), 0);
 }
 
 }  // namespace vk::virtio

@@ -85,5 +85,28 @@ TEST_F(BlockStateTest, ADiskOfAnotherSizeIsRefused) {
       << restored.error().message();
 }
 
+TEST_F(BlockStateTest, ATemplatesEmptySlotTakesTheRestoredVmsDisk) {
+  FakeDriver driver(guest_, CreateEmptyBlockSlot(/*read_only=*/false));
+  driver.Start();
+  EXPECT_EQ(driver.Read(0x100), 0u) << "an empty slot has no capacity";
+  auto state = driver.Save();
+  ASSERT_TRUE(state.ok()) << state.error().message();
+  driver.Discard();
+  auto restored = driver.Restore(Open(), *state);
+  ASSERT_TRUE(restored.ok()) << restored.error().message();
+  EXPECT_EQ(driver.Read(0x100), 16u) << "capacity in sectors";
+  EXPECT_NE(driver.Read(0x060) & 2u, 0u) << "InterruptStatus: configuration change";
+  EXPECT_EQ(ReadSector(driver, 5), 5);
+}
+
+TEST_F(BlockStateTest, AnEmptySlotOfAnotherWritabilityIsRefused) {
+  FakeDriver driver(guest_, CreateEmptyBlockSlot(/*read_only=*/true));
+  driver.Start();
+  auto state = driver.Save();
+  ASSERT_TRUE(state.ok());
+  driver.Discard();
+  EXPECT_FALSE(driver.Restore(Open(), *state).ok());
+}
+
 }  // namespace
 }  // namespace vk::virtio
