@@ -1,6 +1,7 @@
 #include "vmm/launch.h"
 
 #include <fcntl.h>
+#include <openssl/evp.h>
 #include <poll.h>
 #include <signal.h>
 #include <sys/socket.h>
@@ -22,6 +23,7 @@
 #include "base/private_dir.h"
 #include "base/process_clock.h"
 #include "base/remove_tree.h"
+#include "base/strings.h"
 #include "base/terminal.h"
 #include "base/thread_role.h"
 #include "base/unique_fd.h"
@@ -40,6 +42,7 @@
 #include "vmm/machine.h"
 #include "vmm/sandbox.h"
 #include "vmm/vm_state.h"
+#include "vmm/warm_template.h"
 
 namespace vk {
 namespace {
@@ -48,6 +51,9 @@ namespace fs = std::filesystem;
 
 // Host vsock port the agent calls for its command (docs/protocol.md).
 constexpr uint32_t kLaunchPort = 1024;
+// How long a guest restored from a template may take to answer the host
+// (it is already booted: seconds even on a loaded PVM host).
+constexpr auto kAssignmentTimeout = std::chrono::seconds(120);
 constexpr const char* kBaseCmdline = "console=ttyS0 reboot=t panic=-1 quiet";
 constexpr const char* kDefaultPath =
     "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
@@ -97,27 +103,42 @@ class RunDir {
 // virtio-fs tags, in the order the shares' devices are added.
 std::string ShareTag(size_t index) { return "vkfs" + std::to_string(index); }
 
-std::string GuestCmdline(const LaunchOptions& options, KvmFlavor flavor, bool overlay) {
+// The per-VM vk.* words for the agent: on the kernel command line of a cold
+// boot, or in a template VM's assignment.
+std::string GuestParams(const LaunchOptions& options, bool overlay) {
+  std::string params = "vk.root=/dev/vda vk.serve=" + std::to_string(kExecPort);
+  std::string hostname = options.hostname.empty() ? options.name : options.hostname;
+  if (!hostname.empty()) params += " vk.hostname=" + hostname;
+  if (options.read_only || overlay) params += " vk.ro=1";
+  if (overlay) params += " vk.overlay=/dev/vdb";
+  if (options.write_etc) params += " vk.etc=1";
+  if (options.network.mode != NetworkOptions::Mode::kNone) params += " vk.net=dhcp";
+  for (size_t i = 0; i < options.shares.size(); ++i) {
+    const SharedDir& share = options.shares[i];
+    params += " vk.fs=" + ShareTag(i) + ":" + share.guest_path + (share.read_only ? ":ro" : "");
+  }
+  if (!options.command.empty()) params += " vk.port=" + std::to_string(kLaunchPort);
+  if (options.command.empty() && options.detach) params += " vk.idle=1";
+  return params;
+}
+
+std::string BaseCmdline(KvmFlavor flavor) {
   std::string cmdline = kBaseCmdline;
   std::string quirks = FlavorCmdline(flavor);
   if (!quirks.empty()) cmdline += " " + quirks;
-  cmdline += " vk.root=/dev/vda vk.serve=" + std::to_string(kExecPort);
-  std::string hostname = options.hostname.empty() ? options.name : options.hostname;
-  if (!hostname.empty()) cmdline += " vk.hostname=" + hostname;
-  if (options.read_only || overlay) cmdline += " vk.ro=1";
-  if (overlay) cmdline += " vk.overlay=/dev/vdb";
-  if (options.write_etc) cmdline += " vk.etc=1";
-  if (options.network.mode != NetworkOptions::Mode::kNone) cmdline += " vk.net=dhcp";
-  for (size_t i = 0; i < options.shares.size(); ++i) {
-    const SharedDir& share = options.shares[i];
-    cmdline += " vk.fs=" + ShareTag(i) + ":" + share.guest_path + (share.read_only ? ":ro" : "");
-  }
-  if (!options.command.empty()) cmdline += " vk.port=" + std::to_string(kLaunchPort);
-  if (options.command.empty() && options.detach) cmdline += " vk.idle=1";
+  return cmdline;
+}
+
+// For looking into a guest's boot (e.g. "loglevel=7"), whatever started it.
+std::string ExtraKernelArgs() {
+  const char* extra = std::getenv("VIRTKIT_KERNEL_ARGS");
+  return extra != nullptr ? extra : "";
+}
+
+std::string GuestCmdline(const LaunchOptions& options, KvmFlavor flavor, bool overlay) {
+  std::string cmdline = BaseCmdline(flavor) + " " + GuestParams(options, overlay);
   if (!options.extra_cmdline.empty()) cmdline += " " + options.extra_cmdline;
-  // For looking into a guest's boot (e.g. "loglevel=7"), whatever started it.
-  if (const char* extra = std::getenv("VIRTKIT_KERNEL_ARGS"); extra != nullptr && *extra != '\0')
-    cmdline += " " + std::string(extra);
+  if (std::string extra = ExtraKernelArgs(); !extra.empty()) cmdline += " " + extra;
   return cmdline;
 }
 
@@ -299,6 +320,93 @@ Result<void> AddDevices(Machine& machine, const LaunchOptions& options, const Ru
   return Ok();
 }
 
+// --- Warm templates (docs/snapshots.md) ---
+
+bool UseTemplate(const LaunchOptions& options) {
+  if (options.cold) return false;
+  if (const char* cold = std::getenv("VIRTKIT_COLD_BOOT"); cold && std::string(cold) == "1") {
+    return false;
+  }
+  // Another initramfs may not hold our agent (nothing to take an assignment);
+  // extra kernel arguments only mean something at boot.
+  return options.initrd_path.empty() && options.extra_cmdline.empty() && ExtraKernelArgs().empty();
+}
+
+TemplateShape ShapeFor(const LaunchOptions& options, KvmFlavor flavor, uint32_t cpus,
+                       bool scratch) {
+  TemplateShape shape;
+  shape.cpus = cpus;
+  shape.memory_bytes = options.memory_bytes;
+  shape.root_read_only = options.read_only || scratch;
+  shape.scratch = scratch;
+  shape.net = options.network.mode != NetworkOptions::Mode::kNone;
+  shape.shares = static_cast<uint32_t>(options.shares.size());
+  shape.cmdline = BaseCmdline(flavor) + " vk.template=" + std::to_string(kTemplatePort);
+  return shape;
+}
+
+// The template's devices, in AddDevices' order, with empty disk slots and
+// shares of an empty directory (the tags are what the guest sees at boot).
+Result<void> AddTemplateDevices(Machine& machine, const TemplateShape& shape,
+                                const std::string& build_dir) {
+  if (shape.net) VK_TRY(AttachTemplateNetwork(machine));
+  VK_TRY(machine.AddVirtioDevice(virtio::CreateEmptyBlockSlot(shape.root_read_only)));
+  if (shape.scratch) VK_TRY(machine.AddVirtioDevice(virtio::CreateEmptyBlockSlot(false)));
+  if (shape.shares > 0) VK_TRY(CreatePrivateDirectory(build_dir + "/empty"));
+  for (uint32_t i = 0; i < shape.shares; ++i) {
+    virtio::FsOptions fs;
+    fs.shared_dir = build_dir + "/empty";
+    fs.tag = ShareTag(i);
+    fs.read_only = true;
+    VK_TRY(machine.AddVirtioDevice(VK_TRY(virtio::CreateFsDevice(fs))));
+  }
+  virtio::VsockConfig vsock;
+  vsock.uds_path = build_dir + "/vsock.sock";
+  VK_TRY(machine.AddVirtioDevice(VK_TRY(virtio::CreateVsockDevice(vsock))));
+  VK_TRY(machine.AddVirtioDevice(virtio::CreateRngDevice()));
+  VK_TRY(machine.AddVirtioDevice(virtio::CreateConsoleDevice({-1, -1})));
+  return Ok();
+}
+
+// Fingerprint of the guest: the build for the embedded kernel and agent,
+// else the kernel file's digest (the agent is always the embedded one here).
+std::string GuestIdentity(const LaunchOptions& options, std::span<const uint8_t> kernel) {
+  if (options.kernel_path.empty()) return "embedded:" + CurrentVmmBuild();
+  uint8_t digest[32];
+  unsigned int size = 0;
+  EVP_Digest(kernel.data(), kernel.size(), digest, &size, EVP_sha256(), nullptr);
+  return "kernel:" + BytesToHex(digest, size);
+}
+
+Result<std::string> PrepareTemplate(const TemplateShape& shape, const TemplateGuest& guest,
+                                    const LaunchOptions& options) {
+  TemplateOptions template_options;
+  template_options.boot_timeout = std::max(options.boot_timeout, std::chrono::seconds(900));
+  return EnsureTemplate(
+      shape, guest,
+      [&shape](Machine& machine, const std::string& build_dir) {
+        return AddTemplateDevices(machine, shape, build_dir);
+      },
+      template_options);
+}
+
+// Restores from the template, or (template unusable: stale or corrupt)
+// makes it again once and restores from the new one.
+Result<std::unique_ptr<Machine>> CreateFromTemplate(MachineConfig config,
+                                                    const TemplateShape& shape,
+                                                    const TemplateGuest& guest,
+                                                    const LaunchOptions& options) {
+  config.restore_from = VK_TRY(PrepareTemplate(shape, guest, options));
+  config.guest_identity = guest.identity;
+  auto machine = Machine::Create(config);
+  if (machine.ok()) return machine;
+  std::fprintf(stderr, "vk: the warm template cannot be used (%s); making it again\n",
+               machine.error().message().c_str());
+  DiscardTemplate(config.restore_from);
+  config.restore_from = VK_TRY(PrepareTemplate(shape, guest, options));
+  return Machine::Create(config);
+}
+
 // What the sandbox leaves reachable by path once the VM runs.
 sandbox::ServedPaths SandboxPaths(const LaunchOptions& options, const std::string& run_dir) {
   sandbox::ServedPaths paths{.run_dir = run_dir};
@@ -376,6 +484,19 @@ std::variant<int, LaunchError> LaunchPrepared(const LaunchOptions& options, RunD
                                               std::span<const uint8_t> kernel,
                                               std::span<const uint8_t> initrd) {
   SetupTimeline timeline;
+  KvmFlavor flavor = DetectKvmFlavor();
+  const bool scratch_wanted = static_cast<bool>(options.make_scratch_disk);
+  const uint32_t cpus = ChooseVcpus(options.cpus, flavor);
+  const bool from_template = UseTemplate(options);
+  const TemplateShape shape = ShapeFor(options, flavor, cpus, scratch_wanted);
+  const TemplateGuest guest{kernel, initrd, GuestIdentity(options, kernel)};
+  // A template is made (a VM of its own) before the sandbox is on.
+  if (from_template) {
+    if (auto made = PrepareTemplate(shape, guest, options); !made.ok()) {
+      return Fail(LaunchFailure::kUsage,
+                  made.error().message() + " (--cold boots without a template)");
+    }
+  }
   // Before any VMM thread starts (the network's start in AttachNetwork).
   if (auto sandboxed = sandbox::EnableFromEnvironment(SandboxPaths(options, run_dir->path()));
       !sandboxed.ok())
@@ -384,18 +505,18 @@ std::variant<int, LaunchError> LaunchPrepared(const LaunchOptions& options, RunD
   if (!console.ok()) return Fail(LaunchFailure::kUsage, console.error().message());
   // The scratch disk is written while the VM is set up (both take ~10 ms).
   std::future<Result<std::string>> scratch_disk;
-  if (options.make_scratch_disk) {
+  if (scratch_wanted) {
     scratch_disk = std::async(std::launch::async, options.make_scratch_disk, run_dir->path());
   }
-  KvmFlavor flavor = DetectKvmFlavor();
   MachineConfig config;
   config.kernel = kernel;
   config.initrd = initrd;
-  config.cmdline = GuestCmdline(options, flavor, scratch_disk.valid());
-  config.cpus = ChooseVcpus(options.cpus, flavor);
+  config.cmdline = GuestCmdline(options, flavor, scratch_wanted);
+  config.cpus = cpus;
   config.memory_bytes = options.memory_bytes;
   config.console_fd = console->get();
-  auto machine = Machine::Create(config);
+  auto machine = from_template ? CreateFromTemplate(config, shape, guest, options)
+                               : Machine::Create(config);
   if (!machine.ok()) {
     int err = machine.error().errno_value();
     bool no_kvm = err == ENOENT || err == EACCES || err == EPERM;
@@ -410,7 +531,8 @@ std::variant<int, LaunchError> LaunchPrepared(const LaunchOptions& options, RunD
   }
   timeline.scratch_ready = SetupTimeline::Clock::now();
   std::string hostname = options.hostname.empty() ? options.name : options.hostname;
-  if (auto attached = AttachNetwork(**machine, options.network, hostname); !attached.ok()) {
+  std::array<uint8_t, 6> mac = DefaultGuestMac();
+  if (auto attached = AttachNetwork(**machine, options.network, hostname, &mac); !attached.ok()) {
     return Fail(LaunchFailure::kUsage, "network: " + attached.error().message());
   }
   if (auto added = AddDevices(**machine, options, *run_dir, console->get(), scratch); !added.ok()) {
@@ -432,6 +554,20 @@ std::variant<int, LaunchError> LaunchPrepared(const LaunchOptions& options, RunD
   }
   if (auto started = (*machine)->Start(); !started.ok()) {
     return Fail(LaunchFailure::kUsage, "start the VM: " + started.error().message());
+  }
+  if ((*machine)->restored()) {
+    std::vector<uint8_t> assigned_mac;
+    if (mac != DefaultGuestMac()) assigned_mac.assign(mac.begin(), mac.end());
+    auto assignment = NewAssignment(GuestParams(options, scratch_wanted), assigned_mac);
+    auto assigned =
+        assignment.ok()
+            ? AssignTemplateVm(*run_dir / "vsock.sock", *assignment, kAssignmentTimeout)
+            : Result<void>(std::move(assignment).error());
+    if (!assigned.ok()) {
+      return Fail(LaunchFailure::kUsage, "the VM restored from its warm template: " +
+                                             assigned.error().message() +
+                                             " (--cold boots without a template)");
+    }
   }
   VmRecord record = RecordFor(options, config);
   if (!options.name.empty()) {

@@ -51,6 +51,9 @@ struct LaunchOptions {
   std::string hostname;                 // default: the VM's name
   std::string display_name;             // what `vk ps` shows (the image), default the disk
   bool write_etc = false;               // docker-style /etc/hostname and /etc/hosts
+  // Boot the kernel instead of restoring a warm template (--cold; also
+  // VIRTKIT_COLD_BOOT=1). docs/snapshots.md.
+  bool cold = false;
   NetworkOptions network;               // --net, --net=SOCK, -p, --egress-allow
 };
 

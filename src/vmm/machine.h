@@ -97,6 +97,11 @@ class Machine {
   // What a snapshot of this machine is tied to.
   SnapshotIdentity Identity() const;
   bool restored() const { return !config_.restore_from.empty(); }
+  // Whether the machine has ended (without waiting).
+  bool ended() const {
+    std::lock_guard lock(exit_mutex_);
+    return exit_.has_value();
+  }
 
   const GuestMemory& memory() const { return memory_; }
   std::string ConsoleTail(size_t max_bytes = 4096) const { return serial_->Tail(max_bytes); }

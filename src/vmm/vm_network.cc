@@ -77,11 +77,20 @@ Result<void> CheckNetworkOptions(const NetworkOptions& options) {
   return Ok();
 }
 
+std::array<uint8_t, 6> DefaultGuestMac() { return kGuestMac; }
+
+Result<void> AttachTemplateNetwork(Machine& machine) {
+  virtio::NetOptions net_options;
+  net_options.mac = kGuestMac;
+  return machine.AddVirtioDevice(VK_TRY(virtio::NetDevice::Create(net_options)));
+}
+
 Result<void> AttachNetwork(Machine& machine, const NetworkOptions& options,
-                           const std::string& hostname) {
+                           const std::string& hostname, std::array<uint8_t, 6>* mac) {
   if (options.mode == NetworkOptions::Mode::kNone) return Ok();
   virtio::NetOptions net_options;
   net_options.mac = options.mode == NetworkOptions::Mode::kSwitch ? SwitchMac(hostname) : kGuestMac;
+  if (mac != nullptr) *mac = net_options.mac;
   auto device = VK_TRY(virtio::NetDevice::Create(net_options));
   if (options.mode == NetworkOptions::Mode::kInProcess) {
     VK_TRY(AttachInProcess(machine, options, hostname, *device));

@@ -3,6 +3,8 @@
 // through host sockets), or to a `vk switch` over its unix socket.
 #pragma once
 
+#include <array>
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -24,8 +26,16 @@ struct NetworkOptions {
 Result<void> CheckNetworkOptions(const NetworkOptions& options);
 
 // Adds the virtio-net device and its backend to `machine` (before Start()).
-// `hostname` is the VM's DHCP name (NAME.lan on the LAN).
+// `hostname` is the VM's DHCP name (NAME.lan on the LAN). The MAC the device
+// got is stored in `mac` when given.
 Result<void> AttachNetwork(Machine& machine, const NetworkOptions& options,
-                           const std::string& hostname);
+                           const std::string& hostname, std::array<uint8_t, 6>* mac = nullptr);
+
+// A warm template's virtio-net device: the default MAC, no backend (the
+// template's guest never configures its network).
+Result<void> AttachTemplateNetwork(Machine& machine);
+
+// The MAC a VM on the in-process LAN has (the template's too).
+std::array<uint8_t, 6> DefaultGuestMac();
 
 }  // namespace vk

@@ -1,0 +1,198 @@
+#include "vmm/warm_template.h"
+
+#include <fcntl.h>
+#include <openssl/evp.h>
+#include <poll.h>
+#include <sys/random.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <ctime>
+#include <filesystem>
+#include <thread>
+
+#include "base/file_lock.h"
+#include "base/private_dir.h"
+#include "base/remove_tree.h"
+#include "base/strings.h"
+#include "proto/vsock_stream.h"
+#include "vmm/snapshot_file.h"
+
+namespace vk {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+constexpr size_t kEntropyBytes = 64;
+constexpr size_t kMaxReplyLine = 600;  // "ERR " + the agent's <= 512-byte message
+constexpr auto kConnectRetry = std::chrono::milliseconds(200);
+
+std::string Sha256Hex(std::string_view text) {
+  uint8_t digest[32];
+  unsigned int size = 0;
+  EVP_Digest(text.data(), text.size(), digest, &size, EVP_sha256(), nullptr);
+  return BytesToHex(digest, size);
+}
+
+Result<std::string> CacheRoot() {
+  const char* cache = std::getenv("XDG_CACHE_HOME");
+  if (cache != nullptr && *cache == '/') return std::string(cache) + "/virtkit";
+  const char* home = std::getenv("HOME");
+  if (home == nullptr || *home != '/') {
+    return Error("neither XDG_CACHE_HOME nor HOME is set: set one (templates live there)");
+  }
+  return std::string(home) + "/.cache/virtkit";
+}
+
+// One line from `fd`, waiting until `deadline`.
+Result<std::string> ReadLine(int fd, Clock::time_point deadline) {
+  std::string line;
+  while (line.size() < kMaxReplyLine) {
+    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
+    pollfd pfd{fd, POLLIN, 0};
+    if (left.count() <= 0 || ::poll(&pfd, 1, static_cast<int>(left.count())) == 0) {
+      return Error("the agent did not answer in time");
+    }
+    char c;
+    ssize_t n = ::recv(fd, &c, 1, 0);
+    if (n == 0) return Error("the agent closed the connection");
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return Error::FromErrno("read from the agent");
+    }
+    line += c;
+    if (c == '\n') return line;
+  }
+  return Error("the agent's reply is too long");
+}
+
+// Connects to the agent's template port and reads its greeting; retries
+// while the guest is still booting (nobody listens yet) until `deadline`.
+Result<UniqueFd> ConnectToWaitingAgent(const std::string& vsock_socket, const Machine* machine,
+                                       Clock::time_point deadline) {
+  std::string last_error = "no attempt";
+  while (Clock::now() < deadline) {
+    if (machine != nullptr && machine->ended()) {
+      return Error("the template VM stopped while booting; console:\n" +
+                   machine->ConsoleTail(2000));
+    }
+    auto connected = proto::ConnectVsockPort(vsock_socket, kTemplatePort);
+    if (connected.ok()) {
+      auto greeting = ReadLine(connected->get(), deadline);
+      if (greeting.ok() && *greeting == proto::kTemplateReady) return std::move(*connected);
+      last_error = greeting.ok() ? "unexpected greeting " + *greeting : greeting.error().message();
+    } else {
+      last_error = connected.error().message();
+    }
+    std::this_thread::sleep_for(kConnectRetry);
+  }
+  return Error("the agent did not wait for an assignment in time (" + last_error + ")");
+}
+
+Result<void> BuildTemplate(const TemplateShape& shape, const TemplateGuest& guest,
+                           const std::string& dir, const std::string& build_dir,
+                           const std::function<Result<void>(Machine&, const std::string&)>& add,
+                           const TemplateOptions& options) {
+  UniqueFd console = VK_TRY(OpenPrivateFile(build_dir + "/console.log", O_TRUNC));
+  MachineConfig config;
+  config.kernel = guest.kernel;
+  config.initrd = guest.initrd;
+  config.cmdline = shape.cmdline;
+  config.cpus = shape.cpus;
+  config.memory_bytes = shape.memory_bytes;
+  config.console_fd = console.get();
+  config.guest_identity = guest.identity;
+  auto machine = VK_TRY(Machine::Create(config));
+  VK_TRY(add(*machine, build_dir));
+  VK_TRY(machine->Start());
+  auto deadline = Clock::now() + options.boot_timeout;
+  UniqueFd agent = VK_TRY(ConnectToWaitingAgent(build_dir + "/vsock.sock", machine.get(), deadline));
+  // The agent now blocks reading its assignment: nothing VM-specific has
+  // happened in the guest. The restore resets this connection and the agent
+  // accepts the real one.
+  return machine->SaveSnapshot(dir);
+}
+
+}  // namespace
+
+Result<std::string> TemplateDirectory(const TemplateShape& shape, const TemplateGuest& guest) {
+  std::string key_text = "format " + std::to_string(kSnapshotFormatVersion) + "\nvmm " +
+                         CurrentVmmBuild() + "\nguest " + guest.identity + "\ncpus " +
+                         std::to_string(shape.cpus) + "\nmemory " +
+                         std::to_string(shape.memory_bytes) + "\nroot_ro " +
+                         std::to_string(shape.root_read_only) + "\nscratch " +
+                         std::to_string(shape.scratch) + "\nnet " + std::to_string(shape.net) +
+                         "\nshares " + std::to_string(shape.shares) + "\ncmdline " + shape.cmdline;
+  std::string root = VK_TRY(CacheRoot());
+  return root + "/snapshots/" + Sha256Hex(key_text).substr(0, 32);
+}
+
+Result<std::string> EnsureTemplate(
+    const TemplateShape& shape, const TemplateGuest& guest,
+    const std::function<Result<void>(Machine&, const std::string&)>& add_template_devices,
+    const TemplateOptions& options) {
+  std::string dir = VK_TRY(TemplateDirectory(shape, guest));
+  std::string parent = std::filesystem::path(dir).parent_path();
+  VK_TRY(EnsurePrivateDirectory(parent));
+  // Concurrent first runs of one shape: one builds, the others wait here.
+  FileLock lock = VK_TRY(FileLock::Acquire(dir + ".lock"));
+  if (::access((dir + "/state").c_str(), F_OK) == 0) return dir;
+  if (::access(dir.c_str(), F_OK) == 0) DiscardTemplate(dir);  // half there: not ours to trust
+  auto start = Clock::now();
+  if (options.show_progress) {
+    std::fprintf(stderr,
+                 "vk: preparing a warm template for %u vCPU / %lu MiB (once per VM shape; later "
+                 "VMs start from it)...\n",
+                 shape.cpus, static_cast<unsigned long>(shape.memory_bytes >> 20));
+  }
+  std::string build_dir = dir + ".build";
+  if (::access(build_dir.c_str(), F_OK) == 0) (void)RemoveTreeWithin(parent, build_dir);
+  VK_TRY(CreatePrivateDirectory(build_dir));
+  auto built = BuildTemplate(shape, guest, dir, build_dir, add_template_devices, options);
+  (void)RemoveTreeWithin(parent, build_dir);
+  if (!built.ok()) return std::move(built).error().WithContext("make the warm template");
+  if (options.show_progress) {
+    std::fprintf(stderr, "vk: warm template ready in %.1f s\n",
+                 std::chrono::duration<double>(Clock::now() - start).count());
+  }
+  return dir;
+}
+
+void DiscardTemplate(const std::string& dir) {
+  std::string parent = std::filesystem::path(dir).parent_path();
+  (void)RemoveTreeWithin(parent, dir);
+}
+
+Result<void> AssignTemplateVm(const std::string& vsock_socket, const proto::Assignment& assignment,
+                              std::chrono::milliseconds timeout) {
+  auto deadline = Clock::now() + timeout;
+  UniqueFd agent = VK_TRY(ConnectToWaitingAgent(vsock_socket, nullptr, deadline));
+  std::vector<uint8_t> frame = proto::EncodeAssignment(assignment);
+  VK_TRY(proto::WriteAll(agent.get(), reinterpret_cast<const char*>(frame.data()), frame.size()));
+  std::string reply = VK_TRY(ReadLine(agent.get(), deadline));
+  if (reply == proto::kTemplateOk) return Ok();
+  if (StartsWith(reply, proto::kTemplateErrPrefix)) {
+    reply.pop_back();
+    return Error("the guest refused its assignment: " +
+                 reply.substr(proto::kTemplateErrPrefix.size()));
+  }
+  return Error("unexpected reply from the agent: " + reply);
+}
+
+Result<proto::Assignment> NewAssignment(std::string params, std::vector<uint8_t> mac) {
+  proto::Assignment assignment;
+  assignment.params = std::move(params);
+  assignment.entropy.resize(kEntropyBytes);
+  if (::getrandom(assignment.entropy.data(), kEntropyBytes, 0) !=
+      static_cast<ssize_t>(kEntropyBytes)) {
+    return Error::FromErrno("getrandom");
+  }
+  timespec now{};
+  ::clock_gettime(CLOCK_REALTIME, &now);
+  assignment.wall_clock_ns =
+      static_cast<uint64_t>(now.tv_sec) * 1000000000ull + static_cast<uint64_t>(now.tv_nsec);
+  assignment.mac = std::move(mac);
+  return assignment;
+}
+
+}  // namespace vk
