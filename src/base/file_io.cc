@@ -26,19 +26,20 @@ Result<std::vector<uint8_t>> ReadFileBytes(const std::string& path, uint64_t max
   struct stat st {};
   if (::fstat(fd.get(), &st) != 0) return Error::FromErrno("stat " + path);
   if (!S_ISREG(st.st_mode)) return Error(path + " is not a regular file");
-  if (static_cast<uint64_t>(st.st_size) > max_bytes) {
-    return Error(path + " is larger than " + std::to_string(max_bytes) + " bytes");
-  }
-  std::vector<uint8_t> bytes(static_cast<size_t>(st.st_size));
-  size_t done = 0;
-  while (done < bytes.size()) {
-    ssize_t n = ::read(fd.get(), bytes.data() + done, bytes.size() - done);
+  // Read to EOF instead of trusting st_size: sysfs and procfs files report
+  // a page (or 0) whatever they hold.
+  std::vector<uint8_t> bytes;
+  uint8_t chunk[4096];
+  while (true) {
+    ssize_t n = ::read(fd.get(), chunk, sizeof(chunk));
     if (n < 0 && errno == EINTR) continue;
     if (n < 0) return Error::FromErrno("read " + path);
-    if (n == 0) return Error(path + " shrank while being read");
-    done += static_cast<size_t>(n);
+    if (n == 0) return bytes;
+    if (bytes.size() + static_cast<size_t>(n) > max_bytes) {
+      return Error(path + " is larger than " + std::to_string(max_bytes) + " bytes");
+    }
+    bytes.insert(bytes.end(), chunk, chunk + n);
   }
-  return bytes;
 }
 
 }  // namespace vk

@@ -3,6 +3,9 @@
 #include <algorithm>
 #include <string>
 
+#include "base/log.h"
+#include "base/strings.h"
+
 namespace vk {
 namespace {
 
@@ -73,7 +76,18 @@ Result<VcpuState> CaptureVcpu(const kvm::System& system, const kvm::Vcpu& vcpu) 
     state.fpu = VK_TRY(vcpu.GetFpu());
   }
   if (system.CheckExtension(KVM_CAP_XCRS) > 0) state.xcrs = VK_TRY(vcpu.GetXcrs());
-  state.msrs = VK_TRY(vcpu.GetMsrs(SnapshotMsrIndices(VK_TRY(system.MsrIndexList()))));
+  std::vector<uint32_t> indices = SnapshotMsrIndices(VK_TRY(system.MsrIndexList()));
+  state.msrs = VK_TRY(vcpu.GetMsrs(indices));
+  if (state.msrs.size() != indices.size()) {
+    std::string refused;
+    for (uint32_t index : indices) {
+      bool saved = std::any_of(state.msrs.begin(), state.msrs.end(),
+                               [index](const auto& msr) { return msr.first == index; });
+      if (!saved) refused += " 0x" + ToHex(index);
+    }
+    log::Debug("snapshot: KVM gave {} of {} MSRs; not readable:{}", state.msrs.size(),
+               indices.size(), refused);
+  }
   state.events = VK_TRY(vcpu.GetEvents());
   state.mp_state = VK_TRY(vcpu.GetMpState());
   state.debugregs = VK_TRY(vcpu.GetDebugRegs());

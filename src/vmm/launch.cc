@@ -328,8 +328,8 @@ bool UseTemplate(const LaunchOptions& options) {
     return false;
   }
   // Another initramfs may not hold our agent (nothing to take an assignment);
-  // extra kernel arguments only mean something at boot.
-  return options.initrd_path.empty() && options.extra_cmdline.empty() && ExtraKernelArgs().empty();
+  // --cmdline words only mean something at boot.
+  return options.initrd_path.empty() && options.extra_cmdline.empty();
 }
 
 TemplateShape ShapeFor(const LaunchOptions& options, KvmFlavor flavor, uint32_t cpus,
@@ -342,6 +342,8 @@ TemplateShape ShapeFor(const LaunchOptions& options, KvmFlavor flavor, uint32_t 
   shape.net = options.network.mode != NetworkOptions::Mode::kNone;
   shape.shares = static_cast<uint32_t>(options.shares.size());
   shape.cmdline = BaseCmdline(flavor) + " vk.template=" + std::to_string(kTemplatePort);
+  // Debugging a template's boot (e.g. "loglevel=7") makes a template of its own.
+  if (std::string extra = ExtraKernelArgs(); !extra.empty()) shape.cmdline += " " + extra;
   return shape;
 }
 
@@ -515,8 +517,8 @@ std::variant<int, LaunchError> LaunchPrepared(const LaunchOptions& options, RunD
   config.cpus = cpus;
   config.memory_bytes = options.memory_bytes;
   config.console_fd = console->get();
-  auto machine = from_template ? CreateFromTemplate(config, shape, guest, options)
-                               : Machine::Create(config);
+  auto machine =
+      from_template ? CreateFromTemplate(config, shape, guest, options) : Machine::Create(config);
   if (!machine.ok()) {
     int err = machine.error().errno_value();
     bool no_kvm = err == ENOENT || err == EACCES || err == EPERM;
@@ -559,14 +561,13 @@ std::variant<int, LaunchError> LaunchPrepared(const LaunchOptions& options, RunD
     std::vector<uint8_t> assigned_mac;
     if (mac != DefaultGuestMac()) assigned_mac.assign(mac.begin(), mac.end());
     auto assignment = NewAssignment(GuestParams(options, scratch_wanted), assigned_mac);
-    auto assigned =
-        assignment.ok()
-            ? AssignTemplateVm(*run_dir / "vsock.sock", *assignment, kAssignmentTimeout)
-            : Result<void>(std::move(assignment).error());
+    auto assigned = assignment.ok()
+                        ? AssignTemplateVm(*run_dir / "vsock.sock", *assignment, kAssignmentTimeout)
+                        : Result<void>(std::move(assignment).error());
     if (!assigned.ok()) {
-      return Fail(LaunchFailure::kUsage, "the VM restored from its warm template: " +
-                                             assigned.error().message() +
-                                             " (--cold boots without a template)");
+      return Fail(LaunchFailure::kUsage,
+                  "the VM restored from its warm template: " + assigned.error().message() +
+                      " (--cold boots without a template)");
     }
   }
   VmRecord record = RecordFor(options, config);
@@ -628,6 +629,18 @@ Result<void> CheckNewVm(const LaunchOptions& options) {
 Result<RunDir> CreateRunDir(const LaunchOptions& options) {
   if (options.name.empty()) return RunDir::CreateTemporary();
   return RunDir::CreateNamed(options.name);
+}
+
+Result<std::string> WarmTemplate(const LaunchOptions& options) {
+  std::span<const uint8_t> kernel = EmbeddedKernel();
+  if (kernel.empty()) return Error("this vk has no embedded kernel: nothing to warm");
+  std::vector<uint8_t> initrd = VK_TRY(BuildInitramfs(EmbeddedAgent()));
+  KvmFlavor flavor = DetectKvmFlavor();
+  uint32_t cpus = ChooseVcpus(options.cpus, flavor);
+  TemplateShape shape =
+      ShapeFor(options, flavor, cpus, static_cast<bool>(options.make_scratch_disk));
+  TemplateGuest guest{kernel, initrd, GuestIdentity(options, kernel)};
+  return PrepareTemplate(shape, guest, options);
 }
 
 std::variant<int, LaunchError> Launch(const LaunchOptions& in) {

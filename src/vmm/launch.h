@@ -54,7 +54,7 @@ struct LaunchOptions {
   // Boot the kernel instead of restoring a warm template (--cold; also
   // VIRTKIT_COLD_BOOT=1). docs/snapshots.md.
   bool cold = false;
-  NetworkOptions network;               // --net, --net=SOCK, -p, --egress-allow
+  NetworkOptions network;  // --net, --net=SOCK, -p, --egress-allow
 };
 
 // Exit status classes of a launch, beyond the command's own exit code.
@@ -78,5 +78,9 @@ int ExitCodeFor(LaunchFailure failure);
 // Runs the launch; on success returns the command's exit code (or 128+signal,
 // or the guest's power-off status when no command was given).
 std::variant<int, LaunchError> Launch(const LaunchOptions& options);
+
+// Makes (if missing) the warm template VMs launched with `options` restore
+// (`vk warm`); returns its directory. docs/snapshots.md.
+Result<std::string> WarmTemplate(const LaunchOptions& options);
 
 }  // namespace vk

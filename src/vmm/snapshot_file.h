@@ -50,7 +50,7 @@ Result<void> WriteSnapshot(const std::string& dir, const SnapshotIdentity& ident
                            const std::vector<uint8_t>& machine_state, const GuestMemory& memory);
 
 // Reads and checks `dir` against `expected` (everything but the device list
-// and vCPU count must match; those the caller checks as it rebuilds).
+// must match; the caller checks the devices as it adds them).
 Result<LoadedSnapshot> ReadSnapshot(const std::string& dir, const SnapshotIdentity& expected);
 
 }  // namespace vk

@@ -26,6 +26,9 @@ using Clock = std::chrono::steady_clock;
 constexpr size_t kEntropyBytes = 64;
 constexpr size_t kMaxReplyLine = 600;  // "ERR " + the agent's <= 512-byte message
 constexpr auto kConnectRetry = std::chrono::milliseconds(200);
+// An agent waiting on its template port greets at once; PVM guests under
+// load take a few hundred ms to be scheduled.
+constexpr auto kGreetingWait = std::chrono::seconds(3);
 
 std::string Sha256Hex(std::string_view text) {
   uint8_t digest[32];
@@ -78,7 +81,11 @@ Result<UniqueFd> ConnectToWaitingAgent(const std::string& vsock_socket, const Ma
     }
     auto connected = proto::ConnectVsockPort(vsock_socket, kTemplatePort);
     if (connected.ok()) {
-      auto greeting = ReadLine(connected->get(), deadline);
+      // Right after a restore the guest may accept this connection just
+      // before it handles the TRANSPORT_RESET, which then drops it on its
+      // side without a word: a greeting that does not come soon means
+      // "connect again", not "wait longer".
+      auto greeting = ReadLine(connected->get(), std::min(deadline, Clock::now() + kGreetingWait));
       if (greeting.ok() && *greeting == proto::kTemplateReady) return std::move(*connected);
       last_error = greeting.ok() ? "unexpected greeting " + *greeting : greeting.error().message();
     } else {
@@ -106,7 +113,8 @@ Result<void> BuildTemplate(const TemplateShape& shape, const TemplateGuest& gues
   VK_TRY(add(*machine, build_dir));
   VK_TRY(machine->Start());
   auto deadline = Clock::now() + options.boot_timeout;
-  UniqueFd agent = VK_TRY(ConnectToWaitingAgent(build_dir + "/vsock.sock", machine.get(), deadline));
+  UniqueFd agent =
+      VK_TRY(ConnectToWaitingAgent(build_dir + "/vsock.sock", machine.get(), deadline));
   // The agent now blocks reading its assignment: nothing VM-specific has
   // happened in the guest. The restore resets this connection and the agent
   // accepts the real one.
@@ -116,13 +124,12 @@ Result<void> BuildTemplate(const TemplateShape& shape, const TemplateGuest& gues
 }  // namespace
 
 Result<std::string> TemplateDirectory(const TemplateShape& shape, const TemplateGuest& guest) {
-  std::string key_text = "format " + std::to_string(kSnapshotFormatVersion) + "\nvmm " +
-                         CurrentVmmBuild() + "\nguest " + guest.identity + "\ncpus " +
-                         std::to_string(shape.cpus) + "\nmemory " +
-                         std::to_string(shape.memory_bytes) + "\nroot_ro " +
-                         std::to_string(shape.root_read_only) + "\nscratch " +
-                         std::to_string(shape.scratch) + "\nnet " + std::to_string(shape.net) +
-                         "\nshares " + std::to_string(shape.shares) + "\ncmdline " + shape.cmdline;
+  std::string key_text =
+      "format " + std::to_string(kSnapshotFormatVersion) + "\nvmm " + CurrentVmmBuild() +
+      "\nguest " + guest.identity + "\ncpus " + std::to_string(shape.cpus) + "\nmemory " +
+      std::to_string(shape.memory_bytes) + "\nroot_ro " + std::to_string(shape.root_read_only) +
+      "\nscratch " + std::to_string(shape.scratch) + "\nnet " + std::to_string(shape.net) +
+      "\nshares " + std::to_string(shape.shares) + "\ncmdline " + shape.cmdline;
   std::string root = VK_TRY(CacheRoot());
   return root + "/snapshots/" + Sha256Hex(key_text).substr(0, 32);
 }

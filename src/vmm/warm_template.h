@@ -58,11 +58,10 @@ struct TemplateOptions {
 // the order launch adds a VM's (net, vda, vdb, shares, vsock, rng, console);
 // the snapshot's device list catches any drift. Its vsock socket must be
 // BUILD_DIR/vsock.sock.
-Result<std::string> EnsureTemplate(const TemplateShape& shape, const TemplateGuest& guest,
-                                   const std::function<Result<void>(Machine&, const std::string&
-                                                                                  build_dir)>&
-                                       add_template_devices,
-                                   const TemplateOptions& options);
+Result<std::string> EnsureTemplate(
+    const TemplateShape& shape, const TemplateGuest& guest,
+    const std::function<Result<void>(Machine&, const std::string& build_dir)>& add_template_devices,
+    const TemplateOptions& options);
 
 // Removes a template that failed to restore, so the next EnsureTemplate
 // makes a fresh one.
@@ -71,8 +70,7 @@ void DiscardTemplate(const std::string& dir);
 // After a restore from a template: connects to the agent through the VM's
 // vsock socket, waits for its greeting, hands it `assignment` and waits for
 // its OK. The agent's ERR message becomes the error.
-Result<void> AssignTemplateVm(const std::string& vsock_socket,
-                              const proto::Assignment& assignment,
+Result<void> AssignTemplateVm(const std::string& vsock_socket, const proto::Assignment& assignment,
                               std::chrono::milliseconds timeout);
 
 // 64 bytes from getrandom and the current wall clock, plus `params`/`mac`.

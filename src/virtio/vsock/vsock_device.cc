@@ -165,6 +165,8 @@ class VsockDevice : public VirtioDevice {
     if (!active_ || !reset_pending_) return;
     reset_pending_ = !vsock::SendEvent(memory(), queue(vsock::kEventQueue), *context_.interrupt,
                                        vsock::kEventTransportReset);
+    log::Debug("virtio-vsock: TRANSPORT_RESET {}",
+               reset_pending_ ? "pending (no event buffer)" : "sent");
   }
 
   // --- guest -> host (tx queue) ---
