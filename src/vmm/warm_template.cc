@@ -26,9 +26,10 @@ using Clock = std::chrono::steady_clock;
 constexpr size_t kEntropyBytes = 64;
 constexpr size_t kMaxReplyLine = 600;  // "ERR " + the agent's <= 512-byte message
 constexpr auto kConnectRetry = std::chrono::milliseconds(200);
-// An agent waiting on its template port greets at once; PVM guests under
-// load take a few hundred ms to be scheduled.
-constexpr auto kGreetingWait = std::chrono::seconds(3);
+// An agent waiting on its template port greets at once, but a PVM guest
+// under load may take a while to be scheduled: the wait grows per attempt.
+constexpr auto kFirstGreetingWait = std::chrono::milliseconds(300);
+constexpr auto kMaxGreetingWait = std::chrono::seconds(5);
 
 std::string Sha256Hex(std::string_view text) {
   uint8_t digest[32];
@@ -74,6 +75,7 @@ Result<std::string> ReadLine(int fd, Clock::time_point deadline) {
 Result<UniqueFd> ConnectToWaitingAgent(const std::string& vsock_socket, const Machine* machine,
                                        Clock::time_point deadline) {
   std::string last_error = "no attempt";
+  std::chrono::milliseconds greeting_wait = kFirstGreetingWait;
   while (Clock::now() < deadline) {
     if (machine != nullptr && machine->ended()) {
       return Error("the template VM stopped while booting; console:\n" +
@@ -85,7 +87,8 @@ Result<UniqueFd> ConnectToWaitingAgent(const std::string& vsock_socket, const Ma
       // before it handles the TRANSPORT_RESET, which then drops it on its
       // side without a word: a greeting that does not come soon means
       // "connect again", not "wait longer".
-      auto greeting = ReadLine(connected->get(), std::min(deadline, Clock::now() + kGreetingWait));
+      auto greeting = ReadLine(connected->get(), std::min(deadline, Clock::now() + greeting_wait));
+      greeting_wait = std::min<std::chrono::milliseconds>(greeting_wait * 2, kMaxGreetingWait);
       if (greeting.ok() && *greeting == proto::kTemplateReady) return std::move(*connected);
       last_error = greeting.ok() ? "unexpected greeting " + *greeting : greeting.error().message();
     } else {
