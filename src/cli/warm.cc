@@ -1,6 +1,6 @@
 // `vk warm [--cpus N] [--mem SIZE] [--net]`: make the warm template that
-// `vk run` VMs of that shape restore (docs/snapshots.md), ahead of the first
-// run. Without it the first run makes the template itself.
+// `vk run --warm` VMs of that shape restore (docs/snapshots.md), ahead of
+// the first run. Without it the first such run makes the template itself.
 #include <cstdio>
 
 #include "base/strings.h"

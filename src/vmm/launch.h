@@ -51,8 +51,9 @@ struct LaunchOptions {
   std::string hostname;                 // default: the VM's name
   std::string display_name;             // what `vk ps` shows (the image), default the disk
   bool write_etc = false;               // docker-style /etc/hostname and /etc/hosts
-  // Boot the kernel instead of restoring a warm template (--cold; also
-  // VIRTKIT_COLD_BOOT=1). docs/snapshots.md.
+  // Restore a warm template instead of booting (--warm; also VIRTKIT_WARM=1),
+  // unless `cold` (--cold; also VIRTKIT_COLD_BOOT=1). docs/snapshots.md.
+  bool warm = false;
   bool cold = false;
   NetworkOptions network;  // --net, --net=SOCK, -p, --egress-allow
 };
