@@ -100,11 +100,14 @@ Result<VcpuState> CaptureVcpu(const kvm::System& system, const kvm::Vcpu& vcpu) 
 Result<void> ApplyVcpu(kvm::Vcpu& vcpu, const VcpuState& state) {
   VK_TRY(vcpu.SetCpuid(state.cpuid));
   VK_TRY(ApplyRegisters(vcpu, state));
+  // The LAPIC before the MSRs: KVM_SET_LAPIC re-initialises the APIC timer,
+  // so a TSC_DEADLINE written before it is lost and a guest using the
+  // TSC-deadline timer (Linux does) never gets its next tick.
+  VK_TRY(vcpu.SetLapic(state.lapic));
   VK_TRY(vcpu.SetMsrs(state.msrs));
   VK_TRY(vcpu.SetEvents(state.events));
   VK_TRY(vcpu.SetMpState(state.mp_state));
   VK_TRY(vcpu.SetDebugRegs(state.debugregs));
-  VK_TRY(vcpu.SetLapic(state.lapic));
   return Ok();
 }
 
