@@ -3,11 +3,12 @@
 // a machine whose vCPUs are all out of KVM_RUN, applied to a fresh VM with
 // the same vCPU count before any vCPU runs.
 //
-// Order matters on restore (the same order QEMU uses, verified under PVM in
-// ENVIRONMENT.md): CPUID first (it sizes the XSAVE area and gates MSRs),
-// SREGS2/SREGS, TSC rate, REGS, XSAVE/FPU, XCRS, MSRs, events, MP state,
-// debug registers, LAPIC; then the VM's IRQCHIPs, clock and PIT; finally
-// KVM_KVMCLOCK_CTRL so the guest does not take the pause for a lockup.
+// Order matters on restore: CPUID first (it sizes the XSAVE area and gates
+// MSRs), SREGS2/SREGS, TSC rate, REGS, XSAVE/FPU, XCRS, LAPIC, then the MSRs
+// (KVM_SET_LAPIC re-initialises the APIC timer: TSC_DEADLINE must come
+// after it), events, MP state, debug registers; then the VM's IRQCHIPs,
+// clock and PIT; finally KVM_KVMCLOCK_CTRL so the guest does not take the
+// pause for a lockup.
 #pragma once
 
 #include <linux/kvm.h>
