@@ -585,12 +585,16 @@ std::variant<int, LaunchError> LaunchPrepared(const LaunchOptions& options, RunD
   std::optional<std::chrono::steady_clock::time_point> deadline;
   if (options.timeout) deadline = std::chrono::steady_clock::now() + *options.timeout;
   MachineExit exit = (*machine)->Wait(deadline);
-  if (session) session->Join();
   if (std::getenv("VIRTKIT_STATS") != nullptr) {
     timeline.Print((*machine)->stats());
     PrintStats(**machine);
   }
   std::variant<int, LaunchError> result = ExplainStop(exit, **machine, session != nullptr);
+  // A session still running (the VM was stopped under a running command,
+  // e.g. --timeout) waits on the vsock device's socket: destroying the
+  // machine closes it, so the session ends instead of waiting forever.
+  machine->reset();
+  if (session) session->Join();
   if (session && session->status()) result = session->status()->ShellCode();
   if (!session && exit.kind == ExitKind::kPowerOff) result = exit.status;
   if (!options.name.empty()) {
