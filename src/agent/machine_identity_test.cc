@@ -7,6 +7,8 @@
 #include <fstream>
 #include <thread>
 
+#include "base/remove_tree.h"
+
 namespace vk::agent {
 namespace {
 
@@ -21,7 +23,7 @@ class DiskCapacityTest : public ::testing::Test {
     root_ = dir;
     std::filesystem::create_directories(root_ + "/class/block/vda");
   }
-  void TearDown() override { std::filesystem::remove_all(root_); }
+  void TearDown() override { (void)RemoveTreeWithin("/tmp", root_); }
   void WriteSize(const std::string& text) {
     // Replaced by rename, as a reader must never see a half-written file.
     std::ofstream(root_ + "/size.new") << text;

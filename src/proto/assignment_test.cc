@@ -44,10 +44,10 @@ TEST(AssignmentTest, WireLayoutIsLittleEndianTaggedRecord) {
   assignment.entropy.assign(32, 0xab);
   assignment.wall_clock_ns = 0x0102030405060708ull;
   const auto frame = EncodeAssignment(assignment);
-  const std::vector<uint8_t> head = {
-      // record length 4+4 + 4+9 + 4+32 + 8 + 4 = 69
-      69, 0, 0, 0, 'a', 's', 'g', 'n', 1, 0, 0, 0, 9, 0, 0, 0, 'v', 'k', '.', 'i', 'd', 'l', 'e',
-      '=', '1', 32, 0, 0, 0};
+  const std::vector<uint8_t> head = {// record length 4+4 + 4+9 + 4+32 + 8 + 4 = 69
+                                     69,  0,   0,   0,   'a', 's', 'g', 'n', 1,   0,
+                                     0,   0,   9,   0,   0,   0,   'v', 'k', '.', 'i',
+                                     'd', 'l', 'e', '=', '1', 32,  0,   0,   0};
   ASSERT_EQ(frame.size(), 4u + 69u);
   EXPECT_EQ(std::vector<uint8_t>(frame.begin(), frame.begin() + head.size()), head);
   const std::vector<uint8_t> tail = {8, 7, 6, 5, 4, 3, 2, 1, 0, 0, 0, 0};
@@ -109,8 +109,7 @@ TEST(AssignmentTest, LengthHeaderIsCapped) {
   const uint8_t empty[4] = {0, 0, 0, 0};
   EXPECT_FALSE(DecodeAssignmentLength(std::span<const uint8_t, 4>(empty)).ok());
   const uint8_t max[4] = {0x00, 0x00, 0x01, 0x00};  // 64 KiB
-  EXPECT_EQ(DecodeAssignmentLength(std::span<const uint8_t, 4>(max)).value(),
-            kMaxAssignmentRecord);
+  EXPECT_EQ(DecodeAssignmentLength(std::span<const uint8_t, 4>(max)).value(), kMaxAssignmentRecord);
   const uint8_t over[4] = {0x01, 0x00, 0x01, 0x00};
   EXPECT_FALSE(DecodeAssignmentLength(std::span<const uint8_t, 4>(over)).ok());
   const uint8_t huge[4] = {0xff, 0xff, 0xff, 0xff};

@@ -6,6 +6,7 @@
 #include <cstring>
 #include <filesystem>
 
+#include "base/remove_tree.h"
 #include "virtio/testing/fake_driver.h"
 #include "virtio/vsock/vsock_device.h"
 #include "virtio/vsock/vsock_event.h"
@@ -27,7 +28,7 @@ class VsockStateTest : public ::testing::Test {
   }
   void TearDown() override {
     driver_.reset();
-    std::filesystem::remove_all(dir_);
+    (void)RemoveTreeWithin("/tmp", dir_);
   }
   std::unique_ptr<VirtioDevice> NewVsock() {
     auto device = CreateVsockDevice({3, dir_ + "/v.sock"});
