@@ -56,6 +56,14 @@ Result<void> Ioctl(int fd, unsigned long request, const void* arg, const char* w
   return Ok();
 }
 
+// A KVM_GET_* ioctl that fills one struct.
+template <typename T>
+Result<T> GetStruct(int fd, unsigned long request, const char* what) {
+  T value{};
+  VK_TRY(Ioctl(fd, request, &value, what));
+  return value;
+}
+
 }  // namespace
 
 Result<System> System::Open(const char* path) {
@@ -181,9 +189,7 @@ Result<void> Vm::SetIrqLine(uint32_t irq, bool level) {
 }
 
 Result<kvm_clock_data> Vm::GetClock() const {
-  kvm_clock_data clock{};
-  VK_TRY(Ioctl(fd_.get(), KVM_GET_CLOCK, &clock, "KVM_GET_CLOCK"));
-  return clock;
+  return GetStruct<kvm_clock_data>(fd_.get(), KVM_GET_CLOCK, "KVM_GET_CLOCK");
 }
 
 Result<void> Vm::SetClock(const kvm_clock_data& clock) {
@@ -205,9 +211,7 @@ Result<void> Vm::SetIrqchip(const kvm_irqchip& chip) {
 }
 
 Result<kvm_pit_state2> Vm::GetPit() const {
-  kvm_pit_state2 pit{};
-  VK_TRY(Ioctl(fd_.get(), KVM_GET_PIT2, &pit, "KVM_GET_PIT2"));
-  return pit;
+  return GetStruct<kvm_pit_state2>(fd_.get(), KVM_GET_PIT2, "KVM_GET_PIT2");
 }
 
 Result<void> Vm::SetPit(const kvm_pit_state2& pit) {
@@ -227,9 +231,7 @@ Result<void> Vcpu::Run() {
 }
 
 Result<kvm_regs> Vcpu::GetRegs() const {
-  kvm_regs regs{};
-  VK_TRY(Ioctl(fd_.get(), KVM_GET_REGS, &regs, "KVM_GET_REGS"));
-  return regs;
+  return GetStruct<kvm_regs>(fd_.get(), KVM_GET_REGS, "KVM_GET_REGS");
 }
 
 Result<void> Vcpu::SetRegs(const kvm_regs& regs) {
@@ -237,9 +239,7 @@ Result<void> Vcpu::SetRegs(const kvm_regs& regs) {
 }
 
 Result<kvm_sregs> Vcpu::GetSregs() const {
-  kvm_sregs sregs{};
-  VK_TRY(Ioctl(fd_.get(), KVM_GET_SREGS, &sregs, "KVM_GET_SREGS"));
-  return sregs;
+  return GetStruct<kvm_sregs>(fd_.get(), KVM_GET_SREGS, "KVM_GET_SREGS");
 }
 
 Result<void> Vcpu::SetSregs(const kvm_sregs& sregs) {
@@ -275,9 +275,7 @@ Result<void> Vcpu::SetLapic(const kvm_lapic_state& state) {
 }
 
 Result<kvm_lapic_state> Vcpu::GetLapic() const {
-  kvm_lapic_state state{};
-  VK_TRY(Ioctl(fd_.get(), KVM_GET_LAPIC, &state, "KVM_GET_LAPIC"));
-  return state;
+  return GetStruct<kvm_lapic_state>(fd_.get(), KVM_GET_LAPIC, "KVM_GET_LAPIC");
 }
 
 Result<CpuidEntries> Vcpu::GetCpuid() const {
@@ -293,9 +291,7 @@ Result<CpuidEntries> Vcpu::GetCpuid() const {
 }
 
 Result<kvm_sregs2> Vcpu::GetSregs2() const {
-  kvm_sregs2 sregs{};
-  VK_TRY(Ioctl(fd_.get(), KVM_GET_SREGS2, &sregs, "KVM_GET_SREGS2"));
-  return sregs;
+  return GetStruct<kvm_sregs2>(fd_.get(), KVM_GET_SREGS2, "KVM_GET_SREGS2");
 }
 
 Result<void> Vcpu::SetSregs2(const kvm_sregs2& sregs) {
@@ -303,9 +299,7 @@ Result<void> Vcpu::SetSregs2(const kvm_sregs2& sregs) {
 }
 
 Result<kvm_fpu> Vcpu::GetFpu() const {
-  kvm_fpu fpu{};
-  VK_TRY(Ioctl(fd_.get(), KVM_GET_FPU, &fpu, "KVM_GET_FPU"));
-  return fpu;
+  return GetStruct<kvm_fpu>(fd_.get(), KVM_GET_FPU, "KVM_GET_FPU");
 }
 
 Result<std::vector<uint8_t>> Vcpu::GetXsave(size_t size) const {
@@ -323,9 +317,7 @@ Result<void> Vcpu::SetXsave(const std::vector<uint8_t>& state) {
 }
 
 Result<kvm_xcrs> Vcpu::GetXcrs() const {
-  kvm_xcrs xcrs{};
-  VK_TRY(Ioctl(fd_.get(), KVM_GET_XCRS, &xcrs, "KVM_GET_XCRS"));
-  return xcrs;
+  return GetStruct<kvm_xcrs>(fd_.get(), KVM_GET_XCRS, "KVM_GET_XCRS");
 }
 
 Result<void> Vcpu::SetXcrs(const kvm_xcrs& xcrs) {
@@ -352,9 +344,7 @@ Result<MsrList> Vcpu::GetMsrs(const std::vector<uint32_t>& indices) const {
 }
 
 Result<kvm_vcpu_events> Vcpu::GetEvents() const {
-  kvm_vcpu_events events{};
-  VK_TRY(Ioctl(fd_.get(), KVM_GET_VCPU_EVENTS, &events, "KVM_GET_VCPU_EVENTS"));
-  return events;
+  return GetStruct<kvm_vcpu_events>(fd_.get(), KVM_GET_VCPU_EVENTS, "KVM_GET_VCPU_EVENTS");
 }
 
 Result<void> Vcpu::SetEvents(const kvm_vcpu_events& events) {
@@ -362,9 +352,7 @@ Result<void> Vcpu::SetEvents(const kvm_vcpu_events& events) {
 }
 
 Result<kvm_mp_state> Vcpu::GetMpState() const {
-  kvm_mp_state state{};
-  VK_TRY(Ioctl(fd_.get(), KVM_GET_MP_STATE, &state, "KVM_GET_MP_STATE"));
-  return state;
+  return GetStruct<kvm_mp_state>(fd_.get(), KVM_GET_MP_STATE, "KVM_GET_MP_STATE");
 }
 
 Result<void> Vcpu::SetMpState(const kvm_mp_state& state) {
@@ -372,9 +360,7 @@ Result<void> Vcpu::SetMpState(const kvm_mp_state& state) {
 }
 
 Result<kvm_debugregs> Vcpu::GetDebugRegs() const {
-  kvm_debugregs regs{};
-  VK_TRY(Ioctl(fd_.get(), KVM_GET_DEBUGREGS, &regs, "KVM_GET_DEBUGREGS"));
-  return regs;
+  return GetStruct<kvm_debugregs>(fd_.get(), KVM_GET_DEBUGREGS, "KVM_GET_DEBUGREGS");
 }
 
 Result<void> Vcpu::SetDebugRegs(const kvm_debugregs& regs) {
