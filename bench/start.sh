@@ -27,7 +27,7 @@ elapsed() { echo "$2 - $1" | bc; }
 median() { sort -g | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
 
 launch() { "$vk" launch --disk "$disk" --read-only --mem 256M "$@" -- true; }
-run_template() { VIRTKIT_STATS=1 launch --warm 2>>"$work/stats.log"; }
+run_template() { VIRTKIT_STATS=1 launch 2>>"$work/stats.log"; }
 run_cold() { launch --cold 2>/dev/null; }
 run_qemu() {
   local status=0
@@ -41,7 +41,7 @@ run_qemu() {
 }
 
 echo "making the template (once)..."
-launch --warm 2>/dev/null
+launch 2>/dev/null
 for ((i = 1; i <= runs; i++)); do
   for tool in template cold qemu; do
     start=$(now)
@@ -60,7 +60,7 @@ rss=$(grep -o ' rss_kib=[0-9]*' "$work/stats.log" | cut -d= -f2 | median)
 start=$(now)
 before=$(awk '/MemAvailable/ {print $2}' /proc/meminfo)
 peak=0
-for ((i = 0; i < 10; i++)); do launch --warm 2>/dev/null & done
+for ((i = 0; i < 10; i++)); do launch 2>/dev/null & done
 while [[ -n $(jobs -r) ]]; do
   used=$((before - $(awk '/MemAvailable/ {print $2}' /proc/meminfo)))
   ((used > peak)) && peak=$used

@@ -53,10 +53,9 @@ Runner Setup(CLI::App& app) {
   app.add_flag("-d,--detach", o.detach, "Run in the background once the guest agent answers");
   app.add_option("--boot-timeout", args->boot_timeout_seconds,
                  "With -d: seconds to wait for the guest agent");
-  app.add_flag("--warm", o.warm,
-               "Restore a warm template of this VM shape instead of booting (also "
-               "VIRTKIT_WARM=1; the first run makes it)");
-  app.add_flag("--cold", o.cold, "Boot the kernel, never a template (also VIRTKIT_COLD_BOOT=1)");
+  app.add_flag("--cold", o.cold,
+               "Boot the kernel instead of restoring the warm template of this VM shape (also "
+               "VIRTKIT_COLD_BOOT=1)");
   args->net.Add(app);
   app.footer("Everything after -- is the command to run in the guest.");
   return [args] {

@@ -42,7 +42,6 @@ struct RunArgs {
   bool insecure = false;
   int timeout_seconds = 0;
   int boot_timeout_seconds = 180;  // -d: how long to wait for the agent
-  bool warm = false;               // --warm: restore a warm template
   bool cold = false;               // --cold: never a template
   NetFlags net;
 };
@@ -179,7 +178,6 @@ Result<LaunchOptions> Prepare(const RunArgs& a) {
   o.network = a.net.ToOptions();
   if (a.timeout_seconds > 0) o.timeout = std::chrono::seconds(a.timeout_seconds);
   o.boot_timeout = std::chrono::seconds(a.boot_timeout_seconds);
-  o.warm = a.warm;
   o.cold = a.cold;
   return o;
 }
@@ -224,10 +222,9 @@ Runner Setup(CLI::App& app) {
   app.add_option("--timeout", a.timeout_seconds, "Stop the VM after SECONDS");
   app.add_option("--boot-timeout", a.boot_timeout_seconds,
                  "With -d: seconds to wait for the guest agent (default 180)");
-  app.add_flag("--warm", a.warm,
-               "Restore a warm template of this VM shape instead of booting (also "
-               "VIRTKIT_WARM=1; the first run makes it)");
-  app.add_flag("--cold", a.cold, "Boot the kernel, never a template (also VIRTKIT_COLD_BOOT=1)");
+  app.add_flag("--cold", a.cold,
+               "Boot the kernel instead of restoring the warm template of this VM shape (also "
+               "VIRTKIT_COLD_BOOT=1)");
   a.net.Add(app);
   app.footer("Everything after -- is the command (it replaces the image's Cmd).");
   return [] { return Run(a); };

@@ -1,5 +1,5 @@
 // `vk warm [--cpus N] [--mem SIZE] [--net]`: make the warm template that
-// `vk run --warm` VMs of that shape restore (docs/snapshots.md), ahead of
+// `vk run` VMs of that shape restore (docs/snapshots.md), ahead of
 // the first run. Without it the first such run makes the template itself.
 #include <cstdio>
 

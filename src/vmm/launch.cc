@@ -37,6 +37,7 @@
 #include "vmm/detach.h"
 #include "vmm/disk_check.h"
 #include "vmm/guest_assets.h"
+#include "vmm/guest_files.h"
 #include "vmm/host_kvm.h"
 #include "vmm/initramfs.h"
 #include "vmm/machine.h"
@@ -57,12 +58,6 @@ constexpr auto kAssignmentTimeout = std::chrono::seconds(120);
 constexpr const char* kBaseCmdline = "console=ttyS0 reboot=t panic=-1 quiet";
 constexpr const char* kDefaultPath =
     "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
-
-Result<std::vector<uint8_t>> ReadFile(const std::string& path) {
-  std::ifstream file(path, std::ios::binary);
-  if (!file) return Error::FromErrno("cannot read " + path);
-  return std::vector<uint8_t>(std::istreambuf_iterator<char>(file), {});
-}
 
 // The VM's state directory: a named VM's or a temporary one. It removes only
 // what it created itself, and a named VM's directory outlives the process
@@ -327,11 +322,10 @@ bool EnvironmentSays(const char* name) {
   return value != nullptr && std::string(value) == "1";
 }
 
-// Opt-in for now (--warm or VIRTKIT_WARM=1): a restored busybox guest's
-// `poweroff -f` hung in the e2e suite (docs/snapshots.md, "Status").
+// Every VM starts from its shape's template unless told to boot (--cold,
+// VIRTKIT_COLD_BOOT=1).
 bool UseTemplate(const LaunchOptions& options) {
   if (options.cold || EnvironmentSays("VIRTKIT_COLD_BOOT")) return false;
-  if (!options.warm && !EnvironmentSays("VIRTKIT_WARM")) return false;
   // Another initramfs may not hold our agent (nothing to take an assignment);
   // --cmdline words only mean something at boot.
   return options.initrd_path.empty() && options.extra_cmdline.empty();
@@ -373,16 +367,6 @@ Result<void> AddTemplateDevices(Machine& machine, const TemplateShape& shape,
   VK_TRY(machine.AddVirtioDevice(virtio::CreateRngDevice()));
   VK_TRY(machine.AddVirtioDevice(virtio::CreateConsoleDevice({-1, -1})));
   return Ok();
-}
-
-// Fingerprint of the guest: the build for the embedded kernel and agent,
-// else the kernel file's digest (the agent is always the embedded one here).
-std::string GuestIdentity(const LaunchOptions& options, std::span<const uint8_t> kernel) {
-  if (options.kernel_path.empty()) return "embedded:" + CurrentVmmBuild();
-  uint8_t digest[32];
-  unsigned int size = 0;
-  EVP_Digest(kernel.data(), kernel.size(), digest, &size, EVP_sha256(), nullptr);
-  return "kernel:" + BytesToHex(digest, size);
 }
 
 Result<std::string> PrepareTemplate(const TemplateShape& shape, const TemplateGuest& guest,
@@ -488,15 +472,16 @@ unsigned ChooseVcpus(unsigned requested, KvmFlavor flavor) {
 }
 
 std::variant<int, LaunchError> LaunchPrepared(const LaunchOptions& options, RunDir* run_dir,
-                                              std::span<const uint8_t> kernel,
-                                              std::span<const uint8_t> initrd) {
+                                              GuestFiles& files) {
   SetupTimeline timeline;
   KvmFlavor flavor = DetectKvmFlavor();
   const bool scratch_wanted = static_cast<bool>(options.make_scratch_disk);
   const uint32_t cpus = ChooseVcpus(options.cpus, flavor);
   const bool from_template = UseTemplate(options);
   const TemplateShape shape = ShapeFor(options, flavor, cpus, scratch_wanted);
-  const TemplateGuest guest{kernel, initrd, GuestIdentity(options, kernel)};
+  auto identity = files.Identity();
+  if (!identity.ok()) return Fail(LaunchFailure::kUsage, identity.error().message());
+  const TemplateGuest guest{*identity, [&files] { return files.Load(); }};
   // A template is made (a VM of its own) before the sandbox is on.
   if (from_template) {
     if (auto made = PrepareTemplate(shape, guest, options); !made.ok()) {
@@ -516,12 +501,17 @@ std::variant<int, LaunchError> LaunchPrepared(const LaunchOptions& options, RunD
     scratch_disk = std::async(std::launch::async, options.make_scratch_disk, run_dir->path());
   }
   MachineConfig config;
-  config.kernel = kernel;
-  config.initrd = initrd;
+  if (!from_template) {
+    auto bytes = files.Load();
+    if (!bytes.ok()) return Fail(LaunchFailure::kUsage, bytes.error().message());
+    config.kernel = bytes->kernel;
+    config.initrd = bytes->initrd;
+  }
   config.cmdline = GuestCmdline(options, flavor, scratch_wanted);
   config.cpus = cpus;
   config.memory_bytes = options.memory_bytes;
   config.console_fd = console->get();
+  config.guest_identity = guest.identity;
   auto machine =
       from_template ? CreateFromTemplate(config, shape, guest, options) : Machine::Create(config);
   if (!machine.ok()) {
@@ -562,6 +552,7 @@ std::variant<int, LaunchError> LaunchPrepared(const LaunchOptions& options, RunD
   if (auto started = (*machine)->Start(); !started.ok()) {
     return Fail(LaunchFailure::kUsage, "start the VM: " + started.error().message());
   }
+  files.Release();  // copied into guest memory (a restored VM never loaded them)
   if ((*machine)->restored()) {
     std::vector<uint8_t> assigned_mac;
     if (mac != DefaultGuestMac()) assigned_mac.assign(mac.begin(), mac.end());
@@ -641,14 +632,13 @@ Result<RunDir> CreateRunDir(const LaunchOptions& options) {
 }
 
 Result<std::string> WarmTemplate(const LaunchOptions& options) {
-  std::span<const uint8_t> kernel = EmbeddedKernel();
-  if (kernel.empty()) return Error("this vk has no embedded kernel: nothing to warm");
-  std::vector<uint8_t> initrd = VK_TRY(BuildInitramfs(EmbeddedAgent()));
+  GuestFiles files("", "");
+  VK_TRY_CTX(files.CheckAvailable(), "nothing to warm");
   KvmFlavor flavor = DetectKvmFlavor();
   uint32_t cpus = ChooseVcpus(options.cpus, flavor);
   TemplateShape shape =
       ShapeFor(options, flavor, cpus, static_cast<bool>(options.make_scratch_disk));
-  TemplateGuest guest{kernel, initrd, GuestIdentity(options, kernel)};
+  TemplateGuest guest{VK_TRY(files.Identity()), [&files] { return files.Load(); }};
   return PrepareTemplate(shape, guest, options);
 }
 
@@ -678,21 +668,11 @@ std::variant<int, LaunchError> Launch(const LaunchOptions& in) {
     }
   }
   InstallSignalHandlers();
-  std::vector<uint8_t> kernel_file, initrd;
-  std::span<const uint8_t> kernel = EmbeddedKernel();
-  if (!options.kernel_path.empty()) {
-    auto read = ReadFile(options.kernel_path);
-    if (!read.ok()) return Fail(LaunchFailure::kUsage, read.error().message());
-    kernel_file = std::move(*read);
-    kernel = kernel_file;
+  GuestFiles files(options.kernel_path, options.initrd_path);
+  if (auto available = files.CheckAvailable(); !available.ok()) {
+    return Fail(LaunchFailure::kUsage, available.error().message());
   }
-  if (kernel.empty())
-    return Fail(LaunchFailure::kUsage, "this vk has no embedded kernel: pass --kernel");
-  auto initrd_bytes =
-      options.initrd_path.empty() ? BuildInitramfs(EmbeddedAgent()) : ReadFile(options.initrd_path);
-  if (!initrd_bytes.ok()) return Fail(LaunchFailure::kUsage, initrd_bytes.error().message());
-  initrd = std::move(*initrd_bytes);
-  return LaunchPrepared(options, &*run_dir, kernel, initrd);
+  return LaunchPrepared(options, &*run_dir, files);
 }
 
 }  // namespace vk

@@ -51,9 +51,8 @@ struct LaunchOptions {
   std::string hostname;                 // default: the VM's name
   std::string display_name;             // what `vk ps` shows (the image), default the disk
   bool write_etc = false;               // docker-style /etc/hostname and /etc/hosts
-  // Restore a warm template instead of booting (--warm; also VIRTKIT_WARM=1),
-  // unless `cold` (--cold; also VIRTKIT_COLD_BOOT=1). docs/snapshots.md.
-  bool warm = false;
+  // Boot the kernel instead of restoring the warm template of the VM's
+  // shape (--cold; also VIRTKIT_COLD_BOOT=1). docs/snapshots.md.
   bool cold = false;
   NetworkOptions network;  // --net, --net=SOCK, -p, --egress-allow
 };

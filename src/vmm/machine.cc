@@ -8,6 +8,7 @@
 #include <cstring>
 
 #include "base/log.h"
+#include "base/mapped_resident.h"
 #include "base/state_stream.h"
 #include "base/strings.h"
 #include "base/thread_role.h"
@@ -50,14 +51,13 @@ class IrqfdInterrupt : public virtio::Interrupt {
   UniqueFd fd_;
 };
 
-// Guest RAM actually backed by host pages (mincore), for RSS accounting.
+// Guest RAM in this process's RSS: pages mapped in its page tables
+// (smaps), not mincore, which for the MAP_PRIVATE memory file of a restored
+// VM counts page-cache pages this VMM never touched.
 uint64_t ResidentBytes(const GuestMemory& memory) {
-  const size_t page = static_cast<size_t>(::sysconf(_SC_PAGESIZE));
   uint64_t resident = 0;
   for (const GuestMemory::Range& range : memory.ranges()) {
-    std::vector<unsigned char> pages((range.size + page - 1) / page);
-    if (::mincore(range.host, range.size, pages.data()) != 0) continue;
-    for (unsigned char p : pages) resident += (p & 1) ? page : 0;
+    resident += MappedResidentBytes(reinterpret_cast<uintptr_t>(range.host), range.size);
   }
   return resident;
 }

@@ -105,8 +105,9 @@ Result<void> BuildTemplate(const TemplateShape& shape, const TemplateGuest& gues
                            const TemplateOptions& options) {
   UniqueFd console = VK_TRY(OpenPrivateFile(build_dir + "/console.log", O_TRUNC));
   MachineConfig config;
-  config.kernel = guest.kernel;
-  config.initrd = guest.initrd;
+  GuestBytes bytes = VK_TRY(guest.load());
+  config.kernel = bytes.kernel;
+  config.initrd = bytes.initrd;
   config.cmdline = shape.cmdline;
   config.cpus = shape.cpus;
   config.memory_bytes = shape.memory_bytes;

@@ -14,6 +14,7 @@
 
 #include "base/result.h"
 #include "proto/assignment.h"
+#include "vmm/guest_files.h"
 #include "vmm/machine.h"
 
 namespace vk {
@@ -34,12 +35,12 @@ struct TemplateShape {
   std::string cmdline;          // the template's kernel command line
 };
 
-// The guest a template is made of: kernel and initramfs bytes and their
-// fingerprint (MachineConfig::guest_identity).
+// The guest a template is made of: its fingerprint
+// (MachineConfig::guest_identity) and its bytes, loaded only when the
+// template has to be made.
 struct TemplateGuest {
-  std::span<const uint8_t> kernel;
-  std::span<const uint8_t> initrd;
   std::string identity;
+  std::function<Result<GuestBytes>()> load;
 };
 
 // The directory of shape's template: $XDG_CACHE_HOME/virtkit/snapshots/KEY

@@ -143,7 +143,7 @@ TEST(TemplateKeyTest, EveryPartOfTheShapeChangesTheKey) {
   TemplateShape shape;
   shape.memory_bytes = 256ull << 20;
   shape.cmdline = "console=ttyS0 vk.template=1023";
-  TemplateGuest guest{{}, {}, "embedded:abc"};
+  TemplateGuest guest{"embedded:abc", nullptr};
   auto base = TemplateDirectory(shape, guest);
   ASSERT_TRUE(base.ok());
   EXPECT_EQ(base->rfind("/tmp/vk-cache-test/virtkit/snapshots/", 0), 0u) << *base;
@@ -158,7 +158,7 @@ TEST(TemplateKeyTest, EveryPartOfTheShapeChangesTheKey) {
   for (const TemplateShape& variant : variants) {
     EXPECT_NE(*TemplateDirectory(variant, guest), *base);
   }
-  TemplateGuest other{{}, {}, "kernel:def"};
+  TemplateGuest other{"kernel:def", nullptr};
   EXPECT_NE(*TemplateDirectory(shape, other), *base);
   EXPECT_EQ(*TemplateDirectory(shape, guest), *base) << "stable for the same inputs";
   ::unsetenv("XDG_CACHE_HOME");

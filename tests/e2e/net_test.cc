@@ -185,14 +185,11 @@ TEST_F(NetTest, EgressAllowlistResolvesAllowedNamesOnly) {
 
 TEST_F(NetTest, TwoVmsOnASwitchFindEachOtherByName) {
   std::string sock = dir_.path() + "/lan.sock";
-  pid_t sw = ::fork();
-  if (sw == 0) {
-    ::execl(VK_BINARY, VK_BINARY, "switch", "--listen", sock.c_str(), static_cast<char*>(nullptr));
-    ::_exit(127);
-  }
+  BackgroundVk lan({"switch", "--listen", sock});
   for (int i = 0; i < 100 && !fs::exists(sock); ++i) ::usleep(50000);
   ASSERT_TRUE(fs::exists(sock));
   std::string name = "web" + std::to_string(::getpid() % 10000);
+  ScopedVm web_vm(name), client_vm("client" + name);
   std::string web_disk = dir_.path() + "/web.ext4";
   fs::copy_file(disk_, web_disk);
   ProcessResult web = RunVk({"launch", "--disk", web_disk, "--net=" + sock, "--name", name, "-d",
@@ -250,11 +247,6 @@ TEST_F(NetTest, TwoVmsOnASwitchFindEachOtherByName) {
        "-no-reboot"},
       "", std::chrono::seconds(600));
   EXPECT_NE(qemu.out.find("inet 192.168.127."), std::string::npos) << qemu.out << qemu.err;
-
-  RunVk({"rm", "-f", name});
-  RunVk({"rm", "-f", "client" + name});
-  ::kill(sw, SIGTERM);
-  ::waitpid(sw, nullptr, 0);
 }
 
 }  // namespace

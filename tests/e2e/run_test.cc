@@ -171,6 +171,7 @@ TEST_F(RunTest, InteractiveShellThroughTmuxThenDetachedVm) {
 
   // -d: the VM stays up for vk exec; vk stop ends it.
   std::string name = "e2e-run-" + std::to_string(::getpid());
+  ScopedVm vm(name);
   ProcessResult started =
       Run({"-d", "--boot-timeout", "900", "--name", name, "--entrypoint", "sleep"}, {"1000"});
   ASSERT_EQ(started.exit_code, 0) << started.err;

@@ -6,6 +6,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
@@ -91,9 +92,36 @@ ProcessResult RunProcess(const std::vector<std::string>& argv, const std::string
 
 ProcessResult RunVk(const std::vector<std::string>& args, const std::string& input,
                     std::chrono::seconds timeout) {
+  constexpr std::chrono::seconds kReportMargin(120);
+  for (size_t i = 0; i + 1 < args.size(); ++i) {
+    if (args[i] != "--boot-timeout") continue;
+    timeout = std::max(timeout, std::chrono::seconds(std::stol(args[i + 1])) + kReportMargin);
+  }
   std::vector<std::string> argv{VK_BINARY};
   argv.insert(argv.end(), args.begin(), args.end());
   return RunProcess(argv, input, timeout);
+}
+
+ScopedVm::~ScopedVm() { RunVk({"rm", "-f", name_}); }
+
+BackgroundVk::BackgroundVk(const std::vector<std::string>& args) {
+  pid_ = ::fork();
+  if (pid_ != 0) return;
+  int null = ::open("/dev/null", O_RDWR);
+  std::vector<std::string> argv{VK_BINARY};
+  argv.insert(argv.end(), args.begin(), args.end());
+  ExecChild(argv, null, null, null);
+}
+
+BackgroundVk::~BackgroundVk() {
+  if (pid_ <= 0) return;
+  ::kill(pid_, SIGTERM);
+  for (int i = 0; i < 50; ++i) {
+    if (::waitpid(pid_, nullptr, WNOHANG) == pid_) return;
+    ::usleep(100000);
+  }
+  ::kill(pid_, SIGKILL);
+  ::waitpid(pid_, nullptr, 0);
 }
 
 std::string VmDirectoryForTest(const std::string& name) {

@@ -2,6 +2,8 @@
 // capture what it prints, and build small guest disks.
 #pragma once
 
+#include <sys/types.h>
+
 #include <chrono>
 #include <string>
 #include <vector>
@@ -19,9 +21,38 @@ struct ProcessResult {
 ProcessResult RunProcess(const std::vector<std::string>& argv, const std::string& input = "",
                          std::chrono::seconds timeout = std::chrono::seconds(600));
 
-// Runs the vk binary under test with `args`.
+// Runs the vk binary under test with `args`. A `-d` launch with
+// `--boot-timeout B` gets at least B + 2 minutes, so vk reports its own
+// timeout instead of being killed while the guest still boots.
 ProcessResult RunVk(const std::vector<std::string>& args, const std::string& input = "",
                     std::chrono::seconds timeout = std::chrono::seconds(600));
+
+// A named VM removed (`vk rm -f`) when the guard goes out of scope, so a
+// failed ASSERT never leaves a VMM behind holding ctest's output pipe.
+class ScopedVm {
+ public:
+  explicit ScopedVm(std::string name) : name_(std::move(name)) {}
+  ~ScopedVm();
+  ScopedVm(const ScopedVm&) = delete;
+  ScopedVm& operator=(const ScopedVm&) = delete;
+  const std::string& name() const { return name_; }
+
+ private:
+  std::string name_;
+};
+
+// A background `vk` process (e.g. `vk switch`), its output discarded;
+// SIGTERM, then SIGKILL after 5 s, and reaped when the guard goes.
+class BackgroundVk {
+ public:
+  explicit BackgroundVk(const std::vector<std::string>& args);
+  ~BackgroundVk();
+  BackgroundVk(const BackgroundVk&) = delete;
+  BackgroundVk& operator=(const BackgroundVk&) = delete;
+
+ private:
+  pid_t pid_ = -1;
+};
 
 // Where `vk` keeps a named VM's state (mirrors src/vmm/vm_state.cc).
 std::string VmDirectoryForTest(const std::string& name);
