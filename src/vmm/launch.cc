@@ -381,20 +381,25 @@ Result<std::string> PrepareTemplate(const TemplateShape& shape, const TemplateGu
       template_options);
 }
 
-// Restores from the template, or (template unusable: stale or corrupt)
-// makes it again once and restores from the new one.
-Result<std::unique_ptr<Machine>> CreateFromTemplate(MachineConfig config,
-                                                    const TemplateShape& shape,
-                                                    const TemplateGuest& guest,
-                                                    const LaunchOptions& options) {
-  config.restore_from = VK_TRY(PrepareTemplate(shape, guest, options));
-  config.guest_identity = guest.identity;
+// Restores the VM from its template `dir`, which EnsureTemplate checked
+// before the sandbox went on. Should the restore still fail (a device layout
+// that drifted from the template's), the template is removed for the next
+// run to make again and this VM boots instead: no template can be made once
+// the sandbox is on (its sockets live outside the run directory).
+Result<std::unique_ptr<Machine>> CreateFromTemplate(MachineConfig config, const std::string& dir,
+                                                    GuestFiles& files) {
+  config.restore_from = dir;
   auto machine = Machine::Create(config);
   if (machine.ok()) return machine;
-  std::fprintf(stderr, "vk: the warm template cannot be used (%s); making it again\n",
+  std::fprintf(stderr,
+               "vk: the warm template cannot be used (%s); removed it (the next VM makes it "
+               "again), booting this one\n",
                machine.error().message().c_str());
-  DiscardTemplate(config.restore_from);
-  config.restore_from = VK_TRY(PrepareTemplate(shape, guest, options));
+  DiscardTemplate(dir);
+  config.restore_from.clear();
+  GuestBytes bytes = VK_TRY(files.Load());
+  config.kernel = bytes.kernel;
+  config.initrd = bytes.initrd;
   return Machine::Create(config);
 }
 
@@ -483,11 +488,14 @@ std::variant<int, LaunchError> LaunchPrepared(const LaunchOptions& options, RunD
   if (!identity.ok()) return Fail(LaunchFailure::kUsage, identity.error().message());
   const TemplateGuest guest{*identity, [&files] { return files.Load(); }};
   // A template is made (a VM of its own) before the sandbox is on.
+  std::string template_dir;
   if (from_template) {
-    if (auto made = PrepareTemplate(shape, guest, options); !made.ok()) {
+    auto made = PrepareTemplate(shape, guest, options);
+    if (!made.ok()) {
       return Fail(LaunchFailure::kUsage,
                   made.error().message() + " (--cold boots without a template)");
     }
+    template_dir = *made;
   }
   // Before any VMM thread starts (the network's start in AttachNetwork).
   if (auto sandboxed = sandbox::EnableFromEnvironment(SandboxPaths(options, run_dir->path()));
@@ -513,7 +521,7 @@ std::variant<int, LaunchError> LaunchPrepared(const LaunchOptions& options, RunD
   config.console_fd = console->get();
   config.guest_identity = guest.identity;
   auto machine =
-      from_template ? CreateFromTemplate(config, shape, guest, options) : Machine::Create(config);
+      from_template ? CreateFromTemplate(config, template_dir, files) : Machine::Create(config);
   if (!machine.ok()) {
     int err = machine.error().errno_value();
     bool no_kvm = err == ENOENT || err == EACCES || err == EPERM;

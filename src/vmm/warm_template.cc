@@ -99,6 +99,18 @@ Result<UniqueFd> ConnectToWaitingAgent(const std::string& vsock_socket, const Ma
   return Error("the agent did not wait for an assignment in time (" + last_error + ")");
 }
 
+// What a template of `shape` must have been made from (the device list is
+// checked by the restore, as it adds the devices).
+SnapshotIdentity ExpectedIdentity(const TemplateShape& shape, const TemplateGuest& guest) {
+  SnapshotIdentity identity;
+  identity.vmm_build = CurrentVmmBuild();
+  identity.guest = guest.identity;
+  identity.host_cpu = CurrentHostCpu();
+  identity.cpus = shape.cpus;
+  identity.memory_bytes = shape.memory_bytes;
+  return identity;
+}
+
 Result<void> BuildTemplate(const TemplateShape& shape, const TemplateGuest& guest,
                            const std::string& dir, const std::string& build_dir,
                            const std::function<Result<void>(Machine&, const std::string&)>& add,
@@ -147,8 +159,18 @@ Result<std::string> EnsureTemplate(
   VK_TRY(EnsurePrivateDirectory(parent));
   // Concurrent first runs of one shape: one builds, the others wait here.
   FileLock lock = VK_TRY(FileLock::Acquire(dir + ".lock"));
-  if (::access((dir + "/state").c_str(), F_OK) == 0) return dir;
-  if (::access(dir.c_str(), F_OK) == 0) DiscardTemplate(dir);  // half there: not ours to trust
+  // Checked here, before the caller sandboxes itself: a template that would
+  // fail to restore (corrupt, cut short, another build or host CPU) is made
+  // again now, while making one is still possible.
+  if (::access(dir.c_str(), F_OK) == 0) {
+    auto usable = ReadSnapshot(dir, ExpectedIdentity(shape, guest));
+    if (usable.ok()) return dir;
+    if (options.show_progress) {
+      std::fprintf(stderr, "vk: the warm template cannot be used (%s); making it again\n",
+                   usable.error().message().c_str());
+    }
+    DiscardTemplate(dir);
+  }
   auto start = Clock::now();
   if (options.show_progress) {
     std::fprintf(stderr,
