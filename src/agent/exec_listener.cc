@@ -6,6 +6,7 @@
 #include <signal.h>
 #include <sys/reboot.h>
 #include <sys/socket.h>
+#include <sys/time.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -15,15 +16,16 @@
 #include <thread>
 
 #include "agent/exec_server.h"
+#include "agent/machine_identity.h"
 #include "agent/system_setup.h"
 #include "base/log.h"
 #include "base/unix_socket.h"
+#include "proto/control_line.h"
 
 namespace vk::agent {
 namespace {
 
 constexpr int kBacklog = 64;
-constexpr char kPowerOffRequest[] = "poweroff\n";
 // How long accepting pauses when the agent is out of file descriptors.
 constexpr auto kAcceptBackoff = std::chrono::milliseconds(100);
 
@@ -74,18 +76,40 @@ void ServeConnection(int fd) {
   ::_exit(served.ok() ? 0 : 1);
 }
 
-// One line, "poweroff\n", from the host: sync and power the VM off.
-[[noreturn]] void ServePowerOff(UniqueFd listener) {
+// Reads one request line (proto/control_line.h), at most kMaxControlLine
+// bytes, within a few seconds (the only peer is the host, but one silent
+// connection must not block the next).
+std::string ReadControlLine(int fd) {
+  timeval timeout{5, 0};
+  ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof(timeout));
+  std::string line;
+  char c;
+  while (line.size() <= proto::kMaxControlLine && ::recv(fd, &c, 1, 0) == 1) {
+    if (c == '\n') return line;
+    line += c;
+  }
+  return {};  // cut short or too long: refused by the parser
+}
+
+// The control port: "poweroff" syncs and powers the VM off; "clock NS" and
+// "entropy HEX" make a restored checkpoint current (its clock stood still
+// while it was saved, its random state is the checkpoint's).
+[[noreturn]] void ServeControl(UniqueFd listener) {
   while (true) {
     UniqueFd connection = AcceptFromHost(listener.get());
     if (!connection) continue;
-    char line[sizeof(kPowerOffRequest)] = {};
-    ssize_t n = ::recv(connection.get(), line, sizeof(line) - 1, MSG_WAITALL);
-    if (n == static_cast<ssize_t>(sizeof(kPowerOffRequest) - 1) &&
-        std::strcmp(line, kPowerOffRequest) == 0) {
+    auto request = proto::ParseControlRequest(ReadControlLine(connection.get()));
+    if (!request.ok()) continue;
+    if (request->kind == proto::ControlRequest::Kind::kPowerOff) {
       ConsoleLine("power-off requested by the host");
       PowerOffMachine();
+      continue;
     }
+    auto done = request->kind == proto::ControlRequest::Kind::kClock
+                    ? SetWallClock(request->clock_ns)
+                    : AddEntropy(request->entropy);
+    std::string reply = done.ok() ? "ok\n" : "error: " + done.error().message() + "\n";
+    (void)!::send(connection.get(), reply.data(), reply.size(), MSG_NOSIGNAL);
   }
 }
 
@@ -207,7 +231,7 @@ Result<void> StartGuestServers(uint32_t exec_port) {
     if (::fork() == 0) {
       execs.Reset();
       relay.Reset();
-      ServePowerOff(std::move(power));
+      ServeControl(std::move(power));
     }
     if (::fork() == 0) {
       execs.Reset();

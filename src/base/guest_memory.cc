@@ -1,5 +1,6 @@
 #include "base/guest_memory.h"
 
+#include <fcntl.h>
 #include <sys/mman.h>
 
 #include <algorithm>
@@ -29,6 +30,8 @@ Result<GuestMemory> GuestMemory::MapFile(std::span<const std::pair<uint64_t, uin
     memory.regions_.push_back(std::move(region));
     offset += static_cast<off_t>(size);
   }
+  memory.backing_ = UniqueFd(::fcntl(fd, F_DUPFD_CLOEXEC, 0));
+  if (!memory.backing_) return Error::FromErrno("keep the guest memory file open");
   return memory;
 }
 

@@ -13,6 +13,7 @@
 
 #include "base/mapped_region.h"
 #include "base/result.h"
+#include "base/unique_fd.h"
 
 namespace vk {
 
@@ -67,6 +68,9 @@ class GuestMemory {
   Result<void> ReadBytes(uint64_t gpa, std::span<uint8_t> out) const;
 
   const std::vector<Range>& ranges() const { return ranges_; }
+  // MapFile's memory file (the ranges back to back from offset 0), or -1:
+  // its pages the guest has not touched yet are nowhere else.
+  int backing_file() const { return backing_.get(); }
   // Total bytes of guest RAM.
   uint64_t size() const;
 
@@ -75,6 +79,7 @@ class GuestMemory {
 
   std::vector<Range> ranges_;
   std::vector<MappedRegion> regions_;
+  UniqueFd backing_;  // MapFile's file (a duplicate of the caller's descriptor)
 };
 
 }  // namespace vk

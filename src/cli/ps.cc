@@ -20,6 +20,7 @@ std::string StateText(const VmRecord& record) {
   switch (StateOf(record)) {
     case VmState::kRunning: return "running";
     case VmState::kExited: return "exited (" + std::to_string(*record.exit_code) + ")";
+    case VmState::kCheckpointed: return "checkpointed";
     case VmState::kDead: return "dead (VMM gone; vk rm cleans up)";
   }
   return "?";

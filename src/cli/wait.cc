@@ -1,4 +1,5 @@
-// `vk wait NAME`: block until a VM ends; print and return its exit code.
+// `vk wait NAME`: block until a VM ends; print and return its exit code (a VM
+// ended by `vk checkpoint` says so on stderr and returns 0).
 #include <chrono>
 #include <cstdio>
 #include <thread>
@@ -17,6 +18,13 @@ int Run(const std::string& name) {
   }
   while (VmmAlive(vm->record)) std::this_thread::sleep_for(std::chrono::milliseconds(200));
   auto ended = ReadVmRecord(vm->dir);
+  if (ended.ok() && ended->checkpointed) {
+    // Not an exit: the guest is saved, not gone. Nothing on stdout, where
+    // scripts expect the command's exit code.
+    std::fprintf(stderr, "vk wait: %s was checkpointed; `vk restore %s` resumes it\n", name.c_str(),
+                 name.c_str());
+    return 0;
+  }
   if (!ended.ok() || !ended->exit_code) {
     std::fprintf(stderr, "vk wait: %s ended without recording an exit code\n", name.c_str());
     return kExitGuestNoStatus;

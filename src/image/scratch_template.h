@@ -10,6 +10,7 @@
 #include <string>
 
 #include "base/result.h"
+#include "base/sparse_copy.h"  // CopySparseFile, used for scratch disks
 
 namespace vk::image {
 
@@ -21,9 +22,5 @@ Result<void> CreateScratchDiskFromTemplate(const std::string& template_dir,
 // The template's file name for a size (format-versioned, so a change to the
 // scratch disk layout never reuses an old template).
 std::string ScratchTemplateName(uint64_t size_bytes);
-
-// Copies `source` into a new file `output` (must not exist) of the same
-// size, writing only its data regions: holes stay holes.
-Result<void> CopySparseFile(const std::string& source, const std::string& output);
 
 }  // namespace vk::image

@@ -336,7 +336,13 @@ Result<void> MmioTransport::RestoreLocked(StateReader& in) {
   VK_TRY_CTX(StartDevice(), "restoring " + std::string(device_->name()));
   StateReader device(device_state);
   VK_TRY_CTX(device_->RestoreState(device), "restoring " + std::string(device_->name()));
-  return device.Finish();
+  VK_TRY(device.Finish());
+  // An interrupt raised just before the save may be missing from the saved
+  // interrupt controllers (KVM injects an irqfd's write asynchronously), so
+  // one the driver has not acknowledged is raised again. At worst the
+  // driver sees one spurious interrupt.
+  if (state_->interrupt_status.load() != 0) interrupt_->Trigger(Interrupt::Reason::kUsedBuffer);
+  return Ok();
 }
 
 void MmioTransport::Read(uint64_t offset, std::span<uint8_t> data) {

@@ -54,6 +54,9 @@ TEST_F(TransportStateTest, RestoredDeviceCarriesOnWhereTheSavedOneStopped) {
   std::vector<uint8_t> state = SavedAfterOneRequest();
   ASSERT_TRUE(driver_.vq(0).NextUsed().has_value());
   ASSERT_TRUE(driver_.Restore(CreateRngDevice(), state).ok());
+  // The saved InterruptStatus was never acknowledged: the line is raised
+  // again (the saved interrupt controllers may have missed it).
+  EXPECT_EQ(driver_.interrupt().count, 1);
   EXPECT_EQ(driver_.Read(0x070), kStatusRunning);
   driver_.Write(0x030, 0);
   EXPECT_EQ(driver_.Read(0x044), 1u);  // queue still ready
@@ -65,7 +68,7 @@ TEST_F(TransportStateTest, RestoredDeviceCarriesOnWhereTheSavedOneStopped) {
   ASSERT_TRUE(used.has_value());
   EXPECT_EQ(used->id, head);
   EXPECT_EQ(used->length, 16u);
-  EXPECT_EQ(driver_.interrupt().count, 1);
+  EXPECT_EQ(driver_.interrupt().count, 2);
   EXPECT_EQ(driver_.Read(0x060), 1u);  // InterruptStatus: used buffer
 }
 

@@ -18,6 +18,7 @@
 #include <thread>
 
 #include "base/defer.h"
+#include "base/file_lock.h"
 #include "base/log.h"
 #include "base/names.h"
 #include "base/private_dir.h"
@@ -34,6 +35,7 @@
 #include "virtio/fs/fs_device.h"
 #include "virtio/rng/rng_device.h"
 #include "virtio/vsock/vsock_device.h"
+#include "vmm/checkpoint.h"
 #include "vmm/detach.h"
 #include "vmm/disk_check.h"
 #include "vmm/guest_assets.h"
@@ -43,6 +45,7 @@
 #include "vmm/machine.h"
 #include "vmm/sandbox.h"
 #include "vmm/vm_state.h"
+#include "vmm/vmm_control.h"
 #include "vmm/warm_template.h"
 
 namespace vk {
@@ -67,6 +70,11 @@ class RunDir {
   static Result<RunDir> CreateNamed(const std::string& name) {
     std::string dir = VK_TRY(CreateVmDirectory(name));
     return RunDir(VK_TRY(VmsDirectory()), dir, /*keep=*/false);
+  }
+  // A named VM's existing directory (vk restore): never removed here, it
+  // holds the checkpoint being restored.
+  static Result<RunDir> OpenExisting(const std::string& dir) {
+    return RunDir(VK_TRY(VmsDirectory()), dir, /*keep=*/true);
   }
   static Result<RunDir> CreateTemporary() {
     const char* runtime = std::getenv("XDG_RUNTIME_DIR");
@@ -277,7 +285,9 @@ Result<UniqueFd> OpenConsole(const LaunchOptions& options, const RunDir& run_dir
     return UniqueFd(::fcntl(STDOUT_FILENO, F_DUPFD_CLOEXEC, 0));
   }
   std::string path = options.console_path.empty() ? run_dir / "console.log" : options.console_path;
-  return OpenPrivateFile(path, O_TRUNC).Context("cannot open the console file");
+  // A restored VM's console goes on after what it printed before.
+  int flags = options.restore_checkpoint.empty() ? O_TRUNC : O_APPEND;
+  return OpenPrivateFile(path, flags).Context("cannot open the console file");
 }
 
 Result<void> AddShares(Machine& machine, const LaunchOptions& options) {
@@ -454,6 +464,28 @@ void PrintStats(const Machine& machine) {
                rss_kib - static_cast<long>(stats.guest_resident_bytes / 1024));
 }
 
+// A named VM's VMM serves vmm.sock (vmm/vmm_control.h) for `vk checkpoint`.
+// Requests run on the server's thread while the main thread waits for the
+// machine; `checkpointed` tells it the VM ended by a checkpoint.
+Result<std::unique_ptr<VmmControlServer>> ServeVmmControl(
+    Machine& machine, const LaunchOptions& options, const RunDir& run_dir, uint32_t cpus,
+    const std::string& scratch, const std::string& guest, std::atomic<bool>* checkpointed) {
+  auto handler = [&machine, &options, dir = run_dir.path(), cpus, scratch, guest,
+                  checkpointed](const VmmRequest& request) -> Result<std::string> {
+    CheckpointSpec spec = VK_TRY(SpecForLaunch(options, cpus, scratch, guest));
+    if (machine.ended()) return Error("the VM is already stopping");
+    auto written = WriteCheckpoint(machine, spec, dir);
+    if (!written.ok() || request.leave_running) {
+      machine.Resume();
+    } else {
+      *checkpointed = true;
+      machine.Stop({ExitKind::kPowerOff, 0, "checkpointed"});
+    }
+    return written;
+  };
+  return VmmControlServer::Start(run_dir / kVmmSocketName, std::move(handler));
+}
+
 VmRecord RecordFor(const LaunchOptions& options, const MachineConfig& config) {
   VmRecord record;
   record.name = options.name;
@@ -476,13 +508,28 @@ unsigned ChooseVcpus(unsigned requested, KvmFlavor flavor) {
   return cpus;
 }
 
+// The VM ended by `vk checkpoint`: recorded so (vk ps, vk wait), its state
+// directory (the checkpoint's home) kept even with --rm.
+int EndCheckpointed(const LaunchOptions& options, RunDir* run_dir, VmRecord record) {
+  record.checkpointed = true;
+  record.exit_code.reset();
+  auto written = WriteVmRecord(run_dir->path(), record);
+  (void)written;
+  run_dir->Keep();
+  std::fprintf(stderr, "vk: %s was checkpointed to %s; `vk restore %s` resumes it\n",
+               options.name.c_str(), CheckpointDirectory(run_dir->path()).c_str(),
+               options.name.c_str());
+  return 0;
+}
+
 std::variant<int, LaunchError> LaunchPrepared(const LaunchOptions& options, RunDir* run_dir,
                                               GuestFiles& files) {
   SetupTimeline timeline;
   KvmFlavor flavor = DetectKvmFlavor();
   const bool scratch_wanted = static_cast<bool>(options.make_scratch_disk);
   const uint32_t cpus = ChooseVcpus(options.cpus, flavor);
-  const bool from_template = UseTemplate(options);
+  const bool from_checkpoint = !options.restore_checkpoint.empty();
+  const bool from_template = !from_checkpoint && UseTemplate(options);
   const TemplateShape shape = ShapeFor(options, flavor, cpus, scratch_wanted);
   auto identity = files.Identity();
   if (!identity.ok()) return Fail(LaunchFailure::kUsage, identity.error().message());
@@ -509,7 +556,7 @@ std::variant<int, LaunchError> LaunchPrepared(const LaunchOptions& options, RunD
     scratch_disk = std::async(std::launch::async, options.make_scratch_disk, run_dir->path());
   }
   MachineConfig config;
-  if (!from_template) {
+  if (!from_template && !from_checkpoint) {
     auto bytes = files.Load();
     if (!bytes.ok()) return Fail(LaunchFailure::kUsage, bytes.error().message());
     config.kernel = bytes->kernel;
@@ -519,7 +566,8 @@ std::variant<int, LaunchError> LaunchPrepared(const LaunchOptions& options, RunD
   config.cpus = cpus;
   config.memory_bytes = options.memory_bytes;
   config.console_fd = console->get();
-  config.guest_identity = guest.identity;
+  config.guest_identity = guest.identity;  // a checkpoint of it is tied to this guest
+  if (from_checkpoint) config.restore_from = options.restore_checkpoint;
   auto machine =
       from_template ? CreateFromTemplate(config, template_dir, files) : Machine::Create(config);
   if (!machine.ok()) {
@@ -561,7 +609,7 @@ std::variant<int, LaunchError> LaunchPrepared(const LaunchOptions& options, RunD
     return Fail(LaunchFailure::kUsage, "start the VM: " + started.error().message());
   }
   files.Release();  // copied into guest memory (a restored VM never loaded them)
-  if ((*machine)->restored()) {
+  if ((*machine)->restored() && !from_checkpoint) {  // a template's clone: make it this VM
     std::vector<uint8_t> assigned_mac;
     if (mac != DefaultGuestMac()) assigned_mac.assign(mac.begin(), mac.end());
     auto assignment = NewAssignment(GuestParams(options, scratch_wanted), assigned_mac);
@@ -573,6 +621,14 @@ std::variant<int, LaunchError> LaunchPrepared(const LaunchOptions& options, RunD
                   "the VM restored from its warm template: " + assigned.error().message() +
                       " (--cold boots without a template)");
     }
+  }
+  std::atomic<bool> checkpointed{false};
+  std::unique_ptr<VmmControlServer> control;
+  if (!options.name.empty()) {
+    auto served =
+        ServeVmmControl(**machine, options, *run_dir, cpus, scratch, guest.identity, &checkpointed);
+    if (!served.ok()) return Fail(LaunchFailure::kUsage, served.error().message());
+    control = std::move(*served);
   }
   VmRecord record = RecordFor(options, config);
   if (!options.name.empty()) {
@@ -588,6 +644,8 @@ std::variant<int, LaunchError> LaunchPrepared(const LaunchOptions& options, RunD
     timeline.Print((*machine)->stats());
     PrintStats(**machine);
   }
+  control.reset();  // waits for a checkpoint being written: it reads the machine
+  if (checkpointed) return EndCheckpointed(options, run_dir, record);
   std::variant<int, LaunchError> result = ExplainStop(exit, **machine, session != nullptr);
   // A session still running (the VM was stopped under a running command,
   // e.g. --timeout) waits on the vsock device's socket: destroying the
@@ -648,6 +706,75 @@ Result<std::string> WarmTemplate(const LaunchOptions& options) {
       ShapeFor(options, flavor, cpus, static_cast<bool>(options.make_scratch_disk));
   TemplateGuest guest{VK_TRY(files.Identity()), [&files] { return files.Load(); }};
   return PrepareTemplate(shape, guest, options);
+}
+
+namespace {
+
+// A checkpointed VM, checked whole before `vk restore` touches anything.
+struct RestorePlan {
+  std::string dir;  // the VM's state directory
+  CheckpointSpec spec;
+  LaunchOptions options;
+};
+
+Result<RestorePlan> PlanRestore(const std::string& name, std::chrono::seconds boot_timeout) {
+  FoundVm vm = VK_TRY(FindVm(name));
+  if (StateOf(vm.record) == VmState::kRunning) {
+    return Error(name + " is running: `vk checkpoint " + name + "` saves and stops it, `vk stop " +
+                 name + "` powers it off");
+  }
+  auto spec = ReadCheckpointSpec(vm.dir);
+  if (!spec.ok()) {
+    return Error(spec.error().message() + " (`vk checkpoint " + name +
+                 "` makes one of a running VM)");
+  }
+  if (spec->name != name) return Error("the checkpoint in " + vm.dir + " is of " + spec->name);
+  const std::string guest = VK_TRY(GuestFiles("", "").Identity());
+  if (spec->guest != guest) {
+    return Error("the checkpoint was made by another vk build; restore it with that vk");
+  }
+  // Another build, host CPU or a damaged snapshot is refused here, before
+  // the VM's disks are replaced by the checkpoint's.
+  VK_TRY(ReadSnapshot(CheckpointSnapshotDirectory(vm.dir),
+                      ExpectedSnapshotIdentity(guest, spec->cpus, spec->memory_bytes)));
+  RestorePlan plan{vm.dir, *spec, LaunchOptionsFor(*spec)};
+  VK_TRY(CheckNetworkOptions(plan.options.network));
+  plan.options.detach = true;
+  plan.options.boot_timeout = boot_timeout;
+  plan.options.restore_checkpoint = CheckpointSnapshotDirectory(vm.dir);
+  return plan;
+}
+
+}  // namespace
+
+std::variant<int, LaunchError> Restore(const std::string& name, std::chrono::seconds boot_timeout) {
+  auto plan = PlanRestore(name, boot_timeout);
+  if (!plan.ok())
+    return Fail(LaunchFailure::kUsage, "cannot restore " + name + ": " + plan.error().message());
+  // Held by the VMM for its life (the child inherits it): a second restore
+  // of the same VM is refused instead of starting a twin on the same disks.
+  auto lock = FileLock::TryAcquire(plan->dir + "/restore.lock");
+  if (!lock.ok()) return Fail(LaunchFailure::kUsage, lock.error().message());
+  if (!lock->valid()) return Fail(LaunchFailure::kUsage, name + " is being restored already");
+  if (auto disks = RestoreCheckpointDisks(plan->spec, plan->dir); !disks.ok()) {
+    return Fail(LaunchFailure::kDisk, "cannot restore " + name + ": " + disks.error().message());
+  }
+  auto run_dir = RunDir::OpenExisting(plan->dir);
+  if (!run_dir.ok()) return Fail(LaunchFailure::kUsage, run_dir.error().message());
+  auto detached = Detach(plan->options, plan->dir);
+  if (!detached.ok()) return Fail(LaunchFailure::kUsage, detached.error().message());
+  if (*detached == DetachRole::kParent) {
+    // Its clock stood still while it was saved, and its random state is
+    // the checkpoint's: the agent sets the one and reseeds the other.
+    if (auto refreshed = RefreshRestoredGuest(plan->dir + "/control.sock"); !refreshed.ok()) {
+      std::fprintf(stderr, "vk restore: warning: %s\n", refreshed.error().message().c_str());
+    }
+    std::printf("%s\n", name.c_str());
+    return 0;
+  }
+  InstallSignalHandlers();
+  GuestFiles files("", "");  // the checkpoint holds the guest: nothing is loaded
+  return LaunchPrepared(plan->options, &*run_dir, files);
 }
 
 std::variant<int, LaunchError> Launch(const LaunchOptions& in) {

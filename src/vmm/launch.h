@@ -55,6 +55,10 @@ struct LaunchOptions {
   // shape (--cold; also VIRTKIT_COLD_BOOT=1). docs/snapshots.md.
   bool cold = false;
   NetworkOptions network;  // --net, --net=SOCK, -p, --egress-allow
+  // `vk restore`: resume the checkpoint snapshot in this directory instead of
+  // booting (no template, no assignment: the guest is past all that). Set by
+  // Restore() only.
+  std::string restore_checkpoint;
 };
 
 // Exit status classes of a launch, beyond the command's own exit code.
@@ -78,6 +82,10 @@ int ExitCodeFor(LaunchFailure failure);
 // Runs the launch; on success returns the command's exit code (or 128+signal,
 // or the guest's power-off status when no command was given).
 std::variant<int, LaunchError> Launch(const LaunchOptions& options);
+
+// `vk restore NAME`: brings a checkpointed VM back (docs/snapshots.md,
+// "Checkpoints"), detached like `-d`: returns 0 once its agent answers.
+std::variant<int, LaunchError> Restore(const std::string& name, std::chrono::seconds boot_timeout);
 
 // Makes (if missing) the warm template VMs launched with `options` restore
 // (`vk warm`); returns its directory. docs/snapshots.md.

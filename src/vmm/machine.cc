@@ -142,12 +142,8 @@ Result<void> Machine::InitMemory() {
 }
 
 SnapshotIdentity Machine::Identity() const {
-  SnapshotIdentity identity;
-  identity.vmm_build = CurrentVmmBuild();
-  identity.guest = config_.guest_identity;
-  identity.host_cpu = CurrentHostCpu();
-  identity.cpus = config_.cpus;
-  identity.memory_bytes = config_.memory_bytes;
+  SnapshotIdentity identity =
+      ExpectedSnapshotIdentity(config_.guest_identity, config_.cpus, config_.memory_bytes);
   for (const auto& slot : virtio_) {
     identity.devices.push_back(static_cast<uint32_t>(slot->transport->device().type()));
   }
@@ -319,6 +315,7 @@ void Machine::Resume() {
   {
     std::lock_guard lock(pause_mutex_);
     pause_requested_ = false;
+    ++resumes_;
   }
   pause_changed_.notify_all();
 }
@@ -335,11 +332,22 @@ void Machine::ParkVcpu(kvm::Vcpu& vcpu) {
   vcpu.RequestImmediateExit(false);
 }
 
+// On the device thread, between its callbacks: no queue is being served.
+// Requests the guest queued before its vCPUs parked are served first, so
+// the saved queues, guest memory and the disks agree; the thread is then
+// held until Resume() or Stop(), so none of them changes while the caller
+// writes them out. (Served synchronously, a request is never in flight.)
 Result<std::vector<uint8_t>> Machine::SaveDeviceState() {
-  // On the device thread, between its callbacks: no queue is being served.
-  std::promise<Result<std::vector<uint8_t>>> done;
-  auto saved = done.get_future();
-  loop_->Post([this, &done] {
+  uint64_t resumes = 0;
+  {
+    std::lock_guard lock(pause_mutex_);
+    resumes = resumes_;
+  }
+  // Shared: the task may run after a timeout below has given up on it.
+  auto done = std::make_shared<std::promise<Result<std::vector<uint8_t>>>>();
+  auto saved = done->get_future();
+  loop_->Post([this, done, resumes] {
+    ServePendingNotifications();
     StateWriter out;
     auto result = [&]() -> Result<void> {
       serial_->SaveState(out);
@@ -349,10 +357,11 @@ Result<std::vector<uint8_t>> Machine::SaveDeviceState() {
       return Ok();
     }();
     if (result.ok()) {
-      done.set_value(out.Take());
+      done->set_value(out.Take());
     } else {
-      done.set_value(std::move(result).error());
+      done->set_value(std::move(result).error());
     }
+    HoldDevices(resumes);
   });
   if (saved.wait_for(kPauseTimeout) != std::future_status::ready) {
     return Error("the device thread did not answer within 10 s");
@@ -360,8 +369,30 @@ Result<std::vector<uint8_t>> Machine::SaveDeviceState() {
   return saved.get();
 }
 
+// The queue notifications the guest made before its vCPUs parked and the
+// loop has not read yet (no more come while they are parked): served now,
+// as their callbacks would, so none is left for after the save.
+void Machine::ServePendingNotifications() {
+  for (const auto& slot : virtio_) {
+    for (uint32_t queue = 0; queue < slot->notify_fds.size(); ++queue) {
+      uint64_t count = 0;
+      if (::read(slot->notify_fds[queue].get(), &count, sizeof(count)) > 0) {
+        slot->transport->Notify(queue);
+      }
+    }
+  }
+}
+
+void Machine::HoldDevices(uint64_t resumes) {
+  std::unique_lock lock(pause_mutex_);
+  pause_changed_.wait(lock, [this, resumes] { return resumes_ != resumes || stopping_; });
+}
+
 Result<void> Machine::SaveSnapshot(const std::string& dir) {
   VK_TRY(Pause());
+  // The devices first: serving the last requests may raise interrupts,
+  // which the interrupt controllers' state below must include.
+  std::vector<uint8_t> devices = VK_TRY(SaveDeviceState());
   StateWriter out;
   WriteVmKvmState(out, VK_TRY(CaptureVm(*vm_)));
   for (const auto& vcpu : vcpus_) {
@@ -369,7 +400,6 @@ Result<void> Machine::SaveSnapshot(const std::string& dir) {
                    VK_TRY_CTX(CaptureVcpu(*kvm_, *vcpu), "vCPU " + std::to_string(vcpu->id())));
   }
   std::vector<uint8_t> state = out.Take();
-  std::vector<uint8_t> devices = VK_TRY(SaveDeviceState());
   state.insert(state.end(), devices.begin(), devices.end());
   return WriteSnapshot(dir, Identity(), state, memory_);
 }

@@ -90,9 +90,14 @@ class Machine {
   // Parks every vCPU outside KVM_RUN (after KVM completed any pending I/O);
   // the guest stops until Resume(). Fails if the machine ends meanwhile.
   Result<void> Pause();
+  // Lets the vCPUs (and the devices held by SaveSnapshot) run again.
   void Resume();
   // Saves the machine into `dir` (must not exist). Pauses it first and leaves
-  // it paused: the caller resumes or discards it.
+  // it paused, its device thread held too (requests the guest queued before
+  // the pause are served first): until Resume() or the end of the machine
+  // neither guest memory nor a disk changes, so the caller may copy the
+  // VM's disks consistently with the snapshot. The caller resumes or
+  // discards the machine, also when this fails.
   Result<void> SaveSnapshot(const std::string& dir);
   // What a snapshot of this machine is tied to.
   SnapshotIdentity Identity() const;
@@ -129,6 +134,8 @@ class Machine {
   Result<void> BootVcpus();
   Result<void> RestoreState();
   Result<std::vector<uint8_t>> SaveDeviceState();
+  void ServePendingNotifications();
+  void HoldDevices(uint64_t resumes);
   void StartThreads();
   void ParkVcpu(kvm::Vcpu& vcpu);
   Result<PreloadedGuest> PreloadGuest() const;
@@ -171,6 +178,7 @@ class Machine {
   std::condition_variable pause_changed_;
   std::atomic<bool> pause_requested_{false};
   size_t parked_ = 0;
+  uint64_t resumes_ = 0;  // Resume() calls: a held device thread waits for the next one
   // A restore's saved machine state, consumed by Start().
   std::vector<uint8_t> restore_state_;
   std::vector<uint32_t> snapshot_devices_;

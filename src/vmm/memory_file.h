@@ -1,6 +1,7 @@
 // The memory file of a snapshot: guest RAM ranges back to back, in layout
 // order, as a sparse file. Only pages the guest touched (resident on the
-// host) and that hold something other than zeros are written; everything
+// host, or, for a guest restored from a memory file, held by that file) and
+// that hold something other than zeros are written; everything
 // else stays a hole and reads back as zeros, so the file costs what the
 // guest used, not what it was given. GuestMemory::MapFile maps it back.
 #pragma once

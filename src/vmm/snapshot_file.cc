@@ -154,6 +154,16 @@ Result<void> WriteSnapshot(const std::string& dir, const SnapshotIdentity& ident
   return written;
 }
 
+SnapshotIdentity ExpectedSnapshotIdentity(std::string guest, uint32_t cpus, uint64_t memory_bytes) {
+  SnapshotIdentity identity;
+  identity.vmm_build = CurrentVmmBuild();
+  identity.guest = std::move(guest);
+  identity.host_cpu = CurrentHostCpu();
+  identity.cpus = cpus;
+  identity.memory_bytes = memory_bytes;
+  return identity;
+}
+
 Result<LoadedSnapshot> ReadSnapshot(const std::string& dir, const SnapshotIdentity& expected) {
   std::vector<uint8_t> file = VK_TRY(ReadFileBytes(dir + "/state", kMaxStateFile));
   if (file.size() < kMagicSize + kDigestSize || std::memcmp(file.data(), kMagic, kMagicSize) != 0) {

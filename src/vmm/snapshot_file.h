@@ -38,6 +38,11 @@ struct SnapshotIdentity {
 std::string CurrentVmmBuild();
 std::string CurrentHostCpu();
 
+// What a snapshot of `guest` with that many vCPUs and that much memory must
+// say to be restored by this vk on this host (the device list is left empty:
+// the restore checks it as it adds the devices).
+SnapshotIdentity ExpectedSnapshotIdentity(std::string guest, uint32_t cpus, uint64_t memory_bytes);
+
 struct LoadedSnapshot {
   SnapshotIdentity identity;
   std::vector<uint8_t> machine_state;  // what Machine wrote

@@ -64,6 +64,7 @@ Result<void> WriteVmRecord(const std::string& dir, const VmRecord& r) {
             {"pid", r.pid},        {"pid_start_time", r.pid_start_time},
             {"created", r.created}};
   if (r.exit_code) j["exit_code"] = *r.exit_code;
+  if (r.checkpointed) j["checkpointed"] = true;
   std::string tmp = dir + "/vm.json.tmp";
   VK_TRY(WritePrivateFile(tmp, j.dump(2) + "\n"));
   std::error_code error;
@@ -86,6 +87,7 @@ Result<VmRecord> ReadVmRecord(const std::string& dir) {
     r.pid_start_time = j.value("pid_start_time", uint64_t{0});
     r.created = j.value("created", int64_t{0});
     if (j.contains("exit_code")) r.exit_code = j["exit_code"].get<int>();
+    r.checkpointed = j.value("checkpointed", false);
     return r;
   } catch (const json::exception& e) {
     return Error(dir + "/vm.json is corrupt: " + e.what());
@@ -106,12 +108,22 @@ std::vector<VmRecord> ListVms() {
   return records;
 }
 
-std::optional<uint64_t> ProcessStartTime(pid_t pid) {
+namespace {
+
+// /proc/PID/stat from field 3 (the state) on, or "" when there is no such
+// process.
+std::string StatFieldsAfterComm(pid_t pid) {
   std::ifstream file("/proc/" + std::to_string(pid) + "/stat");
   std::string stat((std::istreambuf_iterator<char>(file)), {});
   size_t end_of_comm = stat.rfind(')');  // the command name may contain spaces
-  if (end_of_comm == std::string::npos) return std::nullopt;
-  std::istringstream fields(stat.substr(end_of_comm + 2));
+  if (end_of_comm == std::string::npos || end_of_comm + 2 >= stat.size()) return "";
+  return stat.substr(end_of_comm + 2);
+}
+
+}  // namespace
+
+std::optional<uint64_t> ProcessStartTime(pid_t pid) {
+  std::istringstream fields(StatFieldsAfterComm(pid));
   std::string field;
   for (int i = 3; i <= 22 && fields >> field; ++i) {
     if (i == 22) return ParseUint(field);
@@ -121,12 +133,17 @@ std::optional<uint64_t> ProcessStartTime(pid_t pid) {
 
 bool VmmAlive(const VmRecord& record) {
   if (record.pid <= 0 || ::kill(record.pid, 0) != 0) return false;
+  // An exited VMM not yet reaped by its parent (a detached one's is whoever
+  // adopted it) is gone: its state is already recorded.
+  std::string fields = StatFieldsAfterComm(record.pid);
+  if (fields.empty() || fields[0] == 'Z' || fields[0] == 'X') return false;
   auto start = ProcessStartTime(record.pid);
   return start && *start == record.pid_start_time;
 }
 
 VmState StateOf(const VmRecord& record) {
   if (VmmAlive(record)) return VmState::kRunning;
+  if (record.checkpointed) return VmState::kCheckpointed;
   return record.exit_code ? VmState::kExited : VmState::kDead;
 }
 

@@ -29,9 +29,15 @@ struct VmRecord {
   uint64_t pid_start_time = 0;   // /proc/PID/stat field 22: tells a reused pid apart
   int64_t created = 0;           // unix seconds
   std::optional<int> exit_code;  // set when the VM ended and its VMM recorded it
+  bool checkpointed = false;     // it ended by `vk checkpoint` (`vk restore` resumes it)
 };
 
-enum class VmState { kRunning, kExited, kDead /* VMM gone without recording an exit */ };
+enum class VmState {
+  kRunning,
+  kExited,
+  kCheckpointed,  // ended by `vk checkpoint`: its checkpoint is in its state directory
+  kDead,          // VMM gone without recording an exit
+};
 
 // The directory of every named VM: RuntimeDirectory()/vms (base/private_dir.h).
 Result<std::string> VmsDirectory();

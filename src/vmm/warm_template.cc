@@ -99,18 +99,6 @@ Result<UniqueFd> ConnectToWaitingAgent(const std::string& vsock_socket, const Ma
   return Error("the agent did not wait for an assignment in time (" + last_error + ")");
 }
 
-// What a template of `shape` must have been made from (the device list is
-// checked by the restore, as it adds the devices).
-SnapshotIdentity ExpectedIdentity(const TemplateShape& shape, const TemplateGuest& guest) {
-  SnapshotIdentity identity;
-  identity.vmm_build = CurrentVmmBuild();
-  identity.guest = guest.identity;
-  identity.host_cpu = CurrentHostCpu();
-  identity.cpus = shape.cpus;
-  identity.memory_bytes = shape.memory_bytes;
-  return identity;
-}
-
 Result<void> BuildTemplate(const TemplateShape& shape, const TemplateGuest& guest,
                            const std::string& dir, const std::string& build_dir,
                            const std::function<Result<void>(Machine&, const std::string&)>& add,
@@ -163,7 +151,8 @@ Result<std::string> EnsureTemplate(
   // fail to restore (corrupt, cut short, another build or host CPU) is made
   // again now, while making one is still possible.
   if (::access(dir.c_str(), F_OK) == 0) {
-    auto usable = ReadSnapshot(dir, ExpectedIdentity(shape, guest));
+    auto usable =
+        ReadSnapshot(dir, ExpectedSnapshotIdentity(guest.identity, shape.cpus, shape.memory_bytes));
     if (usable.ok()) return dir;
     if (options.show_progress) {
       std::fprintf(stderr, "vk: the warm template cannot be used (%s); making it again\n",
