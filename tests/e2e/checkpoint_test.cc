@@ -13,7 +13,7 @@
 #include <thread>
 #include <vector>
 
-#include "e2e/vk_process.h"
+#include "e2e/busybox_vm_test.h"
 
 namespace vk::e2e {
 namespace {
@@ -25,22 +25,16 @@ std::vector<std::string> Lines(const std::string& text) {
   return lines;
 }
 
-class CheckpointTest : public ::testing::Test {
+class CheckpointTest : public BusyboxVmTest {
  protected:
   void SetUp() override {
-    std::string reason = KvmUnavailableReason();
-    if (!reason.empty()) GTEST_SKIP() << "needs /dev/kvm: " << reason;
-    disk_ = MakeBusyboxDisk(dir_);
+    BusyboxVmTest::SetUp();
     name_ = "ckpt-" + std::to_string(::getpid());
   }
-  void TearDown() override { RunVk({"rm", "-f", name_}); }
-
-  std::string PsLine() {
-    ProcessResult ps = RunVk({"ps"});
-    size_t at = ps.out.find(name_ + " ");
-    if (at == std::string::npos) return "";
-    return ps.out.substr(at, ps.out.find('\n', at) - at);
+  void TearDown() override {
+    if (!name_.empty()) RunVk({"rm", "-f", name_});
   }
+  std::string PsLine() { return PsLineOf(name_); }
 
   // What must survive a checkpoint, in one exec: the tmpfs file, the sleep
   // (its name and its start time, so a new process with the same pid does
@@ -66,8 +60,6 @@ class CheckpointTest : public ::testing::Test {
     return probe;
   }
 
-  TempDir dir_;
-  std::string disk_;
   std::string name_;
 };
 

@@ -6,35 +6,14 @@
 #include <filesystem>
 #include <string>
 
-#include "e2e/vk_process.h"
+#include "e2e/busybox_vm_test.h"
 
 namespace vk::e2e {
 namespace {
 
 bool OnPvm() { return std::filesystem::exists("/sys/module/kvm_pvm"); }
 
-class LaunchTest : public ::testing::Test {
- protected:
-  void SetUp() override {
-    std::string reason = KvmUnavailableReason();
-    if (!reason.empty()) GTEST_SKIP() << "needs /dev/kvm: " << reason;
-    disk_ = MakeBusyboxDisk(dir_);
-  }
-
-  ProcessResult Launch(std::vector<std::string> options, std::vector<std::string> command,
-                       const std::string& input = "") {
-    std::vector<std::string> args{"launch", "--disk", disk_};
-    args.insert(args.end(), options.begin(), options.end());
-    if (!command.empty()) {
-      args.push_back("--");
-      args.insert(args.end(), command.begin(), command.end());
-    }
-    return RunVk(args, input);
-  }
-
-  TempDir dir_;
-  std::string disk_;
-};
+class LaunchTest : public BusyboxVmTest {};
 
 TEST_F(LaunchTest, StdoutStderrAndExitCodeReachTheHost) {
   ProcessResult r = Launch({}, {"sh", "-c", "echo out-line; echo err-line >&2; exit 7"});

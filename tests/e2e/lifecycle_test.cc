@@ -10,31 +10,23 @@
 #include <string>
 #include <vector>
 
+#include "e2e/busybox_vm_test.h"
 #include "e2e/tmux_shell.h"
-#include "e2e/vk_process.h"
 
 namespace vk::e2e {
 namespace {
 
-class LifecycleTest : public ::testing::Test {
+class LifecycleTest : public BusyboxVmTest {
  protected:
   void SetUp() override {
-    std::string reason = KvmUnavailableReason();
-    if (!reason.empty()) GTEST_SKIP() << "needs /dev/kvm: " << reason;
-    disk_ = MakeBusyboxDisk(dir_);
+    BusyboxVmTest::SetUp();
     name_ = "e2e-" + std::to_string(::getpid());
   }
-  void TearDown() override { RunVk({"rm", "-f", name_}); }
-
-  std::string PsLine() {
-    ProcessResult ps = RunVk({"ps"});
-    size_t at = ps.out.find(name_ + " ");
-    if (at == std::string::npos) return "";
-    return ps.out.substr(at, ps.out.find('\n', at) - at);
+  void TearDown() override {
+    if (!name_.empty()) RunVk({"rm", "-f", name_});
   }
+  std::string PsLine() { return PsLineOf(name_); }
 
-  TempDir dir_;
-  std::string disk_;
   std::string name_;
 };
 

@@ -19,7 +19,7 @@
 #include <string>
 #include <thread>
 
-#include "e2e/vk_process.h"
+#include "e2e/busybox_vm_test.h"
 #include "image/testing/tiny_http_server.h"
 
 namespace vk::e2e {
@@ -96,23 +96,12 @@ class FakeUpstreamDns {
   std::thread thread_;
 };
 
-class NetTest : public ::testing::Test {
+class NetTest : public BusyboxVmTest {
  protected:
   void SetUp() override {
-    std::string reason = KvmUnavailableReason();
-    if (!reason.empty()) GTEST_SKIP() << "needs /dev/kvm: " << reason;
-    disk_ = MakeBusyboxDisk(dir_);
-    fs::create_directories(dir_.path() + "/rootfs/www");
+    BusyboxVmTest::SetUp();
+    if (!IsSkipped()) fs::create_directories(dir_.path() + "/rootfs/www");
   }
-  ProcessResult Launch(std::vector<std::string> options, std::vector<std::string> command) {
-    std::vector<std::string> args{"launch", "--disk", disk_};
-    args.insert(args.end(), options.begin(), options.end());
-    args.push_back("--");
-    args.insert(args.end(), command.begin(), command.end());
-    return RunVk(args);
-  }
-  TempDir dir_;
-  std::string disk_;
 };
 
 // One boot covers the gateway, -p and --firewall: a reject rule for one host

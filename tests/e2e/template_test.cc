@@ -13,7 +13,7 @@
 #include <sstream>
 #include <string>
 
-#include "e2e/vk_process.h"
+#include "e2e/busybox_vm_test.h"
 
 namespace vk::e2e {
 namespace {
@@ -22,17 +22,7 @@ namespace fs = std::filesystem;
 
 constexpr char kMakingTemplate[] = "preparing a warm template";
 
-class TemplateTest : public ::testing::Test {
- protected:
-  void SetUp() override {
-    std::string reason = KvmUnavailableReason();
-    if (!reason.empty()) GTEST_SKIP() << "needs /dev/kvm: " << reason;
-    disk_ = MakeBusyboxDisk(dir_);
-  }
-
-  TempDir dir_;
-  std::string disk_;
-};
+class TemplateTest : public BusyboxVmTest {};
 
 struct GuestFacts {
   std::string mac, address, random;

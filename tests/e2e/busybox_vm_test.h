@@ -1,0 +1,47 @@
+// The fixture most end-to-end tests share: skipped (with the reason) where
+// /dev/kvm is not usable, else a fresh busybox root disk in a temp dir, and
+// `vk ps` lookups for a named VM.
+#pragma once
+
+#include <gtest/gtest.h>
+
+#include <string>
+#include <vector>
+
+#include "e2e/vk_process.h"
+
+namespace vk::e2e {
+
+class BusyboxVmTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    std::string reason = KvmUnavailableReason();
+    if (!reason.empty()) GTEST_SKIP() << "needs /dev/kvm: " << reason;
+    disk_ = MakeBusyboxDisk(dir_);
+  }
+
+  // `name`'s line in `vk ps`, or "" when it is not listed.
+  static std::string PsLineOf(const std::string& name) {
+    ProcessResult ps = RunVk({"ps"});
+    size_t at = ps.out.find(name + " ");
+    if (at == std::string::npos) return "";
+    return ps.out.substr(at, ps.out.find('\n', at) - at);
+  }
+
+  // `vk launch --disk DISK OPTIONS... [-- COMMAND...]`.
+  ProcessResult Launch(const std::vector<std::string>& options,
+                       const std::vector<std::string>& command, const std::string& input = "") {
+    std::vector<std::string> args{"launch", "--disk", disk_};
+    args.insert(args.end(), options.begin(), options.end());
+    if (!command.empty()) {
+      args.push_back("--");
+      args.insert(args.end(), command.begin(), command.end());
+    }
+    return RunVk(args, input);
+  }
+
+  TempDir dir_;
+  std::string disk_;
+};
+
+}  // namespace vk::e2e
