@@ -18,7 +18,8 @@ bench_init bench/start.sh
 # VIRTKIT_WARM=1: templates were opt-in (--warm) before they became the
 # default; the variable makes vk builds of either kind restore one.
 launch() {
-  VIRTKIT_WARM=1 timeout "$bench_limit" "$vk" launch --disk "$disk" --read-only --mem 256M "$@"
+  VIRTKIT_WARM=1 timeout --foreground "$bench_limit" \
+    "$vk" launch --disk "$disk" --read-only --mem 256M "$@"
 }
 run_template() { VIRTKIT_STATS=1 launch -- true 2>>"$work/stats.log"; }
 run_cold() { launch --cold -- true 2>/dev/null; }
@@ -27,13 +28,24 @@ run_qemu() { qemu_boot; }
 # QEMU's own restore. Its guest is booted once from a disk whose /sbin/init
 # prints a marker on the console, waits for a line from it and powers off;
 # at the marker the stopped guest is migrated to a file. Each run restores
-# that file and feeds the console newlines (endless: one that arrives before
-# the UART's state is loaded is overwritten by it) until the guest powers off.
+# that file and types newlines on the console, one every 5 ms, until the guest
+# powers off: a single newline sent up front is read by the UART while the
+# state still loads, and the loaded UART state then drops it (the guest waits
+# forever); an endless flood (`yes`) slows the guest to 10 s and more with
+# serial interrupts and echoes.
 qemu_disk=$work/wait.ext4
 qemu_state=$work/qemu.state
 qemu_marker=VK-BENCH-WAITING
+newlines() {
+  local never
+  trap '' PIPE  # a write to QEMU gone ends the loop, not the shell
+  mkfifo "$work/never"
+  exec {never}<>"$work/never"  # read-write: the open never blocks, no data ever comes
+  rm "$work/never"
+  while printf '\n' 2>/dev/null; do read -r -t 0.005 -u "$never" _ || true; done
+}
 run_qemu_restore() {
-  { yes '' || true; } |
+  newlines |
     powered_off qemu_microvm "$qemu_disk" -serial stdio -incoming "exec:cat $qemu_state" >/dev/null
 }
 
@@ -57,8 +69,10 @@ make_qemu_state() {
   scripts/busybox-tree.sh "$tree"
   printf '#!/bin/sh\necho %s\nread line\npoweroff -f\n' "$qemu_marker" >"$tree/sbin/init"
   "$vk" mkext "$tree" "$qemu_disk" >/dev/null
+  # store-global-state=off: the stream would otherwise carry the run state
+  # (stopped), and every restore would stay paused.
   qemu_microvm "$qemu_disk" -serial file:"$log" -qmp unix:"$sock",server=on,wait=off \
-    -pidfile "$work/qemu-boot.pid" &
+    -global migration.store-global-state=off -pidfile "$work/qemu-boot.pid" &
   pid=$!
   for ((waited = 0; waited < bench_limit * 2; waited++)); do
     grep -qs "$qemu_marker" "$log" && break
@@ -91,7 +105,8 @@ make_qemu_state() {
 # (it then waits for its assignment, and only after that mounts its root and
 # runs the command, seconds later on PVM). What is resident then is the VMM
 # itself plus what the restore touched; the guest's memory file is mapped but
-# not faulted in yet.
+# not faulted in yet. The template must exist already: one being made is a VM
+# of the same process, and its KVM_RUN would count.
 rss_before_running() {
   local pid task call waited=0 rss=""
   VIRTKIT_WARM=1 "$vk" launch --disk "$disk" --read-only --mem 256M -- sleep 30 \
