@@ -79,7 +79,8 @@ qemu_microvm() {
   local root=$1
   shift
   # -cpu EPYC-Rome: -cpu host fails on PVM hosts (MSR 0x10a); see kernel/README.md.
-  timeout --foreground "$bench_limit" qemu-system-x86_64 -M microvm,acpi=off -enable-kvm -cpu EPYC-Rome -m 256M -smp 1 \
+  timeout --foreground "$bench_limit" \
+    qemu-system-x86_64 -M microvm,acpi=off -enable-kvm -cpu EPYC-Rome -m 256M -smp 1 \
     -nodefaults -no-user-config -nographic \
     -kernel "$work/vmlinux" -initrd "$work/initramfs.cpio" -append "$cmdline" \
     -drive id=root,file="$root",format=raw,if=none,readonly=on \

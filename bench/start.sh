@@ -79,7 +79,10 @@ make_qemu_state() {
     kill -0 "$pid" 2>/dev/null || { echo "QEMU ended before the marker" >&2; return 1; }
     sleep 0.5
   done
-  grep -qs "$qemu_marker" "$log" || { echo "no marker from QEMU in ${bench_limit} s" >&2; return 1; }
+  if ! grep -qs "$qemu_marker" "$log"; then
+    echo "no marker from QEMU in ${bench_limit} s" >&2
+    return 1
+  fi
   coproc qmp { socat - UNIX-CONNECT:"$sock"; }
   qmp '{"execute": "qmp_capabilities"}' >/dev/null
   qmp '{"execute": "stop"}' >/dev/null
@@ -87,7 +90,10 @@ make_qemu_state() {
   for ((waited = 0; waited < 600; waited++)); do
     case $(qmp '{"execute": "query-migrate"}') in
       *'"status": "completed"'*) break ;;
-      *'"status": "failed"'* | *'"status": "cancelled"'*) echo "QEMU migration failed" >&2; return 1 ;;
+      *'"status": "failed"'* | *'"status": "cancelled"'*)
+        echo "QEMU migration failed" >&2
+        return 1
+        ;;
     esac
     sleep 0.1
   done
@@ -167,7 +173,9 @@ row() {
   local versus=""
   if [[ -n ${3:-} ]]; then
     versus=$(awk -v t="$template" -v s="$2" 'BEGIN {
-      if (s >= t) printf "  (template %.1fx faster)", s / t; else printf "  (template %.1fx slower)", t / s }')
+      if (s >= t) printf "  (template %.1fx faster)", s / t
+      else printf "  (template %.1fx slower)", t / s
+    }')
   fi
   printf '  %-28s %7.2f s%s\n' "$1" "$2" "$versus"
 }
@@ -177,7 +185,7 @@ row "vk cold boot" "$cold" compare
 row "QEMU microvm cold boot" "$qemu_boot_s" compare
 row "QEMU -incoming restore" "$qemu_restore_s" compare
 printf 'process start -> first guest instruction after restore: %s ms (median)\n' "$first_run"
-printf 'RSS of a restored VM before it runs anything: %s KiB (at exit, after -- true: %s KiB, median)\n' \
-  "$rss_restored" "$rss_exit"
+printf 'RSS of a restored VM before it runs anything: %s KiB' "$rss_restored"
+printf ' (at exit, after -- true: %s KiB, median)\n' "$rss_exit"
 printf '10 concurrent restores: %.2f s total, host memory used at peak %d MiB, %d failed\n' \
   "$concurrent" $((peak / 1024)) "$failed"
