@@ -57,7 +57,7 @@ bench_rounds() {
       start=$(now)
       "run_$tool" || { echo "run $i $tool failed" >&2; return 1; }
       elapsed "$start" "$(now)" >>"$work/$tool.times"
-      printf 'run %d %-9s %7.2f s\n' "$i" "$tool" "$(tail -n1 "$work/$tool.times")"
+      printf 'run %d %-12s %7.2f s\n' "$i" "$tool" "$(tail -n1 "$work/$tool.times")"
     done
   done
 }

@@ -177,11 +177,11 @@ row() {
       else printf "  (template %.1fx slower)", t / s
     }')
   fi
-  printf '  %-28s %7.2f s%s\n' "$1" "$2" "$versus"
+  printf '  %-30s %7.2f s%s\n' "$1" "$2" "$versus"
 }
-printf '\nvk launch -- true, median of %d:\n' "$runs"
-row "vk from a warm template" "$template"
-row "vk cold boot" "$cold" compare
+printf '\nwall time from process start to exit, median of %d:\n' "$runs"
+row "vk launch -- true (template)" "$template"
+row "vk launch --cold -- true" "$cold" compare
 row "QEMU microvm cold boot" "$qemu_boot_s" compare
 row "QEMU -incoming restore" "$qemu_restore_s" compare
 printf 'process start -> first guest instruction after restore: %s ms (median)\n' "$first_run"
