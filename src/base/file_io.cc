@@ -42,4 +42,16 @@ Result<std::vector<uint8_t>> ReadFileBytes(const std::string& path, uint64_t max
   }
 }
 
+Result<UniqueFd> OpenUserOutputFile(const std::string& path, bool append) {
+  UniqueFd fd(::open(path.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC | (append ? O_APPEND : 0), 0600));
+  if (!fd) return Error::FromErrno("open " + path);
+  struct stat st {};
+  if (::fstat(fd.get(), &st) != 0) return Error::FromErrno("stat " + path);
+  // O_TRUNC only for regular files: a device or FIFO has nothing to cut.
+  if (!append && S_ISREG(st.st_mode) && ::ftruncate(fd.get(), 0) != 0) {
+    return Error::FromErrno("truncate " + path);
+  }
+  return fd;
+}
+
 }  // namespace vk

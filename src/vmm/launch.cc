@@ -18,6 +18,7 @@
 #include <thread>
 
 #include "base/defer.h"
+#include "base/file_io.h"
 #include "base/file_lock.h"
 #include "base/log.h"
 #include "base/names.h"
@@ -284,10 +285,13 @@ Result<UniqueFd> OpenConsole(const LaunchOptions& options, const RunDir& run_dir
   if (options.console_path.empty() && options.command.empty()) {
     return UniqueFd(::fcntl(STDOUT_FILENO, F_DUPFD_CLOEXEC, 0));
   }
-  std::string path = options.console_path.empty() ? run_dir / "console.log" : options.console_path;
   // A restored VM's console goes on after what it printed before.
-  int flags = options.restore_checkpoint.empty() ? O_TRUNC : O_APPEND;
-  return OpenPrivateFile(path, flags).Context("cannot open the console file");
+  const bool append = !options.restore_checkpoint.empty();
+  if (!options.console_path.empty()) {  // the user's file (may be /dev/null): never chmod'ed
+    return OpenUserOutputFile(options.console_path, append).Context("cannot open the console file");
+  }
+  return OpenPrivateFile(run_dir / "console.log", append ? O_APPEND : O_TRUNC)
+      .Context("cannot open the console file");
 }
 
 Result<void> AddShares(Machine& machine, const LaunchOptions& options) {
