@@ -1,5 +1,6 @@
 #include "base/unix_socket.h"
 
+#include <poll.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -66,6 +67,31 @@ Result<void> CheckPeerIsOwner(int fd) {
                  std::to_string(::getuid()) + " may use this VM");
   }
   return Ok();
+}
+
+Result<std::string> ReadLineBefore(int fd, std::chrono::steady_clock::time_point deadline,
+                                   size_t max_bytes) {
+  std::string line;
+  while (line.size() < max_bytes) {
+    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+        deadline - std::chrono::steady_clock::now());
+    pollfd pfd{fd, POLLIN, 0};
+    if (left.count() <= 0) return Error("no answer in time");
+    int ready = ::poll(&pfd, 1, static_cast<int>(left.count()));
+    if (ready < 0 && errno == EINTR) continue;
+    if (ready < 0) return Error::FromErrno("poll");
+    if (ready == 0) return Error("no answer in time");
+    char c;
+    ssize_t n = ::recv(fd, &c, 1, 0);
+    if (n == 0) return Error("the connection closed before a full line");
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return Error::FromErrno("read");
+    }
+    line += c;
+    if (c == '\n') return line;
+  }
+  return Error("line longer than " + std::to_string(max_bytes) + " bytes");
 }
 
 }  // namespace vk

@@ -10,6 +10,7 @@
 
 #include <sys/types.h>
 
+#include <chrono>
 #include <string>
 
 #include "base/result.h"
@@ -32,5 +33,11 @@ Result<uid_t> PeerUid(int fd);
 // Ok when the peer runs as our own uid (root's peers included only when we
 // are root); otherwise an error naming the peer's uid.
 Result<void> CheckPeerIsOwner(int fd);
+
+// One line from a socket, newline included, read byte by byte (nothing past
+// it is consumed) until `deadline`; an error when the peer closes first, the
+// deadline passes, or the line grows past `max_bytes`.
+Result<std::string> ReadLineBefore(int fd, std::chrono::steady_clock::time_point deadline,
+                                   size_t max_bytes);
 
 }  // namespace vk

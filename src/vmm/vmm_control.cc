@@ -7,6 +7,7 @@
 
 #include "base/log.h"
 #include "base/unix_socket.h"
+#include "proto/vsock_stream.h"
 
 namespace vk {
 namespace {
@@ -19,43 +20,17 @@ constexpr int kRequestTimeoutMs = 5000;
 constexpr std::string_view kCheckpoint = "checkpoint";
 constexpr std::string_view kLeaveRunning = "checkpoint leave-running";
 
-// Reads up to a newline within `timeout_ms` overall (-1: no limit); the
-// line without it, or an error.
+// A line without its newline, read within `timeout_ms`.
 Result<std::string> ReadLine(int fd, int timeout_ms) {
-  std::string line;
   auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
-  while (line.size() <= kMaxLine) {
-    int wait = -1;
-    if (timeout_ms >= 0) {
-      auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
-          deadline - std::chrono::steady_clock::now());
-      if (left.count() <= 0) return Error("timed out waiting for a line");
-      wait = static_cast<int>(left.count());
-    }
-    pollfd entry{fd, POLLIN, 0};
-    int ready = ::poll(&entry, 1, wait);
-    if (ready < 0 && errno == EINTR) continue;
-    if (ready < 0) return Error::FromErrno("poll");
-    if (ready == 0) continue;  // the deadline check above ends it
-    char c;
-    ssize_t got = ::recv(fd, &c, 1, 0);
-    if (got < 0 && errno == EINTR) continue;
-    if (got < 0) return Error::FromErrno("read");
-    if (got == 0) return Error("the connection closed before a full line");
-    if (c == '\n') return line;
-    line += c;
-  }
-  return Error("line longer than " + std::to_string(kMaxLine) + " bytes");
+  std::string line = VK_TRY(ReadLineBefore(fd, deadline, kMaxLine + 1));
+  line.pop_back();
+  return line;
 }
 
+// A client that went away has nothing to be told: the write's error is dropped.
 void SendAll(int fd, const std::string& text) {
-  size_t done = 0;
-  while (done < text.size()) {
-    ssize_t sent = ::send(fd, text.data() + done, text.size() - done, MSG_NOSIGNAL);
-    if (sent < 0 && errno == EINTR) continue;
-    if (sent <= 0) return;  // the client went away: nothing to tell it
-    done += static_cast<size_t>(sent);
-  }
+  (void)proto::WriteAll(fd, text.data(), text.size());
 }
 
 }  // namespace

@@ -16,6 +16,7 @@
 #include "base/private_dir.h"
 #include "base/remove_tree.h"
 #include "base/strings.h"
+#include "base/unix_socket.h"
 #include "proto/vsock_stream.h"
 #include "vmm/snapshot_file.h"
 
@@ -48,26 +49,9 @@ Result<std::string> CacheRoot() {
   return std::string(home) + "/.cache/virtkit";
 }
 
-// One line from `fd`, waiting until `deadline`.
+// One line of the agent's, newline included, waiting until `deadline`.
 Result<std::string> ReadLine(int fd, Clock::time_point deadline) {
-  std::string line;
-  while (line.size() < kMaxReplyLine) {
-    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
-    pollfd pfd{fd, POLLIN, 0};
-    if (left.count() <= 0 || ::poll(&pfd, 1, static_cast<int>(left.count())) == 0) {
-      return Error("the agent did not answer in time");
-    }
-    char c;
-    ssize_t n = ::recv(fd, &c, 1, 0);
-    if (n == 0) return Error("the agent closed the connection");
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      return Error::FromErrno("read from the agent");
-    }
-    line += c;
-    if (c == '\n') return line;
-  }
-  return Error("the agent's reply is too long");
+  return ReadLineBefore(fd, deadline, kMaxReplyLine).Context("the agent's reply");
 }
 
 // Connects to the agent's template port and reads its greeting; retries
