@@ -89,12 +89,12 @@ void ResetSignals() {
 }
 
 void SetUpStdio(StdioPlan& plan) {
-  if (setsid() < 0) Fail(kExitCannotExecute, StrFormat("setsid: {}", strerror(errno)));
+  if (setsid() < 0) Fail(kExitCannotRun, StrFormat("setsid: {}", strerror(errno)));
   if (!plan.pty_path.empty()) {
     // Opened without O_NOCTTY by a session leader: becomes its controlling tty.
     plan.child_in.Reset(open(plan.pty_path.c_str(), O_RDWR));
     if (!plan.child_in)
-      Fail(kExitCannotExecute, StrFormat("open {}: {}", plan.pty_path, strerror(errno)));
+      Fail(kExitCannotRun, StrFormat("open {}: {}", plan.pty_path, strerror(errno)));
     ioctl(plan.child_in.get(), TIOCSCTTY, 0);
     plan.child_out.Reset(dup(plan.child_in.get()));
     plan.child_err.Reset(dup(plan.child_in.get()));
@@ -108,11 +108,11 @@ void SetUpStdio(StdioPlan& plan) {
 void SwitchUser(const proto::ExecRequest& request, const UserIdentity& user) {
   if (getuid() != 0) {
     if (request.user.empty() || user.uid == getuid()) return;
-    Fail(kExitCannotExecute, StrFormat("cannot run as '{}': vk-agent is not root", request.user));
+    Fail(kExitCannotRun, StrFormat("cannot run as '{}': vk-agent is not root", request.user));
   }
   if (setgroups(user.groups.size(), user.groups.data()) < 0 || setgid(user.gid) < 0 ||
       setuid(user.uid) < 0) {
-    Fail(kExitCannotExecute, StrFormat("switch to user '{}': {}", request.user, strerror(errno)));
+    Fail(kExitCannotRun, StrFormat("switch to user '{}': {}", request.user, strerror(errno)));
   }
 }
 
@@ -146,7 +146,7 @@ std::string EnvValue(const std::vector<std::string>& env, std::string_view name)
     if (error == ENOENT)
       Fail(kExitNotFound, StrFormat("exec: \"{}\": executable file not found in $PATH", name));
   }
-  Fail(error == ENOENT || error == ENOTDIR ? kExitNotFound : kExitCannotExecute,
+  Fail(error == ENOENT || error == ENOTDIR ? kExitNotFound : kExitCannotRun,
        StrFormat("exec: \"{}\": {}", name, strerror(error)));
 }
 
@@ -154,13 +154,12 @@ std::string EnvValue(const std::vector<std::string>& env, std::string_view name)
   ResetSignals();
   SetUpStdio(plan);
   auto user = LoadUser(request.user);
-  if (!user.ok()) Fail(kExitCannotExecute, user.error().message());
+  if (!user.ok()) Fail(kExitCannotRun, user.error().message());
   SwitchUser(request, *user);
   const auto env = BuildEnvironment(request, user->home);
   const std::string& dir = request.cwd.empty() ? user->home : request.cwd;
   if (chdir(dir.c_str()) < 0) {
-    if (!request.cwd.empty())
-      Fail(kExitCannotExecute, StrFormat("chdir {}: {}", dir, strerror(errno)));
+    if (!request.cwd.empty()) Fail(kExitCannotRun, StrFormat("chdir {}: {}", dir, strerror(errno)));
     (void)!chdir("/");
   }
   Exec(request.argv, env);

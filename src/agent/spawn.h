@@ -8,16 +8,16 @@
 #include <string>
 #include <vector>
 
+#include "base/exit_codes.h"
 #include "base/result.h"
 #include "base/unique_fd.h"
 #include "proto/messages.h"
 
 namespace vk::agent {
 
-// Exit codes for a command that could not be started (the shell's and
-// Docker's conventions); the reason goes to the command's stderr.
-inline constexpr int kExitCannotExecute = 126;  // not executable, bad user or cwd
-inline constexpr int kExitNotFound = 127;       // no such program
+// A command that could not be started exits with base/exit_codes.h's
+// kExitCannotRun (not executable, bad user or cwd) or kExitNotFound (no such
+// program); the reason goes to the command's stderr.
 
 inline constexpr char kDefaultPath[] =
     "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";

@@ -38,8 +38,10 @@ Result<void> CheckName(std::string_view name, NameKind kind) {
   for (char c : name) ok = ok && (IsAsciiAlnum(c) || c == '-' || c == '_' || c == '.');
   if (ok) return Ok();
   std::string shown(name.substr(0, 80));
-  return Error(std::string("invalid ") + KindWord(kind) + " name '" + shown +
-               "': use 1-63 letters, digits, '-', '_' and '.', starting with a letter or digit");
+  return Error(
+      ErrorKind::kUsage,
+      std::string("invalid ") + KindWord(kind) + " name '" + shown +
+          "': use 1-63 letters, digits, '-', '_' and '.', starting with a letter or digit");
 }
 
 Result<void> CheckHostname(std::string_view hostname) {
@@ -54,8 +56,9 @@ Result<void> CheckHostname(std::string_view hostname) {
   }
   if (ok) return Ok();
   std::string shown(hostname.substr(0, 80));
-  return Error("invalid hostname '" + shown +
-               "': use dot-separated labels of letters, digits and '-' (RFC 1123)");
+  return Error(ErrorKind::kUsage,
+               "invalid hostname '" + shown +
+                   "': use dot-separated labels of letters, digits and '-' (RFC 1123)");
 }
 
 }  // namespace vk

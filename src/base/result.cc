@@ -4,6 +4,24 @@
 
 namespace vk {
 
+std::string_view ErrorKindName(ErrorKind kind) {
+  switch (kind) {
+    case ErrorKind::kInternal: return "internal";
+    case ErrorKind::kUsage: return "usage";
+    case ErrorKind::kNotFound: return "not-found";
+    case ErrorKind::kConflict: return "conflict";
+    case ErrorKind::kNoKvm: return "no-kvm";
+    case ErrorKind::kDisk: return "disk";
+    case ErrorKind::kImage: return "image";
+    case ErrorKind::kNetwork: return "network";
+    case ErrorKind::kGuestPanic: return "guest-panic";
+    case ErrorKind::kTimeout: return "timeout";
+    case ErrorKind::kNoExitStatus: return "no-exit-status";
+    case ErrorKind::kPreflight: return "preflight";
+  }
+  return "internal";
+}
+
 Error Error::FromErrno(std::string_view what, int err) {
   std::string message(what);
   message += ": ";

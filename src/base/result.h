@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cerrno>
+#include <cstdint>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -12,10 +13,32 @@
 
 namespace vk {
 
+// What kind of failure an error is, so callers decide by kind (which exit
+// code, retry or not, which hint) and never by searching the message text.
+// The kind of the innermost cause is kept when context is added.
+enum class ErrorKind : uint8_t {
+  kInternal,      // anything not classified below (host failures, bugs)
+  kUsage,         // bad options or arguments: the user must change the call
+  kNotFound,      // no such VM, image or file
+  kConflict,      // the name is taken, the VM is running, the port is in use
+  kNoKvm,         // /dev/kvm missing or not accessible
+  kDisk,          // a disk image missing or unusable
+  kImage,         // an image could not be pulled, unpacked or converted
+  kNetwork,       // the LAN, a port forward or egress policy
+  kGuestPanic,    // the guest kernel panicked or the VM crashed
+  kTimeout,       // a deadline passed
+  kNoExitStatus,  // the guest stopped without reporting the command's status
+  kPreflight,     // a preflight check failed before anything was started
+};
+
+// "usage", "no-kvm", ...: stable names for logs and the library's users.
+std::string_view ErrorKindName(ErrorKind kind);
+
 class Error {
  public:
   explicit Error(std::string message, int errno_value = 0)
       : message_(std::move(message)), errno_(errno_value) {}
+  Error(ErrorKind kind, std::string message) : message_(std::move(message)), kind_(kind) {}
 
   // "what: strerror(err)"; keeps err so callers can branch on it (EACCES...).
   static Error FromErrno(std::string_view what, int err = errno);
@@ -24,12 +47,20 @@ class Error {
   Error WithContext(std::string_view outer) const&;
   Error WithContext(std::string_view outer) &&;
 
+  // Classifies the error (keeps the message and errno).
+  Error WithKind(ErrorKind kind) && {
+    kind_ = kind;
+    return std::move(*this);
+  }
+
   const std::string& message() const { return message_; }
   int errno_value() const { return errno_; }
+  ErrorKind kind() const { return kind_; }
 
  private:
   std::string message_;
   int errno_ = 0;
+  ErrorKind kind_ = ErrorKind::kInternal;
 };
 
 template <typename T>
@@ -57,6 +88,11 @@ class [[nodiscard]] Result {
     if (ok()) return std::move(*this);
     return std::move(*this).error().WithContext(outer);
   }
+  // Classifies an error result; passes a value through unchanged.
+  Result<T> WithKind(ErrorKind kind) && {
+    if (ok()) return std::move(*this);
+    return std::move(*this).error().WithKind(kind);
+  }
 
  private:
   std::variant<T, Error> state_;
@@ -78,6 +114,10 @@ class [[nodiscard]] Result<void> {
   Result<void> Context(std::string_view outer) && {
     if (ok_) return {};
     return std::move(error_).WithContext(outer);
+  }
+  Result<void> WithKind(ErrorKind kind) && {
+    if (ok_) return {};
+    return std::move(error_).WithKind(kind);
   }
 
  private:

@@ -6,8 +6,8 @@
 #include <thread>
 
 #include "cli/command.h"
-#include "vmm/vm_state.h"
-#include "vmm/vmm_control.h"
+#include "runtime/named_vm.h"
+#include "runtime/vmm_control.h"
 
 namespace vk::cli {
 namespace {
@@ -18,35 +18,36 @@ constexpr auto kCheckpointTimeout = std::chrono::seconds(600);
 // After the reply the VMM only tears the machine down.
 constexpr auto kEndTimeout = std::chrono::seconds(60);
 
-int Fail(const std::string& message) {
+int Refuse(const std::string& message) {
   std::fprintf(stderr, "vk checkpoint: %s\n", message.c_str());
   return kExitUsage;
 }
 
 int Run(const std::string& name, bool leave_running) {
-  auto vm = FindVm(name);
-  if (!vm.ok()) return Fail(vm.error().message());
-  switch (StateOf(vm->record)) {
+  auto vm = NamedVm::Find(name);
+  if (!vm.ok()) return Refuse(vm.error().message());
+  switch (vm->State()) {
     case VmState::kRunning: break;
     case VmState::kCheckpointed:
-      return Fail(name + " is checkpointed already: `vk restore " + name + "` resumes it");
-    default: return Fail(name + " is not running: only a running VM can be checkpointed");
+      return Refuse(name + " is checkpointed already: `vk restore " + name + "` resumes it");
+    default: return Refuse(name + " is not running: only a running VM can be checkpointed");
   }
   VmmRequest request;
   request.leave_running = leave_running;
-  auto reply = SendVmmRequest(vm->dir + "/" + kVmmSocketName, request, kCheckpointTimeout);
+  auto reply = SendVmmRequest(vm->VmmSocket(), request, kCheckpointTimeout);
   if (!reply.ok()) {
     if (reply.error().errno_value() == ENOENT || reply.error().errno_value() == ECONNREFUSED) {
-      return Fail(name + "'s VMM takes no checkpoint requests (started by an older vk?)");
+      return Refuse(name + "'s VMM takes no checkpoint requests (started by an older vk?)");
     }
-    return Fail(reply.error().message());
+    return Refuse(reply.error().message());
   }
   if (!leave_running) {  // back only once the VM is gone: `vk restore` may follow at once
     auto deadline = std::chrono::steady_clock::now() + kEndTimeout;
-    while (VmmAlive(vm->record) && std::chrono::steady_clock::now() < deadline) {
+    while (VmmAlive(vm->record()) && std::chrono::steady_clock::now() < deadline) {
       std::this_thread::sleep_for(std::chrono::milliseconds(50));
     }
-    if (VmmAlive(vm->record)) return Fail("the checkpoint is written but " + name + " still runs");
+    if (VmmAlive(vm->record()))
+      return Refuse("the checkpoint is written but " + name + " still runs");
   }
   std::printf("%s\n", reply->c_str());
   return 0;

@@ -9,7 +9,10 @@
 #include <CLI/CLI.hpp>
 #include <functional>
 #include <string>
+#include <string_view>
 #include <vector>
+
+#include "base/exit_codes.h"
 
 namespace vk::cli {
 
@@ -21,15 +24,11 @@ class Command {
   Command(const char* name, const char* description, Setup setup);
 };
 
-// Exit codes shared by subcommands (docker's conventions where they exist).
-inline constexpr int kExitUsage = 125;          // vk itself failed / bad usage
-inline constexpr int kExitCannotRun = 126;      // command found but not runnable
-inline constexpr int kExitNotFound = 127;       // command not found in the guest
-inline constexpr int kExitNoKvm = 120;          // /dev/kvm missing or not permitted
-inline constexpr int kExitGuestPanic = 121;     // guest kernel panicked / crashed
-inline constexpr int kExitTimeout = 122;        // guest never reported (timeout)
-inline constexpr int kExitDiskError = 123;      // disk image missing or unusable
-inline constexpr int kExitGuestNoStatus = 124;  // guest stopped without an exit status
+// Prints "vk COMMAND: message" on stderr and returns the exit code for the
+// error's kind (base/exit_codes.h).
+int Fail(std::string_view command, const Error& error);
+// The command's exit code, or Fail's for an error.
+int ExitCodeOf(std::string_view command, const Result<int>& result);
 
 // The arguments after the first `--`: the guest command. Options may come
 // before or after other positionals; only `--` starts the guest command.

@@ -14,7 +14,7 @@
 #include "base/unix_socket.h"
 #include "cli/command.h"
 #include "proto/exec_client.h"
-#include "vmm/vm_state.h"
+#include "runtime/named_vm.h"
 
 namespace vk::cli {
 namespace {
@@ -51,9 +51,7 @@ void InstallHandlers() {
 }
 
 Result<UniqueFd> ConnectExecSocket(const std::string& name) {
-  FoundVm vm = VK_TRY(FindVm(name));
-  if (StateOf(vm.record) != VmState::kRunning) return Error("VM " + name + " is not running");
-  return ConnectUnix(vm.dir + "/exec.sock");
+  return VK_TRY(NamedVm::Find(name)).ConnectExec();
 }
 
 proto::ExecRequest Request(const ExecArgs& args) {
@@ -81,10 +79,7 @@ int Run(const ExecArgs& args) {
     return kExitUsage;
   }
   auto fd = args.socket.empty() ? ConnectExecSocket(args.name) : ConnectUnix(args.socket);
-  if (!fd.ok()) {
-    std::fprintf(stderr, "vk exec: %s\n", fd.error().message().c_str());
-    return kExitUsage;
-  }
+  if (!fd.ok()) return Fail("exec", fd.error());
   auto control = proto::SessionControl::Create();
   if (!control.ok()) return kExitUsage;
   g_control = &*control;
@@ -98,10 +93,7 @@ int Run(const ExecArgs& args) {
   auto status = proto::RunExecSession(fd->get(), Request(args), stdio, options);
   raw.reset();
   g_control = nullptr;
-  if (!status.ok()) {
-    std::fprintf(stderr, "vk exec: %s\n", status.error().message().c_str());
-    return kExitUsage;
-  }
+  if (!status.ok()) return Fail("exec", status.error());
   return status->ShellCode();
 }
 

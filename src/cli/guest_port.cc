@@ -5,14 +5,12 @@
 #include <cstring>
 
 #include "proto/vsock_stream.h"
-#include "vmm/vm_state.h"
+#include "runtime/named_vm.h"
 
 namespace vk::cli {
 
 Result<UniqueFd> ConnectGuestPort(const std::string& vm_name, uint32_t port) {
-  FoundVm vm = VK_TRY(FindVm(vm_name));
-  if (StateOf(vm.record) != VmState::kRunning) return Error("VM " + vm_name + " is not running");
-  return proto::ConnectVsockPort(vm.dir + "/vsock.sock", port).Context(vm_name);
+  return VK_TRY(NamedVm::Find(vm_name)).ConnectGuestPort(port);
 }
 
 Result<UniqueFd> ConnectGuestTcp(const std::string& vm_name, uint16_t port) {

@@ -27,12 +27,6 @@ struct ImageArgs {
   std::string mirror;
 };
 
-int Fail(std::string_view command, const Error& error) {
-  std::fprintf(stderr, "vk image %.*s: %s\n", static_cast<int>(command.size()), command.data(),
-               error.message().c_str());
-  return kExitUsage;
-}
-
 Result<image::PullOptions> PullOptionsFrom(const ImageArgs& a) {
   image::PullOptions options;
   options.platform = VK_TRY_CTX(image::ParsePlatform(a.platform), "--platform");
@@ -200,7 +194,7 @@ Runner Setup(CLI::App& app) {
     if (inspect->parsed()) result = Inspect(a);
     if (convert->parsed()) result = Convert(a);
     if (debian->parsed()) result = FromDebian(a);
-    return result.ok() ? 0 : Fail(name, result.error());
+    return result.ok() ? 0 : Fail("image " + std::string(name), result.error());
   };
 }
 

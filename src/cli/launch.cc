@@ -1,5 +1,5 @@
 // `vk launch`: boot an ext4 root disk and run one command in it.
-#include "vmm/launch.h"
+#include "runtime/launch.h"
 
 #include <cstdio>
 
@@ -28,11 +28,7 @@ int RunLaunch(LaunchArgs& args) {
   if (args.timeout_seconds > 0) args.options.timeout = std::chrono::seconds(args.timeout_seconds);
   args.options.boot_timeout = std::chrono::seconds(args.boot_timeout_seconds);
   args.options.network = args.net.ToOptions();
-  auto result = Launch(args.options);
-  if (const int* code = std::get_if<int>(&result)) return *code;
-  const LaunchError& error = std::get<LaunchError>(result);
-  std::fprintf(stderr, "vk launch: %s\n", error.message.c_str());
-  return ExitCodeFor(error.failure);
+  return ExitCodeOf("launch", Launch(args.options));
 }
 
 Runner Setup(CLI::App& app) {

@@ -8,18 +8,15 @@
 #include <thread>
 
 #include "cli/command.h"
-#include "vmm/vm_state.h"
+#include "runtime/named_vm.h"
 
 namespace vk::cli {
 namespace {
 
 int Run(const std::string& name, bool follow, bool console) {
-  auto vm = FindVm(name);
-  if (!vm.ok()) {
-    std::fprintf(stderr, "vk logs: %s\n", vm.error().message().c_str());
-    return kExitUsage;
-  }
-  std::ifstream file(vm->dir + (console ? "/console.log" : "/vm.log"), std::ios::binary);
+  auto vm = NamedVm::Find(name);
+  if (!vm.ok()) return Fail("logs", vm.error());
+  std::ifstream file(vm->LogPath(console ? LogKind::kConsole : LogKind::kVmm), std::ios::binary);
   char buffer[65536];
   while (true) {
     file.read(buffer, sizeof(buffer));
@@ -28,7 +25,7 @@ int Run(const std::string& name, bool follow, bool console) {
       (void)ignored;
       continue;
     }
-    if (!follow || !VmmAlive(vm->record)) break;
+    if (!follow || !VmmAlive(vm->record())) break;
     file.clear();  // at EOF: wait for more while the VM runs
     std::this_thread::sleep_for(std::chrono::milliseconds(200));
   }

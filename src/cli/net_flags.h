@@ -6,7 +6,7 @@
 #include <string>
 #include <vector>
 
-#include "vmm/vm_network.h"
+#include "runtime/vm_network.h"
 
 namespace vk::cli {
 

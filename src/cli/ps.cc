@@ -4,7 +4,7 @@
 
 #include "base/strings.h"
 #include "cli/command.h"
-#include "vmm/vm_state.h"
+#include "runtime/named_vm.h"
 
 namespace vk::cli {
 namespace {
@@ -28,7 +28,8 @@ std::string StateText(const VmRecord& record) {
 
 int Run() {
   std::printf("%-20s %-36s %4s %7s %-32s %s\n", "NAME", "DISK", "CPUS", "MEM", "STATE", "UPTIME");
-  for (const VmRecord& vm : ListVms()) {
+  for (const NamedVm& named : NamedVm::List()) {
+    const VmRecord& vm = named.record();
     bool running = StateOf(vm) == VmState::kRunning;
     std::printf("%-20s %-36s %4u %6luM %-32s %s\n", vm.name.c_str(), vm.disk.c_str(), vm.cpus,
                 static_cast<unsigned long>(vm.memory_bytes >> 20), StateText(vm).c_str(),

@@ -3,17 +3,13 @@
 #include <cstdio>
 
 #include "cli/command.h"
-#include "vmm/launch.h"
+#include "runtime/launch.h"
 
 namespace vk::cli {
 namespace {
 
 int Run(const std::string& name, int boot_timeout_seconds) {
-  auto result = Restore(name, std::chrono::seconds(boot_timeout_seconds));
-  if (const int* code = std::get_if<int>(&result)) return *code;
-  const LaunchError& error = std::get<LaunchError>(result);
-  std::fprintf(stderr, "vk restore: %s\n", error.message.c_str());
-  return ExitCodeFor(error.failure);
+  return ExitCodeOf("restore", Restore(name, std::chrono::seconds(boot_timeout_seconds)));
 }
 
 Runner Setup(CLI::App& app) {

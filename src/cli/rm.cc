@@ -1,44 +1,25 @@
 // `vk rm [-f] NAME...`: remove stopped VMs' state (-f stops running ones first).
-#include <signal.h>
-
-#include <chrono>
-#include <cstdio>
-#include <thread>
+#include <algorithm>
+#include <memory>
+#include <vector>
 
 #include "cli/command.h"
-#include "vmm/vm_state.h"
+#include "runtime/named_vm.h"
 
 namespace vk::cli {
 namespace {
 
-int Remove(const std::string& name, bool force) {
-  auto dir = VmDirectory(name);  // checks the name before any path is built
-  if (!dir.ok()) {
-    std::fprintf(stderr, "vk rm: %s\n", dir.error().message().c_str());
-    return kExitUsage;
+Result<void> Remove(const std::string& name, bool force) {
+  auto vm = NamedVm::Find(name);
+  if (vm.ok()) return vm->Remove(force ? RemoveMode::kKillRunning : RemoveMode::kRefuseRunning);
+  if (vm.error().kind() != ErrorKind::kNotFound) return std::move(vm).error();
+  // A directory without a readable record (a VMM that died early): removed
+  // all the same, and a name with nothing at all is an error.
+  VmDir dir = VK_TRY(VmDir::Named(name));
+  if (VK_TRY(dir.Remove()) == RemoveOutcome::kAbsent) {
+    return Error(ErrorKind::kNotFound, "no VM named " + name);
   }
-  auto record = ReadVmRecord(*dir);
-  if (record.ok() && VmmAlive(*record)) {
-    if (!force) {
-      std::fprintf(stderr, "vk rm: %s is running: stop it first (vk stop %s) or use -f\n",
-                   name.c_str(), name.c_str());
-      return kExitUsage;
-    }
-    ::kill(record->pid, SIGKILL);
-    for (int i = 0; i < 50 && VmmAlive(*record); ++i) {
-      std::this_thread::sleep_for(std::chrono::milliseconds(100));
-    }
-  }
-  auto removed = RemoveVmDirectory(name);
-  if (!removed.ok()) {
-    std::fprintf(stderr, "vk rm: %s\n", removed.error().message().c_str());
-    return kExitUsage;
-  }
-  if (*removed == RemoveOutcome::kAbsent) {
-    std::fprintf(stderr, "vk rm: no VM named %s\n", name.c_str());
-    return kExitUsage;
-  }
-  return 0;
+  return Ok();
 }
 
 Runner Setup(CLI::App& app) {
@@ -48,7 +29,10 @@ Runner Setup(CLI::App& app) {
   app.add_flag("-f,--force", *force, "Kill running VMs first");
   return [names, force] {
     int status = 0;
-    for (const std::string& name : *names) status = std::max(status, Remove(name, *force));
+    for (const std::string& name : *names) {
+      auto removed = Remove(name, *force);
+      if (!removed.ok()) status = std::max(status, Fail("rm", removed.error()));
+    }
     return status;
   };
 }

@@ -20,8 +20,8 @@
 #include "image/build.h"
 #include "image/pull.h"
 #include "image/scratch_template.h"
-#include "vmm/launch.h"
-#include "vmm/vm_state.h"
+#include "runtime/launch.h"
+#include "runtime/vm_state.h"
 
 namespace vk::cli {
 namespace {
@@ -101,7 +101,7 @@ std::vector<std::string> GuestArgv(const RunArgs& a, const image::ImageConfig& c
   return argv;
 }
 
-using ScratchFn = std::function<Result<std::string>(const std::string&)>;
+using ScratchFn = std::function<Result<std::string>(const VmDir&)>;
 
 Result<ScratchFn> ScratchMaker(const RunArgs& a) {
   std::string data = VK_TRY(image::Store::DefaultRoot());
@@ -113,10 +113,11 @@ Result<ScratchFn> ScratchMaker(const RunArgs& a) {
     if (error) return Error("create " + keep_dir + ": " + error.message());
   }
   std::string templates = data + "/templates";
-  return ScratchFn([keep_dir, templates](const std::string& run_dir) -> Result<std::string> {
-    std::string path = keep_dir.empty() ? run_dir + "/scratch.ext4"
-                                        : keep_dir + "/" + fs::path(run_dir).filename().string() +
-                                              "-" + std::to_string(::getpid()) + ".ext4";
+  return ScratchFn([keep_dir, templates](const VmDir& run_dir) -> Result<std::string> {
+    std::string path = keep_dir.empty()
+                           ? run_dir.ScratchDisk()
+                           : keep_dir + "/" + fs::path(run_dir.path()).filename().string() + "-" +
+                                 std::to_string(::getpid()) + ".ext4";
     VK_TRY_CTX(image::CreateScratchDiskFromTemplate(templates, path, kScratchBytes),
                "scratch disk");
     if (!keep_dir.empty())
@@ -184,15 +185,8 @@ Result<LaunchOptions> Prepare(const RunArgs& a) {
 
 int Run(const RunArgs& a) {
   auto options = Prepare(a);
-  if (!options.ok()) {
-    std::fprintf(stderr, "vk run: %s\n", options.error().message().c_str());
-    return kExitUsage;
-  }
-  auto result = Launch(*options);
-  if (const int* code = std::get_if<int>(&result)) return *code;
-  const LaunchError& error = std::get<LaunchError>(result);
-  std::fprintf(stderr, "vk run: %s\n", error.message.c_str());
-  return ExitCodeFor(error.failure);
+  if (!options.ok()) return Fail("run", options.error());
+  return ExitCodeOf("run", Launch(*options));
 }
 
 Runner Setup(CLI::App& app) {

@@ -5,27 +5,24 @@
 #include <thread>
 
 #include "cli/command.h"
-#include "vmm/vm_state.h"
+#include "runtime/named_vm.h"
 
 namespace vk::cli {
 namespace {
 
 int Run(const std::string& name) {
-  auto vm = FindVm(name);
-  if (!vm.ok()) {
-    std::fprintf(stderr, "vk wait: %s\n", vm.error().message().c_str());
-    return kExitUsage;
-  }
-  while (VmmAlive(vm->record)) std::this_thread::sleep_for(std::chrono::milliseconds(200));
-  auto ended = ReadVmRecord(vm->dir);
-  if (ended.ok() && ended->checkpointed) {
+  auto vm = NamedVm::Find(name);
+  if (!vm.ok()) return Fail("wait", vm.error());
+  auto gone = vm->WaitUntilGone();
+  const VmRecord* ended = gone.ok() ? &vm->record() : nullptr;
+  if (ended && ended->checkpointed) {
     // Not an exit: the guest is saved, not gone. Nothing on stdout, where
     // scripts expect the command's exit code.
     std::fprintf(stderr, "vk wait: %s was checkpointed; `vk restore %s` resumes it\n", name.c_str(),
                  name.c_str());
     return 0;
   }
-  if (!ended.ok() || !ended->exit_code) {
+  if (!ended || !ended->exit_code) {
     std::fprintf(stderr, "vk wait: %s ended without recording an exit code\n", name.c_str());
     return kExitGuestNoStatus;
   }

@@ -6,7 +6,7 @@
 #include "base/strings.h"
 #include "cli/command.h"
 #include "cli/net_flags.h"
-#include "vmm/launch.h"
+#include "runtime/launch.h"
 
 namespace vk::cli {
 namespace {
@@ -27,9 +27,7 @@ int Warm(const WarmArgs& args) {
   }
   options.memory_bytes = *memory;
   // vk run's layout: a read-only image and a writable scratch layer.
-  options.make_scratch_disk = [](const std::string&) -> Result<std::string> {
-    return std::string();
-  };
+  options.make_scratch_disk = [](const VmDir&) -> Result<std::string> { return std::string(); };
   if (args.net) options.network.mode = NetworkOptions::Mode::kInProcess;
   auto dir = WarmTemplate(options);
   if (!dir.ok()) {

@@ -14,12 +14,12 @@
 #include <vector>
 
 #include "base/event_loop.h"
+#include "base/frame_sink.h"
 #include "base/unique_fd.h"
 #include "net/dhcp_message.h"
 #include "net/dns_message.h"
 #include "net/ethernet.h"
 #include "net/frame_clock.h"
-#include "net/frame_sink.h"
 #include "net/ipv4.h"
 #include "net/tcp_header.h"
 #include "net/udp.h"

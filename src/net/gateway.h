@@ -14,12 +14,12 @@
 #include <string>
 #include <vector>
 
+#include "base/frame_sink.h"
 #include "net/checksum.h"
 #include "net/dhcp_server.h"
 #include "net/dns_server.h"
 #include "net/ethernet.h"
 #include "net/frame_clock.h"
-#include "net/frame_sink.h"
 #include "net/ipv4.h"
 #include "net/source_guard.h"
 #include "net/switch.h"

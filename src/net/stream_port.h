@@ -20,9 +20,9 @@
 #include <vector>
 
 #include "base/event_loop.h"
+#include "base/frame_sink.h"
 #include "base/result.h"
 #include "base/unique_fd.h"
-#include "net/frame_sink.h"
 
 namespace vk::net {
 

@@ -18,9 +18,9 @@
 #include <unordered_map>
 #include <vector>
 
+#include "base/frame_sink.h"
 #include "net/ethernet.h"
 #include "net/frame_clock.h"
-#include "net/frame_sink.h"
 
 namespace vk::net {
 

@@ -13,7 +13,7 @@
 #include <vector>
 
 #include "e2e/vk_process.h"
-#include "vmm/vm_state.h"
+#include "runtime/vm_state.h"
 
 namespace vk::cli_test {
 namespace {
@@ -47,7 +47,7 @@ class StateCli : public ::testing::Test {
     record.name = name;
     record.pid = ::getpid();
     record.pid_start_time = ProcessStartTime(record.pid).value_or(0);
-    ASSERT_TRUE(WriteVmRecord(home_ + "/vms/" + name, record).ok());
+    ASSERT_TRUE(WriteVmRecord(VmDir::At(home_ + "/vms/" + name), record).ok());
   }
 
   e2e::TempDir dir_;

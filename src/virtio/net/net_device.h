@@ -17,8 +17,8 @@
 #include <optional>
 #include <vector>
 
+#include "base/frame_sink.h"
 #include "base/result.h"
-#include "net/frame_sink.h"
 #include "virtio/device.h"
 #include "virtio/net/net_header.h"
 

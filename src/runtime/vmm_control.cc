@@ -1,4 +1,4 @@
-#include "vmm/vmm_control.h"
+#include "runtime/vmm_control.h"
 
 #include <fcntl.h>
 #include <poll.h>

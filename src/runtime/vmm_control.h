@@ -21,8 +21,6 @@
 
 namespace vk {
 
-inline constexpr char kVmmSocketName[] = "vmm.sock";
-
 struct VmmRequest {
   enum class Kind { kCheckpoint };
   Kind kind = Kind::kCheckpoint;

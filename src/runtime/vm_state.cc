@@ -1,4 +1,4 @@
-#include "vmm/vm_state.h"
+#include "runtime/vm_state.h"
 
 #include <signal.h>
 #include <unistd.h>
@@ -8,7 +8,6 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
-#include "base/names.h"
 #include "base/private_dir.h"
 #include "base/strings.h"
 
@@ -20,62 +19,24 @@ using nlohmann::json;
 
 }  // namespace
 
-Result<std::string> VmsDirectory() { return VK_TRY(RuntimeDirectory()) + "/vms"; }
-
-Result<std::string> VmDirectory(const std::string& name) {
-  VK_TRY(CheckName(name, NameKind::kVm));
-  return VK_TRY(VmsDirectory()) + "/" + name;
-}
-
-Result<std::string> CreateVmDirectory(const std::string& name) {
-  VK_TRY(CheckName(name, NameKind::kVm));
-  std::string vms = VK_TRY(VmsDirectory());
-  VK_TRY(EnsurePrivateDirectory(vms));
-  std::string dir = vms + "/" + name;
-  auto created = CreatePrivateDirectory(dir);
-  if (!created.ok() && created.error().errno_value() == EEXIST) {
-    return Error("a VM named " + name + " exists: pick another --name or remove it with `vk rm " +
-                 name + "`");
-  }
-  VK_TRY(std::move(created));
-  return dir;
-}
-
-Result<RemoveOutcome> RemoveVmDirectory(const std::string& name) {
-  std::string dir = VK_TRY(VmDirectory(name));
-  return RemoveTreeWithin(VK_TRY(VmsDirectory()), dir);
-}
-
-Result<FoundVm> FindVm(const std::string& name) {
-  std::string dir = VK_TRY(VmDirectory(name));
-  // Someone else's VMs directory could hold a fake exec.sock that would
-  // receive our commands and input.
-  if (std::string vms = VK_TRY(VmsDirectory()); ::access(vms.c_str(), F_OK) == 0) {
-    VK_TRY(CheckPrivateDirectory(vms));
-  }
-  auto record = ReadVmRecord(dir);
-  if (!record.ok()) return Error("no VM named " + name);
-  return FoundVm{dir, std::move(*record)};
-}
-
-Result<void> WriteVmRecord(const std::string& dir, const VmRecord& r) {
+Result<void> WriteVmRecord(const VmDir& dir, const VmRecord& r) {
   json j = {{"name", r.name},      {"disk", r.disk},
             {"cpus", r.cpus},      {"memory_bytes", r.memory_bytes},
             {"pid", r.pid},        {"pid_start_time", r.pid_start_time},
             {"created", r.created}};
   if (r.exit_code) j["exit_code"] = *r.exit_code;
   if (r.checkpointed) j["checkpointed"] = true;
-  std::string tmp = dir + "/vm.json.tmp";
+  std::string tmp = dir.Record() + ".tmp";
   VK_TRY(WritePrivateFile(tmp, j.dump(2) + "\n"));
   std::error_code error;
-  fs::rename(tmp, dir + "/vm.json", error);  // atomic: readers never see half a file
-  if (error) return Error("cannot write " + dir + "/vm.json: " + error.message());
+  fs::rename(tmp, dir.Record(), error);  // atomic: readers never see half a file
+  if (error) return Error("cannot write " + dir.Record() + ": " + error.message());
   return Ok();
 }
 
-Result<VmRecord> ReadVmRecord(const std::string& dir) {
-  std::ifstream file(dir + "/vm.json");
-  if (!file) return Error("no VM state in " + dir);
+Result<VmRecord> ReadVmRecord(const VmDir& dir) {
+  std::ifstream file(dir.Record());
+  if (!file) return Error(ErrorKind::kNotFound, "no VM state in " + dir.path());
   try {
     json j = json::parse(file);
     VmRecord r;
@@ -90,22 +51,8 @@ Result<VmRecord> ReadVmRecord(const std::string& dir) {
     r.checkpointed = j.value("checkpointed", false);
     return r;
   } catch (const json::exception& e) {
-    return Error(dir + "/vm.json is corrupt: " + e.what());
+    return Error(dir.Record() + " is corrupt: " + e.what());
   }
-}
-
-std::vector<VmRecord> ListVms() {
-  std::vector<VmRecord> records;
-  std::error_code error;
-  auto vms = VmsDirectory();
-  if (!vms.ok()) return records;
-  for (const auto& entry : fs::directory_iterator(*vms, error)) {
-    auto record = ReadVmRecord(entry.path().string());
-    if (record.ok()) records.push_back(std::move(*record));
-  }
-  std::sort(records.begin(), records.end(),
-            [](const VmRecord& a, const VmRecord& b) { return a.name < b.name; });
-  return records;
 }
 
 namespace {

@@ -1,4 +1,4 @@
-#include "vmm/launch.h"
+#include "runtime/launch.h"
 
 #include <fcntl.h>
 #include <openssl/evp.h>
@@ -18,6 +18,7 @@
 #include <thread>
 
 #include "base/defer.h"
+#include "base/exit_codes.h"
 #include "base/file_io.h"
 #include "base/file_lock.h"
 #include "base/log.h"
@@ -31,23 +32,24 @@
 #include "base/unique_fd.h"
 #include "base/unix_socket.h"
 #include "proto/exec_client.h"
+#include "runtime/checkpoint.h"
+#include "runtime/detach.h"
+#include "runtime/disk_check.h"
+#include "runtime/named_vm.h"
+#include "runtime/vm_state.h"
+#include "runtime/vmm_control.h"
+#include "runtime/warm_template.h"
 #include "virtio/blk/block_device.h"
 #include "virtio/console/console_device.h"
 #include "virtio/fs/fs_device.h"
 #include "virtio/rng/rng_device.h"
 #include "virtio/vsock/vsock_device.h"
-#include "vmm/checkpoint.h"
-#include "vmm/detach.h"
-#include "vmm/disk_check.h"
 #include "vmm/guest_assets.h"
 #include "vmm/guest_files.h"
 #include "vmm/host_kvm.h"
 #include "vmm/initramfs.h"
 #include "vmm/machine.h"
 #include "vmm/sandbox.h"
-#include "vmm/vm_state.h"
-#include "vmm/vmm_control.h"
-#include "vmm/warm_template.h"
 
 namespace vk {
 namespace {
@@ -62,47 +64,6 @@ constexpr auto kAssignmentTimeout = std::chrono::seconds(120);
 constexpr const char* kBaseCmdline = "console=ttyS0 reboot=t panic=-1 quiet";
 constexpr const char* kDefaultPath =
     "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
-
-// The VM's state directory: a named VM's or a temporary one. It removes only
-// what it created itself, and a named VM's directory outlives the process
-// only once the VM started (Keep), so a failed start leaves no name taken.
-class RunDir {
- public:
-  static Result<RunDir> CreateNamed(const std::string& name) {
-    std::string dir = VK_TRY(CreateVmDirectory(name));
-    return RunDir(VK_TRY(VmsDirectory()), dir, /*keep=*/false);
-  }
-  // A named VM's existing directory (vk restore): never removed here, it
-  // holds the checkpoint being restored.
-  static Result<RunDir> OpenExisting(const std::string& dir) {
-    return RunDir(VK_TRY(VmsDirectory()), dir, /*keep=*/true);
-  }
-  static Result<RunDir> CreateTemporary() {
-    const char* runtime = std::getenv("XDG_RUNTIME_DIR");
-    fs::path base = runtime && *runtime ? fs::path(runtime) : fs::temp_directory_path();
-    std::string pattern = (base / "vk-launch.XXXXXX").string();
-    if (::mkdtemp(pattern.data()) == nullptr) return Error::FromErrno("create " + pattern);
-    return RunDir(base.string(), pattern, /*keep=*/false);
-  }
-  RunDir(RunDir&& other) noexcept
-      : root_(std::move(other.root_)), path_(std::exchange(other.path_, "")), keep_(other.keep_) {}
-  ~RunDir() {
-    if (path_.empty() || keep_) return;
-    if (auto removed = RemoveTreeWithin(root_, path_); !removed.ok()) {
-      std::fprintf(stderr, "vk: %s\n", removed.error().message().c_str());
-    }
-  }
-  std::string operator/(const std::string& name) const { return path_ + "/" + name; }
-  const std::string& path() const { return path_; }
-  void Keep() { keep_ = true; }
-
- private:
-  RunDir(std::string root, std::string path, bool keep)
-      : root_(std::move(root)), path_(std::move(path)), keep_(keep) {}
-  std::string root_;  // the directory path_ must stay inside when removed
-  std::string path_;
-  bool keep_;
-};
 
 // virtio-fs tags, in the order the shares' devices are added.
 std::string ShareTag(size_t index) { return "vkfs" + std::to_string(index); }
@@ -257,31 +218,26 @@ class CommandSession {
   std::string error_;
 };
 
-LaunchError Fail(LaunchFailure failure, std::string message) {
-  return {failure, std::move(message)};
-}
-
-LaunchError ExplainStop(const MachineExit& exit, const Machine& machine, bool had_command) {
+Error ExplainStop(const MachineExit& exit, const Machine& machine, bool had_command) {
   std::string tail = machine.ConsoleTail(2048);
   if (exit.kind == ExitKind::kTimeout) {
-    return Fail(LaunchFailure::kTimeout, "the guest did not finish before the timeout");
+    return Error(ErrorKind::kTimeout, "the guest did not finish before the timeout");
   }
   if (tail.find("Kernel panic") != std::string::npos) {
-    return Fail(LaunchFailure::kGuestPanic,
-                "the guest kernel panicked; last console lines:\n" + tail);
+    return Error(ErrorKind::kGuestPanic, "the guest kernel panicked; last console lines:\n" + tail);
   }
-  if (exit.kind == ExitKind::kInternalError) return Fail(LaunchFailure::kUsage, exit.detail);
+  if (exit.kind == ExitKind::kInternalError) return Error(ErrorKind::kUsage, exit.detail);
   std::string what =
       exit.kind == ExitKind::kPowerOff ? "powered off" : "rebooted (" + exit.detail + ")";
   std::string message = "the guest " + what;
   if (had_command) message += " without reporting the command's exit status";
   if (tail.find("vk-agent:") != std::string::npos) message += "; console:\n" + tail;
-  return Fail(LaunchFailure::kNoExitStatus, message);
+  return Error(ErrorKind::kNoExitStatus, message);
 }
 
 // Where the serial console goes: a file the user named, the terminal when the
 // disk's own init runs (it is the VM's only output), or a log in the run dir.
-Result<UniqueFd> OpenConsole(const LaunchOptions& options, const RunDir& run_dir) {
+Result<UniqueFd> OpenConsole(const LaunchOptions& options, const VmDir& run_dir) {
   if (options.console_path.empty() && options.command.empty()) {
     return UniqueFd(::fcntl(STDOUT_FILENO, F_DUPFD_CLOEXEC, 0));
   }
@@ -290,7 +246,7 @@ Result<UniqueFd> OpenConsole(const LaunchOptions& options, const RunDir& run_dir
   if (!options.console_path.empty()) {  // the user's file (may be /dev/null): never chmod'ed
     return OpenUserOutputFile(options.console_path, append).Context("cannot open the console file");
   }
-  return OpenPrivateFile(run_dir / "console.log", append ? O_APPEND : O_TRUNC)
+  return OpenPrivateFile(run_dir.ConsoleLog(), append ? O_APPEND : O_TRUNC)
       .Context("cannot open the console file");
 }
 
@@ -306,22 +262,23 @@ Result<void> AddShares(Machine& machine, const LaunchOptions& options) {
   return Ok();
 }
 
-Result<void> AddDevices(Machine& machine, const LaunchOptions& options, const RunDir& run_dir,
+Result<void> AddDevices(Machine& machine, const LaunchOptions& options, const VmDir& run_dir,
                         int console_fd, const std::string& scratch) {
   virtio::BlockConfig disk;
   disk.path = options.disk;
   disk.read_only = options.read_only || !scratch.empty();
-  VK_TRY(machine.AddVirtioDevice(VK_TRY(virtio::CreateBlockDevice(disk))));
+  VK_TRY(
+      machine.AddVirtioDevice(VK_TRY(virtio::CreateBlockDevice(disk).WithKind(ErrorKind::kDisk))));
   if (!scratch.empty()) {  // vdb: the writable layer
     virtio::BlockConfig layer;
     layer.path = scratch;
-    VK_TRY(machine.AddVirtioDevice(VK_TRY(virtio::CreateBlockDevice(layer))));
+    VK_TRY(machine.AddVirtioDevice(
+        VK_TRY(virtio::CreateBlockDevice(layer).WithKind(ErrorKind::kDisk))));
   }
   VK_TRY(AddShares(machine, options));
   virtio::VsockConfig vsock;
-  vsock.uds_path = run_dir / "vsock.sock";
-  vsock.port_sockets = {{run_dir / "exec.sock", kExecPort},
-                        {run_dir / "control.sock", kControlPort}};
+  vsock.uds_path = run_dir.VsockSocket();
+  vsock.port_sockets = {{run_dir.ExecSocket(), kExecPort}, {run_dir.ControlSocket(), kControlPort}};
   VK_TRY(machine.AddVirtioDevice(VK_TRY(virtio::CreateVsockDevice(vsock))));
   VK_TRY(machine.AddVirtioDevice(virtio::CreateRngDevice()));
   // hvc0: a second console whose output joins the kernel console.
@@ -376,7 +333,7 @@ Result<void> AddTemplateDevices(Machine& machine, const TemplateShape& shape,
     VK_TRY(machine.AddVirtioDevice(VK_TRY(virtio::CreateFsDevice(fs))));
   }
   virtio::VsockConfig vsock;
-  vsock.uds_path = build_dir + "/vsock.sock";
+  vsock.uds_path = VmDir::At(build_dir).VsockSocket();
   VK_TRY(machine.AddVirtioDevice(VK_TRY(virtio::CreateVsockDevice(vsock))));
   VK_TRY(machine.AddVirtioDevice(virtio::CreateRngDevice()));
   VK_TRY(machine.AddVirtioDevice(virtio::CreateConsoleDevice({-1, -1})));
@@ -472,13 +429,13 @@ void PrintStats(const Machine& machine) {
 // Requests run on the server's thread while the main thread waits for the
 // machine; `checkpointed` tells it the VM ended by a checkpoint.
 Result<std::unique_ptr<VmmControlServer>> ServeVmmControl(
-    Machine& machine, const LaunchOptions& options, const RunDir& run_dir, uint32_t cpus,
+    Machine& machine, const LaunchOptions& options, const VmDir& run_dir, uint32_t cpus,
     const std::string& scratch, const std::string& guest, std::atomic<bool>* checkpointed) {
-  auto handler = [&machine, &options, dir = run_dir.path(), cpus, scratch, guest,
+  auto handler = [&machine, &options, &run_dir, cpus, scratch, guest,
                   checkpointed](const VmmRequest& request) -> Result<std::string> {
     CheckpointSpec spec = VK_TRY(SpecForLaunch(options, cpus, scratch, guest));
     if (machine.ended()) return Error("the VM is already stopping");
-    auto written = WriteCheckpoint(machine, spec, dir);
+    auto written = WriteCheckpoint(machine, spec, run_dir);
     if (!written.ok() || request.leave_running) {
       machine.Resume();
     } else {
@@ -487,7 +444,7 @@ Result<std::unique_ptr<VmmControlServer>> ServeVmmControl(
     }
     return written;
   };
-  return VmmControlServer::Start(run_dir / kVmmSocketName, std::move(handler));
+  return VmmControlServer::Start(run_dir.VmmSocket(), std::move(handler));
 }
 
 VmRecord RecordFor(const LaunchOptions& options, const MachineConfig& config) {
@@ -514,20 +471,18 @@ unsigned ChooseVcpus(unsigned requested, KvmFlavor flavor) {
 
 // The VM ended by `vk checkpoint`: recorded so (vk ps, vk wait), its state
 // directory (the checkpoint's home) kept even with --rm.
-int EndCheckpointed(const LaunchOptions& options, RunDir* run_dir, VmRecord record) {
+int EndCheckpointed(const LaunchOptions& options, VmDir* run_dir, VmRecord record) {
   record.checkpointed = true;
   record.exit_code.reset();
-  auto written = WriteVmRecord(run_dir->path(), record);
+  auto written = WriteVmRecord(*run_dir, record);
   (void)written;
   run_dir->Keep();
   std::fprintf(stderr, "vk: %s was checkpointed to %s; `vk restore %s` resumes it\n",
-               options.name.c_str(), CheckpointDirectory(run_dir->path()).c_str(),
-               options.name.c_str());
+               options.name.c_str(), run_dir->Checkpoint().c_str(), options.name.c_str());
   return 0;
 }
 
-std::variant<int, LaunchError> LaunchPrepared(const LaunchOptions& options, RunDir* run_dir,
-                                              GuestFiles& files) {
+Result<int> LaunchPrepared(const LaunchOptions& options, VmDir* run_dir, GuestFiles& files) {
   SetupTimeline timeline;
   KvmFlavor flavor = DetectKvmFlavor();
   const bool scratch_wanted = static_cast<bool>(options.make_scratch_disk);
@@ -536,33 +491,33 @@ std::variant<int, LaunchError> LaunchPrepared(const LaunchOptions& options, RunD
   const bool from_template = !from_checkpoint && UseTemplate(options);
   const TemplateShape shape = ShapeFor(options, flavor, cpus, scratch_wanted);
   auto identity = files.Identity();
-  if (!identity.ok()) return Fail(LaunchFailure::kUsage, identity.error().message());
+  if (!identity.ok()) return Error(ErrorKind::kUsage, identity.error().message());
   const TemplateGuest guest{*identity, [&files] { return files.Load(); }};
   // A template is made (a VM of its own) before the sandbox is on.
   std::string template_dir;
   if (from_template) {
     auto made = PrepareTemplate(shape, guest, options);
     if (!made.ok()) {
-      return Fail(LaunchFailure::kUsage,
-                  made.error().message() + " (--cold boots without a template)");
+      return Error(ErrorKind::kUsage,
+                   made.error().message() + " (--cold boots without a template)");
     }
     template_dir = *made;
   }
   // Before any VMM thread starts (the network's start in AttachNetwork).
   if (auto sandboxed = sandbox::EnableFromEnvironment(SandboxPaths(options, run_dir->path()));
       !sandboxed.ok())
-    return Fail(LaunchFailure::kUsage, sandboxed.error().message());
+    return Error(ErrorKind::kUsage, sandboxed.error().message());
   auto console = OpenConsole(options, *run_dir);
-  if (!console.ok()) return Fail(LaunchFailure::kUsage, console.error().message());
+  if (!console.ok()) return Error(ErrorKind::kUsage, console.error().message());
   // The scratch disk is written while the VM is set up (both take ~10 ms).
   std::future<Result<std::string>> scratch_disk;
   if (scratch_wanted) {
-    scratch_disk = std::async(std::launch::async, options.make_scratch_disk, run_dir->path());
+    scratch_disk = std::async(std::launch::async, options.make_scratch_disk, std::cref(*run_dir));
   }
   MachineConfig config;
   if (!from_template && !from_checkpoint) {
     auto bytes = files.Load();
-    if (!bytes.ok()) return Fail(LaunchFailure::kUsage, bytes.error().message());
+    if (!bytes.ok()) return Error(ErrorKind::kUsage, bytes.error().message());
     config.kernel = bytes->kernel;
     config.initrd = bytes->initrd;
   }
@@ -577,40 +532,37 @@ std::variant<int, LaunchError> LaunchPrepared(const LaunchOptions& options, RunD
   if (!machine.ok()) {
     int err = machine.error().errno_value();
     bool no_kvm = err == ENOENT || err == EACCES || err == EPERM;
-    return Fail(no_kvm ? LaunchFailure::kNoKvm : LaunchFailure::kUsage, machine.error().message());
+    return Error(no_kvm ? ErrorKind::kNoKvm : ErrorKind::kInternal, machine.error().message());
   }
   timeline.vmm_created = SetupTimeline::Clock::now();
   std::string scratch;
   if (scratch_disk.valid()) {
     auto made = scratch_disk.get();
-    if (!made.ok()) return Fail(LaunchFailure::kDisk, made.error().message());
+    if (!made.ok()) return Error(ErrorKind::kDisk, made.error().message());
     scratch = *made;
   }
   timeline.scratch_ready = SetupTimeline::Clock::now();
   std::string hostname = options.hostname.empty() ? options.name : options.hostname;
   std::array<uint8_t, 6> mac = DefaultGuestMac();
   if (auto attached = AttachNetwork(**machine, options.network, hostname, &mac); !attached.ok()) {
-    return Fail(LaunchFailure::kUsage, "network: " + attached.error().message());
+    return Error(ErrorKind::kUsage, "network: " + attached.error().message());
   }
-  if (auto added = AddDevices(**machine, options, *run_dir, console->get(), scratch); !added.ok()) {
-    bool disk = added.error().message().find(options.disk) != std::string::npos;
-    return Fail(disk ? LaunchFailure::kDisk : LaunchFailure::kUsage, added.error().message());
-  }
+  VK_TRY(AddDevices(**machine, options, *run_dir, console->get(), scratch));
   timeline.devices_added = SetupTimeline::Clock::now();
   std::unique_ptr<CommandSession> session;
   if (!options.command.empty()) {
-    auto listener = ListenUnix(*run_dir / ("vsock.sock_" + std::to_string(kLaunchPort)));
-    if (!listener.ok()) return Fail(LaunchFailure::kUsage, listener.error().message());
+    auto listener = ListenUnix(run_dir->GuestConnectSocket(kLaunchPort));
+    if (!listener.ok()) return Error(ErrorKind::kUsage, listener.error().message());
     proto::StdioFds stdio;
     if (!options.stdin_open) stdio.in = -1;
     session =
         std::make_unique<CommandSession>(std::move(*listener), CommandRequest(options), stdio);
     if (auto started = session->Start(); !started.ok()) {
-      return Fail(LaunchFailure::kUsage, started.error().message());
+      return Error(ErrorKind::kUsage, started.error().message());
     }
   }
   if (auto started = (*machine)->Start(); !started.ok()) {
-    return Fail(LaunchFailure::kUsage, "start the VM: " + started.error().message());
+    return Error(ErrorKind::kUsage, "start the VM: " + started.error().message());
   }
   files.Release();  // copied into guest memory (a restored VM never loaded them)
   if ((*machine)->restored() && !from_checkpoint) {  // a template's clone: make it this VM
@@ -618,12 +570,12 @@ std::variant<int, LaunchError> LaunchPrepared(const LaunchOptions& options, RunD
     if (mac != DefaultGuestMac()) assigned_mac.assign(mac.begin(), mac.end());
     auto assignment = NewAssignment(GuestParams(options, scratch_wanted), assigned_mac);
     auto assigned = assignment.ok()
-                        ? AssignTemplateVm(*run_dir / "vsock.sock", *assignment, kAssignmentTimeout)
+                        ? AssignTemplateVm(run_dir->VsockSocket(), *assignment, kAssignmentTimeout)
                         : Result<void>(std::move(assignment).error());
     if (!assigned.ok()) {
-      return Fail(LaunchFailure::kUsage,
-                  "the VM restored from its warm template: " + assigned.error().message() +
-                      " (--cold boots without a template)");
+      return Error(ErrorKind::kUsage,
+                   "the VM restored from its warm template: " + assigned.error().message() +
+                       " (--cold boots without a template)");
     }
   }
   std::atomic<bool> checkpointed{false};
@@ -631,13 +583,13 @@ std::variant<int, LaunchError> LaunchPrepared(const LaunchOptions& options, RunD
   if (!options.name.empty()) {
     auto served =
         ServeVmmControl(**machine, options, *run_dir, cpus, scratch, guest.identity, &checkpointed);
-    if (!served.ok()) return Fail(LaunchFailure::kUsage, served.error().message());
+    if (!served.ok()) return Error(ErrorKind::kUsage, served.error().message());
     control = std::move(*served);
   }
   VmRecord record = RecordFor(options, config);
   if (!options.name.empty()) {
-    if (auto written = WriteVmRecord(run_dir->path(), record); !written.ok()) {
-      return Fail(LaunchFailure::kUsage, written.error().message());
+    if (auto written = WriteVmRecord(*run_dir, record); !written.ok()) {
+      return Error(ErrorKind::kUsage, written.error().message());
     }
     if (!options.remove_state_on_exit) run_dir->Keep();  // vk ps/logs/wait see it ended
   }
@@ -650,7 +602,7 @@ std::variant<int, LaunchError> LaunchPrepared(const LaunchOptions& options, RunD
   }
   control.reset();  // waits for a checkpoint being written: it reads the machine
   if (checkpointed) return EndCheckpointed(options, run_dir, record);
-  std::variant<int, LaunchError> result = ExplainStop(exit, **machine, session != nullptr);
+  Result<int> result = ExplainStop(exit, **machine, session != nullptr);
   // A session still running (the VM was stopped under a running command,
   // e.g. --timeout) waits on the vsock device's socket: destroying the
   // machine closes it, so the session ends instead of waiting forever.
@@ -659,9 +611,8 @@ std::variant<int, LaunchError> LaunchPrepared(const LaunchOptions& options, RunD
   if (session && session->status()) result = session->status()->ShellCode();
   if (!session && exit.kind == ExitKind::kPowerOff) result = exit.status;
   if (!options.name.empty()) {
-    const int* code = std::get_if<int>(&result);
-    record.exit_code = code ? *code : ExitCodeFor(std::get<LaunchError>(result).failure);
-    auto written = WriteVmRecord(run_dir->path(), record);
+    record.exit_code = result.ok() ? *result : ExitCodeFor(result.error().kind());
+    auto written = WriteVmRecord(*run_dir, record);
     (void)written;
   }
   return result;
@@ -669,36 +620,25 @@ std::variant<int, LaunchError> LaunchPrepared(const LaunchOptions& options, RunD
 
 }  // namespace
 
-int ExitCodeFor(LaunchFailure failure) {
-  switch (failure) {
-    case LaunchFailure::kUsage: return 125;
-    case LaunchFailure::kNoKvm: return 120;
-    case LaunchFailure::kDisk: return 123;
-    case LaunchFailure::kGuestPanic: return 121;
-    case LaunchFailure::kTimeout: return 122;
-    case LaunchFailure::kNoExitStatus: return 124;
-  }
-  return 125;
-}
-
 // A named VM must not take over another's state: refused before anything is
 // created, so a refused run leaves the other VM (and everything else) alone.
 Result<void> CheckNewVm(const LaunchOptions& options) {
   if (!options.hostname.empty()) VK_TRY_CTX(CheckHostname(options.hostname), "--hostname");
   if (options.name.empty()) return Ok();
   VK_TRY(CheckName(options.name, NameKind::kVm));
-  std::string dir = VK_TRY(VmDirectory(options.name));
+  VmDir dir = VK_TRY(VmDir::Named(options.name));
   if (auto existing = ReadVmRecord(dir); existing.ok()) {
     bool running = StateOf(*existing) == VmState::kRunning;
-    return Error("a VM named " + options.name + (running ? " is running" : " exists") +
-                 ": pick another --name or remove it with `vk rm " + options.name + "`");
+    return Error(ErrorKind::kConflict,
+                 "a VM named " + options.name + (running ? " is running" : " exists") +
+                     ": pick another --name or remove it with `vk rm " + options.name + "`");
   }
   return Ok();
 }
 
-Result<RunDir> CreateRunDir(const LaunchOptions& options) {
-  if (options.name.empty()) return RunDir::CreateTemporary();
-  return RunDir::CreateNamed(options.name);
+Result<VmDir> CreateRunDir(const LaunchOptions& options) {
+  if (options.name.empty()) return VmDir::CreateTemporary();
+  return VmDir::CreateNamed(options.name);
 }
 
 Result<std::string> WarmTemplate(const LaunchOptions& options) {
@@ -716,61 +656,57 @@ namespace {
 
 // A checkpointed VM, checked whole before `vk restore` touches anything.
 struct RestorePlan {
-  std::string dir;  // the VM's state directory
+  NamedVm vm;
   CheckpointSpec spec;
   LaunchOptions options;
 };
 
 Result<RestorePlan> PlanRestore(const std::string& name, std::chrono::seconds boot_timeout) {
-  FoundVm vm = VK_TRY(FindVm(name));
-  if (StateOf(vm.record) == VmState::kRunning) {
-    return Error(name + " is running: `vk checkpoint " + name + "` saves and stops it, `vk stop " +
-                 name + "` powers it off");
+  NamedVm vm = VK_TRY(NamedVm::Find(name));
+  if (vm.Running()) {
+    return Error(ErrorKind::kConflict, name + " is running: `vk checkpoint " + name +
+                                           "` saves and stops it, `vk stop " + name +
+                                           "` powers it off");
   }
-  auto spec = ReadCheckpointSpec(vm.dir);
+  auto spec = ReadCheckpointSpec(vm.dir());
   if (!spec.ok()) {
-    return Error(spec.error().message() + " (`vk checkpoint " + name +
-                 "` makes one of a running VM)");
+    return Error(ErrorKind::kNotFound, spec.error().message() + " (`vk checkpoint " + name +
+                                           "` makes one of a running VM)");
   }
-  if (spec->name != name) return Error("the checkpoint in " + vm.dir + " is of " + spec->name);
+  if (spec->name != name)
+    return Error("the checkpoint in " + vm.dir().path() + " is of " + spec->name);
   const std::string guest = VK_TRY(GuestFiles("", "").Identity());
   if (spec->guest != guest) {
     return Error("the checkpoint was made by another vk build; restore it with that vk");
   }
   // Another build, host CPU or a damaged snapshot is refused here, before
   // the VM's disks are replaced by the checkpoint's.
-  VK_TRY(ReadSnapshot(CheckpointSnapshotDirectory(vm.dir),
+  VK_TRY(ReadSnapshot(CheckpointSnapshotDirectory(vm.dir()),
                       ExpectedSnapshotIdentity(guest, spec->cpus, spec->memory_bytes)));
-  RestorePlan plan{vm.dir, *spec, LaunchOptionsFor(*spec)};
-  VK_TRY(CheckNetworkOptions(plan.options.network));
-  plan.options.detach = true;
-  plan.options.boot_timeout = boot_timeout;
-  plan.options.restore_checkpoint = CheckpointSnapshotDirectory(vm.dir);
-  return plan;
+  LaunchOptions options = LaunchOptionsFor(*spec);
+  VK_TRY(CheckNetworkOptions(options.network).WithKind(ErrorKind::kNetwork));
+  options.detach = true;
+  options.boot_timeout = boot_timeout;
+  options.restore_checkpoint = CheckpointSnapshotDirectory(vm.dir());
+  return RestorePlan{std::move(vm), std::move(*spec), std::move(options)};
 }
 
 }  // namespace
 
-std::variant<int, LaunchError> Restore(const std::string& name, std::chrono::seconds boot_timeout) {
-  auto plan = PlanRestore(name, boot_timeout);
-  if (!plan.ok())
-    return Fail(LaunchFailure::kUsage, "cannot restore " + name + ": " + plan.error().message());
+Result<int> Restore(const std::string& name, std::chrono::seconds boot_timeout) {
+  RestorePlan plan = VK_TRY_CTX(PlanRestore(name, boot_timeout), "cannot restore " + name);
+  const VmDir& dir = plan.vm.dir();
   // Held by the VMM for its life (the child inherits it): a second restore
   // of the same VM is refused instead of starting a twin on the same disks.
-  auto lock = FileLock::TryAcquire(plan->dir + "/restore.lock");
-  if (!lock.ok()) return Fail(LaunchFailure::kUsage, lock.error().message());
-  if (!lock->valid()) return Fail(LaunchFailure::kUsage, name + " is being restored already");
-  if (auto disks = RestoreCheckpointDisks(plan->spec, plan->dir); !disks.ok()) {
-    return Fail(LaunchFailure::kDisk, "cannot restore " + name + ": " + disks.error().message());
-  }
-  auto run_dir = RunDir::OpenExisting(plan->dir);
-  if (!run_dir.ok()) return Fail(LaunchFailure::kUsage, run_dir.error().message());
-  auto detached = Detach(plan->options, plan->dir);
-  if (!detached.ok()) return Fail(LaunchFailure::kUsage, detached.error().message());
-  if (*detached == DetachRole::kParent) {
+  FileLock lock = VK_TRY(FileLock::TryAcquire(dir.RestoreLock()));
+  if (!lock.valid()) return Error(ErrorKind::kConflict, name + " is being restored already");
+  VK_TRY_CTX(RestoreCheckpointDisks(plan.spec, dir).WithKind(ErrorKind::kDisk),
+             "cannot restore " + name);
+  VmDir run_dir = VmDir::At(dir.path());
+  if (VK_TRY(Detach(plan.options, run_dir)) == DetachRole::kParent) {
     // Its clock stood still while it was saved, and its random state is
     // the checkpoint's: the agent sets the one and reseeds the other.
-    if (auto refreshed = RefreshRestoredGuest(plan->dir + "/control.sock"); !refreshed.ok()) {
+    if (auto refreshed = RefreshRestoredGuest(dir.ControlSocket()); !refreshed.ok()) {
       std::fprintf(stderr, "vk restore: warning: %s\n", refreshed.error().message().c_str());
     }
     std::printf("%s\n", name.c_str());
@@ -778,40 +714,29 @@ std::variant<int, LaunchError> Restore(const std::string& name, std::chrono::sec
   }
   InstallSignalHandlers();
   GuestFiles files("", "");  // the checkpoint holds the guest: nothing is loaded
-  return LaunchPrepared(plan->options, &*run_dir, files);
+  return LaunchPrepared(plan.options, &run_dir, files);
 }
 
-std::variant<int, LaunchError> Launch(const LaunchOptions& in) {
+Result<int> Launch(const LaunchOptions& in) {
   LaunchOptions options = in;
   if (options.detach && options.name.empty()) options.name = GeneratedVmName();
-  if (auto valid = CheckNewVm(options); !valid.ok()) {
-    return Fail(LaunchFailure::kUsage, valid.error().message());
-  }
-  if (auto net = CheckNetworkOptions(options.network); !net.ok()) {
-    return Fail(LaunchFailure::kUsage, net.error().message());
-  }
-  if (auto checked = CheckExtDisk(options.disk); !checked.ok()) {
-    return Fail(LaunchFailure::kDisk, checked.error().message());
-  }
-  auto run_dir = CreateRunDir(options);
-  if (!run_dir.ok()) return Fail(LaunchFailure::kUsage, run_dir.error().message());
+  VK_TRY(CheckNewVm(options));
+  VK_TRY(CheckNetworkOptions(options.network).WithKind(ErrorKind::kNetwork));
+  VK_TRY(CheckExtDisk(options.disk).WithKind(ErrorKind::kDisk));
+  VmDir run_dir = VK_TRY(CreateRunDir(options));
   if (DetectKvmFlavor() == KvmFlavor::kPvm)
     std::fprintf(stderr, "%s\n", PvmVectorWarning().c_str());
   if (options.detach) {
-    auto detached = Detach(options, run_dir->path());
-    if (!detached.ok()) return Fail(LaunchFailure::kUsage, detached.error().message());
-    if (*detached == DetachRole::kParent) {
-      run_dir->Keep();  // the background VMM owns it now
+    if (VK_TRY(Detach(options, run_dir)) == DetachRole::kParent) {
+      run_dir.Keep();  // the background VMM owns it now
       std::printf("%s\n", options.name.c_str());
       return 0;
     }
   }
   InstallSignalHandlers();
   GuestFiles files(options.kernel_path, options.initrd_path);
-  if (auto available = files.CheckAvailable(); !available.ok()) {
-    return Fail(LaunchFailure::kUsage, available.error().message());
-  }
-  return LaunchPrepared(options, &*run_dir, files);
+  VK_TRY(files.CheckAvailable());
+  return LaunchPrepared(options, &run_dir, files);
 }
 
 }  // namespace vk

@@ -1,5 +1,5 @@
 // The checkpoint spec (spec.json): what `vk restore` rebuilds a VM from.
-#include "vmm/checkpoint_spec.h"
+#include "runtime/checkpoint_spec.h"
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
@@ -136,7 +136,7 @@ TEST(CheckpointSpec, LaunchOptionsSurviveTheSpec) {
   EXPECT_EQ(back.network.publish, options.network.publish);
   EXPECT_TRUE(back.command.empty());
   ASSERT_TRUE(back.make_scratch_disk);
-  auto scratch = back.make_scratch_disk("/elsewhere");
+  auto scratch = back.make_scratch_disk(VmDir::At("/elsewhere"));
   ASSERT_TRUE(scratch.ok());
   EXPECT_EQ(*scratch, "/state/web/scratch.ext4");  // the VM's own, put back by the restore
 }

@@ -7,7 +7,8 @@
 #include <string>
 
 #include "base/result.h"
-#include "vmm/launch.h"
+#include "runtime/launch.h"
+#include "runtime/vm_dir.h"
 
 namespace vk {
 
@@ -19,7 +20,7 @@ std::string GeneratedVmName();
 // Forks. In the child (returns kChild) stdio is redirected and the launch goes
 // on; the parent returns kParent once the VM is ready, or an error (the VM
 // died or did not answer within options.boot_timeout; it is then killed).
-Result<DetachRole> Detach(const LaunchOptions& options, const std::string& state_dir);
+Result<DetachRole> Detach(const LaunchOptions& options, const VmDir& dir);
 
 // Connects to a VM's exec.sock and completes the protocol hello.
 Result<void> ProbeAgent(const std::string& exec_socket, int timeout_ms);

@@ -27,6 +27,8 @@
 #include "base/testing/process_census.h"
 #include "base/unique_fd.h"
 #include "base/unix_socket.h"
+#include "runtime/vm_network.h"
+#include "runtime/vm_state.h"
 #include "virtio/blk/block_device.h"
 #include "virtio/console/console_device.h"
 #include "virtio/fs/fs_device.h"
@@ -34,8 +36,6 @@
 #include "virtio/vsock/vsock_device.h"
 #include "vmm/machine.h"
 #include "vmm/testing/tiny_elf.h"
-#include "vmm/vm_network.h"
-#include "vmm/vm_state.h"
 
 namespace vk {
 namespace {

@@ -10,7 +10,7 @@
 #include <vector>
 
 #include "base/result.h"
-#include "vmm/launch.h"
+#include "runtime/launch.h"
 
 namespace vk {
 

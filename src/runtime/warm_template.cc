@@ -1,4 +1,4 @@
-#include "vmm/warm_template.h"
+#include "runtime/warm_template.h"
 
 #include <fcntl.h>
 #include <openssl/evp.h>
@@ -18,6 +18,7 @@
 #include "base/strings.h"
 #include "base/unix_socket.h"
 #include "proto/vsock_stream.h"
+#include "runtime/vm_dir.h"
 #include "vmm/snapshot_file.h"
 
 namespace vk {
@@ -87,7 +88,7 @@ Result<void> BuildTemplate(const TemplateShape& shape, const TemplateGuest& gues
                            const std::string& dir, const std::string& build_dir,
                            const std::function<Result<void>(Machine&, const std::string&)>& add,
                            const TemplateOptions& options) {
-  UniqueFd console = VK_TRY(OpenPrivateFile(build_dir + "/console.log", O_TRUNC));
+  UniqueFd console = VK_TRY(OpenPrivateFile(VmDir::At(build_dir).ConsoleLog(), O_TRUNC));
   MachineConfig config;
   GuestBytes bytes = VK_TRY(guest.load());
   config.kernel = bytes.kernel;
@@ -102,7 +103,7 @@ Result<void> BuildTemplate(const TemplateShape& shape, const TemplateGuest& gues
   VK_TRY(machine->Start());
   auto deadline = Clock::now() + options.boot_timeout;
   UniqueFd agent =
-      VK_TRY(ConnectToWaitingAgent(build_dir + "/vsock.sock", machine.get(), deadline));
+      VK_TRY(ConnectToWaitingAgent(VmDir::At(build_dir).VsockSocket(), machine.get(), deadline));
   // The agent now blocks reading its assignment: nothing VM-specific has
   // happened in the guest. The restore resets this connection and the agent
   // accepts the real one.

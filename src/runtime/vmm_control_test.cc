@@ -1,6 +1,6 @@
 // The VMM control socket (vmm.sock): request and reply lines, and the server
 // against a handler without a VM.
-#include "vmm/vmm_control.h"
+#include "runtime/vmm_control.h"
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
@@ -76,7 +76,7 @@ class VmmControlServerTest : public ::testing::Test {
     char pattern[] = "/tmp/vk-vmm-control-test.XXXXXX";
     ASSERT_NE(::mkdtemp(pattern), nullptr);
     dir_ = pattern;
-    socket_ = dir_ + "/" + kVmmSocketName;
+    socket_ = dir_ + "/vmm.sock";
   }
   void TearDown() override { (void)RemoveTreeWithin("/tmp", dir_); }
 

@@ -1,4 +1,4 @@
-#include "vmm/checkpoint.h"
+#include "runtime/checkpoint.h"
 
 #include <fcntl.h>
 #include <sys/random.h>
@@ -26,14 +26,14 @@ constexpr uint64_t kMaxSpecBytes = 1 << 20;
 
 // Makes `from` the checkpoint: renamed into place, or swapped with an
 // older one (renameat2 RENAME_EXCHANGE) which is then removed.
-Result<void> Publish(const std::string& state_dir, const std::string& from) {
-  std::string to = CheckpointDirectory(state_dir);
+Result<void> Publish(const VmDir& state_dir, const std::string& from) {
+  std::string to = state_dir.Checkpoint();
   if (::rename(from.c_str(), to.c_str()) == 0) return Ok();
   if (errno != ENOTEMPTY && errno != EEXIST) return Error::FromErrno("rename into " + to);
   if (::renameat2(AT_FDCWD, from.c_str(), AT_FDCWD, to.c_str(), RENAME_EXCHANGE) != 0) {
     return Error::FromErrno("replace " + to);
   }
-  (void)RemoveTreeWithin(state_dir, from);  // the older checkpoint, now under `from`
+  (void)RemoveTreeWithin(state_dir.path(), from);  // the older checkpoint, now under `from`
   return Ok();
 }
 
@@ -65,16 +65,14 @@ Result<void> SendControlRequest(const std::string& control_socket,
 
 }  // namespace
 
-std::string CheckpointDirectory(const std::string& state_dir) { return state_dir + "/checkpoint"; }
-
-std::string CheckpointSnapshotDirectory(const std::string& state_dir) {
-  return CheckpointDirectory(state_dir) + "/snapshot";
+std::string CheckpointSnapshotDirectory(const VmDir& state_dir) {
+  return state_dir.Checkpoint() + "/snapshot";
 }
 
 Result<std::string> WriteCheckpoint(Machine& machine, const CheckpointSpec& spec,
-                                    const std::string& state_dir) {
-  std::string temp = state_dir + "/checkpoint.tmp";
-  VK_TRY(RemoveTreeWithin(state_dir, temp));  // left by a VMM that died while writing one
+                                    const VmDir& state_dir) {
+  std::string temp = state_dir.CheckpointInProgress();
+  VK_TRY(RemoveTreeWithin(state_dir.path(), temp));  // left by a VMM that died while writing one
   VK_TRY(CreatePrivateDirectory(temp));
   auto written = [&]() -> Result<void> {
     VK_TRY(machine.SaveSnapshot(temp + "/snapshot"));
@@ -82,13 +80,13 @@ Result<std::string> WriteCheckpoint(Machine& machine, const CheckpointSpec& spec
     VK_TRY(WritePrivateFile(temp + "/" + kSpecFile, EncodeCheckpointSpec(spec)));
     return Publish(state_dir, temp);
   }();
-  if (!written.ok()) (void)RemoveTreeWithin(state_dir, temp);
+  if (!written.ok()) (void)RemoveTreeWithin(state_dir.path(), temp);
   VK_TRY(std::move(written));
-  return CheckpointDirectory(state_dir);
+  return state_dir.Checkpoint();
 }
 
-Result<CheckpointSpec> ReadCheckpointSpec(const std::string& state_dir) {
-  std::string path = CheckpointDirectory(state_dir) + "/" + kSpecFile;
+Result<CheckpointSpec> ReadCheckpointSpec(const VmDir& state_dir) {
+  std::string path = state_dir.Checkpoint() + "/" + kSpecFile;
   if (::access(path.c_str(), F_OK) != 0) return Error("it has no checkpoint");
   std::vector<uint8_t> bytes = VK_TRY(ReadFileBytes(path, kMaxSpecBytes));
   return DecodeCheckpointSpec(
@@ -96,9 +94,9 @@ Result<CheckpointSpec> ReadCheckpointSpec(const std::string& state_dir) {
       .Context(path);
 }
 
-Result<void> RestoreCheckpointDisks(const CheckpointSpec& spec, const std::string& state_dir) {
+Result<void> RestoreCheckpointDisks(const CheckpointSpec& spec, const VmDir& state_dir) {
   for (const WritableDisk& disk : WritableDisks(spec)) {
-    std::string copy = CheckpointDirectory(state_dir) + "/" + disk.file;
+    std::string copy = state_dir.Checkpoint() + "/" + disk.file;
     std::string temp = disk.path + ".vk-restore";
     ::unlink(temp.c_str());  // left by an interrupted restore
     VK_TRY_CTX(CopySparseFile(copy, temp), "put back " + disk.path);

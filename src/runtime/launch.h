@@ -6,12 +6,12 @@
 #include <functional>
 #include <optional>
 #include <string>
-#include <variant>
 #include <vector>
 
 #include "base/result.h"
 #include "proto/messages.h"
-#include "vmm/vm_network.h"
+#include "runtime/vm_dir.h"
+#include "runtime/vm_network.h"
 
 namespace vk {
 
@@ -43,7 +43,7 @@ struct LaunchOptions {
   // vk run: the disk is a shared read-only base; this makes the VM's
   // writable layer (called with the VM's run directory, returns the path of
   // a fresh ext4 scratch disk, attached as vdb under an overlayfs root).
-  std::function<Result<std::string>(const std::string& run_dir)> make_scratch_disk;
+  std::function<Result<std::string>(const VmDir& run_dir)> make_scratch_disk;
   std::vector<SharedDir> shares;
   std::string user;                     // the command's user (name, uid, name:group...)
   std::optional<proto::TtyConfig> tty;  // run the command on a terminal (stdin raw)
@@ -61,31 +61,14 @@ struct LaunchOptions {
   std::string restore_checkpoint;
 };
 
-// Exit status classes of a launch, beyond the command's own exit code.
-enum class LaunchFailure {
-  kUsage,         // bad options, internal errors
-  kNoKvm,         // /dev/kvm missing or not accessible
-  kDisk,          // disk missing or not ext4
-  kGuestPanic,    // kernel panic
-  kTimeout,       // --timeout passed
-  kNoExitStatus,  // the guest stopped without reporting the command's status
-};
-
-struct LaunchError {
-  LaunchFailure failure;
-  std::string message;  // one line, says what to do where we know
-};
-
-// The exit code `vk` reports for a failure (README: 120-125).
-int ExitCodeFor(LaunchFailure failure);
-
 // Runs the launch; on success returns the command's exit code (or 128+signal,
-// or the guest's power-off status when no command was given).
-std::variant<int, LaunchError> Launch(const LaunchOptions& options);
+// or the guest's power-off status when no command was given). A failure of
+// vk's own carries its ErrorKind (base/exit_codes.h maps it to an exit code).
+Result<int> Launch(const LaunchOptions& options);
 
 // `vk restore NAME`: brings a checkpointed VM back (docs/snapshots.md,
 // "Checkpoints"), detached like `-d`: returns 0 once its agent answers.
-std::variant<int, LaunchError> Restore(const std::string& name, std::chrono::seconds boot_timeout);
+Result<int> Restore(const std::string& name, std::chrono::seconds boot_timeout);
 
 // Makes (if missing) the warm template VMs launched with `options` restore
 // (`vk warm`); returns its directory. docs/snapshots.md.

@@ -1,4 +1,4 @@
-#include "vmm/vm_network.h"
+#include "runtime/vm_network.h"
 
 #include <random>
 

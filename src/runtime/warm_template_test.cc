@@ -2,7 +2,7 @@
 // assignment exchange against a fake agent behind a fake vsock socket (the
 // Firecracker-style "CONNECT <port>\n" / "OK <n>\n" handshake the VMM's
 // vsock device speaks).
-#include "vmm/warm_template.h"
+#include "runtime/warm_template.h"
 
 #include <gtest/gtest.h>
 #include <sys/socket.h>

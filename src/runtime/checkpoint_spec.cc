@@ -1,4 +1,4 @@
-#include "vmm/checkpoint_spec.h"
+#include "runtime/checkpoint_spec.h"
 
 #include <filesystem>
 #include <nlohmann/json.hpp>
@@ -132,9 +132,7 @@ LaunchOptions LaunchOptionsFor(const CheckpointSpec& spec) {
   options.network = spec.network;
   if (!spec.scratch.empty()) {
     std::string scratch = spec.scratch;  // put back by the restore
-    options.make_scratch_disk = [scratch](const std::string&) -> Result<std::string> {
-      return scratch;
-    };
+    options.make_scratch_disk = [scratch](const VmDir&) -> Result<std::string> { return scratch; };
   }
   return options;
 }

@@ -13,29 +13,29 @@
 #include <string>
 
 #include "base/result.h"
-#include "vmm/checkpoint_spec.h"
+#include "runtime/checkpoint_spec.h"
+#include "runtime/vm_dir.h"
 #include "vmm/machine.h"
 
 namespace vk {
 
-// <state_dir>/checkpoint and the snapshot inside it.
-std::string CheckpointDirectory(const std::string& state_dir);
-std::string CheckpointSnapshotDirectory(const std::string& state_dir);
+// The snapshot inside the VM's checkpoint.
+std::string CheckpointSnapshotDirectory(const VmDir& state_dir);
 
 // Saves `machine` (a running VM described by `spec`) and copies its
 // writable disks while it is paused with its devices held, so memory and
 // disks agree. Returns the checkpoint's directory. The machine is left
 // paused, also on failure: the caller resumes or stops it.
 Result<std::string> WriteCheckpoint(Machine& machine, const CheckpointSpec& spec,
-                                    const std::string& state_dir);
+                                    const VmDir& state_dir);
 
 // The spec of the VM's checkpoint, or why there is none usable.
-Result<CheckpointSpec> ReadCheckpointSpec(const std::string& state_dir);
+Result<CheckpointSpec> ReadCheckpointSpec(const VmDir& state_dir);
 
 // Puts the checkpoint's disk copies back where the VM's disks are (each
 // through a temporary file and a rename: a failed copy leaves the old disk),
 // so the checkpoint itself stays intact and can be restored again.
-Result<void> RestoreCheckpointDisks(const CheckpointSpec& spec, const std::string& state_dir);
+Result<void> RestoreCheckpointDisks(const CheckpointSpec& spec, const VmDir& state_dir);
 
 // Makes a restored guest current through its agent's control port
 // (`control_socket`, proto/control_line.h): its wall clock is set to the

@@ -1,4 +1,4 @@
-#include "vmm/detach.h"
+#include "runtime/detach.h"
 
 #include <fcntl.h>
 #include <signal.h>
@@ -19,14 +19,14 @@
 #include "base/unique_fd.h"
 #include "base/unix_socket.h"
 #include "proto/frame_channel.h"
-#include "vmm/vm_state.h"
+#include "runtime/vm_state.h"
 
 namespace vk {
 namespace {
 
 // The child: a session of its own, no terminal, output into vm.log.
-Result<void> BecomeBackgroundVmm(const std::string& dir) {
-  UniqueFd log = VK_TRY(OpenPrivateFile(dir + "/vm.log", O_APPEND));
+Result<void> BecomeBackgroundVmm(const VmDir& dir) {
+  UniqueFd log = VK_TRY(OpenPrivateFile(dir.VmmLog(), O_APPEND));
   UniqueFd null(::open("/dev/null", O_RDONLY | O_CLOEXEC));
   if (!null) return Error::FromErrno("open /dev/null");
   ::setsid();
@@ -45,11 +45,11 @@ std::string FileTail(const std::string& path, size_t max_bytes) {
 // What the user needs to see when a detached boot fails: the VMM's own
 // output and, since the guest kernel says why it stopped there, the end of
 // its console.
-std::string LogTail(const std::string& dir) {
+std::string LogTail(const VmDir& dir) {
   std::string out;
-  std::string vmm = FileTail(dir + "/vm.log", 2000);
+  std::string vmm = FileTail(dir.VmmLog(), 2000);
   if (!vmm.empty()) out += "--- VMM (vm.log) ---\n" + vmm;
-  std::string console = FileTail(dir + "/console.log", 3000);
+  std::string console = FileTail(dir.ConsoleLog(), 3000);
   if (!console.empty()) out += "--- guest console (console.log, last lines) ---\n" + console;
   return out.empty() ? "(the VMM and the guest printed nothing)" : out;
 }
@@ -69,20 +69,22 @@ std::string DescribeExit(int status) {
   return "the VMM exited with status " + std::to_string(WEXITSTATUS(status));
 }
 
-Result<void> WaitUntilReady(pid_t child, const LaunchOptions& options, const std::string& dir) {
+Result<void> WaitUntilReady(pid_t child, const LaunchOptions& options, const VmDir& dir) {
   auto deadline = std::chrono::steady_clock::now() + options.boot_timeout;
   while (std::chrono::steady_clock::now() < deadline) {
     int status = 0;
     if (::waitpid(child, &status, WNOHANG) == child) {
-      return Error("the VM stopped while booting (" + DescribeExit(status) + "):\n" + LogTail(dir));
+      return Error(ErrorKind::kGuestPanic,
+                   "the VM stopped while booting (" + DescribeExit(status) + "):\n" + LogTail(dir));
     }
-    if (ProbeAgent(dir + "/exec.sock", 2000).ok()) return Ok();
+    if (ProbeAgent(dir.ExecSocket(), 2000).ok()) return Ok();
     std::this_thread::sleep_for(std::chrono::milliseconds(250));
   }
   ::kill(child, SIGKILL);
   ::waitpid(child, nullptr, 0);
-  return Error("the VM did not answer within " + std::to_string(options.boot_timeout.count()) +
-               " s (raise --boot-timeout); its log:\n" + LogTail(dir));
+  return Error(ErrorKind::kTimeout, "the VM did not answer within " +
+                                        std::to_string(options.boot_timeout.count()) +
+                                        " s (raise --boot-timeout); its log:\n" + LogTail(dir));
 }
 
 }  // namespace
@@ -99,7 +101,7 @@ Result<void> ProbeAgent(const std::string& exec_socket, int timeout_ms) {
   return Ok();
 }
 
-Result<DetachRole> Detach(const LaunchOptions& options, const std::string& dir) {
+Result<DetachRole> Detach(const LaunchOptions& options, const VmDir& dir) {
   std::fflush(nullptr);
   pid_t child = ::fork();
   if (child < 0) return Error::FromErrno("fork");

@@ -1,4 +1,4 @@
-#include "vmm/disk_check.h"
+#include "runtime/disk_check.h"
 
 #include <fcntl.h>
 #include <unistd.h>
