@@ -18,6 +18,7 @@
 #include "agent/exec_server.h"
 #include "agent/machine_identity.h"
 #include "agent/system_setup.h"
+#include "base/fd_io.h"
 #include "base/log.h"
 #include "base/unix_socket.h"
 #include "proto/control_line.h"
@@ -130,7 +131,7 @@ std::string ReadControlLine(int fd) {
     ::_exit(1);
   }
   if (::send(fd, "OK\n", 3, MSG_NOSIGNAL) != 3) ::_exit(1);
-  RelayBytes(fd, target.get());
+  vk::RelayBytes(fd, fd, target.get());
   ::_exit(0);
 }
 
@@ -146,34 +147,6 @@ std::string ReadControlLine(int fd) {
 }
 
 }  // namespace
-
-void RelayBytes(int a, int b) {
-  pollfd fds[2] = {{a, POLLIN, 0}, {b, POLLIN, 0}};
-  bool open[2] = {true, true};
-  char buffer[65536];
-  while (open[0] || open[1]) {
-    for (int i = 0; i < 2; ++i) fds[i].fd = open[i] ? (i == 0 ? a : b) : -1;
-    if (::poll(fds, 2, -1) < 0) {
-      if (errno == EINTR) continue;
-      return;
-    }
-    for (int i = 0; i < 2; ++i) {
-      if (!open[i] || fds[i].revents == 0) continue;
-      int from = i == 0 ? a : b, to = i == 0 ? b : a;
-      ssize_t n = ::recv(from, buffer, sizeof(buffer), 0);
-      bool sent = n > 0;
-      for (ssize_t done = 0; sent && done < n;) {
-        ssize_t w = ::send(to, buffer + done, static_cast<size_t>(n - done), MSG_NOSIGNAL);
-        if (w <= 0) sent = false;
-        done += w > 0 ? w : 0;
-      }
-      if (!sent) {
-        open[i] = false;
-        ::shutdown(to, SHUT_WR);
-      }
-    }
-  }
-}
 
 Result<UniqueFd> ListenVsock(uint32_t port) {
   sockaddr_vm address{};

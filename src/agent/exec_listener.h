@@ -33,9 +33,6 @@ bool IsHostPeer(const sockaddr_vm& peer);
 // spins: when out of fds (EMFILE/ENFILE) it sleeps briefly first.
 UniqueFd AcceptFromHost(int listener);
 
-// Copies between two connected sockets until both directions end.
-void RelayBytes(int a, int b);
-
 // Accepts forever; each connection runs ServeExec in a child process.
 [[noreturn]] void ServeExecsForever(UniqueFd listener);
 

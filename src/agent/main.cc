@@ -11,6 +11,7 @@
 
 #include "agent/exec_listener.h"
 #include "agent/init.h"
+#include "base/fd_io.h"
 #include "base/strings.h"
 #include "proto/vsock_stream.h"
 
@@ -34,7 +35,7 @@ int Connect(int argc, char** argv) {
     std::fprintf(stderr, "vk-agent connect: %s\n", stream.error().message().c_str());
     return 1;
   }
-  vk::proto::PumpBytes(STDIN_FILENO, STDOUT_FILENO, stream->get());
+  vk::RelayBytes(STDIN_FILENO, STDOUT_FILENO, stream->get());
   return 0;
 }
 

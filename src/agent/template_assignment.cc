@@ -8,6 +8,7 @@
 #include "agent/exec_listener.h"
 #include "agent/machine_identity.h"
 #include "agent/system_setup.h"
+#include "base/fd_io.h"
 #include "proto/str_format.h"
 #include "proto/vsock_stream.h"
 
@@ -19,23 +20,13 @@ namespace {
 // The longest "ERR ..." line: the host shows it to a person, one line.
 constexpr size_t kMaxErrorLine = 512;
 
-// Reads exactly buffer.size() bytes. A restore resets the connection the
-// template waited on, so EOF and ECONNRESET are expected here, not faults.
+// A restore resets the connection the template waited on, so EOF and
+// ECONNRESET while reading the assignment are expected, not faults.
 Result<void> ReadFully(int fd, std::span<uint8_t> buffer) {
-  size_t done = 0;
-  while (done < buffer.size()) {
-    const ssize_t got = ::recv(fd, buffer.data() + done, buffer.size() - done, 0);
-    if (got < 0 && errno == EINTR) continue;
-    if (got < 0) return Error::FromErrno("read the assignment");
-    if (got == 0) return Error("the host closed the connection before the assignment ended");
-    done += static_cast<size_t>(got);
-  }
-  return Ok();
+  return ReadExactly(fd, buffer).Context("read the assignment");
 }
 
-Result<void> Send(int fd, std::string_view text) {
-  return proto::WriteAll(fd, text.data(), text.size());
-}
+Result<void> Send(int fd, std::string_view text) { return WriteAll(fd, text); }
 
 TemplateConnectionResult Dropped(const Error& error) {
   return {TemplateOutcome::kDropped, {}, error.message()};

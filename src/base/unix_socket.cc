@@ -27,12 +27,15 @@ Result<sockaddr_un> AddressOf(const std::string& path) {
 // before listen: no peer can connect before the mode is final.
 }  // namespace
 
-Result<UniqueFd> ConnectUnix(const std::string& path) {
+Result<UniqueFd> ConnectUnix(const std::string& path, SocketBlocking blocking) {
   sockaddr_un address = VK_TRY(AddressOf(path));
-  UniqueFd fd(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
+  int flags = SOCK_STREAM | SOCK_CLOEXEC;
+  if (blocking == SocketBlocking::kNonBlocking) flags |= SOCK_NONBLOCK;
+  UniqueFd fd(::socket(AF_UNIX, flags, 0));
   if (!fd) return Error::FromErrno("socket");
   if (::connect(fd.get(), reinterpret_cast<sockaddr*>(&address), sizeof(address)) != 0) {
-    return Error::FromErrno("connect to " + path);
+    bool pending = blocking == SocketBlocking::kNonBlocking && errno == EINPROGRESS;
+    if (!pending) return Error::FromErrno("connect to " + path);
   }
   return fd;
 }

@@ -18,10 +18,13 @@
 
 namespace vk {
 
-// A blocking, close-on-exec stream socket connected to `path`.
-Result<UniqueFd> ConnectUnix(const std::string& path);
-
 enum class SocketBlocking { kBlocking, kNonBlocking };
+
+// A close-on-exec stream socket connected to `path`. kNonBlocking never waits
+// on a listener whose backlog is full: the connect may still be in progress
+// (EINPROGRESS/EAGAIN are not errors then; the first write tells).
+Result<UniqueFd> ConnectUnix(const std::string& path,
+                             SocketBlocking blocking = SocketBlocking::kBlocking);
 
 // Binds and listens on `path` (mode 0600, independent of the umask).
 Result<UniqueFd> ListenUnix(const std::string& path, int backlog = 16,

@@ -2,6 +2,7 @@
 // ProxyCommand: ssh -o ProxyCommand='vk connect dev 22' root@dev
 #include <cstdio>
 
+#include "base/fd_io.h"
 #include "cli/command.h"
 #include "cli/guest_port.h"
 
@@ -14,7 +15,7 @@ int Run(const std::string& name, uint32_t port) {
     std::fprintf(stderr, "vk connect: %s\n", fd.error().message().c_str());
     return kExitUsage;
   }
-  PumpBytes(STDIN_FILENO, STDOUT_FILENO, fd->get());
+  RelayBytes(STDIN_FILENO, STDOUT_FILENO, fd->get());
   return 0;
 }
 

@@ -13,7 +13,7 @@
 #include "base/unique_fd.h"
 #include "base/unix_socket.h"
 #include "cli/command.h"
-#include "proto/exec_client.h"
+#include "proto/terminal_session.h"
 #include "runtime/named_vm.h"
 
 namespace vk::cli {
@@ -28,27 +28,6 @@ struct ExecArgs {
   std::string workdir;
   std::string user;
 };
-
-const proto::SessionControl* g_control = nullptr;
-
-void OnSignal(int signo) {
-  if (g_control == nullptr) return;
-  if (signo == SIGWINCH) {
-    if (auto size = TerminalSize(STDIN_FILENO)) g_control->Resize(size->first, size->second);
-  } else {
-    g_control->ForwardSignal(signo);
-  }
-}
-
-void InstallHandlers() {
-  ::signal(SIGPIPE, SIG_IGN);
-  struct sigaction action {};
-  action.sa_handler = OnSignal;
-  sigemptyset(&action.sa_mask);
-  action.sa_flags = SA_RESTART;
-  for (int signo : {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGWINCH})
-    ::sigaction(signo, &action, nullptr);
-}
 
 Result<UniqueFd> ConnectExecSocket(const std::string& name) {
   return VK_TRY(NamedVm::Find(name)).ConnectExec();
@@ -80,19 +59,10 @@ int Run(const ExecArgs& args) {
   }
   auto fd = args.socket.empty() ? ConnectExecSocket(args.name) : ConnectUnix(args.socket);
   if (!fd.ok()) return Fail("exec", fd.error());
-  auto control = proto::SessionControl::Create();
-  if (!control.ok()) return kExitUsage;
-  g_control = &*control;
-  InstallHandlers();
+  proto::InstallTerminalSignalHandlers();
   proto::StdioFds stdio;
   if (!args.interactive) stdio.in = -1;  // as docker: no stdin without -i
-  proto::ExecSessionOptions options;
-  options.control = &*control;
-  std::optional<RawTerminal> raw;
-  if (args.tty && args.interactive) raw.emplace(STDIN_FILENO);
-  auto status = proto::RunExecSession(fd->get(), Request(args), stdio, options);
-  raw.reset();
-  g_control = nullptr;
+  auto status = proto::RunTerminalSession(fd->get(), Request(args), stdio);
   if (!status.ok()) return Fail("exec", status.error());
   return status->ShellCode();
 }

@@ -9,6 +9,7 @@
 #include <cstdio>
 #include <thread>
 
+#include "base/fd_io.h"
 #include "base/strings.h"
 #include "cli/command.h"
 #include "cli/guest_port.h"
@@ -77,7 +78,7 @@ int Run(const std::string& name, const std::string& text, bool vsock) {
         std::fprintf(stderr, "vk forward: %s\n", guest.error().message().c_str());
         return;
       }
-      PumpBytes(client.get(), client.get(), guest->get());
+      RelayBytes(client.get(), client.get(), guest->get());
     }).detach();
   }
 }

@@ -17,8 +17,4 @@ Result<UniqueFd> ConnectGuestPort(const std::string& vm_name, uint32_t port);
 // relay (vsock port 4446: "TCP <port>\n" -> "OK\n").
 Result<UniqueFd> ConnectGuestTcp(const std::string& vm_name, uint16_t port);
 
-// Copies a->b and b->a (half-closing each side at EOF) until both end.
-// `a_in`/`a_out` may be the same fd (a socket) or stdin/stdout.
-void PumpBytes(int a_in, int a_out, int b);
-
 }  // namespace vk::cli

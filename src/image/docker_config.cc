@@ -21,6 +21,7 @@
 #include <vector>
 
 #include "base/defer.h"
+#include "base/fd_io.h"
 #include "base/unique_fd.h"
 #include "image/base64.h"
 
@@ -131,16 +132,6 @@ Result<void> MakeDirectories(const std::filesystem::path& dir) {
     partial /= part;
     if (::mkdir(partial.c_str(), 0700) != 0 && errno != EEXIST)
       return Error::FromErrno("create directory " + partial.string());
-  }
-  return Ok();
-}
-
-Result<void> WriteAll(int fd, std::string_view data) {
-  while (!data.empty()) {
-    ssize_t n = ::write(fd, data.data(), data.size());
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) return Error::FromErrno("write");
-    data.remove_prefix(static_cast<size_t>(n));
   }
   return Ok();
 }

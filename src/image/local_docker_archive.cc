@@ -11,6 +11,7 @@
 #include <nlohmann/json.hpp>
 #include <set>
 
+#include "base/fd_io.h"
 #include "image/local_source_internal.h"
 
 namespace vk::image::local {
@@ -169,18 +170,6 @@ class TempFile {
   std::string path_;
 };
 
-Result<void> WriteAll(int fd, const void* data, size_t length, const std::string& path) {
-  const auto* p = static_cast<const uint8_t*>(data);
-  while (length > 0) {
-    ssize_t n = ::write(fd, p, length);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) return Error::FromErrno("write " + path);
-    p += n;
-    length -= static_cast<size_t>(n);
-  }
-  return Ok();
-}
-
 std::string LayerMediaType(const uint8_t magic[4]) {
   if (magic[0] == 0x1f && magic[1] == 0x8b) return std::string(kOciLayerGzip);
   if (magic[0] == 0x28 && magic[1] == 0xb5 && magic[2] == 0x2f && magic[3] == 0xfd)
@@ -209,7 +198,7 @@ Result<StoredEntry> StreamToStore(Store& store, TarStream& tar, uint64_t max_byt
       return Error("over the " + std::to_string(max_bytes) + "-byte limit");
     for (size_t i = out.size; i < 4 && i - out.size < length; ++i)
       magic[i] = static_cast<const uint8_t*>(data)[i - out.size];
-    VK_TRY(WriteAll(fd.get(), data, length, tmp.path()));
+    VK_TRY_CTX(WriteAll(fd.get(), {static_cast<const uint8_t*>(data), length}), tmp.path());
     sha.Update(data, length);
     out.size += length;
     return Ok();

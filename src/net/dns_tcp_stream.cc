@@ -11,6 +11,7 @@
 #include <functional>
 
 #include "base/log.h"
+#include "base/unix_socket.h"
 
 namespace vk::net {
 namespace {
@@ -244,18 +245,10 @@ Result<std::string> DnsTcpServer::ListenUnix() {
   if (::mkdtemp(dir.data()) == nullptr) return Error::FromErrno("dns over tcp: mkdtemp " + dir);
   dir_ = dir;  // mkdtemp made it 0700: only our user can connect
   path_ = dir_ + "/dns.sock";
-  sockaddr_un addr{};
-  addr.sun_family = AF_UNIX;
-  if (path_.size() >= sizeof(addr.sun_path)) return Error("dns over tcp: socket path too long");
-  std::memcpy(addr.sun_path, path_.c_str(), path_.size() + 1);
-  UniqueFd fd(::socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
-  if (!fd) return Error::FromErrno("dns over tcp: socket");
-  if (::bind(fd.get(), reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0) {
-    return Error::FromErrno("dns over tcp: bind " + path_);
-  }
   // A deep backlog: libslirp connects with a blocking connect() on its own
   // thread, which waits while the backlog is full.
-  if (::listen(fd.get(), SOMAXCONN) != 0) return Error::FromErrno("dns over tcp: listen");
+  UniqueFd fd =
+      VK_TRY_CTX(vk::ListenUnix(path_, SOMAXCONN, SocketBlocking::kNonBlocking), "dns over tcp");
   VK_TRY(loop_.Add(fd.get(), EPOLLIN, [this](uint32_t) { AcceptAll(); }));
   listener_ = std::move(fd);
   return path_;

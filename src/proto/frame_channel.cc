@@ -8,57 +8,13 @@
 
 #include <cerrno>
 
+#include "base/fd_io.h"
 #include "proto/str_format.h"
 
 namespace vk::proto {
 namespace {
 
 constexpr size_t kReadChunk = 64 * 1024;
-
-int64_t NowMs() {
-  timespec now{};
-  clock_gettime(CLOCK_MONOTONIC, &now);
-  return int64_t{now.tv_sec} * 1000 + now.tv_nsec / 1000000;
-}
-
-// Waits for `events` on fd until the absolute deadline (ms, CLOCK_MONOTONIC).
-Result<void> WaitFor(int fd, short events, int64_t deadline) {
-  for (;;) {
-    const int64_t left = deadline - NowMs();
-    if (left <= 0) return Error("timed out");
-    pollfd entry{fd, events, 0};
-    const int ready = poll(&entry, 1, static_cast<int>(left));
-    if (ready < 0 && errno == EINTR) continue;
-    if (ready < 0) return Error::FromErrno("poll");
-    if (ready > 0) return Ok();
-  }
-}
-
-// Reads exactly buffer.size() bytes before the deadline.
-Result<void> ReadExactly(int fd, std::span<uint8_t> buffer, int64_t deadline) {
-  size_t done = 0;
-  while (done < buffer.size()) {
-    VK_TRY(WaitFor(fd, POLLIN, deadline));
-    const ssize_t got = read(fd, buffer.data() + done, buffer.size() - done);
-    if (got == 0) return Error("connection closed");
-    if (got < 0 && (errno == EINTR || errno == EAGAIN)) continue;
-    if (got < 0) return Error::FromErrno("read");
-    done += static_cast<size_t>(got);
-  }
-  return Ok();
-}
-
-Result<void> WriteAll(int fd, std::span<const uint8_t> data, int64_t deadline) {
-  size_t done = 0;
-  while (done < data.size()) {
-    VK_TRY(WaitFor(fd, POLLOUT, deadline));
-    const ssize_t sent = send(fd, data.data() + done, data.size() - done, MSG_NOSIGNAL);
-    if (sent < 0 && (errno == EINTR || errno == EAGAIN)) continue;
-    if (sent < 0) return Error::FromErrno("write");
-    done += static_cast<size_t>(sent);
-  }
-  return Ok();
-}
 
 }  // namespace
 
@@ -103,11 +59,12 @@ Result<void> FrameChannel::Flush() {
 }
 
 Result<void> FrameChannel::FlushBlocking(int timeout_ms) {
-  const int64_t deadline = NowMs() + timeout_ms;
+  const Deadline deadline =
+      std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
   for (;;) {
     VK_TRY(Flush());
     if (!WantsWrite()) return Ok();
-    VK_TRY_CTX(WaitFor(fd_, POLLOUT, deadline), "flush exec connection");
+    VK_TRY_CTX(WaitForFd(fd_, POLLOUT, deadline), "flush exec connection");
   }
 }
 
@@ -145,18 +102,19 @@ Result<Hello> AcceptHelloFrame(const Frame& frame, Role peer_role) {
 }
 
 Result<Hello> ExchangeHello(int fd, Role our_role, int timeout_ms) {
-  const int64_t deadline = NowMs() + timeout_ms;
+  const Deadline deadline =
+      std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
   const Role peer_role = our_role == Role::kHost ? Role::kAgent : Role::kHost;
-  VK_TRY_CTX(WriteAll(fd, EncodeHello(OurHello(our_role)), deadline), "send hello");
+  VK_TRY_CTX(WriteAllBefore(fd, EncodeHello(OurHello(our_role)), deadline), "send hello");
   uint8_t header[kFrameHeaderSize];
-  VK_TRY_CTX(ReadExactly(fd, header, deadline), "read peer hello");
+  VK_TRY_CTX(ReadExactlyBefore(fd, header, deadline), "read peer hello");
   const uint32_t length = (uint32_t{header[0]} << 24) | (uint32_t{header[1]} << 16) |
                           (uint32_t{header[2]} << 8) | uint32_t{header[3]};
   if (length > 4096 || !IsKnownFrameType(header[4])) {  // peer-controlled
     return Error("peer does not speak the vk exec protocol (bad first frame)");
   }
   Frame frame{static_cast<FrameType>(header[4]), std::vector<uint8_t>(length)};
-  VK_TRY_CTX(ReadExactly(fd, frame.payload, deadline), "read peer hello");
+  VK_TRY_CTX(ReadExactlyBefore(fd, frame.payload, deadline), "read peer hello");
   return AcceptHelloFrame(frame, peer_role);
 }
 

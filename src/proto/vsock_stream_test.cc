@@ -1,5 +1,5 @@
 // ConnectVsockPort against a stand-in for the VMM's vsock.sock: the
-// CONNECT/OK handshake, a refused port, and bytes both ways via PumpBytes.
+// CONNECT/OK handshake, a refused port, and bytes both ways via RelayBytes.
 #include "proto/vsock_stream.h"
 
 #include <gtest/gtest.h>
@@ -10,6 +10,8 @@
 #include <cstring>
 #include <filesystem>
 #include <thread>
+
+#include "base/fd_io.h"
 
 namespace vk::proto {
 namespace {
@@ -41,12 +43,12 @@ class FakeVsockSocket {
     char ch;
     while (::read(c.get(), &ch, 1) == 1 && ch != '\n') line += ch;
     if (line != "CONNECT " + std::to_string(open_port_)) return;  // refused: just close
-    ASSERT_TRUE(WriteAll(c.get(), "OK 1073741824\n", 14).ok());
+    ASSERT_TRUE(WriteAll(c.get(), std::string_view("OK 1073741824\n")).ok());
     char buf[256];
     ssize_t n;
     while ((n = ::read(c.get(), buf, sizeof buf)) > 0) {
       for (ssize_t i = 0; i < n; ++i) buf[i] = static_cast<char>(std::toupper(buf[i]));
-      ASSERT_TRUE(WriteAll(c.get(), buf, static_cast<size_t>(n)).ok());
+      ASSERT_TRUE(WriteAll(c.get(), std::string_view(buf, static_cast<size_t>(n))).ok());
     }
   }
 
@@ -63,10 +65,10 @@ TEST(VsockStream, HandshakeThenBytesBothWays) {
   int in[2], out[2];
   ASSERT_EQ(::pipe(in), 0);
   ASSERT_EQ(::pipe(out), 0);
-  ASSERT_TRUE(WriteAll(in[1], "ssh-2.0 hello\n", 14).ok());
+  ASSERT_TRUE(WriteAll(in[1], std::string_view("ssh-2.0 hello\n")).ok());
   ::close(in[1]);  // EOF on "stdin" half-closes the stream; the reply still arrives
-  std::thread pump([&] { PumpBytes(in[0], out[1], stream->get()); });
-  pump.join();  // PumpBytes closed out[1] (a pipe cannot be half-closed)
+  std::thread pump([&] { RelayBytes(in[0], out[1], stream->get()); });
+  pump.join();  // RelayBytes closed out[1] (a pipe cannot be half-closed)
   char buf[64] = {};
   ASSERT_EQ(::read(out[0], buf, sizeof buf), 14);
   EXPECT_STREQ(buf, "SSH-2.0 HELLO\n");

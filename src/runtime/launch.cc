@@ -32,6 +32,7 @@
 #include "base/unique_fd.h"
 #include "base/unix_socket.h"
 #include "proto/exec_client.h"
+#include "proto/terminal_session.h"
 #include "runtime/checkpoint.h"
 #include "runtime/detach.h"
 #include "runtime/disk_check.h"
@@ -119,32 +120,6 @@ proto::ExecRequest CommandRequest(const LaunchOptions& options) {
   return request;
 }
 
-// Forwards SIGINT/SIGTERM/SIGHUP to the guest command while a session runs.
-std::atomic<const proto::SessionControl*> g_session_control{nullptr};
-
-void ForwardSignal(int signo) {
-  if (const proto::SessionControl* control = g_session_control.load()) {
-    if (signo != SIGWINCH) {
-      control->ForwardSignal(signo);
-    } else if (auto size = TerminalSize(STDIN_FILENO)) {
-      control->Resize(size->first, size->second);
-    }
-    return;
-  }
-  if (signo == SIGWINCH) return;
-  ::signal(signo, SIG_DFL);  // no command to forward to: behave as if unhandled
-  ::raise(signo);
-}
-
-void InstallSignalHandlers() {
-  ::signal(SIGPIPE, SIG_IGN);  // a closed stdout must not kill the VMM
-  struct sigaction action {};
-  action.sa_handler = ForwardSignal;
-  sigemptyset(&action.sa_mask);
-  action.sa_flags = SA_RESTART;
-  for (int signo : {SIGINT, SIGTERM, SIGHUP, SIGWINCH}) ::sigaction(signo, &action, nullptr);
-}
-
 // Waits for the agent's connection and runs the command's session over it.
 class CommandSession {
  public:
@@ -153,7 +128,7 @@ class CommandSession {
   ~CommandSession() { Join(); }
 
   Result<void> Start() {
-    control_ = VK_TRY(proto::SessionControl::Create());
+    control_ = VK_TRY(proto::SessionControl::Create());  // before the sandbox: it makes a pipe
     if (::pipe2(cancel_, O_CLOEXEC) != 0) return Error::FromErrno("pipe");
     thread_ = std::thread([this] { Run(); });
     return Ok();
@@ -177,16 +152,11 @@ class CommandSession {
     EnterThreadRole(ThreadRole::kSession);
     UniqueFd connection = AcceptFromOwner();
     if (!connection) return;
+    // Signals reach the command, and a tty gets raw stdin, only once it
+    // runs: during the boot ^C still stops vk.
     proto::ExecSessionOptions session;
     session.control = &*control_;
-    g_session_control = &*control_;
-    // Raw mode only once the command runs: during boot ^C still stops vk.
-    std::optional<RawTerminal> raw;
-    if (request_.tty && stdio_.in >= 0) raw.emplace(stdio_.in);
-    if (request_.tty) ForwardSignal(SIGWINCH);  // the size may have changed while booting
-    auto result = proto::RunExecSession(connection.get(), request_, stdio_, session);
-    raw.reset();
-    g_session_control = nullptr;
+    auto result = proto::RunTerminalSession(connection.get(), request_, stdio_, session);
     if (result.ok()) {
       status_ = *result;
     } else {
@@ -712,7 +682,7 @@ Result<int> Restore(const std::string& name, std::chrono::seconds boot_timeout) 
     std::printf("%s\n", name.c_str());
     return 0;
   }
-  InstallSignalHandlers();
+  proto::InstallTerminalSignalHandlers();
   GuestFiles files("", "");  // the checkpoint holds the guest: nothing is loaded
   return LaunchPrepared(plan.options, &run_dir, files);
 }
@@ -733,7 +703,7 @@ Result<int> Launch(const LaunchOptions& in) {
       return 0;
     }
   }
-  InstallSignalHandlers();
+  proto::InstallTerminalSignalHandlers();
   GuestFiles files(options.kernel_path, options.initrd_path);
   VK_TRY(files.CheckAvailable());
   return LaunchPrepared(options, &run_dir, files);

@@ -5,6 +5,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "base/fd_io.h"
 #include "base/log.h"
 #include "base/unix_socket.h"
 #include "proto/vsock_stream.h"
@@ -29,9 +30,7 @@ Result<std::string> ReadLine(int fd, int timeout_ms) {
 }
 
 // A client that went away has nothing to be told: the write's error is dropped.
-void SendAll(int fd, const std::string& text) {
-  (void)proto::WriteAll(fd, text.data(), text.size());
-}
+void SendAll(int fd, const std::string& text) { (void)WriteAll(fd, text); }
 
 }  // namespace
 

@@ -12,6 +12,7 @@
 #include <filesystem>
 #include <thread>
 
+#include "base/fd_io.h"
 #include "base/file_lock.h"
 #include "base/private_dir.h"
 #include "base/remove_tree.h"
@@ -175,7 +176,7 @@ Result<void> AssignTemplateVm(const std::string& vsock_socket, const proto::Assi
   auto deadline = Clock::now() + timeout;
   UniqueFd agent = VK_TRY(ConnectToWaitingAgent(vsock_socket, nullptr, deadline));
   std::vector<uint8_t> frame = proto::EncodeAssignment(assignment);
-  VK_TRY(proto::WriteAll(agent.get(), reinterpret_cast<const char*>(frame.data()), frame.size()));
+  VK_TRY(WriteAll(agent.get(), frame));
   std::string reply = VK_TRY(ReadLine(agent.get(), deadline));
   if (reply == proto::kTemplateOk) return Ok();
   if (StartsWith(reply, proto::kTemplateErrPrefix)) {

@@ -10,6 +10,7 @@
 
 #include "base/log.h"
 #include "base/strings.h"
+#include "base/unix_socket.h"
 #include "virtio/queue_drain.h"
 #include "virtio/vsock/host_listener.h"
 #include "virtio/vsock/vsock_connection.h"
@@ -40,19 +41,9 @@ uint64_t Key(uint32_t guest_port, uint32_t host_port) {
 // Non-blocking because a unix connect blocks while the listener's backlog is
 // full, and a guest may target a host service that does not accept: the
 // device thread must never wait on it (EAGAIN then resets the guest's
-// connection). base/unix_socket.h's ConnectUnix blocks, hence this one.
+// connection).
 Result<UniqueFd> ConnectHostPort(const std::string& path) {
-  sockaddr_un address{};
-  address.sun_family = AF_UNIX;
-  if (path.size() >= sizeof(address.sun_path)) return Error("unix socket path too long: " + path);
-  std::memcpy(address.sun_path, path.c_str(), path.size() + 1);
-  UniqueFd fd(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0));
-  if (!fd) return Error::FromErrno("socket");
-  if (::connect(fd.get(), reinterpret_cast<sockaddr*>(&address), sizeof(address)) != 0 &&
-      errno != EINPROGRESS) {
-    return Error::FromErrno("connect to " + path);
-  }
-  return fd;
+  return ConnectUnix(path, SocketBlocking::kNonBlocking);
 }
 
 class VsockDevice : public VirtioDevice {
