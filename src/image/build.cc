@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <cstdio>
+#include <functional>
 #include <unordered_map>
 
 #include "base/unique_fd.h"
@@ -160,25 +161,62 @@ Result<BuildResult> BuildExt4FromDir(const std::string& dir, const std::string& 
   return Finish(*image, fingerprint, options, temp, geometry);
 }
 
-Result<void> CreateScratchDisk(const std::string& output, uint64_t size_bytes) {
-  // One inode per 64 KiB (1 M for 64 GiB), not mke2fs's 16 KiB: the guest
-  // kernel's mount time grows with the inode count (measured on a PVM guest:
-  // 4 M inodes 5.5 s, 1 M 2.6 s, 256 K 1.8 s), paid by every `vk run`.
+namespace {
+
+// A scratch disk holding `tree`: one inode per 64 KiB (1 M for 64 GiB), not
+// mke2fs's 16 KiB: the guest kernel's mount time grows with the inode count
+// (measured on a PVM guest: 4 M inodes 5.5 s, 1 M 2.6 s, 256 K 1.8 s), paid
+// by every `vk run`.
+using ScratchData = std::function<Result<void>(Ext4Image&, Inode&, const std::string&)>;
+
+Result<void> WriteScratchDisk(FsTree& tree, const std::string& output, uint64_t size_bytes,
+                              const ScratchData& data, const Digest& fingerprint) {
   constexpr uint64_t kBytesPerInode = 65536;
-  FsTree tree{Limits{}};
   TreeStats stats = tree.Finalize();
   Ext4Geometry geometry = VK_TRY(ComputeGeometry(stats, size_bytes));
   geometry.inodes = std::max<uint64_t>(geometry.inodes, size_bytes / kBytesPerInode);
   geometry.inodes = std::min<uint64_t>(geometry.inodes, UINT32_MAX / 2);
   TempOutput temp(output);
   auto image = VK_TRY(Ext4Image::Create(temp.path(), geometry, stats.newest_mtime));
-  Ext4Image::DataHook none = [](Inode&, const std::string&) { return Ok(); };
-  VK_TRY(image->WriteTree(tree, none));
-  Digest fingerprint = Fingerprint(InputKind::kDirectory, size_bytes, {});
+  Ext4Image::DataHook hook = [&](Inode& inode, const std::string& path) {
+    return data(*image, inode, path);
+  };
+  VK_TRY(image->WriteTree(tree, hook));
   BuildOptions options;
   options.size_bytes = size_bytes;
   VK_TRY(Finish(*image, fingerprint, options, temp, geometry));
   return Ok();
+}
+
+}  // namespace
+
+Result<void> CreateScratchDisk(const std::string& output, uint64_t size_bytes) {
+  FsTree tree{Limits{}};
+  ScratchData none = [](Ext4Image&, Inode&, const std::string&) { return Ok(); };
+  return WriteScratchDisk(tree, output, size_bytes, none,
+                          Fingerprint(InputKind::kDirectory, size_bytes, {}));
+}
+
+Result<void> CreateScratchDiskWithUpper(const std::string& upper_dir, const std::string& output,
+                                        uint64_t size_bytes) {
+  constexpr char kUpper[] = "upper";  // the overlay's upper directory (src/agent/system_setup.cc)
+  FsTree tree{Limits{}};
+  // The merged root takes the upper root's attributes: root's 0755, as the
+  // agent would make it, whatever the staging directory's own mode.
+  EntryMeta upper;
+  upper.type = FileType::kDirectory;
+  upper.permissions = 0755;
+  VK_TRY(tree.Add(kUpper, upper, 0, DataSource{}));
+  VK_TRY(IndexDirectoryAt(upper_dir, kUpper, tree));
+  const std::string prefix = std::string("/") + kUpper;
+  Sha256 content;
+  ScratchData copy = [&](Ext4Image& image, Inode& inode, const std::string& path) -> Result<void> {
+    DataSink sink = VK_TRY(image.OpenData(inode));
+    return CopyHostFile(upper_dir, path.substr(prefix.size()), inode, &sink, content);
+  };
+  Digest metadata = TreeMetadataDigest(tree);
+  return WriteScratchDisk(tree, output, size_bytes, copy,
+                          Fingerprint(InputKind::kDirectory, size_bytes, {metadata}));
 }
 
 Result<Digest> FingerprintInputs(InputKind kind, const std::vector<std::string>& inputs,

@@ -52,6 +52,11 @@ Result<void> FlattenLayersToTar(const std::vector<std::string>& layers, const st
 // guest time per inode), written in time independent of
 // the size (the file is sparse and inode tables are never written).
 Result<void> CreateScratchDisk(const std::string& output, uint64_t size_bytes);
+// The same with `upper_dir`'s tree copied into its /upper, the overlay's
+// upper directory: files a VM's root has before it boots (the library's
+// rootfs hooks), on top of the shared base, without touching it.
+Result<void> CreateScratchDiskWithUpper(const std::string& upper_dir, const std::string& output,
+                                        uint64_t size_bytes);
 
 // The fingerprint a build of these inputs with these options would record.
 Result<Digest> FingerprintInputs(InputKind kind, const std::vector<std::string>& inputs,

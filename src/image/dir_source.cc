@@ -96,6 +96,7 @@ Result<EntryMeta> MetaFromStat(const std::string& path, const struct stat& st) {
 struct Walker {
   const std::string& root;
   FsTree& tree;
+  std::string prefix;  // where the directory's entries go in the tree ("" for its root)
   std::map<std::pair<dev_t, ino_t>, std::string> links;
 
   Result<void> Walk(const std::string& rel) {
@@ -116,7 +117,7 @@ struct Walker {
     std::string host = root + rel;
     struct stat st;
     if (::lstat(host.c_str(), &st) != 0) return Error::FromErrno("stat " + host);
-    std::string path = rel.substr(1);
+    std::string path = prefix.empty() ? rel.substr(1) : prefix + rel;
     if (S_ISREG(st.st_mode) && st.st_nlink > 1) {
       auto [it, inserted] = links.emplace(std::make_pair(st.st_dev, st.st_ino), path);
       if (!inserted) return tree.AddHardLink(path, it->second, 0);
@@ -169,7 +170,15 @@ Result<void> IndexDirectory(const std::string& dir, FsTree& tree) {
   if (!S_ISDIR(st.st_mode)) return Error(dir + " is not a directory");
   EntryMeta root = VK_TRY(MetaFromStat(dir, st));
   VK_TRY(tree.Add(".", root, 0, DataSource{}));
-  Walker walker{dir, tree, {}};
+  Walker walker{dir, tree, "", {}};
+  return walker.Walk("");
+}
+
+Result<void> IndexDirectoryAt(const std::string& dir, const std::string& at, FsTree& tree) {
+  struct stat st;
+  if (::stat(dir.c_str(), &st) != 0) return Error::FromErrno("stat " + dir);
+  if (!S_ISDIR(st.st_mode)) return Error(dir + " is not a directory");
+  Walker walker{dir, tree, at, {}};
   return walker.Walk("");
 }
 

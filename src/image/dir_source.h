@@ -15,6 +15,10 @@
 namespace vk::image {
 
 Result<void> IndexDirectory(const std::string& dir, FsTree& tree);
+// Indexes the entries of `dir` (not the directory itself) under the tree's
+// directory `at` ("upper"), which the caller has added; data paths in the
+// tree then start with "/<at>".
+Result<void> IndexDirectoryAt(const std::string& dir, const std::string& at, FsTree& tree);
 
 // Canonical digest of the tree's metadata (paths, types, modes, owners,
 // times, sizes, sparse maps, targets, devices, xattrs, hard links).

@@ -152,9 +152,10 @@ Result<ImageRecord> ResolveImage(Store& store, std::string_view text, PullPolicy
     auto found = VK_TRY(store.FindImage(StoreName(source)));
     if (found) return *found;
     if (policy == PullPolicy::kNever)
-      return Error("image " + std::string(text) +
-                   " is not in the store and --pull=never: run `vk image pull " +
-                   std::string(text) + "`");
+      return Error(ErrorKind::kNotFound,
+                   "image " + std::string(text) +
+                       " is not in the store and --pull=never: run `vk image pull " +
+                       std::string(text) + "`");
   }
   return PullImage(store, source, options);
 }

@@ -31,6 +31,7 @@
 #include "base/thread_role.h"
 #include "base/unique_fd.h"
 #include "base/unix_socket.h"
+#include "net/firewall_rule.h"
 #include "proto/exec_client.h"
 #include "proto/terminal_session.h"
 #include "runtime/checkpoint.h"
@@ -606,6 +607,25 @@ Result<void> CheckNewVm(const LaunchOptions& options) {
   return Ok();
 }
 
+// Rules given as text: checked here, written to the VM's directory once it
+// exists (a checkpoint records the file's path, so it lives with the VM).
+Result<void> CheckFirewallRules(const LaunchOptions& options) {
+  if (options.firewall_rules.empty()) return Ok();
+  if (!options.network.firewall_file.empty())
+    return Error(ErrorKind::kUsage, "firewall rules come as a file or as text, not both");
+  if (options.network.mode != NetworkOptions::Mode::kInProcess)
+    return Error(ErrorKind::kUsage, "firewall rules need the VM's own network (--net)");
+  VK_TRY(net::ParseRules(options.firewall_rules).WithKind(ErrorKind::kNetwork));
+  return Ok();
+}
+
+Result<void> WriteFirewallRules(const VmDir& run_dir, LaunchOptions& options) {
+  if (options.firewall_rules.empty()) return Ok();
+  VK_TRY(WritePrivateFile(run_dir.FirewallRules(), options.firewall_rules));
+  options.network.firewall_file = run_dir.FirewallRules();
+  return Ok();
+}
+
 Result<VmDir> CreateRunDir(const LaunchOptions& options) {
   if (options.name.empty()) return VmDir::CreateTemporary();
   return VmDir::CreateNamed(options.name);
@@ -691,9 +711,11 @@ Result<int> Launch(const LaunchOptions& in) {
   LaunchOptions options = in;
   if (options.detach && options.name.empty()) options.name = GeneratedVmName();
   VK_TRY(CheckNewVm(options));
+  VK_TRY(CheckFirewallRules(options));
   VK_TRY(CheckNetworkOptions(options.network).WithKind(ErrorKind::kNetwork));
   VK_TRY(CheckExtDisk(options.disk).WithKind(ErrorKind::kDisk));
   VmDir run_dir = VK_TRY(CreateRunDir(options));
+  VK_TRY(WriteFirewallRules(run_dir, options));
   if (DetectKvmFlavor() == KvmFlavor::kPvm)
     std::fprintf(stderr, "%s\n", PvmVectorWarning().c_str());
   if (options.detach) {

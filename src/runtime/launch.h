@@ -55,6 +55,10 @@ struct LaunchOptions {
   // shape (--cold; also VIRTKIT_COLD_BOOT=1). docs/snapshots.md.
   bool cold = false;
   NetworkOptions network;  // --net, --net=SOCK, -p, --egress-allow
+  // Firewall rules as text (the library's): written to the VM's state dir
+  // (VmDir::FirewallRules) and used as network.firewall_file, which must
+  // then be empty.
+  std::string firewall_rules;
   // `vk restore`: resume the checkpoint snapshot in this directory instead of
   // booting (no template, no assignment: the guest is past all that). Set by
   // Restore() only.

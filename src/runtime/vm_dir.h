@@ -10,6 +10,7 @@
 //     vsock.sock_P   where the guest's connects to host port P arrive
 //     vmm.sock       the VMM's own control socket (runtime/vmm_control.h)
 //     scratch.ext4   the writable layer of `vk run` (vdb)
+//     firewall.rules firewall rules given as text (the library's RunSpec)
 //     checkpoint/    a checkpoint (runtime/checkpoint.h); restore.lock
 //
 // An unnamed foreground VM gets a temporary directory of the same layout.
@@ -64,6 +65,7 @@ class VmDir {
   std::string GuestConnectSocket(uint32_t port) const;
   std::string VmmSocket() const { return File("vmm.sock"); }
   std::string ScratchDisk() const { return File("scratch.ext4"); }
+  std::string FirewallRules() const { return File("firewall.rules"); }
   std::string Checkpoint() const { return File("checkpoint"); }
   std::string CheckpointInProgress() const { return File("checkpoint.tmp"); }
   std::string RestoreLock() const { return File("restore.lock"); }
