@@ -5,6 +5,10 @@
 #include <mutex>
 #include <optional>
 
+#include "base/lazy_library.h"
+
+VK_LAZY_LIBRARY(vk_lazy_curl);
+
 namespace vk::image {
 namespace {
 
@@ -121,13 +125,11 @@ std::string HttpResponse::Header(std::string_view name) const {
   return it == headers.end() ? std::string() : it->second;
 }
 
-HttpClient::HttpClient() {
-  GlobalInit();
-  curl_ = curl_easy_init();
-  if (curl_ == nullptr) std::abort();  // only fails when out of memory
-}
+HttpClient::HttpClient() = default;
 
-HttpClient::~HttpClient() { curl_easy_cleanup(curl_); }
+HttpClient::~HttpClient() {
+  if (curl_ != nullptr) curl_easy_cleanup(curl_);
+}
 
 namespace {
 
@@ -196,7 +198,16 @@ Error TransferError(CURL* curl, const HttpRequest& request, CURLcode code, const
 
 Result<HttpResponse> HttpClient::Send(const HttpRequest& request, const BodySink* sink,
                                       size_t max_body) {
-  curl_easy_reset(curl_);
+  // libcurl is bound on first use (base/lazy_library.h): a missing one is an
+  // error naming its package, not an abort at the first curl call.
+  VK_TRY(LoadLazyLibrary(vk_lazy_curl));
+  if (curl_ == nullptr) {
+    GlobalInit();
+    curl_ = curl_easy_init();
+    if (curl_ == nullptr) std::abort();  // only fails when out of memory
+  } else {
+    curl_easy_reset(curl_);
+  }
   Transfer t;
   t.curl = curl_;
   t.sink = sink;

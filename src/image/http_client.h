@@ -62,7 +62,7 @@ class HttpClient {
                             size_t max_body = 4 << 20);
 
  private:
-  CURL* curl_;
+  CURL* curl_ = nullptr;  // made by the first Send
 };
 
 // Resolves a Location header against the URL it came from.

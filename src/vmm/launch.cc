@@ -20,6 +20,7 @@
 #include "base/defer.h"
 #include "base/file_io.h"
 #include "base/file_lock.h"
+#include "base/lazy_library.h"
 #include "base/log.h"
 #include "base/names.h"
 #include "base/private_dir.h"
@@ -48,6 +49,8 @@
 #include "vmm/vm_state.h"
 #include "vmm/vmm_control.h"
 #include "vmm/warm_template.h"
+
+VK_LAZY_LIBRARY(vk_lazy_crypto);
 
 namespace vk {
 namespace {
@@ -548,6 +551,10 @@ std::variant<int, LaunchError> LaunchPrepared(const LaunchOptions& options, RunD
     }
     template_dir = *made;
   }
+  // Sandboxed threads cannot open files: libcrypto (snapshot checksums, bound
+  // on first use) is loaded while this thread still can.
+  if (auto loaded = LoadLazyLibrary(vk_lazy_crypto); !loaded.ok())
+    return Fail(LaunchFailure::kUsage, loaded.error().message());
   // Before any VMM thread starts (the network's start in AttachNetwork).
   if (auto sandboxed = sandbox::EnableFromEnvironment(SandboxPaths(options, run_dir->path()));
       !sandboxed.ok())

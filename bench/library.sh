@@ -1,0 +1,81 @@
+#!/usr/bin/env bash
+# bench/library.sh [PART...]: what a `vk` process costs before it does any
+# work, mostly mapping shared libraries (curl, libarchive, ext2fs, slirp and
+# libcrypto are bound on first use: src/base/lazy_library.h). Each figure is a
+# median, printed with its ratio to `sh -c true` (one fork+exec, the floor):
+#   version  `vk --version`, median of 200 (BENCH_RUNS);
+#   exec     `vk exec NAME -- true` into a VM it launches from the default
+#            busybox disk, median of 50 (BENCH_EXEC_RUNS).
+# PARTs default to all of them. VK_BEFORE=PATH adds the same figures for
+# another vk (e.g. a build before a change), timed in the same rounds.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+# shellcheck source=bench/lib.sh
+source bench/lib.sh
+
+# bench_medians RUNS LABEL=COMMAND...: RUNS rounds, each running every
+# COMMAND once (so a slow phase of a shared host hits all alike); prints
+# "LABEL MS", the median wall time of each, one a line.
+bench_medians() {
+  python3 - "$@" <<'EOF'
+import shlex, statistics, subprocess, sys, time
+runs = int(sys.argv[1])
+commands = [arg.split("=", 1) for arg in sys.argv[2:]]
+times = {label: [] for label, _ in commands}
+for _ in range(runs):
+    for label, command in commands:
+        argv = shlex.split(command)
+        start = time.perf_counter()
+        subprocess.run(argv, stdout=subprocess.DEVNULL, check=True)
+        times[label].append(time.perf_counter() - start)
+for label, _ in commands:
+    print(label, f"{statistics.median(times[label]) * 1e3:.3f}")
+EOF
+}
+
+# report FILE LABEL TEXT: prints TEXT, LABEL's median from FILE and its
+# ratio to the `sh` line of FILE.
+report() {
+  local ms sh_ms
+  ms=$(awk -v l="$2" '$1 == l {print $2}' "$1")
+  sh_ms=$(awk '$1 == "sh" {print $2}' "$1")
+  printf '%-40s %8.3f ms  %5.1f x sh -c true\n' "$3" "$ms" "$(ratio "$ms" "$sh_ms")"
+}
+
+# The vks to time: LABEL=PATH.
+bench_vks() {
+  echo "vk=$vk"
+  if [[ -n ${VK_BEFORE:-} ]]; then echo "before=$VK_BEFORE"; fi
+}
+
+bench_version() {
+  local runs=${BENCH_RUNS:-200} out=$work/version.times args=(sh="sh -c true") entry
+  for entry in $(bench_vks); do args+=("${entry%%=*}=${entry#*=} --version"); done
+  bench_medians "$runs" "${args[@]}" >"$out"
+  echo "median of $runs:"
+  report "$out" sh "sh -c true"
+  for entry in $(bench_vks); do
+    report "$out" "${entry%%=*}" "${entry#*=} --version"
+  done
+}
+
+bench_exec() {
+  local runs=${BENCH_EXEC_RUNS:-50} out=$work/exec.times name=bench-library-$$ entry
+  local args=(sh="sh -c true")
+  [[ -w /dev/kvm ]] || { echo "exec: /dev/kvm is not usable; skipped"; return 0; }
+  timeout "$bench_limit" "$vk" launch -d --name "$name" --disk "$disk" --read-only >/dev/null
+  for entry in $(bench_vks); do args+=("${entry%%=*}=${entry#*=} exec $name -- true"); done
+  bench_medians "$runs" "${args[@]}" >"$out" || { "$vk" rm -f "$name" >/dev/null; return 1; }
+  "$vk" rm -f "$name" >/dev/null
+  echo "median of $runs, into VM $name:"
+  report "$out" sh "sh -c true"
+  for entry in $(bench_vks); do
+    report "$out" "${entry%%=*}" "${entry#*=} exec NAME -- true"
+  done
+}
+
+bench_init bench/library.sh
+parts=("$@")
+((${#parts[@]})) || parts=(version exec)
+for part in "${parts[@]}"; do "bench_$part"; done
