@@ -4,8 +4,11 @@
 # libcrypto are bound on first use: src/base/lazy_library.h). Each figure is a
 # median, printed with its ratio to `sh -c true` (one fork+exec, the floor):
 #   version  `vk --version`, median of 200 (BENCH_RUNS);
-#   exec     `vk exec NAME -- true` into a VM it launches from the default
-#            busybox disk, median of 50 (BENCH_EXEC_RUNS).
+#   exec     `vk exec --socket SOCK -- true` against vk-agent serving on the
+#            host (VK_AGENT, else build/release/vk-agent): vk's own side of an
+#            exec, median of 200 (BENCH_RUNS); then `vk exec NAME -- true` into
+#            a VM it launches from the default busybox disk, median of 50
+#            (BENCH_EXEC_RUNS), where the guest's fork+exec dominates.
 # PARTs default to all of them. VK_BEFORE=PATH adds the same figures for
 # another vk (e.g. a build before a change), timed in the same rounds.
 set -euo pipefail
@@ -40,7 +43,7 @@ report() {
   local ms sh_ms
   ms=$(awk -v l="$2" '$1 == l {print $2}' "$1")
   sh_ms=$(awk '$1 == "sh" {print $2}' "$1")
-  printf '%-40s %8.3f ms  %5.1f x sh -c true\n' "$3" "$ms" "$(ratio "$ms" "$sh_ms")"
+  printf '%-52s %8.3f ms  %5.1f x sh -c true\n' "$3" "$ms" "$(ratio "$ms" "$sh_ms")"
 }
 
 # The vks to time: LABEL=PATH.
@@ -61,9 +64,25 @@ bench_version() {
 }
 
 bench_exec() {
+  local runs=${BENCH_RUNS:-200} out=$work/exec-host.times sock=$work/exec.sock entry
+  local args=(sh="sh -c true")
+  "${VK_AGENT:-build/release/vk-agent}" serve --unix "$sock" &
+  bench_pids+=($!)
+  for _ in $(seq 50); do [[ -S $sock ]] && break; sleep 0.1; done
+  for entry in $(bench_vks); do args+=("${entry%%=*}=${entry#*=} exec --socket $sock -- true"); done
+  bench_medians "$runs" "${args[@]}" >"$out"
+  echo "median of $runs, vk-agent on the host:"
+  report "$out" sh "sh -c true"
+  for entry in $(bench_vks); do
+    report "$out" "${entry%%=*}" "${entry#*=} exec --socket SOCK -- true"
+  done
+  bench_exec_vm
+}
+
+bench_exec_vm() {
   local runs=${BENCH_EXEC_RUNS:-50} out=$work/exec.times name=bench-library-$$ entry
   local args=(sh="sh -c true")
-  [[ -w /dev/kvm ]] || { echo "exec: /dev/kvm is not usable; skipped"; return 0; }
+  [[ -w /dev/kvm ]] || { echo "exec: /dev/kvm is not usable; no VM timed"; return 0; }
   timeout "$bench_limit" "$vk" launch -d --name "$name" --disk "$disk" --read-only >/dev/null
   for entry in $(bench_vks); do args+=("${entry%%=*}=${entry#*=} exec $name -- true"); done
   bench_medians "$runs" "${args[@]}" >"$out" || { "$vk" rm -f "$name" >/dev/null; return 1; }
