@@ -125,6 +125,8 @@ std::string HttpResponse::Header(std::string_view name) const {
   return it == headers.end() ? std::string() : it->second;
 }
 
+Result<void> LoadCurl() { return LoadLazyLibrary(vk_lazy_curl); }
+
 HttpClient::HttpClient() = default;
 
 HttpClient::~HttpClient() {
@@ -198,9 +200,7 @@ Error TransferError(CURL* curl, const HttpRequest& request, CURLcode code, const
 
 Result<HttpResponse> HttpClient::Send(const HttpRequest& request, const BodySink* sink,
                                       size_t max_body) {
-  // libcurl is bound on first use (base/lazy_library.h): a missing one is an
-  // error naming its package, not an abort at the first curl call.
-  VK_TRY(LoadLazyLibrary(vk_lazy_curl));
+  VK_TRY(LoadCurl());
   if (curl_ == nullptr) {
     GlobalInit();
     curl_ = curl_easy_init();
