@@ -30,7 +30,9 @@ TEST(LazyLibraryTest, FirstCallsPassEveryArgument) {
   // Bound now: the slot points into the library.
   EXPECT_EQ(vk_probe_sum8(8, 7, 6, 5, 4, 3, 2, 1), 12345678);
   EXPECT_EQ(vk_probe_vsum(2, 1.0, 1.0), 3.0);
-  EXPECT_NE(vk_lazy_probe.handle.load(), nullptr);
+  // With VK_LAZY_LIBRARIES=OFF there are no trampolines: the calls above bind
+  // as usual and nothing loads the library through vk_lazy_probe.
+  if (vk_lazy_probe.count > 0) EXPECT_NE(vk_lazy_probe.handle.load(), nullptr);
 }
 
 TEST(LazyLibraryTest, DataSymbolIsTheLibrarysVariable) {
