@@ -40,11 +40,6 @@ int Main(int argc, char** argv) {
   CLI::App app{"vk: rootless microVMs with the workflow of containers"};
   app.require_subcommand(1);
   app.set_version_flag("--version", "vk 0.1.0");
-  std::map<CLI::App*, Runner> runners;
-  for (const Entry& entry : Registry()) {
-    CLI::App* sub = app.add_subcommand(entry.name, entry.description);
-    runners[sub] = entry.setup(*sub);
-  }
   // Split at the first `--` ourselves: CLI11 would hand those arguments to
   // the top-level app rather than to the subcommand's command positional.
   std::vector<std::string> args;
@@ -54,6 +49,17 @@ int Main(int argc, char** argv) {
       break;
     }
     args.emplace_back(argv[i]);
+  }
+  // Only the subcommand named (the first word: the top level has no option
+  // taking a value) gets its options; the others are listed by name. Setting
+  // up all of them costs every `vk` process ~40 fresh heap pages, a page
+  // fault each (bench/library.sh).
+  auto named = std::find_if(args.begin(), args.end(),
+                            [](const std::string& arg) { return arg.rfind('-', 0) != 0; });
+  std::map<CLI::App*, Runner> runners;
+  for (const Entry& entry : Registry()) {
+    CLI::App* sub = app.add_subcommand(entry.name, entry.description);
+    if (named != args.end() && *named == entry.name) runners[sub] = entry.setup(*sub);
   }
   std::reverse(args.begin(), args.end());  // CLI11 takes them in reverse order
   try {

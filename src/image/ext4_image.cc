@@ -11,7 +11,11 @@ extern "C" {
 #include <algorithm>
 #include <cstring>
 
+#include "base/lazy_library.h"
 #include "base/unique_fd.h"
+
+VK_LAZY_LIBRARY(vk_lazy_ext2fs);
+VK_LAZY_LIBRARY(vk_lazy_com_err);
 
 namespace vk::image {
 namespace {
@@ -140,11 +144,14 @@ Result<std::unique_ptr<Ext4Image>> Ext4Image::Create(const std::string& path, Ex
   if (::ftruncate(fd.get(), static_cast<off_t>(geometry.blocks * kExt4BlockSize)) != 0)
     return Error::FromErrno("size " + path);
   fd.Reset();
+  VK_TRY(LoadLazyLibrary(vk_lazy_com_err));
+  // A variable, not a function: looked up, as no trampoline can stand in for it.
+  io_manager* unix_io = VK_TRY(LazyLibraryData<io_manager>(vk_lazy_ext2fs, "unix_io_manager"));
   initialize_ext2_error_table();
   ext2_super_block param;
   SetSuperblockParams(param, geometry);
   ext2_filsys fs = nullptr;
-  VK_EXT2(ext2fs_initialize(path.c_str(), EXT2_FLAG_64BITS, &param, unix_io_manager, &fs),
+  VK_EXT2(ext2fs_initialize(path.c_str(), EXT2_FLAG_64BITS, &param, *unix_io, &fs),
           "initialize ext4 on " + path);
   std::unique_ptr<Ext4Image> image(new Ext4Image(fs));
   VK_TRY_CTX(image->InitMetadata(fixed_time), "initialize ext4 on " + path);

@@ -5,6 +5,10 @@
 #include <mutex>
 #include <optional>
 
+#include "base/lazy_library.h"
+
+VK_LAZY_LIBRARY(vk_lazy_curl);
+
 namespace vk::image {
 namespace {
 
@@ -121,13 +125,13 @@ std::string HttpResponse::Header(std::string_view name) const {
   return it == headers.end() ? std::string() : it->second;
 }
 
-HttpClient::HttpClient() {
-  GlobalInit();
-  curl_ = curl_easy_init();
-  if (curl_ == nullptr) std::abort();  // only fails when out of memory
-}
+Result<void> LoadCurl() { return LoadLazyLibrary(vk_lazy_curl); }
 
-HttpClient::~HttpClient() { curl_easy_cleanup(curl_); }
+HttpClient::HttpClient() = default;
+
+HttpClient::~HttpClient() {
+  if (curl_ != nullptr) curl_easy_cleanup(curl_);
+}
 
 namespace {
 
@@ -196,7 +200,14 @@ Error TransferError(CURL* curl, const HttpRequest& request, CURLcode code, const
 
 Result<HttpResponse> HttpClient::Send(const HttpRequest& request, const BodySink* sink,
                                       size_t max_body) {
-  curl_easy_reset(curl_);
+  VK_TRY(LoadCurl());
+  if (curl_ == nullptr) {
+    GlobalInit();
+    curl_ = curl_easy_init();
+    if (curl_ == nullptr) std::abort();  // only fails when out of memory
+  } else {
+    curl_easy_reset(curl_);
+  }
   Transfer t;
   t.curl = curl_;
   t.sink = sink;

@@ -62,8 +62,13 @@ class HttpClient {
                             size_t max_body = 4 << 20);
 
  private:
-  CURL* curl_;
+  CURL* curl_ = nullptr;  // made by the first Send
 };
+
+// Loads libcurl, which `vk` binds on first use (base/lazy_library.h): call
+// before any function here, so that a missing libcurl is an error naming its
+// package rather than an abort at the first curl call.
+Result<void> LoadCurl();
 
 // Resolves a Location header against the URL it came from.
 Result<std::string> ResolveUrl(std::string_view base, std::string_view location);

@@ -114,6 +114,7 @@ Result<HttpResponse> RegistryClient::Send(HttpClient& http, HttpRequest request,
 }
 
 Result<HttpResponse> RegistryClient::Execute(HttpClient& http, const Call& call) {
+  VK_TRY(LoadCurl());  // before the Url* helpers, which call curl too
   int backoff_ms = options_.initial_backoff_ms;
   for (int attempt = 1;; ++attempt) {
     auto response = ExecuteOnce(http, call);

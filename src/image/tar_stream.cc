@@ -9,6 +9,10 @@
 
 #include <cerrno>
 
+#include "base/lazy_library.h"
+
+VK_LAZY_LIBRARY(vk_lazy_archive);
+
 namespace vk::image {
 namespace {
 
@@ -31,6 +35,7 @@ TarStream::~TarStream() {
 }
 
 Result<std::unique_ptr<TarStream>> TarStream::Open(int fd, std::string name, TarReadMode mode) {
+  VK_TRY(LoadLazyLibrary(vk_lazy_archive));  // bound on first use: a clear error if missing
   std::unique_ptr<TarStream> stream(new TarStream(fd, std::move(name), mode));
   stream->archive_ = archive_read_new();
   if (!stream->archive_) return Error("libarchive: out of memory");
@@ -48,6 +53,7 @@ Result<std::unique_ptr<TarStream>> TarStream::Open(int fd, std::string name, Tar
 }
 
 Result<std::unique_ptr<TarStream>> TarStream::OpenMemory(std::span<const uint8_t> bytes) {
+  VK_TRY(LoadLazyLibrary(vk_lazy_archive));
   std::unique_ptr<TarStream> stream(new TarStream(-1, "memory", TarReadMode::kIndex));
   stream->archive_ = archive_read_new();
   if (!stream->archive_) return Error("libarchive: out of memory");

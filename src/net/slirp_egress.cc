@@ -9,6 +9,7 @@
 #include <cstring>
 #include <future>
 
+#include "base/lazy_library.h"
 #include "base/log.h"
 #include "base/thread_role.h"
 #include "net/arp.h"
@@ -16,6 +17,8 @@
 #include "net/dns_message.h"
 #include "net/reject.h"
 #include "net/tcp_header.h"
+
+VK_LAZY_LIBRARY(vk_lazy_slirp);
 
 namespace vk::net {
 namespace {
@@ -175,6 +178,9 @@ SlirpEgressOptions SlirpEgressOptions::ForGateway(const GatewayConfig& config) {
 
 Result<std::unique_ptr<SlirpEgress>> SlirpEgress::Create(EventLoop& loop, Gateway& gateway,
                                                          SlirpEgressOptions options) {
+  // Loaded here, on the unconfined thread that sets the network up: the
+  // sandboxed slirp thread could not open the library (vmm/sandbox.cc).
+  VK_TRY_CTX(LoadLazyLibrary(vk_lazy_slirp), "slirp egress");
   UniqueFd wake(::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK));
   if (!wake) return Error::FromErrno("slirp egress: eventfd");
   std::unique_ptr<SlirpEgress> egress(new SlirpEgress(loop, options, std::move(wake)));

@@ -21,6 +21,7 @@
 #include "base/exit_codes.h"
 #include "base/file_io.h"
 #include "base/file_lock.h"
+#include "base/lazy_library.h"
 #include "base/log.h"
 #include "base/names.h"
 #include "base/private_dir.h"
@@ -52,6 +53,8 @@
 #include "vmm/initramfs.h"
 #include "vmm/machine.h"
 #include "vmm/sandbox.h"
+
+VK_LAZY_LIBRARY(vk_lazy_crypto);
 
 namespace vk {
 namespace {
@@ -474,6 +477,10 @@ Result<int> LaunchPrepared(const LaunchOptions& options, VmDir* run_dir, GuestFi
     }
     template_dir = *made;
   }
+  // Sandboxed threads cannot open files: libcrypto (snapshot checksums, bound
+  // on first use) is loaded while this thread still can.
+  if (auto loaded = LoadLazyLibrary(vk_lazy_crypto); !loaded.ok())
+    return Fail(LaunchFailure::kUsage, loaded.error().message());
   // Before any VMM thread starts (the network's start in AttachNetwork).
   if (auto sandboxed = sandbox::EnableFromEnvironment(SandboxPaths(options, run_dir->path()));
       !sandboxed.ok())
