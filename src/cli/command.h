@@ -19,9 +19,13 @@ namespace vk::cli {
 using Runner = std::function<int()>;
 using Setup = Runner (*)(CLI::App& app);
 
+// kHidden: a protocol for programs (vk supervise), left out of `vk --help`.
+enum class Listing { kListed, kHidden };
+
 class Command {
  public:
-  Command(const char* name, const char* description, Setup setup);
+  Command(const char* name, const char* description, Setup setup,
+          Listing listing = Listing::kListed);
 };
 
 // Prints "vk COMMAND: message" on stderr and returns the exit code for the

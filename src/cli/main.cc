@@ -15,6 +15,7 @@ struct Entry {
   const char* name;
   const char* description;
   Setup setup;
+  Listing listing;
 };
 
 std::vector<std::string>& TrailingArgs() {
@@ -31,8 +32,8 @@ std::vector<Entry>& Registry() {
 
 const std::vector<std::string>& GuestCommand() { return TrailingArgs(); }
 
-Command::Command(const char* name, const char* description, Setup setup) {
-  Registry().push_back({name, description, setup});
+Command::Command(const char* name, const char* description, Setup setup, Listing listing) {
+  Registry().push_back({name, description, setup, listing});
 }
 
 int Main(int argc, char** argv) {
@@ -59,6 +60,7 @@ int Main(int argc, char** argv) {
   std::map<CLI::App*, Runner> runners;
   for (const Entry& entry : Registry()) {
     CLI::App* sub = app.add_subcommand(entry.name, entry.description);
+    if (entry.listing == Listing::kHidden) sub->group("");
     if (named != args.end() && *named == entry.name) runners[sub] = entry.setup(*sub);
   }
   std::reverse(args.begin(), args.end());  // CLI11 takes them in reverse order

@@ -127,13 +127,13 @@ int Supervise() {
 }
 
 Runner Setup(CLI::App& app) {
-  app.group("");  // hidden from `vk --help`: a protocol for the library, not a user command
   app.footer("Reads a RunSpec (JSON) on stdin; see docs/protocol.md, \"vk supervise\".");
   return [] { return Supervise(); };
 }
 
+// Hidden from `vk --help`: a protocol for the library, not a user command.
 Command kSupervise("supervise", "Start a VM from a JSON run spec on stdin (for the library)",
-                   &Setup);
+                   &Setup, Listing::kHidden);
 
 }  // namespace
 }  // namespace vk::cli

@@ -479,8 +479,7 @@ Result<int> LaunchPrepared(const LaunchOptions& options, VmDir* run_dir, GuestFi
   }
   // Sandboxed threads cannot open files: libcrypto (snapshot checksums, bound
   // on first use) is loaded while this thread still can.
-  if (auto loaded = LoadLazyLibrary(vk_lazy_crypto); !loaded.ok())
-    return Fail(LaunchFailure::kUsage, loaded.error().message());
+  if (auto loaded = LoadLazyLibrary(vk_lazy_crypto); !loaded.ok()) return std::move(loaded).error();
   // Before any VMM thread starts (the network's start in AttachNetwork).
   if (auto sandboxed = sandbox::EnableFromEnvironment(SandboxPaths(options, run_dir->path()));
       !sandboxed.ok())
