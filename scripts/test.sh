@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The whole test suite, as CI runs it (.ci/run calls exactly this):
-#   1. dependencies, 2. release build + all tests (unit + end-to-end on KVM),
-#   3. asan build (ASan + UBSan) + unit tests.
+#   1. dependencies, 2. release build + all tests (unit, the examples built
+#   against the installed library, end-to-end on KVM), 3. asan build (ASan +
+#   UBSan) + unit tests, 4. fuzz build + seed replay.
 # End-to-end tests need /dev/kvm. Where /dev/kvm exists they must run: a
 # skipped end-to-end test then fails the suite instead of passing silently.
 set -euo pipefail
@@ -23,6 +24,9 @@ cmake --build --preset release -j "$jobs"
 status=0
 step "release unit tests"
 ctest --preset release -L unit -j "$jobs" --timeout 600 2>&1 | tee "$log_dir/unit.log" || status=1
+
+step "examples built against the installed library (libvirtkit, CMake package, pkg-config)"
+scripts/build-examples.sh build/release || status=1
 
 step "end-to-end tests (boot real microVMs; need /dev/kvm)"
 ctest --preset release -L e2e -j "$jobs" --timeout 1800 2>&1 | tee "$log_dir/e2e.log" || status=1
