@@ -1,86 +1,75 @@
 #include "lib/run_spec_json.h"
 
-#include <nlohmann/json.hpp>
-#include <random>
-
 #include "lib/firewall_text.h"
+#include "runtime/detach.h"
+#include "runtime/run_spec.h"
 
 namespace virtkit::internal {
 namespace {
 
-std::string_view ModeText(NetworkMode mode) {
+vk::NetworkOptions::Mode ModeOf(NetworkMode mode) {
   switch (mode) {
-    case NetworkMode::kLan: return "lan";
-    case NetworkMode::kSwitch: return "switch";
-    case NetworkMode::kNone: return "none";
+    case NetworkMode::kLan: return vk::NetworkOptions::Mode::kInProcess;
+    case NetworkMode::kSwitch: return vk::NetworkOptions::Mode::kSwitch;
+    case NetworkMode::kNone: return vk::NetworkOptions::Mode::kNone;
   }
-  return "lan";
+  return vk::NetworkOptions::Mode::kInProcess;
 }
 
-nlohmann::json NetworkJson(const Network& network, const std::vector<PortForward>& ports) {
-  nlohmann::json json = {{"mode", ModeText(network.mode)}};
-  if (network.mode == NetworkMode::kNone) return json;
-  if (network.mode == NetworkMode::kSwitch) json["switch_socket"] = network.switch_socket;
-  nlohmann::json publish = nlohmann::json::array();
-  for (const PortForward& port : ports) publish.push_back(PublishText(port));
-  json["publish"] = publish;
-  std::string allow;
-  for (const std::string& entry : network.egress_allow) allow += (allow.empty() ? "" : ",") + entry;
-  json["egress_allow"] = allow;
-  return json;
+bool HasFirewall(const Network& network) {
+  return !network.firewall.empty() || network.egress_default != FirewallAction::kAllow ||
+         network.ingress_default != FirewallAction::kDeny;
+}
+
+Result<void> SetNetwork(const Options& options, vk::RunSpec& spec) {
+  const Network& network = options.network;
+  spec.network.mode = ModeOf(network.mode);
+  if (network.mode == NetworkMode::kNone) return Ok();
+  spec.network.switch_socket = network.switch_socket;
+  for (const PortForward& port : options.ports) spec.network.publish.push_back(PublishText(port));
+  for (const std::string& entry : network.egress_allow) {
+    spec.network.egress_allow += (spec.network.egress_allow.empty() ? "" : ",") + entry;
+  }
+  if (HasFirewall(network)) {
+    auto text = FirewallText(network);
+    if (!text) return text.error();
+    spec.firewall_rules = *text;
+  }
+  return Ok();
 }
 
 }  // namespace
 
+// The runtime's own RunSpec and codec (src/runtime/run_spec.h): the library
+// fills the struct, so the wire format has one writer and one reader.
 Result<std::string> EncodeRunSpec(std::string_view image, const Options& options,
                                   const std::string& name, const std::string& layer_dir) {
-  nlohmann::json spec = {
-      {"version", kRunSpecVersion},
-      {"name", name},
-      {"cpus", options.cpus},
-      {"memory_bytes", options.memory_bytes},
-      {"env", options.env},
-      {"user", options.user},
-      {"workdir", options.workdir},
-      {"hostname", options.hostname.empty() ? name : options.hostname},
-      {"cold", options.cold_boot},
-      {"boot_timeout_seconds", options.boot_timeout.count()},
-  };
+  vk::RunSpec spec;
+  spec.name = name;
   if (options.rootfs_path.empty()) {
-    spec["image"] = std::string(image);
+    spec.image = std::string(image);
   } else {
-    spec["rootfs_path"] = options.rootfs_path;
+    spec.rootfs_path = options.rootfs_path;
   }
-  if (!layer_dir.empty()) spec["layer_dir"] = layer_dir;
-  if (!options.init.empty()) spec["command"] = options.init;
-  nlohmann::json shares = nlohmann::json::array();
+  spec.layer_dir = layer_dir;
+  spec.cpus = options.cpus;
+  spec.memory_bytes = options.memory_bytes;
+  spec.command = options.init;
+  spec.env = options.env;
+  spec.user = options.user;
+  spec.workdir = options.workdir;
+  spec.hostname = options.hostname.empty() ? name : options.hostname;
   for (const Mount& mount : options.mounts) {
-    shares.push_back(
-        {{"host", mount.host_path}, {"guest", mount.guest_path}, {"read_only", mount.read_only}});
+    spec.shares.push_back({mount.host_path, mount.guest_path, mount.read_only});
   }
-  spec["shares"] = shares;
-  nlohmann::json network = NetworkJson(options.network, options.ports);
-  if (options.network.mode != NetworkMode::kNone &&
-      (!options.network.firewall.empty() ||
-       options.network.egress_default != FirewallAction::kAllow ||
-       options.network.ingress_default != FirewallAction::kDeny)) {
-    auto text = FirewallText(options.network);
-    if (!text) return text.error();
-    network["firewall"] = *text;
-  }
-  spec["network"] = network;
-  try {
-    return spec.dump();
-  } catch (const nlohmann::json::exception& e) {  // invalid UTF-8 in a string
-    return Error(ErrorKind::kUsage, std::string("options: ") + e.what());
-  }
+  if (auto network = SetNetwork(options, spec); !network) return network.error();
+  spec.cold = options.cold_boot;
+  spec.boot_timeout = options.boot_timeout;
+  spec.detach = true;  // `vk supervise` forces it anyway: the VM outlives the call
+  spec.remove_on_exit = false;
+  return vk::EncodeRunSpec(spec);
 }
 
-std::string GenerateName() {
-  std::random_device random;
-  char name[16];
-  std::snprintf(name, sizeof(name), "vm-%06x", random() & 0xffffff);
-  return name;
-}
+std::string GenerateName() { return vk::GeneratedVmName(); }
 
 }  // namespace virtkit::internal

@@ -9,8 +9,6 @@
 
 namespace virtkit::internal {
 
-inline constexpr int kRunSpecVersion = 1;
-
 // `name` is the VM's (generated when the options have none); `layer_dir`
 // the staged rootfs hook output ("" for none). Options must be validated.
 Result<std::string> EncodeRunSpec(std::string_view image, const Options& options,

@@ -36,9 +36,13 @@
 #include "proto/exec_client.h"
 #include "proto/terminal_session.h"
 #include "runtime/checkpoint.h"
+#include "runtime/command_session.h"
 #include "runtime/detach.h"
 #include "runtime/disk_check.h"
+#include "runtime/guest_cmdline.h"
+#include "runtime/launch_stats.h"
 #include "runtime/named_vm.h"
+#include "runtime/template_launch.h"
 #include "runtime/vm_state.h"
 #include "runtime/vmm_control.h"
 #include "runtime/warm_template.h"
@@ -60,137 +64,6 @@ namespace vk {
 namespace {
 
 namespace fs = std::filesystem;
-
-// Host vsock port the agent calls for its command (docs/protocol.md).
-constexpr uint32_t kLaunchPort = 1024;
-// How long a guest restored from a template may take to answer the host
-// (it is already booted: seconds even on a loaded PVM host).
-constexpr auto kAssignmentTimeout = std::chrono::seconds(120);
-constexpr const char* kBaseCmdline = "console=ttyS0 reboot=t panic=-1 quiet";
-constexpr const char* kDefaultPath =
-    "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
-
-// virtio-fs tags, in the order the shares' devices are added.
-std::string ShareTag(size_t index) { return "vkfs" + std::to_string(index); }
-
-// The per-VM vk.* words for the agent: on the kernel command line of a cold
-// boot, or in a template VM's assignment.
-std::string GuestParams(const LaunchOptions& options, bool overlay) {
-  std::string params = "vk.root=/dev/vda vk.serve=" + std::to_string(kExecPort);
-  std::string hostname = options.hostname.empty() ? options.name : options.hostname;
-  if (!hostname.empty()) params += " vk.hostname=" + hostname;
-  if (options.read_only || overlay) params += " vk.ro=1";
-  if (overlay) params += " vk.overlay=/dev/vdb";
-  if (options.write_etc) params += " vk.etc=1";
-  if (options.network.mode != NetworkOptions::Mode::kNone) params += " vk.net=dhcp";
-  for (size_t i = 0; i < options.shares.size(); ++i) {
-    const SharedDir& share = options.shares[i];
-    params += " vk.fs=" + ShareTag(i) + ":" + share.guest_path + (share.read_only ? ":ro" : "");
-  }
-  if (!options.command.empty()) params += " vk.port=" + std::to_string(kLaunchPort);
-  if (options.command.empty() && options.detach) params += " vk.idle=1";
-  return params;
-}
-
-std::string BaseCmdline(KvmFlavor flavor) {
-  std::string cmdline = kBaseCmdline;
-  std::string quirks = FlavorCmdline(flavor);
-  if (!quirks.empty()) cmdline += " " + quirks;
-  return cmdline;
-}
-
-// For looking into a guest's boot (e.g. "loglevel=7"), whatever started it.
-std::string ExtraKernelArgs() {
-  const char* extra = std::getenv("VIRTKIT_KERNEL_ARGS");
-  return extra != nullptr ? extra : "";
-}
-
-std::string GuestCmdline(const LaunchOptions& options, KvmFlavor flavor, bool overlay) {
-  std::string cmdline = BaseCmdline(flavor) + " " + GuestParams(options, overlay);
-  if (!options.extra_cmdline.empty()) cmdline += " " + options.extra_cmdline;
-  if (std::string extra = ExtraKernelArgs(); !extra.empty()) cmdline += " " + extra;
-  return cmdline;
-}
-
-proto::ExecRequest CommandRequest(const LaunchOptions& options) {
-  proto::ExecRequest request;
-  request.argv = options.command;
-  request.env.push_back(kDefaultPath);
-  request.env.push_back("HOME=/root");
-  request.env.insert(request.env.end(), options.env.begin(), options.env.end());
-  request.cwd = options.workdir.empty() ? "/" : options.workdir;
-  request.user = options.user;
-  request.tty = options.tty;
-  return request;
-}
-
-// Waits for the agent's connection and runs the command's session over it.
-class CommandSession {
- public:
-  CommandSession(UniqueFd listener, proto::ExecRequest request, proto::StdioFds stdio)
-      : listener_(std::move(listener)), request_(std::move(request)), stdio_(stdio) {}
-  ~CommandSession() { Join(); }
-
-  Result<void> Start() {
-    control_ = VK_TRY(proto::SessionControl::Create());  // before the sandbox: it makes a pipe
-    if (::pipe2(cancel_, O_CLOEXEC) != 0) return Error::FromErrno("pipe");
-    thread_ = std::thread([this] { Run(); });
-    return Ok();
-  }
-  void Join() {
-    if (cancel_[1] >= 0) {
-      char byte = 0;
-      ssize_t ignored = ::write(cancel_[1], &byte, 1);
-      (void)ignored;
-    }
-    if (thread_.joinable()) thread_.join();
-    for (int& fd : cancel_) {
-      if (fd >= 0) ::close(fd), fd = -1;
-    }
-  }
-  std::optional<proto::ExitStatus> status() const { return status_; }
-  std::string error() const { return error_; }
-
- private:
-  void Run() {
-    EnterThreadRole(ThreadRole::kSession);
-    UniqueFd connection = AcceptFromOwner();
-    if (!connection) return;
-    // Signals reach the command, and a tty gets raw stdin, only once it
-    // runs: during the boot ^C still stops vk.
-    proto::ExecSessionOptions session;
-    session.control = &*control_;
-    auto result = proto::RunTerminalSession(connection.get(), request_, stdio_, session);
-    if (result.ok()) {
-      status_ = *result;
-    } else {
-      error_ = result.error().message();
-    }
-  }
-
-  // The agent's call-back arrives through our own vsock device; any other
-  // local user's connection is refused and the wait goes on.
-  UniqueFd AcceptFromOwner() {
-    while (true) {
-      pollfd fds[2] = {{listener_.get(), POLLIN, 0}, {cancel_[0], POLLIN, 0}};
-      if (::poll(fds, 2, -1) <= 0 || (fds[1].revents & POLLIN)) return UniqueFd();
-      UniqueFd connection(::accept4(listener_.get(), nullptr, nullptr, SOCK_CLOEXEC));
-      if (!connection) return connection;
-      auto owner = CheckPeerIsOwner(connection.get());
-      if (owner.ok()) return connection;
-      log::Warn("command socket: {}", owner.error().message());
-    }
-  }
-
-  UniqueFd listener_;
-  proto::ExecRequest request_;
-  proto::StdioFds stdio_;
-  std::optional<proto::SessionControl> control_;
-  int cancel_[2] = {-1, -1};
-  std::thread thread_;
-  std::optional<proto::ExitStatus> status_;
-  std::string error_;
-};
 
 Error ExplainStop(const MachineExit& exit, const Machine& machine, bool had_command) {
   std::string tail = machine.ConsoleTail(2048);
@@ -260,94 +133,6 @@ Result<void> AddDevices(Machine& machine, const LaunchOptions& options, const Vm
   return Ok();
 }
 
-// --- Warm templates (docs/snapshots.md) ---
-
-bool EnvironmentSays(const char* name) {
-  const char* value = std::getenv(name);
-  return value != nullptr && std::string(value) == "1";
-}
-
-// Every VM starts from its shape's template unless told to boot (--cold,
-// VIRTKIT_COLD_BOOT=1).
-bool UseTemplate(const LaunchOptions& options) {
-  if (options.cold || EnvironmentSays("VIRTKIT_COLD_BOOT")) return false;
-  // Another initramfs may not hold our agent (nothing to take an assignment);
-  // --cmdline words only mean something at boot.
-  return options.initrd_path.empty() && options.extra_cmdline.empty();
-}
-
-TemplateShape ShapeFor(const LaunchOptions& options, KvmFlavor flavor, uint32_t cpus,
-                       bool scratch) {
-  TemplateShape shape;
-  shape.cpus = cpus;
-  shape.memory_bytes = options.memory_bytes;
-  shape.root_read_only = options.read_only || scratch;
-  shape.scratch = scratch;
-  shape.net = options.network.mode != NetworkOptions::Mode::kNone;
-  shape.shares = static_cast<uint32_t>(options.shares.size());
-  shape.cmdline = BaseCmdline(flavor) + " vk.template=" + std::to_string(kTemplatePort);
-  // Debugging a template's boot (e.g. "loglevel=7") makes a template of its own.
-  if (std::string extra = ExtraKernelArgs(); !extra.empty()) shape.cmdline += " " + extra;
-  return shape;
-}
-
-// The template's devices, in AddDevices' order, with empty disk slots and
-// shares of an empty directory (the tags are what the guest sees at boot).
-Result<void> AddTemplateDevices(Machine& machine, const TemplateShape& shape,
-                                const std::string& build_dir) {
-  if (shape.net) VK_TRY(AttachTemplateNetwork(machine));
-  VK_TRY(machine.AddVirtioDevice(virtio::CreateEmptyBlockSlot(shape.root_read_only)));
-  if (shape.scratch) VK_TRY(machine.AddVirtioDevice(virtio::CreateEmptyBlockSlot(false)));
-  if (shape.shares > 0) VK_TRY(CreatePrivateDirectory(build_dir + "/empty"));
-  for (uint32_t i = 0; i < shape.shares; ++i) {
-    virtio::FsOptions fs;
-    fs.shared_dir = build_dir + "/empty";
-    fs.tag = ShareTag(i);
-    fs.read_only = true;
-    VK_TRY(machine.AddVirtioDevice(VK_TRY(virtio::CreateFsDevice(fs))));
-  }
-  virtio::VsockConfig vsock;
-  vsock.uds_path = VmDir::At(build_dir).VsockSocket();
-  VK_TRY(machine.AddVirtioDevice(VK_TRY(virtio::CreateVsockDevice(vsock))));
-  VK_TRY(machine.AddVirtioDevice(virtio::CreateRngDevice()));
-  VK_TRY(machine.AddVirtioDevice(virtio::CreateConsoleDevice({-1, -1})));
-  return Ok();
-}
-
-Result<std::string> PrepareTemplate(const TemplateShape& shape, const TemplateGuest& guest,
-                                    const LaunchOptions& options) {
-  TemplateOptions template_options;
-  template_options.boot_timeout = std::max(options.boot_timeout, std::chrono::seconds(900));
-  return EnsureTemplate(
-      shape, guest,
-      [&shape](Machine& machine, const std::string& build_dir) {
-        return AddTemplateDevices(machine, shape, build_dir);
-      },
-      template_options);
-}
-
-// Restores the VM from its template `dir`, which EnsureTemplate checked
-// before the sandbox went on. Should the restore still fail (a device layout
-// that drifted from the template's), the template is removed for the next
-// run to make again and this VM boots instead: no template can be made once
-// the sandbox is on (its sockets live outside the run directory).
-Result<std::unique_ptr<Machine>> CreateFromTemplate(MachineConfig config, const std::string& dir,
-                                                    GuestFiles& files) {
-  config.restore_from = dir;
-  auto machine = Machine::Create(config);
-  if (machine.ok()) return machine;
-  std::fprintf(stderr,
-               "vk: the warm template cannot be used (%s); removed it (the next VM makes it "
-               "again), booting this one\n",
-               machine.error().message().c_str());
-  DiscardTemplate(dir);
-  config.restore_from.clear();
-  GuestBytes bytes = VK_TRY(files.Load());
-  config.kernel = bytes.kernel;
-  config.initrd = bytes.initrd;
-  return Machine::Create(config);
-}
-
 // What the sandbox leaves reachable by path once the VM runs.
 sandbox::ServedPaths SandboxPaths(const LaunchOptions& options, const std::string& run_dir) {
   sandbox::ServedPaths paths{.run_dir = run_dir};
@@ -356,47 +141,6 @@ sandbox::ServedPaths SandboxPaths(const LaunchOptions& options, const std::strin
                                                              : sandbox::PathAccess::kReadWrite});
   }
   return paths;
-}
-
-// When each set-up step of a launch finished, for VIRTKIT_STATS: tells which
-// step the host-side time before the first guest instruction goes to.
-struct SetupTimeline {
-  using Clock = std::chrono::steady_clock;
-  Clock::time_point launch = Clock::now();  // image resolved, launch begins
-  Clock::time_point vmm_created;            // KVM VM, memory, event loop
-  Clock::time_point scratch_ready;          // scratch disk written (or none)
-  Clock::time_point devices_added;
-
-  static double MsSinceStart(Clock::time_point at) {
-    return std::chrono::duration<double, std::milli>(at - ProcessStart()).count();
-  }
-  void Print(const MachineStats& machine) const {
-    std::fprintf(stderr,
-                 "vk-stats: launch_ms=%.3f vmm_created_ms=%.3f scratch_ready_ms=%.3f "
-                 "devices_added_ms=%.3f guest_loaded_ms=%.3f vcpus_ready_ms=%.3f\n",
-                 MsSinceStart(launch), MsSinceStart(vmm_created), MsSinceStart(scratch_ready),
-                 MsSinceStart(devices_added), MsSinceStart(machine.guest_loaded),
-                 MsSinceStart(machine.vcpus_ready));
-  }
-};
-
-// One line of host-side figures for bench/boot.sh (VIRTKIT_STATS=1).
-void PrintStats(const Machine& machine) {
-  MachineStats stats = machine.stats();
-  long rss_kib = 0;
-  std::ifstream status("/proc/self/status");
-  for (std::string line; std::getline(status, line);) {
-    if (line.rfind("VmRSS:", 0) == 0) rss_kib = std::stol(line.substr(6));
-  }
-  double seconds = std::chrono::duration<double>(stats.run_time).count();
-  std::fprintf(stderr,
-               "vk-stats: main_to_first_run_ms=%.3f create_to_first_run_ms=%.3f exits=%lu "
-               "exits_per_s=%.0f rss_kib=%ld guest_resident_kib=%lu vmm_overhead_kib=%ld\n",
-               std::chrono::duration<double, std::milli>(stats.first_run - ProcessStart()).count(),
-               std::chrono::duration<double, std::milli>(stats.create_to_first_run).count(),
-               static_cast<unsigned long>(stats.exits), seconds > 0 ? stats.exits / seconds : 0.0,
-               rss_kib, static_cast<unsigned long>(stats.guest_resident_bytes / 1024),
-               rss_kib - static_cast<long>(stats.guest_resident_bytes / 1024));
 }
 
 // A named VM's VMM serves vmm.sock (vmm/vmm_control.h) for `vk checkpoint`.

@@ -1,0 +1,67 @@
+#include "runtime/guest_cmdline.h"
+
+#include <cstdlib>
+
+#include "runtime/vm_state.h"
+
+namespace vk {
+
+namespace {
+
+constexpr const char* kBaseCmdline = "console=ttyS0 reboot=t panic=-1 quiet";
+constexpr const char* kDefaultPath =
+    "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+
+}  // namespace
+
+std::string ShareTag(size_t index) { return "vkfs" + std::to_string(index); }
+
+std::string GuestParams(const LaunchOptions& options, bool overlay) {
+  std::string params = "vk.root=/dev/vda vk.serve=" + std::to_string(kExecPort);
+  std::string hostname = options.hostname.empty() ? options.name : options.hostname;
+  if (!hostname.empty()) params += " vk.hostname=" + hostname;
+  if (options.read_only || overlay) params += " vk.ro=1";
+  if (overlay) params += " vk.overlay=/dev/vdb";
+  if (options.write_etc) params += " vk.etc=1";
+  if (options.network.mode != NetworkOptions::Mode::kNone) params += " vk.net=dhcp";
+  for (size_t i = 0; i < options.shares.size(); ++i) {
+    const SharedDir& share = options.shares[i];
+    params += " vk.fs=" + ShareTag(i) + ":" + share.guest_path + (share.read_only ? ":ro" : "");
+  }
+  if (!options.command.empty()) params += " vk.port=" + std::to_string(kLaunchPort);
+  if (options.command.empty() && options.detach) params += " vk.idle=1";
+  return params;
+}
+
+std::string BaseCmdline(KvmFlavor flavor) {
+  std::string cmdline = kBaseCmdline;
+  std::string quirks = FlavorCmdline(flavor);
+  if (!quirks.empty()) cmdline += " " + quirks;
+  return cmdline;
+}
+
+std::string ExtraKernelArgs() {
+  const char* extra = std::getenv("VIRTKIT_KERNEL_ARGS");
+  return extra != nullptr ? extra : "";
+}
+
+std::string GuestCmdline(const LaunchOptions& options, KvmFlavor flavor, bool overlay) {
+  std::string cmdline = BaseCmdline(flavor) + " " + GuestParams(options, overlay);
+  if (!options.extra_cmdline.empty()) cmdline += " " + options.extra_cmdline;
+  if (std::string extra = ExtraKernelArgs(); !extra.empty()) cmdline += " " + extra;
+  return cmdline;
+}
+
+proto::ExecRequest CommandRequest(const LaunchOptions& options) {
+  proto::ExecRequest request;
+  request.argv = options.command;
+  request.env.push_back(kDefaultPath);
+  request.env.push_back("HOME=/root");
+  request.env.insert(request.env.end(), options.env.begin(), options.env.end());
+  request.cwd = options.workdir.empty() ? "/" : options.workdir;
+  request.user = options.user;
+  request.tty = options.tty;
+  return request;
+}
+
+}  // namespace vk

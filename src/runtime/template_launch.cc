@@ -1,0 +1,110 @@
+#include "runtime/template_launch.h"
+
+#include <cstdio>
+#include <cstdlib>
+
+#include "base/private_dir.h"
+#include "runtime/guest_cmdline.h"
+#include "runtime/vm_dir.h"
+#include "runtime/vm_network.h"
+#include "virtio/blk/block_device.h"
+#include "virtio/console/console_device.h"
+#include "virtio/fs/fs_device.h"
+#include "virtio/rng/rng_device.h"
+#include "virtio/vsock/vsock_device.h"
+
+namespace vk {
+
+namespace {
+
+bool EnvironmentSays(const char* name) {
+  const char* value = std::getenv(name);
+  return value != nullptr && std::string(value) == "1";
+}
+
+}  // namespace
+
+bool UseTemplate(const LaunchOptions& options) {
+  if (options.cold || EnvironmentSays("VIRTKIT_COLD_BOOT")) return false;
+  // Another initramfs may not hold our agent (nothing to take an assignment);
+  // --cmdline words only mean something at boot.
+  return options.initrd_path.empty() && options.extra_cmdline.empty();
+}
+
+TemplateShape ShapeFor(const LaunchOptions& options, KvmFlavor flavor, uint32_t cpus,
+                       bool scratch) {
+  TemplateShape shape;
+  shape.cpus = cpus;
+  shape.memory_bytes = options.memory_bytes;
+  shape.root_read_only = options.read_only || scratch;
+  shape.scratch = scratch;
+  shape.net = options.network.mode != NetworkOptions::Mode::kNone;
+  shape.shares = static_cast<uint32_t>(options.shares.size());
+  shape.cmdline = BaseCmdline(flavor) + " vk.template=" + std::to_string(kTemplatePort);
+  // Debugging a template's boot (e.g. "loglevel=7") makes a template of its own.
+  if (std::string extra = ExtraKernelArgs(); !extra.empty()) shape.cmdline += " " + extra;
+  return shape;
+}
+
+namespace {
+
+// The template's devices, in AddDevices' order, with empty disk slots and
+// shares of an empty directory (the tags are what the guest sees at boot).
+Result<void> AddTemplateDevices(Machine& machine, const TemplateShape& shape,
+                                const std::string& build_dir) {
+  if (shape.net) VK_TRY(AttachTemplateNetwork(machine));
+  VK_TRY(machine.AddVirtioDevice(virtio::CreateEmptyBlockSlot(shape.root_read_only)));
+  if (shape.scratch) VK_TRY(machine.AddVirtioDevice(virtio::CreateEmptyBlockSlot(false)));
+  if (shape.shares > 0) VK_TRY(CreatePrivateDirectory(build_dir + "/empty"));
+  for (uint32_t i = 0; i < shape.shares; ++i) {
+    virtio::FsOptions fs;
+    fs.shared_dir = build_dir + "/empty";
+    fs.tag = ShareTag(i);
+    fs.read_only = true;
+    VK_TRY(machine.AddVirtioDevice(VK_TRY(virtio::CreateFsDevice(fs))));
+  }
+  virtio::VsockConfig vsock;
+  vsock.uds_path = VmDir::At(build_dir).VsockSocket();
+  VK_TRY(machine.AddVirtioDevice(VK_TRY(virtio::CreateVsockDevice(vsock))));
+  VK_TRY(machine.AddVirtioDevice(virtio::CreateRngDevice()));
+  VK_TRY(machine.AddVirtioDevice(virtio::CreateConsoleDevice({-1, -1})));
+  return Ok();
+}
+
+}  // namespace
+
+Result<std::string> PrepareTemplate(const TemplateShape& shape, const TemplateGuest& guest,
+                                    const LaunchOptions& options) {
+  TemplateOptions template_options;
+  template_options.boot_timeout = std::max(options.boot_timeout, std::chrono::seconds(900));
+  return EnsureTemplate(
+      shape, guest,
+      [&shape](Machine& machine, const std::string& build_dir) {
+        return AddTemplateDevices(machine, shape, build_dir);
+      },
+      template_options);
+}
+
+// Restores the VM from its template `dir`, which EnsureTemplate checked
+// before the sandbox went on. Should the restore still fail (a device layout
+// that drifted from the template's), the template is removed for the next
+// run to make again and this VM boots instead: no template can be made once
+// the sandbox is on (its sockets live outside the run directory).
+Result<std::unique_ptr<Machine>> CreateFromTemplate(MachineConfig config, const std::string& dir,
+                                                    GuestFiles& files) {
+  config.restore_from = dir;
+  auto machine = Machine::Create(config);
+  if (machine.ok()) return machine;
+  std::fprintf(stderr,
+               "vk: the warm template cannot be used (%s); removed it (the next VM makes it "
+               "again), booting this one\n",
+               machine.error().message().c_str());
+  DiscardTemplate(dir);
+  config.restore_from.clear();
+  GuestBytes bytes = VK_TRY(files.Load());
+  config.kernel = bytes.kernel;
+  config.initrd = bytes.initrd;
+  return Machine::Create(config);
+}
+
+}  // namespace vk
