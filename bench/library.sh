@@ -125,15 +125,28 @@ bench_run() {
     "$vk" run -d --rootfs "$disk" --name "$name" -- sleep 100000 >/dev/null
     elapsed "$start" "$(now)" | awk '{print $1 * 1000}' >>"$work/vkrun.times"
     "$vk" stop "$name" >/dev/null 2>&1 || true
-    "$vk" logs "$name" 2>/dev/null | grep '^vk-stats' | sed 's/^/  vk run: /' || true
+    "$vk" logs "$name" 2>/dev/null | grep '^vk-stats' | tee -a "$work/vkrun.stats" |
+      sed 's/^/  vk run: /' || true
     "$vk" rm -f "$name" >/dev/null 2>&1 || true
     "$program" run "$disk" "bench-api-$$-$i" 2>"$work/api.err" | awk '{print $2}' >>"$work/api.times"
-    grep '^vk-stats' "$work/api.err" | sed 's/^/  Run(): /' || true
+    "$vk" logs "bench-api-$$-$i" 2>/dev/null | grep '^vk-stats' | tee -a "$work/api.stats" |
+      sed 's/^/  Run(): /' || true
+    "$vk" rm -f "bench-api-$$-$i" >/dev/null 2>&1 || true
     printf 'run %d  vk run -d %8.1f ms   Run() %8.1f ms\n' "$i" \
       "$(tail -n1 "$work/vkrun.times")" "$(tail -n1 "$work/api.times")"
   done
   printf '%-40s %8.1f ms\n' "vk run -d (median of $runs)" "$(median_of "$work/vkrun.times")"
   printf '%-40s %8.1f ms\n' "Run() (median of $runs)" "$(median_of "$work/api.times")"
+  # Host-side set-up: process start to the guest's first instruction.
+  local which
+  for which in vkrun api; do
+    grep -o 'main_to_first_run_ms=[0-9.]*' "$work/$which.stats" 2>/dev/null | cut -d= -f2 \
+      >"$work/$which.first" || true
+  done
+  if [[ -s $work/vkrun.first && -s $work/api.first ]]; then
+    printf '%-40s %8.1f ms\n' "vk run: to first guest instruction" "$(median_of "$work/vkrun.first")"
+    printf '%-40s %8.1f ms\n' "Run(): to first guest instruction" "$(median_of "$work/api.first")"
+  fi
 }
 
 bench_api_exec() {
