@@ -17,9 +17,14 @@ for linkage in shared static; do
     out="$work/$example-$linkage"
     static=OFF
     [ "$linkage" = static ] && static=ON
-    cmake -S "$root/examples/$example" -B "$out" -G Ninja -DCMAKE_BUILD_TYPE=Release \
-      -DCMAKE_PREFIX_PATH="$work/prefix" -DVIRTKIT_USE_STATIC=$static >/dev/null
-    cmake --build "$out" >/dev/null
+    # Quiet when it works; the whole log when it does not.
+    if ! { cmake -S "$root/examples/$example" -B "$out" -G Ninja -DCMAKE_BUILD_TYPE=Release \
+             -DCMAKE_PREFIX_PATH="$work/prefix" -DVIRTKIT_USE_STATIC=$static &&
+           cmake --build "$out"; } >"$work/log" 2>&1; then
+      cat "$work/log" >&2
+      echo "build-examples: $example ($linkage) FAILED" >&2
+      exit 1
+    fi
     # The shared build must resolve libvirtkit from the prefix (CMake's rpath).
     if [ "$linkage" = shared ]; then
       ldd "$out/$example" | grep -q "$work/prefix/.*libvirtkit.so" \
