@@ -139,6 +139,7 @@ Result<Vm> Attach(std::string_view name) {
   state->name = found->name();
   state->dir = found->dir().path();
   state->id = internal::VmId(found->record());
+  state->ports = internal::PortsOf(found->record());
   return Vm(std::move(state));
 }
 

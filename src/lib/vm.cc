@@ -3,6 +3,8 @@
 #include "lib/errors.h"
 #include "lib/exec.h"
 #include "lib/vm_state.h"
+#include "net/cidr.h"
+#include "net/lan.h"
 
 namespace virtkit {
 namespace internal {
@@ -11,9 +13,25 @@ std::string VmId(const vk::VmRecord& record) {
   return std::to_string(record.pid) + "-" + std::to_string(record.pid_start_time);
 }
 
+std::vector<PortForward> PortsOf(const vk::VmRecord& record) {
+  std::vector<PortForward> ports;
+  for (const std::string& spec : record.publish) {
+    auto parsed = vk::net::ParsePortForward(spec);
+    if (!parsed.ok()) continue;  // written by vk itself: valid unless tampered with
+    PortForward port;
+    port.host_port = parsed->host_port;
+    port.guest_port = parsed->guest_port;
+    port.protocol = parsed->udp ? Protocol::kUdp : Protocol::kTcp;
+    if (parsed->host_ip != 0) port.host_address = vk::net::FormatIpv4(parsed->host_ip);
+    ports.push_back(port);
+  }
+  return ports;
+}
+
 VmStatus StatusOf(const vk::NamedVm& vm) {
   VmStatus status;
   status.name = vm.name();
+  status.ports = PortsOf(vm.record());
   status.id = VmId(vm.record());
   status.active = vm.Running();
   status.exit_code = vm.record().exit_code;

@@ -25,6 +25,8 @@ struct Vm::State {
 
 namespace internal {
 
+// The port forwards in its record (for VMs this process did not start).
+std::vector<PortForward> PortsOf(const vk::VmRecord& record);
 // "PID-STARTTIME" of the VMM: unique on this host.
 std::string VmId(const vk::VmRecord& record);
 VmStatus StatusOf(const vk::NamedVm& vm);

@@ -98,12 +98,15 @@ TEST_F(VmDirTest, NamedVmFindsListsAndRemovesByRecord) {
     VmRecord record;
     record.name = name;
     record.exit_code = 0;  // ended: no VMM to stop
+    record.publish = {"127.0.0.1:8080:80", "5353:53/udp"};
     ASSERT_TRUE(WriteVmRecord(dir, record).ok());
   }
   std::vector<NamedVm> vms = NamedVm::List();
   ASSERT_EQ(vms.size(), 2u);
   EXPECT_EQ(vms[0].name(), "a-vm");
   EXPECT_EQ(vms[0].State(), VmState::kExited);
+  EXPECT_EQ(vms[0].record().publish,
+            (std::vector<std::string>{"127.0.0.1:8080:80", "5353:53/udp"}));
   auto found = NamedVm::Find("b-vm");
   ASSERT_TRUE(found.ok());
   EXPECT_EQ(found->ConnectExec().error().kind(), ErrorKind::kConflict);  // not running

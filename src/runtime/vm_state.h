@@ -29,6 +29,9 @@ struct VmRecord {
   int64_t created = 0;           // unix seconds
   std::optional<int> exit_code;  // set when the VM ended and its VMM recorded it
   bool checkpointed = false;     // it ended by `vk checkpoint` (`vk restore` resumes it)
+  // Its port forwards as given ("[HOSTIP:]HOSTPORT:GUESTPORT[/udp]"), so a
+  // program that attaches later (the library's Attach) knows them.
+  std::vector<std::string> publish;
 };
 
 enum class VmState {

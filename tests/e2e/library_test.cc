@@ -85,6 +85,10 @@ TEST_F(LibraryTest, DetachedVmFromAnotherProcess) {
   auto vm = virtkit::Attach(name);
   ASSERT_TRUE(vm) << vm.error().message();
   const std::string dir = vm->DataDir();
+  // Its port forward comes from the VM's record, not from this process.
+  ASSERT_EQ(vm->Ports().size(), 1u);
+  EXPECT_EQ(vm->Ports()[0].host_port, http_port);
+  EXPECT_EQ(vm->Ports()[0].guest_port, 8080);
   auto hooked = vm->Exec({"cat", "/etc/hooked"});
   ASSERT_TRUE(hooked) << hooked.error().message();
   EXPECT_EQ(hooked->stdout_text, "hooked-by-library\n");
