@@ -18,7 +18,7 @@ struct LazyLibrary {
   const char* soname;        // what dlopen loads, e.g. "libcurl.so.4"
   const char* package;       // the Debian package that installs it, for the error
   const char* const* names;  // `count` function names, by trampoline index
-  void** slots;              // `count` jump targets: a resolver stub until bound
+  void** slots;              // `count` jump targets: its resolver entry, then the bound function
   uint32_t count;
   uint32_t reserved;
   std::atomic<void*> handle;  // the dlopen handle once loaded

@@ -2,23 +2,18 @@
 
 namespace virtkit {
 
+// The library's kinds are the runtime's (base/result.h), in the same order,
+// plus kHook: one table of names, and conversion is a cast.
+static_assert(static_cast<int>(ErrorKind::kInternal) == static_cast<int>(vk::ErrorKind::kInternal));
+static_assert(static_cast<int>(ErrorKind::kNoKvm) == static_cast<int>(vk::ErrorKind::kNoKvm));
+static_assert(static_cast<int>(ErrorKind::kPreflight) ==
+              static_cast<int>(vk::ErrorKind::kPreflight));
+static_assert(static_cast<int>(ErrorKind::kHook) ==
+              static_cast<int>(vk::ErrorKind::kPreflight) + 1);
+
 std::string_view ErrorKindName(ErrorKind kind) {
-  switch (kind) {
-    case ErrorKind::kInternal: return "internal";
-    case ErrorKind::kUsage: return "usage";
-    case ErrorKind::kNotFound: return "not-found";
-    case ErrorKind::kConflict: return "conflict";
-    case ErrorKind::kNoKvm: return "no-kvm";
-    case ErrorKind::kDisk: return "disk";
-    case ErrorKind::kImage: return "image";
-    case ErrorKind::kNetwork: return "network";
-    case ErrorKind::kGuestPanic: return "guest-panic";
-    case ErrorKind::kTimeout: return "timeout";
-    case ErrorKind::kNoExitStatus: return "no-exit-status";
-    case ErrorKind::kPreflight: return "preflight";
-    case ErrorKind::kHook: return "hook";
-  }
-  return "internal";
+  if (kind == ErrorKind::kHook) return "hook";
+  return vk::ErrorKindName(static_cast<vk::ErrorKind>(kind));
 }
 
 Error Error::Context(std::string_view outer) const {
@@ -30,10 +25,7 @@ Error Error::Context(std::string_view outer) const {
 
 namespace internal {
 
-ErrorKind FromVkKind(vk::ErrorKind kind) {
-  // The runtime's kinds are the library's without kHook; names are shared.
-  return KindFromName(vk::ErrorKindName(kind));
-}
+ErrorKind FromVkKind(vk::ErrorKind kind) { return static_cast<ErrorKind>(kind); }
 
 Error FromVk(const vk::Error& error) { return Error(FromVkKind(error.kind()), error.message()); }
 

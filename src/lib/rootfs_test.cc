@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <fstream>
 
+#include "base/remove_tree.h"
 #include "lib/base_reader.h"
 #include "virtkit/virtkit.h"
 
@@ -23,7 +24,10 @@ class RootfsTest : public ::testing::Test {
     std::ofstream(top_ + "/base/etc/os-release") << "ID=base\n";
     std::ofstream(top_ + "/outside") << "host secret\n";
   }
-  void TearDown() override { std::filesystem::remove_all(top_); }
+  // Through the guarded remover: only inside the temp directory's parent.
+  void TearDown() override {
+    (void)vk::RemoveTreeWithin(std::filesystem::path(top_).parent_path().string(), top_);
+  }
 
   Rootfs Make() {
     return Rootfs(top_ + "/stage", internal::MakeBaseReader("", top_ + "/base", ""));

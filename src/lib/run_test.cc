@@ -11,6 +11,7 @@
 #include <filesystem>
 #include <fstream>
 
+#include "base/remove_tree.h"
 #include "virtkit/virtkit.h"
 
 namespace virtkit {
@@ -36,7 +37,10 @@ class RunTest : public ::testing::Test {
                          << "echo '{\"name\":\"fake\",\"dir\":\"/nonexistent/fake\",\"pid\":1}'\n";
     ::chmod(fake_.c_str(), 0755);
   }
-  void TearDown() override { std::filesystem::remove_all(top_); }
+  // Through the guarded remover: only inside the temp directory's parent.
+  void TearDown() override {
+    (void)vk::RemoveTreeWithin(std::filesystem::path(top_).parent_path().string(), top_);
+  }
 
   Options Base() {
     Options options;

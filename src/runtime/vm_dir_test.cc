@@ -12,6 +12,7 @@
 #include <filesystem>
 #include <thread>
 
+#include "base/remove_tree.h"
 #include "runtime/named_vm.h"
 #include "runtime/vm_state.h"
 
@@ -36,7 +37,7 @@ class VmDirTest : public ::testing::Test {
     } else {
       ::setenv("XDG_RUNTIME_DIR", saved_.c_str(), 1);
     }
-    fs::remove_all(runtime_);
+    (void)RemoveTreeWithin(fs::path(runtime_).parent_path().string(), runtime_);
   }
   std::string Root() const { return runtime_ + "/virtkit/vms"; }
 
