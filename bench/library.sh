@@ -4,17 +4,21 @@
 # libcrypto are bound on first use: src/base/lazy_library.h). Each figure is a
 # median, printed with its ratio to `sh -c true` (one fork+exec, the floor):
 #   version  `vk --version`, median of 200 (BENCH_RUNS);
-#   exec     `vk exec --socket SOCK -- true` against vk-agent serving on the
-#            host (VK_AGENT, else build/release/vk-agent): vk's own side of an
-#            exec, median of 200 (BENCH_RUNS); then `vk exec NAME -- true` into
+#   exec     `vk exec --socket SOCK -- true` against an exec server that runs
+#            nothing and answers "exited 0" at once (build/release/
+#            vk_exec_null_agent): the host side of an exec round trip alone;
+#            the same against vk-agent serving on the host (VK_AGENT, else
+#            build/release/vk-agent), which adds the agent's fork+exec+wait
+#            of `true`; medians of 200 (BENCH_RUNS); then `vk exec NAME -- true` into
 #            a VM it launches from the default busybox disk, median of 50
 #            (BENCH_EXEC_RUNS), where the guest's fork+exec dominates.
 # and, for the C++ library (libvirtkit):
-#   run       Run() (libvirtkit, through `vk supervise`) against `vk run -d`
-#             for the same cached rootfs: wall time until the call returns
-#             (the guest agent answered), median of BENCH_RUN_RUNS (5) boots
-#             each; VIRTKIT_STATS=1 makes vk print its set-up timings (to
-#             the first guest instruction) with each VM's log.
+#   run       Run() (libvirtkit, through `vk supervise`) against `vk run -d
+#             --net` (Run()'s default is a LAN too) for the same cached
+#             rootfs, alternating: wall time until the call returns (the
+#             guest agent answered) and from the spawn/call to the guest's
+#             first instruction (VIRTKIT_STATS' first_run_monotonic_ns),
+#             medians of BENCH_RUN_RUNS (5) boots each.
 #   api-exec  Exec({"true"}) through the API, `vk exec NAME -- true` and
 #             `sh -c true`: medians of BENCH_RUNS (200) into one VM.
 # Needs build/release with vk and libvirtkit (cmake --build --preset release
@@ -75,16 +79,22 @@ bench_version() {
 
 bench_exec() {
   local runs=${BENCH_RUNS:-200} out=$work/exec-host.times sock=$work/exec.sock entry
-  local args=(sh="sh -c true")
+  local null=$work/null.sock args=(sh="sh -c true")
   "${VK_AGENT:-build/release/vk-agent}" serve --unix "$sock" &
   bench_pids+=($!)
-  for _ in $(seq 50); do [[ -S $sock ]] && break; sleep 0.1; done
-  for entry in $(bench_vks); do args+=("${entry%%=*}=${entry#*=} exec --socket $sock -- true"); done
+  "${VK_NULL_AGENT:-build/release/vk_exec_null_agent}" "$null" &
+  bench_pids+=($!)
+  for _ in $(seq 50); do [[ -S $sock && -S $null ]] && break; sleep 0.1; done
+  for entry in $(bench_vks); do
+    args+=("${entry%%=*}-null=${entry#*=} exec --socket $null -- true")
+    args+=("${entry%%=*}=${entry#*=} exec --socket $sock -- true")
+  done
   bench_medians "$runs" "${args[@]}" >"$out"
-  echo "median of $runs, vk-agent on the host:"
+  echo "median of $runs (each includes the timer's own process spawn, as sh's does):"
   report "$out" sh "sh -c true"
   for entry in $(bench_vks); do
-    report "$out" "${entry%%=*}" "${entry#*=} exec --socket SOCK -- true"
+    report "$out" "${entry%%=*}-null" "${entry#*=} exec -- true, host side (null agent)"
+    report "$out" "${entry%%=*}" "${entry#*=} exec -- true, vk-agent on the host"
   done
   bench_exec_vm
 }
@@ -116,37 +126,40 @@ library_bench_program() {
 }
 
 bench_run() {
-  local runs=${BENCH_RUN_RUNS:-5} program i start name
+  local runs=${BENCH_RUN_RUNS:-5} program i name which
   program=$(library_bench_program)
   export VIRTKIT_VK=$vk VIRTKIT_STATS=1
   for ((i = 1; i <= runs; i++)); do
-    name=bench-vkrun-$$-$i
-    start=$(now)
-    "$vk" run -d --rootfs "$disk" --name "$name" -- sleep 100000 >/dev/null
-    elapsed "$start" "$(now)" | awk '{print $1 * 1000}' >>"$work/vkrun.times"
-    "$vk" stop "$name" >/dev/null 2>&1 || true
-    "$vk" logs "$name" 2>/dev/null | grep '^vk-stats' | tee -a "$work/vkrun.stats" |
-      sed 's/^/  vk run: /' || true
-    "$vk" rm -f "$name" >/dev/null 2>&1 || true
-    "$program" run "$disk" "bench-api-$$-$i" 2>"$work/api.err" | awk '{print $2}' >>"$work/api.times"
-    "$vk" logs "bench-api-$$-$i" 2>/dev/null | grep '^vk-stats' | tee -a "$work/api.stats" |
-      sed 's/^/  Run(): /' || true
-    "$vk" rm -f "bench-api-$$-$i" >/dev/null 2>&1 || true
-    printf 'run %d  vk run -d %8.1f ms   Run() %8.1f ms\n' "$i" \
-      "$(tail -n1 "$work/vkrun.times")" "$(tail -n1 "$work/api.times")"
+    # Alternating, both on their own LAN (Run()'s default; `vk run --net`),
+    # both spawned by library_bench and timed from there.
+    for which in vkrun api; do
+      name=bench-$which-$$-$i
+      if [[ $which == vkrun ]]; then
+        "$program" vkrun "$vk" "$disk" "$name" >"$work/out" 2>"$work/err"
+        "$vk" stop "$name" >/dev/null 2>&1 || true
+      else
+        "$program" run "$disk" "$name" >"$work/out" 2>"$work/err"
+      fi
+      awk '$1 == "run_ms" {print $2}' "$work/out" >>"$work/$which.times"
+      "$vk" logs "$name" 2>/dev/null | grep '^vk-stats' >"$work/stats" || true
+      # Host-side set-up: the launcher's spawn/call to the guest's first
+      # instruction (both CLOCK_MONOTONIC).
+      awk -v start="$(awk '$1 == "start_ns" {print $2}' "$work/out")" '
+        match($0, /first_run_monotonic_ns=[0-9]+/) {
+          print (substr($0, RSTART + 23, RLENGTH - 23) - start) / 1e6 }' "$work/stats" \
+        >>"$work/$which.first"
+      "$vk" rm -f "$name" >/dev/null 2>&1 || true
+    done
+    printf 'run %d  vk run -d --net %8.1f ms (first instruction %6.1f ms)   Run() %8.1f ms (%6.1f ms)\n' \
+      "$i" "$(tail -n1 "$work/vkrun.times")" "$(tail -n1 "$work/vkrun.first")" \
+      "$(tail -n1 "$work/api.times")" "$(tail -n1 "$work/api.first")"
   done
-  printf '%-40s %8.1f ms\n' "vk run -d (median of $runs)" "$(median_of "$work/vkrun.times")"
-  printf '%-40s %8.1f ms\n' "Run() (median of $runs)" "$(median_of "$work/api.times")"
-  # Host-side set-up: process start to the guest's first instruction.
-  local which
-  for which in vkrun api; do
-    grep -o 'main_to_first_run_ms=[0-9.]*' "$work/$which.stats" 2>/dev/null | cut -d= -f2 \
-      >"$work/$which.first" || true
-  done
-  if [[ -s $work/vkrun.first && -s $work/api.first ]]; then
-    printf '%-40s %8.1f ms\n' "vk run: to first guest instruction" "$(median_of "$work/vkrun.first")"
-    printf '%-40s %8.1f ms\n' "Run(): to first guest instruction" "$(median_of "$work/api.first")"
-  fi
+  printf '%-52s %8.1f ms\n' "vk run -d --net: until the agent answers (median of $runs)" \
+    "$(median_of "$work/vkrun.times")"
+  printf '%-52s %8.1f ms\n' "Run(): until the agent answers (median of $runs)" "$(median_of "$work/api.times")"
+  printf '%-52s %8.1f ms\n' "vk run -d --net: spawn to first guest instruction" \
+    "$(median_of "$work/vkrun.first")"
+  printf '%-52s %8.1f ms\n' "Run(): call to first guest instruction" "$(median_of "$work/api.first")"
 }
 
 bench_api_exec() {

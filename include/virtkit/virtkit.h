@@ -18,6 +18,7 @@
 #include <chrono>
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -182,13 +183,26 @@ class Rootfs {
   Result<std::string> ReadFile(std::string_view guest_path) const;
 
   // The host directory the layer is staged in (for tools that want a path).
+  // What the calling user owns there is root's in the guest.
   const std::string& staging_directory() const { return staging_; }
+
+  // The guest owners the calls above gave (path in the layer -> uid, gid),
+  // for entries not owned by root: a non-root program cannot chown its
+  // staged files, so the VM's layer takes them from here.
+  struct Owner {
+    uint32_t uid = 0;
+    uint32_t gid = 0;
+  };
+  const std::map<std::string, Owner>& owners() const { return owners_; }
 
   explicit Rootfs(std::string staging, std::function<Result<std::string>(std::string_view)> base);
 
  private:
+  void RecordOwner(int fd, uint32_t uid, uint32_t gid);
+
   std::string staging_;
   std::function<Result<std::string>(std::string_view)> read_base_;
+  std::map<std::string, Owner> owners_;
 };
 
 class Vm;
@@ -302,7 +316,7 @@ class Vm {
 
  private:
   friend Result<Vm> Run(std::string_view, Options);
-  friend Result<Vm> Attach(std::string_view);
+  friend Result<Vm> Attach(std::string_view, std::string_view);
   explicit Vm(std::unique_ptr<State> state);
   std::unique_ptr<State> state_;
 };
@@ -314,10 +328,11 @@ class Vm {
 // rootfs_path.
 Result<Vm> Run(std::string_view image, Options options = {});
 // A VM started earlier by this library or by `vk run -d` / `vk launch -d`.
-// The handle is detached: destroying it leaves the VM running.
-Result<Vm> Attach(std::string_view name);
-// Every VM on this host (of this user), by name.
-Result<std::vector<VmStatus>> List();
+// The handle is detached: destroying it leaves the VM running. `data_dir`:
+// the Options::data_dir it was started with (empty: the default, as `vk`).
+Result<Vm> Attach(std::string_view name, std::string_view data_dir = {});
+// Every VM on this host (of this user) started with `data_dir`, by name.
+Result<std::vector<VmStatus>> List(std::string_view data_dir = {});
 
 // The built-in preflight checks, for callers composing their own list.
 namespace preflight {

@@ -36,9 +36,13 @@ Result<std::string> DataDirectory() {
 }
 
 Result<std::string> RuntimeDirectory() {
+  if (Environment("XDG_RUNTIME_DIR").empty()) return DataDirectory();
+  return RuntimeDirectoryFor("");
+}
+
+std::string RuntimeDirectoryFor(const std::string& data_dir) {
   std::string runtime = Environment("XDG_RUNTIME_DIR");
-  if (!runtime.empty()) return runtime + "/virtkit";
-  return DataDirectory();
+  return runtime.empty() ? data_dir : runtime + "/virtkit";
 }
 
 Result<void> CheckPrivateDirectory(const std::string& path) {

@@ -19,6 +19,9 @@ Result<std::string> DataDirectory();
 
 // $XDG_RUNTIME_DIR/virtkit when XDG_RUNTIME_DIR is set, else DataDirectory().
 Result<std::string> RuntimeDirectory();
+// The same for a process whose data directory is `data_dir` (a `vk` started
+// with VIRTKIT_HOME=data_dir): lets a program find VMs it started that way.
+std::string RuntimeDirectoryFor(const std::string& data_dir);
 
 // mkdir -p `path`; every directory it creates is 0700. The final directory
 // must be ours and not writable by group or others (else an error that

@@ -197,8 +197,36 @@ Result<void> CreateScratchDisk(const std::string& output, uint64_t size_bytes) {
                           Fingerprint(InputKind::kDirectory, size_bytes, {}));
 }
 
+namespace {
+
+void MapCallerToRoot(Inode& inode, uid_t uid, gid_t gid) {
+  if (inode.uid == uid) inode.uid = 0;
+  if (inode.gid == gid) inode.gid = 0;
+  for (auto& [name, dentry] : inode.children) MapCallerToRoot(*dentry.inode, uid, gid);
+}
+
+Result<void> ApplyLayerOwners(FsTree& tree, const std::string& prefix,
+                              const std::vector<LayerOwner>& owners) {
+  Inode* upper = tree.Find(prefix);
+  if (upper == nullptr) return Error("the layer's upper directory is missing");
+  MapCallerToRoot(*upper, ::getuid(), ::getgid());
+  for (const LayerOwner& owner : owners) {
+    Inode* inode = tree.Find(prefix + "/" + owner.path);
+    if (inode == nullptr || inode == upper) {
+      return Error(ErrorKind::kUsage,
+                   "layer owner for " + owner.path + ": no such entry in the layer");
+    }
+    inode->uid = owner.uid;
+    inode->gid = owner.gid;
+  }
+  return Ok();
+}
+
+}  // namespace
+
 Result<void> CreateScratchDiskWithUpper(const std::string& upper_dir, const std::string& output,
-                                        uint64_t size_bytes) {
+                                        uint64_t size_bytes,
+                                        const std::vector<LayerOwner>& owners) {
   constexpr char kUpper[] = "upper";  // the overlay's upper directory (src/agent/system_setup.cc)
   FsTree tree{Limits{}};
   // The merged root takes the upper root's attributes: root's 0755, as the
@@ -209,6 +237,7 @@ Result<void> CreateScratchDiskWithUpper(const std::string& upper_dir, const std:
   VK_TRY(tree.Add(kUpper, upper, 0, DataSource{}));
   VK_TRY(IndexDirectoryAt(upper_dir, kUpper, tree));
   const std::string prefix = std::string("/") + kUpper;
+  VK_TRY(ApplyLayerOwners(tree, prefix, owners));
   Sha256 content;
   ScratchData copy = [&](Ext4Image& image, Inode& inode, const std::string& path) -> Result<void> {
     DataSink sink = VK_TRY(image.OpenData(inode));

@@ -47,6 +47,14 @@ inline Result<BuildResult> FlattenLayersToExt4(const std::vector<std::string>& l
 Result<void> FlattenLayersToTar(const std::vector<std::string>& layers, const std::string& output,
                                 const Limits& limits = {});
 
+// Who owns an entry of a staged layer in the guest (the library's rootfs
+// hooks name owners a non-root program cannot give its files on the host).
+struct LayerOwner {
+  std::string path;  // inside the layer, as the guest sees it ("/root/.ssh")
+  uint32_t uid = 0;
+  uint32_t gid = 0;
+};
+
 // An empty, writable ext4 of `size_bytes` for a VM's scratch layer (vdb):
 // one inode per 64 KiB (a quarter of mke2fs's default: mounting costs the
 // guest time per inode), written in time independent of
@@ -54,9 +62,13 @@ Result<void> FlattenLayersToTar(const std::vector<std::string>& layers, const st
 Result<void> CreateScratchDisk(const std::string& output, uint64_t size_bytes);
 // The same with `upper_dir`'s tree copied into its /upper, the overlay's
 // upper directory: files a VM's root has before it boots (the library's
-// rootfs hooks), on top of the shared base, without touching it.
+// rootfs hooks), on top of the shared base, without touching it. Entries the
+// calling user owns on the host are root's in the guest (as a rootless
+// container maps its user), then `owners` apply; a path of `owners` missing
+// from the tree is an error.
 Result<void> CreateScratchDiskWithUpper(const std::string& upper_dir, const std::string& output,
-                                        uint64_t size_bytes);
+                                        uint64_t size_bytes,
+                                        const std::vector<LayerOwner>& owners = {});
 
 // The fingerprint a build of these inputs with these options would record.
 Result<Digest> FingerprintInputs(InputKind kind, const std::vector<std::string>& inputs,

@@ -206,6 +206,19 @@ Result<void> FsTree::Add(std::string_view path, const EntryMeta& meta, uint32_t 
   return Ok();
 }
 
+Inode* FsTree::Find(std::string_view path) {
+  auto parts = Normalize(path);
+  if (!parts.ok()) return nullptr;
+  Inode* at = root_.get();
+  for (const std::string& part : *parts) {
+    if (at->type != FileType::kDirectory) return nullptr;
+    auto it = at->children.find(part);
+    if (it == at->children.end()) return nullptr;
+    at = it->second.inode.get();
+  }
+  return at;
+}
+
 Result<void> FsTree::AddHardLink(std::string_view path, std::string_view target, uint32_t layer) {
   auto parts = VK_TRY_CTX(Normalize(path), path);
   auto target_parts =

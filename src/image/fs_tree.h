@@ -125,6 +125,8 @@ class FsTree {
   Result<void> AddHardLink(std::string_view path, std::string_view target, uint32_t layer);
   // Applies an OCI whiteout entry (`.wh.NAME` or `.wh..wh..opq`) of `layer`.
   Result<void> Whiteout(std::string_view path, uint32_t layer);
+  // The entry at `path` (no symlink followed on the way), or nullptr.
+  Inode* Find(std::string_view path);
 
   Inode& root() { return *root_; }
   const Inode& root() const { return *root_; }

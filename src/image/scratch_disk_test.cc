@@ -7,7 +7,9 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <filesystem>
 #include <fstream>
+#include <sstream>
 
 #include "base/unique_fd.h"
 #include "image/build.h"
@@ -62,6 +64,42 @@ TEST(ScratchDisk, CopiesOfTheTemplateAreSoundSparseAndIdentical) {
   EXPECT_THAT(testing::Debugfs(dir / "b.ext4", "ls /"), HasSubstr("upper"));
   EXPECT_EQ(testing::Fsck(template_path), 0);
   EXPECT_THAT(testing::Debugfs(template_path, "ls /"), ::testing::Not(HasSubstr("upper")));
+}
+
+// The library's rootfs hooks: what the caller owns on the host is root's in
+// the guest, and named owners apply where a non-root caller could not chown.
+TEST(ScratchDisk, UpperLayerTakesTheNamedOwnersAndMapsTheCallerToRoot) {
+  testing::TempDir dir;
+  const std::string upper = dir / "upper";
+  std::filesystem::create_directories(upper + "/home/app/.ssh");
+  std::ofstream(upper + "/home/app/.ssh/authorized_keys") << "ssh-ed25519 AAAA k\n";
+  std::ofstream(upper + "/etc-hooked") << "x\n";
+  std::vector<LayerOwner> owners = {{"/home/app", 1000, 1000},
+                                    {"home/app/.ssh/authorized_keys", 1000, 100}};
+  const std::string disk = dir / "scratch.ext4";
+  auto made = CreateScratchDiskWithUpper(upper, disk, 64ull << 20, owners);
+  ASSERT_TRUE(made.ok()) << made.error().message();
+  EXPECT_EQ(testing::Fsck(disk), 0);
+  // "uid:gid" from debugfs' "User:  1000   Group:   100 ..." line.
+  auto owner_of = [&](const std::string& path) {
+    std::istringstream stat(testing::Debugfs(disk, "stat " + path));
+    for (std::string word; stat >> word;) {
+      if (word != "User:") continue;
+      std::string uid, group_label, gid;
+      stat >> uid >> group_label >> gid;
+      return uid + ":" + gid;
+    }
+    return std::string("no owner in debugfs output");
+  };
+  EXPECT_EQ(owner_of("/upper/home/app"), "1000:1000");
+  EXPECT_EQ(owner_of("/upper/home/app/.ssh/authorized_keys"), "1000:100");
+  EXPECT_EQ(owner_of("/upper/etc-hooked"), "0:0");
+  EXPECT_EQ(owner_of("/upper/home/app/.ssh"), "0:0");
+
+  auto missing =
+      CreateScratchDiskWithUpper(upper, dir / "other.ext4", 64ull << 20, {{"/no/such/file", 1, 1}});
+  ASSERT_FALSE(missing.ok());
+  EXPECT_THAT(missing.error().message(), HasSubstr("/no/such/file"));
 }
 
 TEST(ScratchDisk, NeverOverwritesAnExistingFile) {

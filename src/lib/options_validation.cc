@@ -149,9 +149,8 @@ Result<void> CheckGuestSetup(std::string_view image, const Options& options) {
   if (!options.workdir.empty() && options.workdir.front() != '/') {
     return Usage("workdir \"" + options.workdir + "\" must be absolute");
   }
-  if (!options.data_dir.empty() && !options.image_cache_dir.empty() &&
-      options.data_dir != options.image_cache_dir) {
-    return Usage("an image_cache_dir apart from data_dir is not supported yet");
+  if (!options.image_cache_dir.empty() && options.image_cache_dir[0] != '/') {
+    return Usage("image_cache_dir must be an absolute path");
   }
   return Ok();
 }

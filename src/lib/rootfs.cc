@@ -5,6 +5,8 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <climits>
+#include <cstdio>
 #include <cstring>
 
 #include "lib/in_root.h"
@@ -68,7 +70,32 @@ Result<void> Rootfs::WriteFile(std::string_view guest_path, std::string_view con
   if (auto written = WriteAllFd(fd, contents, std::string(guest_path)); !written) return written;
   ::fchmod(fd, mode & 07777);
   if (::geteuid() == 0) (void)::fchown(fd, uid, gid);
+  RecordOwner(fd, uid, gid);
   return Ok();
+}
+
+// Keyed by where the entry really is in the layer (the kernel's name for the
+// fd), so a path written through a symlinked directory names its target.
+void Rootfs::RecordOwner(int fd, uint32_t uid, uint32_t gid) {
+  char link[64];
+  std::snprintf(link, sizeof link, "/proc/self/fd/%d", fd);
+  char real[PATH_MAX];
+  ssize_t n = ::readlink(link, real, sizeof real - 1);
+  if (n <= 0) return;
+  std::string path(real, static_cast<size_t>(n));
+  char staging_real[PATH_MAX];
+  if (::realpath(staging_.c_str(), staging_real) == nullptr) return;
+  const std::string staging = staging_real;
+  if (path.size() <= staging.size() || path.compare(0, staging.size(), staging) != 0 ||
+      path[staging.size()] != '/') {
+    return;  // the staging root itself (its owner is the VM root's)
+  }
+  path.erase(0, staging.size());
+  if (uid == 0 && gid == 0) {
+    owners_.erase(path);
+  } else {
+    owners_[path] = Owner{uid, gid};
+  }
 }
 
 Result<void> Rootfs::CopyFile(const std::string& host_path, std::string_view guest_path) {
@@ -92,6 +119,7 @@ Result<void> Rootfs::MakeDirectory(std::string_view guest_path, uint32_t mode, u
   if (!root) return root.error();
   auto made = internal::MakeDirectoriesInRoot(root->get(), guest_path, mode, uid, gid);
   if (!made) return made.error().Context("mkdir " + std::string(guest_path));
+  RecordOwner(made->get(), uid, gid);
   return Ok();
 }
 

@@ -131,6 +131,28 @@ TEST_F(RootfsTest, MakeDirectoryMode) {
 namespace virtkit {
 namespace {
 
+// Owners travel to the VM's layer by where the entry really is (a path
+// written through a symlinked directory names its target); root's own
+// entries need no record, and a later write as root drops an old one.
+TEST_F(RootfsTest, OwnersAreRecordedByTheirPlaceInTheLayer) {
+  Rootfs root = Make();
+  ASSERT_TRUE(root.MakeDirectory("/srv/data", 0750, 1234, 5678));
+  ASSERT_TRUE(root.Symlink("/srv/data", "/data"));
+  ASSERT_TRUE(root.WriteFile("/data/file", "x", 0600, 1234, 100));
+  ASSERT_TRUE(root.WriteFile("/etc/plain", "y"));
+  ASSERT_TRUE(root.AddAuthorizedKey("/home/app", "ssh-ed25519 AAAA key", 1000, 1000));
+  const auto& owners = root.owners();
+  ASSERT_EQ(owners.size(), 4u);
+  EXPECT_EQ(owners.at("/srv/data").uid, 1234u);
+  EXPECT_EQ(owners.at("/srv/data").gid, 5678u);
+  EXPECT_EQ(owners.at("/srv/data/file").gid, 100u);
+  EXPECT_EQ(owners.at("/home/app/.ssh").uid, 1000u);
+  EXPECT_EQ(owners.at("/home/app/.ssh/authorized_keys").uid, 1000u);
+  EXPECT_EQ(owners.count("/etc/plain"), 0u);
+  ASSERT_TRUE(root.WriteFile("/srv/data/file", "z"));  // replaced, as root's
+  EXPECT_EQ(owners.count("/srv/data/file"), 0u);
+}
+
 TEST_F(RootfsTest, ReadsAnExt4BaseWithoutMountingIt) {
   if (::access("/sbin/mke2fs", X_OK) != 0) GTEST_SKIP() << "needs mke2fs";
   ::symlink("/etc/os-release", (top_ + "/base/etc/link").c_str());

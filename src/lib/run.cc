@@ -19,10 +19,19 @@ constexpr auto kSupervisorSlack = std::chrono::minutes(10);
 
 Result<std::string> DataDirOf(const Options& options) {
   if (!options.data_dir.empty()) return options.data_dir;
-  if (!options.image_cache_dir.empty()) return options.image_cache_dir;
   auto dir = vk::DataDirectory();
   if (!dir.ok()) return internal::FromVk(dir.error());
   return *dir;
+}
+
+// Where the VMs of a program with this data dir live (its supervisors run
+// with VIRTKIT_HOME=data_dir).
+Result<std::string> VmsRoot(std::string_view data_dir) {
+  Options options;
+  options.data_dir = std::string(data_dir);
+  auto dir = DataDirOf(options);
+  if (!dir) return dir.error();
+  return vk::VmDir::RootFor(*dir);
 }
 
 Result<void> CleanDataDir(const Options& options) {
@@ -69,15 +78,18 @@ Result<internal::SupervisorReply> StartVm(std::string_view image, const Options&
                                           const std::string& name, const std::string& data_dir,
                                           const std::string& program) {
   std::optional<internal::StagingDir> staging;
+  std::optional<Rootfs> root;
   if (!options.rootfs_hooks.empty()) {
     auto made = internal::StagingDir::Create(data_dir, name);
     if (!made) return made.error();
     staging.emplace(std::move(*made));
-    Rootfs root(staging->path(),
-                internal::MakeBaseReader(std::string(image), options.rootfs_path, data_dir));
-    if (auto hooks = RunRootfsHooks(options, root); !hooks) return hooks.error();
+    const std::string& images =
+        options.image_cache_dir.empty() ? data_dir : options.image_cache_dir;
+    root.emplace(staging->path(),
+                 internal::MakeBaseReader(std::string(image), options.rootfs_path, images));
+    if (auto hooks = RunRootfsHooks(options, *root); !hooks) return hooks.error();
   }
-  auto spec = internal::EncodeRunSpec(image, options, name, staging ? staging->path() : "");
+  auto spec = internal::EncodeRunSpec(image, options, name, root ? &*root : nullptr);
   if (!spec) return spec.error();
   internal::SuperviseOptions supervise;
   supervise.program = program;
@@ -106,11 +118,13 @@ Result<std::unique_ptr<Vm::State>> RunChecked(std::string_view image, const Opti
   state->name = reply->name;
   state->dir = reply->dir;
   state->image = options.rootfs_path.empty() ? std::string(image) : options.rootfs_path;
+  state->vms_root = vk::VmDir::RootFor(*data_dir);
   state->ports = options.ports;
   state->env = options.env;
   state->owned = !options.detach;
-  if (auto vm = vk::NamedVm::Find(reply->name); vm.ok()) {
+  if (auto vm = vk::NamedVm::Find(reply->name, state->vms_root); vm.ok()) {
     state->id = internal::VmId(vm->record());
+    state->env = vm->record().env;
   } else {
     state->id = std::to_string(reply->pid);
   }
@@ -132,20 +146,27 @@ Result<Vm> Run(std::string_view image, Options options) {
   return vm;
 }
 
-Result<Vm> Attach(std::string_view name) {
-  auto found = vk::NamedVm::Find(std::string(name));
-  if (!found.ok()) return internal::FromVk(found.error()).Context("attach " + std::string(name));
+Result<Vm> Attach(std::string_view name, std::string_view data_dir) {
+  const std::string what = "attach " + std::string(name);
+  auto root = VmsRoot(data_dir);
+  if (!root) return root.error().Context(what);
+  auto found = vk::NamedVm::Find(std::string(name), *root);
+  if (!found.ok()) return internal::FromVk(found.error()).Context(what);
   auto state = std::make_unique<Vm::State>();
   state->name = found->name();
   state->dir = found->dir().path();
+  state->vms_root = *root;
   state->id = internal::VmId(found->record());
   state->ports = internal::PortsOf(found->record());
+  state->env = found->record().env;
   return Vm(std::move(state));
 }
 
-Result<std::vector<VmStatus>> List() {
+Result<std::vector<VmStatus>> List(std::string_view data_dir) {
+  auto root = VmsRoot(data_dir);
+  if (!root) return root.error().Context("list VMs");
   std::vector<VmStatus> list;
-  for (const vk::NamedVm& vm : vk::NamedVm::List()) list.push_back(internal::StatusOf(vm));
+  for (const vk::NamedVm& vm : vk::NamedVm::List(*root)) list.push_back(internal::StatusOf(vm));
   return list;
 }
 

@@ -43,7 +43,7 @@ Result<void> SetNetwork(const Options& options, vk::RunSpec& spec) {
 // The runtime's own RunSpec and codec (src/runtime/run_spec.h): the library
 // fills the struct, so the wire format has one writer and one reader.
 Result<std::string> EncodeRunSpec(std::string_view image, const Options& options,
-                                  const std::string& name, const std::string& layer_dir) {
+                                  const std::string& name, const Rootfs* staged) {
   vk::RunSpec spec;
   spec.name = name;
   if (options.rootfs_path.empty()) {
@@ -51,7 +51,13 @@ Result<std::string> EncodeRunSpec(std::string_view image, const Options& options
   } else {
     spec.rootfs_path = options.rootfs_path;
   }
-  spec.layer_dir = layer_dir;
+  if (staged != nullptr) {
+    spec.layer_dir = staged->staging_directory();
+    for (const auto& [path, owner] : staged->owners()) {
+      spec.layer_owners.push_back({path, owner.uid, owner.gid});
+    }
+  }
+  spec.image_store = options.image_cache_dir;
   spec.cpus = options.cpus;
   spec.memory_bytes = options.memory_bytes;
   spec.command = options.init;

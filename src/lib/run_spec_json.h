@@ -9,10 +9,10 @@
 
 namespace virtkit::internal {
 
-// `name` is the VM's (generated when the options have none); `layer_dir`
-// the staged rootfs hook output ("" for none). Options must be validated.
+// `name` is the VM's (generated when the options have none); `staged` the
+// rootfs hooks' output (nullptr for none). Options must be validated.
 Result<std::string> EncodeRunSpec(std::string_view image, const Options& options,
-                                  const std::string& name, const std::string& layer_dir);
+                                  const std::string& name, const Rootfs* staged);
 
 // A fresh VM name: "vm-" and six hex digits.
 std::string GenerateName();

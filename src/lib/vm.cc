@@ -50,13 +50,8 @@ namespace {
 constexpr auto kDropGrace = std::chrono::seconds(3);
 
 Result<vk::NamedVm> Find(const Vm::State& state) {
-  auto vm = vk::NamedVm::Find(state.name);
+  auto vm = vk::NamedVm::Find(state.name, state.vms_root);
   if (!vm.ok()) return internal::FromVk(vm.error());
-  if (!state.dir.empty() && vm->dir().path() != state.dir) {
-    return Error(ErrorKind::kNotFound, "VM " + state.name + " lives in " + state.dir +
-                                           ", not where this process looks (" + vm->dir().path() +
-                                           "): set XDG_RUNTIME_DIR for both");
-  }
   return std::move(*vm);
 }
 

@@ -15,9 +15,10 @@ struct Vm::State {
   std::string name;
   std::string id;
   std::string dir;
+  std::string vms_root;  // where its VmDir is (vk::VmDir::RootFor its data dir)
   std::string image;
   std::vector<PortForward> ports;
-  std::vector<std::string> env;  // Options::env, before each Exec's own
+  std::vector<std::string> env;  // the VM's (image config + Options::env), before each Exec's own
   // Run() without detach: the handle stops and removes the VM when it goes.
   bool owned = false;
   bool removed = false;

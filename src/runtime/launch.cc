@@ -175,6 +175,7 @@ VmRecord RecordFor(const LaunchOptions& options, const MachineConfig& config) {
   record.pid_start_time = ProcessStartTime(record.pid).value_or(0);
   record.created = static_cast<int64_t>(::time(nullptr));
   record.publish = options.network.publish;
+  record.env = options.env;
   return record;
 }
 

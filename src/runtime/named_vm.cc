@@ -41,25 +41,28 @@ bool WaitWhileAlive(const VmRecord& record, std::chrono::steady_clock::time_poin
 
 }  // namespace
 
-Result<NamedVm> NamedVm::Find(const std::string& name) {
-  VmDir dir = VK_TRY(VmDir::Named(name));
+Result<NamedVm> NamedVm::Find(const std::string& name, const std::string& root) {
+  VmDir dir = VK_TRY(VmDir::Named(name, root));
   // Someone else's VMs directory could hold a fake exec.sock that would
   // receive our commands and input.
-  if (std::string root = VK_TRY(VmDir::Root()); ::access(root.c_str(), F_OK) == 0) {
-    VK_TRY(CheckPrivateDirectory(root));
+  if (std::string in = root.empty() ? VK_TRY(VmDir::Root()) : root;
+      ::access(in.c_str(), F_OK) == 0) {
+    VK_TRY(CheckPrivateDirectory(in));
   }
   auto record = ReadVmRecord(dir);
   if (!record.ok()) return Error(ErrorKind::kNotFound, "no VM named " + name);
   return NamedVm(std::move(dir), std::move(*record));
 }
 
-std::vector<NamedVm> NamedVm::List() {
+std::vector<NamedVm> NamedVm::List(const std::string& root) {
   std::vector<NamedVm> vms;
-  auto root = VmDir::Root();
-  if (!root.ok()) return vms;
+  auto in = root.empty() ? VmDir::Root() : Result<std::string>(root);
+  if (!in.ok()) return vms;
   std::error_code error;
-  for (const auto& entry : std::filesystem::directory_iterator(*root, error)) {
-    if (auto vm = Find(entry.path().filename().string()); vm.ok()) vms.push_back(std::move(*vm));
+  for (const auto& entry : std::filesystem::directory_iterator(*in, error)) {
+    if (auto vm = Find(entry.path().filename().string(), *in); vm.ok()) {
+      vms.push_back(std::move(*vm));
+    }
   }
   std::sort(vms.begin(), vms.end(),
             [](const NamedVm& a, const NamedVm& b) { return a.name() < b.name(); });

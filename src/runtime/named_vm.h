@@ -24,9 +24,11 @@ enum class LogKind { kVmm, kConsole };  // vm.log (VMM + detached command), cons
 class NamedVm {
  public:
   // ErrorKind::kNotFound when there is no such VM; a bad name is kUsage.
-  static Result<NamedVm> Find(const std::string& name);
+  // `root` is the VMs directory to look in (VmDir::RootFor), default
+  // VmDir::Root().
+  static Result<NamedVm> Find(const std::string& name, const std::string& root = "");
   // Every named VM, by name.
-  static std::vector<NamedVm> List();
+  static std::vector<NamedVm> List(const std::string& root = "");
 
   const std::string& name() const { return record_.name; }
   const VmDir& dir() const { return dir_; }

@@ -67,6 +67,10 @@ Result<void> CheckSpec(const RunSpec& spec) {
   if (!spec.workdir.empty() && spec.workdir[0] != '/')
     return Error(ErrorKind::kUsage, "the working directory must be an absolute guest path");
   if (!spec.layer_dir.empty()) VK_TRY(SharedDirectory(spec.layer_dir, "layer directory"));
+  if (!spec.layer_owners.empty() && spec.layer_dir.empty())
+    return Error(ErrorKind::kUsage, "layer owners need a layer directory");
+  if (!spec.image_store.empty() && spec.image_store[0] != '/')
+    return Error(ErrorKind::kUsage, "the image store must be an absolute path");
   for (const std::string& kv : spec.env)
     if (kv.find('=') == std::string::npos || kv[0] == '=')
       return Error(ErrorKind::kUsage, "environment entry \"" + kv + "\" is not K=V");
@@ -79,9 +83,15 @@ struct Base {
   image::ImageConfig config;  // empty for a rootfs
 };
 
+Result<image::Store> OpenImageStore(const RunSpec& spec) {
+  std::string root =
+      spec.image_store.empty() ? VK_TRY(image::Store::DefaultRoot()) : spec.image_store;
+  return image::Store::Open(root);
+}
+
 Result<Base> ImageBase(const RunSpec& spec) {
   VK_TRY(Classify(image::ParseImageSource(spec.image), ErrorKind::kUsage));
-  image::Store store = VK_TRY(image::Store::Open(VK_TRY(image::Store::DefaultRoot())));
+  image::Store store = VK_TRY(OpenImageStore(spec));
   image::PullOptions pull;
   pull.platform =
       VK_TRY_CTX(Classify(image::ParsePlatform(spec.platform), ErrorKind::kUsage), "--platform");
@@ -104,7 +114,7 @@ Result<Base> RootfsBase(const RunSpec& spec) {
   Base base;
   base.display_name = real.string();
   if (fs::is_directory(real)) {
-    image::Store store = VK_TRY(image::Store::Open(VK_TRY(image::Store::DefaultRoot())));
+    image::Store store = VK_TRY(OpenImageStore(spec));
     base.disk =
         VK_TRY(Classify(image::EnsureDirectoryBase(store, real.string()), ErrorKind::kImage));
   } else {
@@ -126,21 +136,24 @@ Result<ScratchFn> ScratchMaker(const RunSpec& spec) {
   }
   std::string templates = data + "/templates";
   std::string layer = spec.layer_dir;
-  return ScratchFn([keep_dir, templates, layer](const VmDir& run_dir) -> Result<std::string> {
-    std::string path = keep_dir.empty()
-                           ? run_dir.ScratchDisk()
-                           : keep_dir + "/" + fs::path(run_dir.path()).filename().string() + "-" +
-                                 std::to_string(::getpid()) + ".ext4";
-    if (layer.empty()) {
-      VK_TRY_CTX(image::CreateScratchDiskFromTemplate(templates, path, kScratchBytes),
-                 "scratch disk");
-    } else {
-      VK_TRY_CTX(image::CreateScratchDiskWithUpper(layer, path, kScratchBytes),
-                 "scratch disk with the layer " + layer);
-    }
-    if (!keep_dir.empty()) std::fprintf(stderr, "vk: keeping the scratch disk %s\n", path.c_str());
-    return path;
-  });
+  std::vector<image::LayerOwner> owners = spec.layer_owners;
+  return ScratchFn(
+      [keep_dir, templates, layer, owners](const VmDir& run_dir) -> Result<std::string> {
+        std::string path = keep_dir.empty()
+                               ? run_dir.ScratchDisk()
+                               : keep_dir + "/" + fs::path(run_dir.path()).filename().string() +
+                                     "-" + std::to_string(::getpid()) + ".ext4";
+        if (layer.empty()) {
+          VK_TRY_CTX(image::CreateScratchDiskFromTemplate(templates, path, kScratchBytes),
+                     "scratch disk");
+        } else {
+          VK_TRY_CTX(image::CreateScratchDiskWithUpper(layer, path, kScratchBytes, owners),
+                     "scratch disk with the layer " + layer);
+        }
+        if (!keep_dir.empty())
+          std::fprintf(stderr, "vk: keeping the scratch disk %s\n", path.c_str());
+        return path;
+      });
 }
 
 std::vector<std::string> GuestArgv(const RunSpec& spec, const image::ImageConfig& config) {

@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "base/result.h"
+#include "image/build.h"
 #include "image/pull.h"
 #include "runtime/launch.h"
 #include "runtime/vm_network.h"
@@ -29,6 +30,11 @@ struct RunSpec {
   // A host directory whose tree is copied into the VM's writable layer (the
   // overlay's upper directory) before boot; the shared base is untouched.
   std::string layer_dir;
+  // Guest owners of entries in layer_dir (entries of the calling user not
+  // listed are root's): a non-root caller cannot chown its staged files.
+  std::vector<image::LayerOwner> layer_owners;
+  // The image store's root (images, blobs, bases); empty: the data directory.
+  std::string image_store;
   unsigned cpus = 1;  // 0: every host CPU
   uint64_t memory_bytes = 1ull << 30;
   std::vector<std::string> command;  // replaces Entrypoint + Cmd (docker's CMD after the image)

@@ -148,6 +148,35 @@ Result<SharedDir> ShareFromJson(const json& v) {
   return share;
 }
 
+Result<image::LayerOwner> LayerOwnerFromJson(const json& v) {
+  if (!v.is_object()) return Bad("layer_owners", "entries must be objects");
+  image::LayerOwner owner;
+  bool has_path = false;
+  for (const auto& [key, value] : v.items()) {
+    const std::string field = "layer_owners." + key;
+    if (key == "path") {
+      owner.path = VK_TRY(String(value, field, kMaxShortString));
+      has_path = !owner.path.empty();
+    } else if (key == "uid") {
+      owner.uid = static_cast<uint32_t>(VK_TRY(Unsigned(value, field, UINT32_MAX)));
+    } else if (key == "gid") {
+      owner.gid = static_cast<uint32_t>(VK_TRY(Unsigned(value, field, UINT32_MAX)));
+    } else {
+      return Bad(field, "unknown field");
+    }
+  }
+  if (!has_path) return Bad("layer_owners", "each entry needs a \"path\"");
+  return owner;
+}
+
+Result<void> LayerOwnersFromJson(const json& v, const std::string&, RunSpec& s) {
+  if (!v.is_array()) return Bad("layer_owners", "must be an array");
+  if (v.size() > kMaxListItems) return Bad("layer_owners", "too many entries");
+  s.layer_owners.clear();
+  for (const json& item : v) s.layer_owners.push_back(VK_TRY(LayerOwnerFromJson(item)));
+  return Ok();
+}
+
 Result<void> SharesFromJson(const json& v, const std::string&, RunSpec& s) {
   if (!v.is_array()) return Bad("shares", "must be an array");
   if (v.size() > kMaxListItems) return Bad("shares", "too many entries");
@@ -207,6 +236,8 @@ const std::map<std::string, Handler, std::less<>>& Handlers() {
       {"image", Text(&RunSpec::image)},
       {"rootfs_path", Text(&RunSpec::rootfs_path)},
       {"layer_dir", Text(&RunSpec::layer_dir)},
+      {"layer_owners", LayerOwnersFromJson},
+      {"image_store", Text(&RunSpec::image_store)},
       {"cpus",
        [](const json& v, const std::string& field, RunSpec& s) -> Result<void> {
          s.cpus = static_cast<unsigned>(VK_TRY(Unsigned(v, field, 1024)));
@@ -273,6 +304,9 @@ Result<RunSpec> FromJson(const json& root) {
 }  // namespace
 
 std::string EncodeRunSpec(const RunSpec& spec) {
+  json owners = json::array();
+  for (const image::LayerOwner& owner : spec.layer_owners)
+    owners.push_back({{"path", owner.path}, {"uid", owner.uid}, {"gid", owner.gid}});
   json shares = json::array();
   for (const SharedDir& share : spec.shares)
     shares.push_back(
@@ -282,6 +316,8 @@ std::string EncodeRunSpec(const RunSpec& spec) {
             {"image", spec.image},
             {"rootfs_path", spec.rootfs_path},
             {"layer_dir", spec.layer_dir},
+            {"layer_owners", owners},
+            {"image_store", spec.image_store},
             {"cpus", spec.cpus},
             {"memory_bytes", spec.memory_bytes},
             {"command", spec.command},

@@ -16,6 +16,8 @@ RunSpec FullSpec() {
   spec.name = "web";
   spec.image = "alpine:3.20";
   spec.layer_dir = "/tmp/layer";
+  spec.layer_owners = {{"/home/app", 1000, 1000}, {"/srv/key", 0, 4294967295u}};
+  spec.image_store = "/var/cache/images";
   spec.cpus = 0;
   spec.memory_bytes = 2ull << 30;
   spec.command = {"sh", "-c", "echo \"hi\" \\ there"};
@@ -50,6 +52,11 @@ TEST(RunSpecJsonTest, EveryFieldSurvivesARoundTrip) {
   EXPECT_EQ(out->name, in.name);
   EXPECT_EQ(out->image, in.image);
   EXPECT_EQ(out->layer_dir, in.layer_dir);
+  ASSERT_EQ(out->layer_owners.size(), 2u);
+  EXPECT_EQ(out->layer_owners[0].path, "/home/app");
+  EXPECT_EQ(out->layer_owners[0].uid, 1000u);
+  EXPECT_EQ(out->layer_owners[1].gid, 4294967295u);
+  EXPECT_EQ(out->image_store, in.image_store);
   EXPECT_EQ(out->cpus, 0u);
   EXPECT_EQ(out->memory_bytes, in.memory_bytes);
   EXPECT_EQ(out->command, in.command);
@@ -129,6 +136,11 @@ TEST(RunSpecJsonTest, WrongTypesAndValuesNameTheField) {
   ExpectUsageError(R"({"version":1,"boot_timeout_seconds":99999999999})",
                    "\"boot_timeout_seconds\": must be at most");
   ExpectUsageError(R"({"version":1,"name":"a\u0000b"})", "NUL");
+  ExpectUsageError(R"({"version":1,"layer_owners":[{"uid":1}]})", "needs a \"path\"");
+  ExpectUsageError(R"({"version":1,"layer_owners":[{"path":"/a","uid":4294967296}]})",
+                   "\"layer_owners.uid\": must be at most");
+  ExpectUsageError(R"({"version":1,"layer_owners":[{"path":"/a","mode":1}]})",
+                   "\"layer_owners.mode\": unknown field");
 }
 
 TEST(RunSpecJsonTest, MalformedOrHugeInputIsAnErrorNotACrash) {
@@ -188,6 +200,14 @@ TEST(RunSpecTest, BadSpecsAreUsageErrorsBeforeAnyPull) {
   missing_share.image = "alpine";
   missing_share.shares = {{"/no/such/dir/anywhere", "/x", false}};
   EXPECT_EQ(PrepareRun(missing_share).error().kind(), ErrorKind::kNotFound);
+  RunSpec owners_without_layer;
+  owners_without_layer.image = "alpine";
+  owners_without_layer.layer_owners = {{"/a", 1, 1}};
+  EXPECT_EQ(PrepareRun(owners_without_layer).error().kind(), ErrorKind::kUsage);
+  RunSpec relative_store;
+  relative_store.image = "alpine";
+  relative_store.image_store = "images";
+  EXPECT_EQ(PrepareRun(relative_store).error().kind(), ErrorKind::kUsage);
   RunSpec too_many_cpus;
   too_many_cpus.image = "alpine";
   too_many_cpus.cpus = 65;

@@ -13,10 +13,14 @@ namespace vk {
 
 Result<std::string> VmDir::Root() { return VK_TRY(RuntimeDirectory()) + "/vms"; }
 
-Result<VmDir> VmDir::Named(const std::string& name) {
+std::string VmDir::RootFor(const std::string& data_dir) {
+  return RuntimeDirectoryFor(data_dir) + "/vms";
+}
+
+Result<VmDir> VmDir::Named(const std::string& name, const std::string& root) {
   VK_TRY(CheckName(name, NameKind::kVm));
-  std::string root = VK_TRY(Root());
-  return VmDir(root, root + "/" + name, Ownership::kKept);
+  std::string in = root.empty() ? VK_TRY(Root()) : root;
+  return VmDir(in, in + "/" + name, Ownership::kKept);
 }
 
 Result<VmDir> VmDir::CreateNamed(const std::string& name) {

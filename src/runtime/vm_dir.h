@@ -31,9 +31,13 @@ class VmDir {
 
   // The directory every named VM's directory is in.
   static Result<std::string> Root();
-  // A named VM's directory (which may not exist). The name is checked
-  // (base/names.h) before any path is built, so "../.." is an error.
-  static Result<VmDir> Named(const std::string& name);
+  // The same for a `vk` whose data directory is `data_dir` (the library's
+  // Options::data_dir: its supervisor runs with VIRTKIT_HOME=data_dir).
+  static std::string RootFor(const std::string& data_dir);
+  // A named VM's directory (which may not exist) in `root` (default Root()).
+  // The name is checked (base/names.h) before any path is built, so "../.."
+  // is an error.
+  static Result<VmDir> Named(const std::string& name, const std::string& root = "");
   // Creates a new named VM's directory (0700, in a private VMs directory);
   // a taken name is an ErrorKind::kConflict. Removed on destruction unless
   // Keep() is called, so a failed start leaves no name taken.

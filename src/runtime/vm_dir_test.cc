@@ -10,9 +10,11 @@
 #include <unistd.h>
 
 #include <filesystem>
+#include <optional>
 #include <thread>
 
 #include "base/remove_tree.h"
+#include "base/testing/scoped_env.h"
 #include "runtime/named_vm.h"
 #include "runtime/vm_state.h"
 
@@ -20,6 +22,8 @@ namespace vk {
 namespace {
 
 namespace fs = std::filesystem;
+
+using testing::ScopedEnv;
 
 class VmDirTest : public ::testing::Test {
  protected:
@@ -100,6 +104,7 @@ TEST_F(VmDirTest, NamedVmFindsListsAndRemovesByRecord) {
     record.name = name;
     record.exit_code = 0;  // ended: no VMM to stop
     record.publish = {"127.0.0.1:8080:80", "5353:53/udp"};
+    record.env = {"PATH=/bin", "A=b c"};
     ASSERT_TRUE(WriteVmRecord(dir, record).ok());
   }
   std::vector<NamedVm> vms = NamedVm::List();
@@ -108,12 +113,39 @@ TEST_F(VmDirTest, NamedVmFindsListsAndRemovesByRecord) {
   EXPECT_EQ(vms[0].State(), VmState::kExited);
   EXPECT_EQ(vms[0].record().publish,
             (std::vector<std::string>{"127.0.0.1:8080:80", "5353:53/udp"}));
+  EXPECT_EQ(vms[0].record().env, (std::vector<std::string>{"PATH=/bin", "A=b c"}));
   auto found = NamedVm::Find("b-vm");
   ASSERT_TRUE(found.ok());
   EXPECT_EQ(found->ConnectExec().error().kind(), ErrorKind::kConflict);  // not running
   ASSERT_TRUE(found->Remove(RemoveMode::kRefuseRunning).ok());
   EXPECT_FALSE(fs::exists(Root() + "/b-vm"));
   EXPECT_EQ(NamedVm::List().size(), 1u);
+}
+
+// A program whose supervisors run with VIRTKIT_HOME=DATA (the library's
+// Options::data_dir) finds their VMs without XDG_RUNTIME_DIR or VIRTKIT_HOME
+// of its own.
+TEST_F(VmDirTest, VmsOfAnotherDataDirAreFoundThroughItsRoot) {
+  ScopedEnv no_runtime("XDG_RUNTIME_DIR", std::nullopt);
+  const std::string data = runtime_ + "/data";
+  EXPECT_EQ(VmDir::RootFor(data), data + "/vms");
+  {
+    ScopedEnv home("VIRTKIT_HOME", data);  // as the supervisor runs
+    VmDir dir = VmDir::CreateNamed("elsewhere").value();
+    dir.Keep();
+    VmRecord record;
+    record.name = "elsewhere";
+    record.exit_code = 0;
+    ASSERT_TRUE(WriteVmRecord(dir, record).ok());
+  }
+  ScopedEnv home("VIRTKIT_HOME", runtime_ + "/other");
+  EXPECT_EQ(NamedVm::Find("elsewhere").error().kind(), ErrorKind::kNotFound);
+  auto found = NamedVm::Find("elsewhere", VmDir::RootFor(data));
+  ASSERT_TRUE(found.ok()) << found.error().message();
+  EXPECT_EQ(found->dir().path(), data + "/vms/elsewhere");
+  EXPECT_EQ(NamedVm::List(VmDir::RootFor(data)).size(), 1u);
+  ScopedEnv runtime("XDG_RUNTIME_DIR", runtime_);
+  EXPECT_EQ(VmDir::RootFor(data), Root());  // XDG_RUNTIME_DIR wins, as for vk itself
 }
 
 TEST_F(VmDirTest, StopKillsAVmmThatDoesNotPowerOffAndRemoveRefusesRunningVms) {

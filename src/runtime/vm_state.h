@@ -32,6 +32,9 @@ struct VmRecord {
   // Its port forwards as given ("[HOSTIP:]HOSTPORT:GUESTPORT[/udp]"), so a
   // program that attaches later (the library's Attach) knows them.
   std::vector<std::string> publish;
+  // Its environment (image config, then the user's K=V), the base of what a
+  // program that attaches later (the library's Vm::Exec) runs commands with.
+  std::vector<std::string> env;
 };
 
 enum class VmState {

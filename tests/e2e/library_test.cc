@@ -93,6 +93,11 @@ TEST_F(LibraryTest, DetachedVmFromAnotherProcess) {
   ASSERT_TRUE(hooked) << hooked.error().message();
   EXPECT_EQ(hooked->stdout_text, "hooked-by-library\n");
   EXPECT_EQ(hooked->exit_code, 0);
+  // The hook's owners, and the VM's env (kept in its record) as Exec's base.
+  auto owned =
+      vm->Exec({"sh", "-c", "echo $LIB_GREETING; stat -c %u:%g /srv/owned /srv/owned/file"});
+  ASSERT_TRUE(owned) << owned.error().message();
+  EXPECT_EQ(owned->stdout_text, "hello from options\n1234:5678\n1234:100\n") << owned->stderr_text;
   // ... and the shared base does not have it.
   ProcessResult base = RunProcess({"/sbin/debugfs", "-R", "stat /etc/hooked", disk_});
   EXPECT_NE(base.err.find("not found"), std::string::npos) << base.out << base.err;

@@ -37,8 +37,14 @@ int main(int argc, char** argv) {
     if (passwd->find("root:") == std::string::npos) {
       return virtkit::Error(virtkit::ErrorKind::kHook, "no root in the base's /etc/passwd");
     }
+    // Owners apply in the guest also when this program is not root.
+    if (auto made = root.MakeDirectory("/srv/owned", 0750, 1234, 5678); !made) return made;
+    if (auto written = root.WriteFile("/srv/owned/file", "owned\n", 0640, 1234, 100); !written) {
+      return written;
+    }
     return root.WriteFile("/etc/hooked", "hooked-by-library\n");
   });
+  options.env = {"LIB_GREETING=hello from options"};
   options.post_boot_hooks.push_back([](virtkit::Vm& vm) -> virtkit::Result<void> {
     auto health = vm.Exec({"cat", "/etc/hooked"});
     if (!health) return health.error();
