@@ -45,6 +45,28 @@ TEST(DockerfileLexerTest, LogicalLines) {
   }
 }
 
+// BuildKit's parser testfile "continueIndent": how blanks around
+// continuations, lone escapes, empty and comment lines join.
+TEST(DockerfileLexerTest, ContinuationIndentLikeBuildKit) {
+  auto lexed = LexDockerfile(
+      "FROM ubuntu:14.04\n\nRUN echo hello\\\n  world\\\n  goodnight  \\\n  moon\\\n"
+      "  light\\\nning\nRUN echo hello  \\\n  world\nRUN echo hello  \\\nworld\n"
+      "RUN echo hello \\\ngoodbye\\\nfrog\nRUN echo hello  \\  \nworld\n"
+      "RUN echo hi \\\n \\\n world \\\n\\\n good\\\n\\\nnight\n"
+      "RUN echo hello \\\n# this is a comment\n\n# a comment with a blank line around it\n\n"
+      "this is some more useful stuff\n",
+      "Dockerfile");
+  ASSERT_TRUE(lexed.ok()) << lexed.error().message();
+  std::vector<std::string> texts;
+  for (const LogicalLine& line : lexed->lines) texts.push_back(line.text);
+  EXPECT_EQ(texts,
+            (std::vector<std::string>{
+                "FROM ubuntu:14.04", "RUN echo hello  world  goodnight    moon  lightning",
+                "RUN echo hello    world", "RUN echo hello  world", "RUN echo hello goodbyefrog",
+                "RUN echo hello  world", "RUN echo hi   world  goodnight",
+                "RUN echo hello this is some more useful stuff"}));
+}
+
 TEST(DockerfileLexerTest, EmptyContinuationWarns) {
   auto lexed = LexDockerfile("FROM a\nRUN a \\\n\n b\n", "Dockerfile");
   ASSERT_TRUE(lexed.ok());

@@ -130,7 +130,7 @@ Result<void> DockerIgnore::CompileClass(std::string_view text, size_t& pos, Elem
 }
 
 Result<DockerIgnore::Pattern> DockerIgnore::Compile(std::string text, bool exception) {
-  Pattern pattern{text, exception, false, {}};
+  Pattern pattern{text, exception, Shape::kGlob, "", {}};
   for (size_t pos = 0; pos < text.size();) {
     char c = text[pos];
     Element element{Token::kLiteral, c};
@@ -152,10 +152,31 @@ Result<DockerIgnore::Pattern> DockerIgnore::Compile(std::string text, bool excep
     }
     pattern.elements.push_back(std::move(element));
   }
-  // docker matches a leading "**" followed by plain text as a suffix test.
-  pattern.suffix_only = text.size() > 2 && text.compare(0, 2, "**") == 0 &&
-                        text.find_first_of("*?[]\\", 2) == std::string::npos;
+  Classify(pattern);
   return pattern;
+}
+
+void DockerIgnore::Classify(Pattern& pattern) {
+  const std::vector<Element>& elements = pattern.elements;
+  size_t first = 0, last = elements.size();
+  bool prefix = last > 0 && elements[last - 1].token == Token::kAnything;
+  if (prefix) --last;
+  // docker matches a leading "**" followed by plain text as a suffix test.
+  bool suffix = !prefix && pattern.text.size() > 2 && pattern.text.compare(0, 2, "**") == 0;
+  if (suffix) first = 1;
+  std::string literal;
+  for (size_t i = first; i < last; ++i) {
+    if (elements[i].token != Token::kLiteral) return;  // a glob
+    literal += elements[i].literal;
+  }
+  if (suffix) {
+    // The suffix keeps the '/' that "**/" consumed: "**/a" tests "/a" and "a".
+    pattern.literal = pattern.text.substr(2);
+    if (pattern.text.find_first_of("*?[]\\", 2) != std::string::npos) return;
+  } else {
+    pattern.literal = std::move(literal);
+  }
+  pattern.shape = suffix ? Shape::kSuffix : prefix ? Shape::kPrefix : Shape::kExact;
 }
 
 // A Thompson simulation (no backtracking). State 2*i is "before element i";
@@ -209,12 +230,16 @@ bool DockerIgnore::MatchElements(const std::vector<Element>& elements, std::stri
 }
 
 bool DockerIgnore::Matches(const Pattern& pattern, std::string_view path) {
-  if (pattern.suffix_only) {
-    std::string_view suffix = std::string_view(pattern.text).substr(2);
-    if (path.size() >= suffix.size() && path.substr(path.size() - suffix.size()) == suffix) {
-      return true;
-    }
-    return suffix.front() == '/' && path == suffix.substr(1);
+  const std::string& literal = pattern.literal;
+  switch (pattern.shape) {
+    case Shape::kExact: return path == literal;
+    case Shape::kPrefix: return path.substr(0, literal.size()) == literal;
+    case Shape::kSuffix:
+      if (path.size() >= literal.size() && path.substr(path.size() - literal.size()) == literal) {
+        return true;
+      }
+      return !literal.empty() && literal.front() == '/' && path == literal.substr(1);
+    case Shape::kGlob: break;
   }
   return MatchElements(pattern.elements, path);
 }

@@ -42,15 +42,24 @@ class DockerIgnore {
     bool negated = false;
     std::vector<std::pair<char, char>> ranges;  // kClass
   };
+  // How a pattern is tested: most are plain names and need no automaton.
+  enum class Shape {
+    kExact,   // only literal characters: path == literal
+    kPrefix,  // literals then a final "**": path starts with literal
+    kSuffix,  // "**" then literals: docker tests "path ends with literal"
+    kGlob,    // anything else: the automaton over `elements`
+  };
   struct Pattern {
     std::string text;  // cleaned, without the '!'
     bool exception = false;
-    bool suffix_only = false;  // "**text": docker matches any path ending in "text"
+    Shape shape = Shape::kGlob;
+    std::string literal;  // kExact/kPrefix/kSuffix: the text compared
     std::vector<Element> elements;
   };
 
   static Result<Pattern> Compile(std::string text, bool exception);
   static Result<void> CompileClass(std::string_view text, size_t& pos, Element& element);
+  static void Classify(Pattern& pattern);
   static bool Matches(const Pattern& pattern, std::string_view path);
   static bool MatchElements(const std::vector<Element>& elements, std::string_view path);
   static bool MatchesItselfOrParent(const Pattern& pattern, std::string_view path);
