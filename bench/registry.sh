@@ -11,7 +11,9 @@
 #  3. Wall time of `vk registry push` / `vk registry pull` of the disk
 #     against `skopeo copy` of a one-layer OCI image of the same tree, to
 #     and from the same registry; ratios (skopeo time / vk time: above 1
-#     means vk is faster).
+#     means vk is faster). skopeo moves the layer as stored (gzip'd once,
+#     timed apart) and pulls without unpacking; vk compresses, hashes twice
+#     and writes a sparse disk inside its times.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -35,7 +37,7 @@ timed() { local t0; t0=$(now); "$@" >/dev/null 2>"$work/last.err" || { cat "$wor
 # 1 MB file the change rewrites.
 mkdir -p "$work/root"
 (cd "$tree" && find . -type f -size -50M -printf '%s\t%p\n' | sort -t$'\t' -k2 |
-  awk -F'\t' -v cap=$cap_bytes '{s+=$1; if (s>cap) exit; print $2}' |
+  awk -F'\t' -v cap=$cap_bytes '{s+=$1; if (s<=cap) print $2}' |
   tar -T - -cf - 2>/dev/null) | tar -xf - -C "$work/root"
 head -c 1000000 /dev/urandom >"$work/root/changed.bin"
 
@@ -85,7 +87,9 @@ oci_image() {
   mv "$dir/manifest" "$dir/blobs/sha256/$md"
 }
 tar -C "$work/root" -cf "$work/tree.tar" .
-oci_image "$work/oci" v1 "$work/tree.tar"
+# skopeo sends the layer as it is: its compression is timed apart (vk
+# compresses inside its push).
+gzip_time=$(timed oci_image "$work/oci" v1 "$work/tree.tar")
 
 echo "== 3. push/pull of the 1 GiB disk vs skopeo copy of the same tree as an OCI image"
 vk_push=$(timed "$vk" registry push "$work/v1" "$reg/vm:v1")
@@ -94,6 +98,8 @@ sk_push=$(timed skopeo copy -q --dest-tls-verify=false "oci:$work/oci:v1" "docke
 sk_pull=$(timed skopeo copy -q --src-tls-verify=false "docker://$reg/img:v1" "oci:$work/oci-back:v1")
 cmp "$work/v1/disk.ext4" "$work/pulled/disk.ext4"
 printf 'vk registry push %6.2f s   skopeo copy (push) %6.2f s   ratio %.2f\n' "$vk_push" "$sk_push" "$(echo "$sk_push / $vk_push" | bc -l)"
+sk_both=$(echo "$sk_push + $gzip_time" | bc)
+printf '                            gzip -1 + skopeo push %6.2f s   ratio %.2f\n' "$sk_both" "$(echo "$sk_both / $vk_push" | bc -l)"
 printf 'vk registry pull %6.2f s   skopeo copy (pull) %6.2f s   ratio %.2f\n' "$vk_pull" "$sk_pull" "$(echo "$sk_pull / $vk_pull" | bc -l)"
 
 echo "== 2. bytes sent after a one-file change (1 MB rewritten)"
