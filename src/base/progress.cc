@@ -32,9 +32,9 @@ std::string Progress::FormatBytes(uint64_t bytes) {
   return fmt::format("{:.1f} {}", value, units[unit]);
 }
 
-size_t Progress::Add(std::string label, uint64_t total) {
+size_t Progress::Add(std::string label, uint64_t total, Meter meter) {
   std::lock_guard lock(mutex_);
-  tasks_.push_back({std::move(label), 0, total, {}});
+  tasks_.push_back({std::move(label), 0, total, {}, meter, std::chrono::steady_clock::now()});
   if (style_ == Style::kTty) RedrawLocked(true);
   return tasks_.size() - 1;
 }
@@ -59,13 +59,32 @@ void Progress::Finish(size_t task, std::string status) {
   }
 }
 
+namespace {
+
+// " 12.5 MB/s, 0:42 left" once a rate can be measured.
+std::string RateText(uint64_t done, uint64_t total, std::chrono::steady_clock::time_point started) {
+  double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  if (done == 0 || seconds < 0.2) return {};
+  double rate = static_cast<double>(done) / seconds;
+  std::string text = " " + Progress::FormatBytes(static_cast<uint64_t>(rate)) + "/s";
+  if (total > done) {
+    auto left = static_cast<uint64_t>(static_cast<double>(total - done) / rate);
+    text += fmt::format(", {}:{:02} left", left / 60, left % 60);
+  }
+  return text;
+}
+
+}  // namespace
+
 std::string Progress::LineFor(const Task& t) const {
   if (!t.status.empty()) return fmt::format("{}: {}", t.label, t.status);
-  if (t.total == 0) return fmt::format("{}: {}", t.label, FormatBytes(t.done));
+  std::string rate = t.meter == Meter::kRate ? RateText(t.done, t.total, t.started) : "";
+  if (t.total == 0) return fmt::format("{}: {}{}", t.label, FormatBytes(t.done), rate);
   int filled = static_cast<int>(kBarWidth * std::min(t.done, t.total) / t.total);
-  return fmt::format("{}: [{}{}] {}/{}", t.label, std::string(filled, '='),
+  return fmt::format("{}: [{}{}] {}/{}{}", t.label, std::string(filled, '='),
                      std::string(kBarWidth - filled, ' '), FormatBytes(t.done),
-                     FormatBytes(t.total));
+                     FormatBytes(t.total), rate);
 }
 
 void Progress::RedrawLocked(bool force) {

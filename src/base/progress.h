@@ -20,8 +20,10 @@ class Progress {
   Progress(const Progress&) = delete;
   Progress& operator=(const Progress&) = delete;
 
+  // kRate adds the transfer rate and, with a total, the time left.
+  enum class Meter { kBytes, kRate };
   // Returns a task id; total 0 means unknown.
-  size_t Add(std::string label, uint64_t total);
+  size_t Add(std::string label, uint64_t total, Meter meter = Meter::kBytes);
   void Update(size_t task, uint64_t done, uint64_t total);
   void Finish(size_t task, std::string status);
 
@@ -34,6 +36,8 @@ class Progress {
     uint64_t done = 0;
     uint64_t total = 0;
     std::string status;  // set when finished
+    Meter meter = Meter::kBytes;
+    std::chrono::steady_clock::time_point started;
   };
   void RedrawLocked(bool force);
   std::string LineFor(const Task& task) const;

@@ -7,6 +7,7 @@
 
 #include "base/strings.h"
 #include "cli/command.h"
+#include "image/image_push.h"
 #include "image/pull.h"
 #include "image/rootfs_image.h"
 
@@ -142,6 +143,25 @@ Result<void> Convert(const ImageArgs& a) {
   return Ok();
 }
 
+// LOCAL [REMOTE]: REMOTE defaults to LOCAL's own name (a registry name).
+Result<void> Push(const ImageArgs& a) {
+  image::Store store = VK_TRY(OpenStore());
+  image::ImageRecord r = VK_TRY(FindStored(store, a.refs.at(0)));
+  std::string remote = a.refs.size() > 1 ? a.refs[1] : r.name;
+  image::ImageSource target = VK_TRY(image::ParseImageSource(remote));
+  if (target.kind != image::SourceKind::kRegistry)
+    return Error(ErrorKind::kUsage, "push needs a registry name as REMOTE (e.g. " +
+                                        std::string("localhost:5000/app:v1), not ") + remote);
+  image::ImagePushOptions options;
+  options.insecure = a.insecure;
+  image::ImagePushResult pushed = VK_TRY(image::PushImage(store, r, target.reference, options));
+  std::printf("%s %s (sent %s; %d blobs pushed, %d present, %d mounted)\n",
+              target.reference.Canonical().c_str(), pushed.manifest_digest.c_str(),
+              Progress::FormatBytes(pushed.bytes_sent).c_str(), pushed.uploaded, pushed.present,
+              pushed.mounted);
+  return Ok();
+}
+
 Result<void> FromDebian(const ImageArgs& a) {
   image::Store store = VK_TRY(OpenStore());
   image::DebianOptions options;
@@ -166,6 +186,11 @@ Runner Setup(CLI::App& app) {
   CLI::App* pull = app.add_subcommand("pull", "Pull images into the store");
   pull->add_option("image", a.refs, "Image reference(s)")->required();
   AddPullOptions(pull, a);
+  CLI::App* push = app.add_subcommand("push", "Push a stored image to a registry");
+  push->add_option("image", a.refs, "LOCAL [REMOTE] (REMOTE defaults to LOCAL)")
+      ->required()
+      ->expected(1, 2);
+  push->add_flag("--insecure", a.insecure, "Plain HTTP to the registry (local test registries)");
   CLI::App* ls = app.add_subcommand("ls", "List stored images");
   ls->add_flag("-q,--quiet", a.quiet, "Names only");
   ls->add_flag("--digests", a.digests, "Full manifest digests");
@@ -188,6 +213,7 @@ Runner Setup(CLI::App& app) {
     Result<void> result = Ok();
     std::string name = app.get_subcommands().empty() ? "" : app.get_subcommands()[0]->get_name();
     if (pull->parsed()) result = Pull(a);
+    if (push->parsed()) result = Push(a);
     if (ls->parsed()) result = List(a);
     if (rm->parsed()) result = Remove(a);
     if (prune->parsed()) result = Prune();
@@ -199,7 +225,7 @@ Runner Setup(CLI::App& app) {
 }
 
 Command kImage("image",
-               "Manage the image store (pull, ls, rm, prune, inspect, convert, from-debian)",
+               "Manage the image store (pull, push, ls, rm, prune, inspect, convert, from-debian)",
                &Setup);
 
 }  // namespace

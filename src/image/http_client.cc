@@ -50,6 +50,8 @@ struct Transfer {
   bool too_large = false;
   size_t header_bytes = 0;
   bool headers_too_large = false;
+  const BodySource* upload = nullptr;
+  uint64_t upload_offset = 0;  // next body byte curl asks for
 };
 
 size_t OnHeader(char* data, size_t size, size_t count, void* user) {
@@ -103,6 +105,30 @@ size_t OnBody(char* data, size_t size, size_t count, void* user) {
   return length;
 }
 
+size_t OnUploadRead(char* buffer, size_t size, size_t count, void* user) {
+  auto* t = static_cast<Transfer*>(user);
+  uint64_t left = t->upload->length - t->upload_offset;
+  size_t want = static_cast<size_t>(std::min<uint64_t>(left, size * count));
+  if (want == 0) return 0;
+  auto got = t->upload->read(t->upload_offset, buffer, want);
+  if (!got.ok() || *got == 0 || *got > want) {
+    t->sink_error = got.ok() ? Error("the request body ended before its declared length")
+                             : std::move(got).error();
+    return CURL_READFUNC_ABORT;
+  }
+  t->upload_offset += *got;
+  return *got;
+}
+
+// curl rewinds the body when it must send it again on the same call.
+int OnUploadSeek(void* user, curl_off_t offset, int origin) {
+  auto* t = static_cast<Transfer*>(user);
+  if (origin != SEEK_SET || offset < 0 || static_cast<uint64_t>(offset) > t->upload->length)
+    return CURL_SEEKFUNC_FAIL;
+  t->upload_offset = static_cast<uint64_t>(offset);
+  return CURL_SEEKFUNC_OK;
+}
+
 bool IsTransient(CURLcode code) {
   switch (code) {
     case CURLE_COULDNT_CONNECT:
@@ -139,7 +165,11 @@ void SetRequestOptions(CURL* curl, const HttpRequest& request, curl_slist* heade
   curl_easy_setopt(curl, CURLOPT_URL, request.url.c_str());
   curl_easy_setopt(curl, CURLOPT_CUSTOMREQUEST, request.method.c_str());
   if (request.method == "HEAD") curl_easy_setopt(curl, CURLOPT_NOBODY, 1L);
-  if (request.method == "PUT" || request.method == "POST" || request.method == "PATCH") {
+  if (request.upload != nullptr) {
+    curl_easy_setopt(curl, CURLOPT_UPLOAD, 1L);  // the method stays CUSTOMREQUEST's
+    curl_easy_setopt(curl, CURLOPT_INFILESIZE_LARGE,
+                     static_cast<curl_off_t>(request.upload->length));
+  } else if (request.method == "PUT" || request.method == "POST" || request.method == "PATCH") {
     curl_easy_setopt(curl, CURLOPT_POSTFIELDS, request.body.data());
     curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE_LARGE,
                      static_cast<curl_off_t>(request.body.size()));
@@ -221,6 +251,13 @@ Result<HttpResponse> HttpClient::Send(const HttpRequest& request, const BodySink
   curl_easy_setopt(curl_, CURLOPT_HEADERDATA, &t);
   curl_easy_setopt(curl_, CURLOPT_WRITEFUNCTION, &OnBody);
   curl_easy_setopt(curl_, CURLOPT_WRITEDATA, &t);
+  if (request.upload != nullptr) {
+    t.upload = request.upload;
+    curl_easy_setopt(curl_, CURLOPT_READFUNCTION, &OnUploadRead);
+    curl_easy_setopt(curl_, CURLOPT_READDATA, &t);
+    curl_easy_setopt(curl_, CURLOPT_SEEKFUNCTION, &OnUploadSeek);
+    curl_easy_setopt(curl_, CURLOPT_SEEKDATA, &t);
+  }
   char detail[CURL_ERROR_SIZE] = "";
   curl_easy_setopt(curl_, CURLOPT_ERRORBUFFER, detail);
   CURLcode code = curl_easy_perform(curl_);

@@ -17,12 +17,22 @@
 
 namespace vk::image {
 
+// A request body produced on demand (a blob streamed from a file, never
+// held in memory whole): `read` fills up to `size` bytes of `buffer` with the
+// body's bytes from `offset` (0 = its first byte) and returns how many it
+// wrote. Every attempt of a request starts again at offset 0.
+struct BodySource {
+  uint64_t length = 0;
+  std::function<Result<size_t>(uint64_t offset, char* buffer, size_t size)> read;
+};
+
 struct HttpRequest {
   std::string method = "GET";
   std::string url;
-  std::vector<std::string> headers;  // "Name: value"
-  std::string body;                  // sent for PUT/POST/PATCH
-  const TlsSettings* tls = nullptr;  // extra CAs / client certificate (not owned)
+  std::vector<std::string> headers;    // "Name: value"
+  std::string body;                    // sent for PUT/POST/PATCH
+  const TlsSettings* tls = nullptr;    // extra CAs / client certificate (not owned)
+  const BodySource* upload = nullptr;  // streamed instead of `body` (not owned)
 };
 
 struct HttpResponse {

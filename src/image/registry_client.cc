@@ -116,11 +116,12 @@ Result<HttpResponse> RegistryClient::Send(HttpClient& http, HttpRequest request,
 Result<HttpResponse> RegistryClient::Execute(HttpClient& http, const Call& call) {
   VK_TRY(LoadCurl());  // before the Url* helpers, which call curl too
   int backoff_ms = options_.initial_backoff_ms;
+  int attempts = call.attempts > 0 ? call.attempts : options_.attempts;
   for (int attempt = 1;; ++attempt) {
     auto response = ExecuteOnce(http, call);
     bool transient = response.ok() ? IsRetryableStatus(response->status)
                                    : response.error().errno_value() == kTransientErrno;
-    if (!transient || attempt >= options_.attempts) return response;
+    if (!transient || attempt >= attempts) return response;
     std::this_thread::sleep_for(std::chrono::milliseconds(backoff_ms));
     backoff_ms *= 2;
   }
@@ -137,6 +138,7 @@ Result<HttpResponse> RegistryClient::ExecuteOnce(HttpClient& http, const Call& c
     bool to_registry = UrlScheme(url) + "://" + UrlAuthority(url) == registry_origin;
     HttpRequest request{call.method, url,
                         call.headers ? call.headers() : std::vector<std::string>{}, call.body};
+    request.upload = call.upload;
     std::string authorization = AuthorizationHeader();
     if (to_registry && !authorization.empty())
       request.headers.push_back("Authorization: " + authorization);

@@ -14,6 +14,7 @@
 #include <string_view>
 
 #include "base/result.h"
+#include "image/blob_upload.h"
 #include "image/docker_config.h"
 #include "image/http_client.h"
 #include "image/reference.h"
@@ -49,11 +50,23 @@ class RegistryClient {
   // each call uses its own connection. No-op when the blob is present.
   Result<void> FetchBlob(Store& store, std::string_view digest, uint64_t size,
                          const ProgressFn& progress = {});
+  // A blob of at most `size` bytes into memory, verified against its digest
+  // and size (bundle chunks and indexes; blob_fetch.cc).
+  Result<std::string> FetchBlobBytes(std::string_view digest, uint64_t size);
   // GET /v2/ with credentials: what `vk login` uses to check them.
   Result<void> CheckLogin();
 
-  // Push (used by `vk push` and to seed registries in tests).
+  // Push (`vk image push`, `vk registry push`; blob_upload.cc). Thread-safe
+  // like FetchBlob. UploadBlob sends nothing the registry has (HEAD first),
+  // mounts from options.mount_from when the registry allows, streams the
+  // bytes (never the whole blob in memory) monolithically or, above
+  // options.chunk_size, in PATCH chunks that resume after a dropped
+  // connection from the offset the registry reports.
+  Result<UploadOutcome> UploadBlob(std::string_view digest, const BlobData& data,
+                                   const UploadOptions& options = {});
   Result<void> PushBlob(std::string_view digest, std::string_view bytes);
+  // HEAD: whether the repository has the blob.
+  Result<bool> HasBlob(std::string_view digest);
   Result<void> PushManifest(std::string_view tag_or_digest, std::string_view media_type,
                             std::string_view body);
 
@@ -73,7 +86,20 @@ class RegistryClient {
     std::string body;
     const BodySink* sink = nullptr;
     size_t max_body = 4 << 20;
+    const BodySource* upload = nullptr;  // streamed body (replaces `body`)
+    // Transient failures retried by Execute; 0: options.attempts. An upload
+    // that must not be repeated blindly (a PATCH appends) says 1.
+    int attempts = 0;
   };
+  // Blob upload steps (blob_upload.cc).
+  Result<bool> BlobExists(HttpClient& http, std::string_view digest);
+  Result<std::string> StartUpload(HttpClient& http, std::string_view digest,
+                                  const UploadOptions& options, bool* mounted);
+  Result<void> PutWhole(HttpClient& http, const std::string& location, std::string_view digest,
+                        const BlobData& data, const UploadOptions& options);
+  Result<void> PutChunked(HttpClient& http, std::string location, std::string_view digest,
+                          const BlobData& data, const UploadOptions& options);
+  Result<uint64_t> UploadStatus(HttpClient& http, std::string& location, uint64_t acknowledged);
   Result<void> DownloadBlob(PartialBlob& partial, std::string_view digest,
                             const ProgressFn& progress);
   Result<HttpResponse> Execute(HttpClient& http, const Call& call);
