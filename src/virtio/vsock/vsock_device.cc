@@ -388,12 +388,16 @@ class VsockDevice : public VirtioDevice {
   // Host bytes are read only once the guest accepted the connection: a
   // level-triggered EPOLLIN that nobody consumes (a client that sends before
   // the guest answers, as the exec hello does) would spin the device thread
-  // and starve the guest. A hang-up is reported whatever the interest.
+  // and starve the guest. A hang-up is reported whatever the interest, so
+  // with nothing to read or write it is edge-triggered: reported once, not
+  // on every wait while the connection waits for the guest (a closed host
+  // side in kClosing until the guest's RST, seconds on a PVM host).
   void UpdateInterest(Connection& c) {
     uint32_t events = 0;
     bool readable_state = c.state == Connection::State::kEstablished;
     if (readable_state && !c.read_paused && !c.host_eof) events |= EPOLLIN;
     if (!c.to_socket.empty()) events |= EPOLLOUT;
+    if (events == 0) events = EPOLLET;
     auto modified = context_.loop->Modify(c.socket.get(), events);
     (void)modified;
   }

@@ -4,6 +4,7 @@
 #include <sys/socket.h>
 #include <sys/un.h>
 
+#include <chrono>
 #include <cstring>
 #include <filesystem>
 
@@ -130,6 +131,23 @@ TEST_F(VsockDeviceTest, GuestConnectsToHostPortAndDataFlowsBothWays) {
   }
   ASSERT_TRUE(shutdown.has_value());
   EXPECT_EQ(shutdown->first.flags, vsock::kShutdownReceive | vsock::kShutdownSend);
+}
+
+// The host hung up and the guest has not answered the SHUTDOWN yet: the
+// device thread must sleep until the guest does, not wake up again and again
+// for the hang-up (it spun at 100% and starved a slow guest's vCPU).
+TEST_F(VsockDeviceTest, HostHangUpDoesNotSpinWhileTheGuestIsSilent) {
+  UniqueFd listener = Listen(dir_ + "/v.sock_1024");
+  AddRxBuffers(8);
+  Send(Packet(vsock::kOpRequest, 5000, 1024));
+  UniqueFd host(::accept(listener.get(), nullptr, nullptr));
+  ASSERT_TRUE(host.valid());
+  host.Reset();
+  Pump();  // reads the EOF, queues the SHUTDOWN; the guest never answers
+  const auto start = std::chrono::steady_clock::now();
+  for (int i = 0; i < 3; ++i) ASSERT_TRUE(loop_->RunOnce(100).ok());
+  EXPECT_GE(std::chrono::steady_clock::now() - start, std::chrono::milliseconds(250))
+      << "the event loop kept waking up for the hang-up";
 }
 
 // A guest closing its socket sends SHUTDOWN with both flags: the device
