@@ -3,6 +3,7 @@
 //
 //   quickstart [IMAGE] [HOST_PORT]      (default: nginx:alpine 8080)
 //   quickstart --rootfs DIR_OR_EXT4 [HOST_PORT] [-- INIT...]
+// QUICKSTART_BOOT_TIMEOUT=SECONDS raises the boot timeout (default 300).
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
@@ -52,6 +53,12 @@ int main(int argc, char** argv) {
     for (++arg; arg < argc; ++arg) options.init.push_back(argv[arg]);
   }
   options.ports.push_back({.host_port = host_port, .guest_port = 80});
+  // Slow hosts (nested virtualization, a loaded CI machine) may need longer
+  // than the default 300 s for the first VM of a shape, which makes its warm
+  // template.
+  if (const char* seconds = std::getenv("QUICKSTART_BOOT_TIMEOUT")) {
+    options.boot_timeout = std::chrono::seconds(std::atoi(seconds));
+  }
 
   auto vm = virtkit::Run(image, options);
   if (!vm) {
@@ -62,7 +69,7 @@ int main(int argc, char** argv) {
   std::cout << "VM " << vm->Name() << " is up; fetching http://127.0.0.1:" << host_port << "/\n";
   // The server may still be starting once the agent answers.
   std::string page;
-  for (int attempt = 0; attempt < 50 && page.empty(); ++attempt) {
+  for (int attempt = 0; attempt < 150 && page.empty(); ++attempt) {
     page = HttpGet(host_port);
     if (page.empty()) std::this_thread::sleep_for(std::chrono::milliseconds(200));
   }

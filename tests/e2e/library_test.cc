@@ -25,6 +25,9 @@ namespace {
 
 using image::testing::TinyHttpServer;
 
+// The VMs' boot timeout (900 s, as every e2e VM) plus the run's own work.
+constexpr auto kSlowBoot = std::chrono::seconds(1200);
+
 uint16_t FreePort() {
   TinyHttpServer probe([](const image::testing::TinyRequest&) { return std::string(); });
   return static_cast<uint16_t>(probe.port());
@@ -75,7 +78,8 @@ TEST_F(LibraryTest, DetachedVmFromAnotherProcess) {
   TinyHttpServer blocked(Page("blocked-page\n"));
   const uint16_t http_port = FreePort();
   ProcessResult started = RunProcess(
-      {VK_LIBRARY_HELPER, name, disk_, std::to_string(http_port), std::to_string(blocked.port())});
+      {VK_LIBRARY_HELPER, name, disk_, std::to_string(http_port), std::to_string(blocked.port())},
+      "", kSlowBoot);
   ASSERT_EQ(started.exit_code, 0) << started.out << started.err;
   // The post-boot hook ran its health check in the guest.
   EXPECT_NE(started.out.find("post-boot health: hooked-by-library\n"), std::string::npos)
@@ -163,10 +167,12 @@ TEST_F(LibraryTest, DetachedVmFromAnotherProcess) {
 // destructor then stops and removes the (non-detached) VM.
 TEST_F(LibraryTest, QuickstartServesHttpOnAForwardedPort) {
   const uint16_t port = FreePort();
+  ::setenv("QUICKSTART_BOOT_TIMEOUT", "900", 1);
   ProcessResult run =
       RunProcess({VK_QUICKSTART, "--rootfs", disk_, std::to_string(port), "--", "sh", "-c",
                   "mkdir -p /tmp/www && echo quickstart-page > /tmp/www/index.html && "
-                  "exec httpd -f -p 80 -h /tmp/www"});
+                  "exec httpd -f -p 80 -h /tmp/www"},
+                 "", kSlowBoot);
   EXPECT_EQ(run.exit_code, 0) << run.out << run.err;
   EXPECT_NE(run.out.find("quickstart-page"), std::string::npos) << run.out;
   auto list = virtkit::List();

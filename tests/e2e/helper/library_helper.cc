@@ -6,6 +6,7 @@
 // egress to the host's BLOCKED_PORT.
 #include <virtkit/virtkit.h>
 
+#include <chrono>
 #include <cstdlib>
 #include <iostream>
 
@@ -19,6 +20,9 @@ int main(int argc, char** argv) {
   options.rootfs_path = argv[2];
   options.detach = true;
   options.memory_bytes = 256ull << 20;
+  // As every e2e VM: a loaded 2-core machine may take minutes to make the
+  // shape's warm template and restore it.
+  options.boot_timeout = std::chrono::seconds(900);
   options.ports.push_back(
       {.host_port = static_cast<uint16_t>(std::atoi(argv[3])), .guest_port = 8080});
   const auto blocked = static_cast<uint16_t>(std::atoi(argv[4]));
