@@ -18,6 +18,8 @@ vk=$(realpath "${VK:-build/release/vk}")
 for tool in docker-registry skopeo umoci mke2fs; do
   command -v $tool >/dev/null || { echo "bench/images.sh: needs $tool (scripts/install-deps.sh)" >&2; exit 1; }
 done
+# shellcheck source=bench/lib.sh
+source bench/lib.sh
 work=$(mktemp -d)
 registry_pid=
 cleanup() { [[ -n $registry_pid ]] && kill "$registry_pid" 2>/dev/null; rm -rf "$work"; }
@@ -48,16 +50,7 @@ done
 e2fsck -fn "$work/vk.ext4" >/dev/null
 
 # --- 2. cold convert from a registry vs skopeo + umoci -----------------------
-port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-cat >"$work/registry.yml" <<YML
-version: 0.1
-log: {level: error}
-storage: {filesystem: {rootdirectory: $work/registry}}
-http: {addr: 127.0.0.1:$port}
-YML
-docker-registry serve "$work/registry.yml" >"$work/registry.log" 2>&1 &
-registry_pid=$!
-for _ in $(seq 100); do curl -fs "http://127.0.0.1:$port/v2/" >/dev/null && break; sleep 0.1; done
+start_local_registry "$work/registry"
 # skopeo's tarball: transport makes a one-layer image of the tar (Debian's
 # umoci 0.4.7 `insert` writes layers without tar padding and end marker).
 skopeo copy -q --dest-tls-verify=false "tarball:$work/tree.tar" "docker://127.0.0.1:$port/bench/tree:1"

@@ -98,3 +98,21 @@ powered_off() {
 
 # qemu_boot: QEMU boots the default disk, whose /sbin/init powers off.
 qemu_boot() { powered_off qemu_microvm "$disk" -serial null; }
+
+# start_local_registry STORAGE_DIR: Debian's docker-registry on 127.0.0.1 at a
+# free port, storing under STORAGE_DIR (its config and log go beside it).
+# Sets `port` and `registry_pid` (the caller kills it on exit); returns once
+# the registry answers /v2/.
+start_local_registry() {
+  local storage=$1 config=$1.yml
+  port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+  cat >"$config" <<YML
+version: 0.1
+log: {level: error}
+storage: {filesystem: {rootdirectory: $storage}}
+http: {addr: 127.0.0.1:$port}
+YML
+  docker-registry serve "$config" >"$storage.log" 2>&1 &
+  registry_pid=$!
+  for _ in $(seq 100); do curl -fs "http://127.0.0.1:$port/v2/" >/dev/null && break; sleep 0.1; done
+}

@@ -25,6 +25,8 @@ bench=$(realpath "$(dirname "$vk")/vk_chunk_bench")
 for tool in docker-registry skopeo mke2fs; do
   command -v $tool >/dev/null || { echo "bench/registry.sh: needs $tool (scripts/install-deps.sh)" >&2; exit 1; }
 done
+# shellcheck source=bench/lib.sh
+source bench/lib.sh
 work=$(mktemp -d)
 registry_pid=
 cleanup() { [[ -n $registry_pid ]] && kill "$registry_pid" 2>/dev/null; rm -rf "$work"; }
@@ -53,16 +55,7 @@ make_bundle "$work/v1"
 echo "== 1. chunking (1 GiB disk of $tree, $(du -sh "$work/root" | cut -f1) of files)"
 "$bench" "$work/v1/disk.ext4"
 
-port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-cat >"$work/registry.yml" <<YML
-version: 0.1
-log: {level: error}
-storage: {filesystem: {rootdirectory: $work/storage}}
-http: {addr: 127.0.0.1:$port}
-YML
-docker-registry serve "$work/registry.yml" >"$work/registry.log" 2>&1 &
-registry_pid=$!
-for _ in $(seq 100); do curl -fs "http://127.0.0.1:$port/v2/" >/dev/null && break; sleep 0.1; done
+start_local_registry "$work/storage"
 reg=127.0.0.1:$port
 export VIRTKIT_INSECURE_REGISTRIES=$reg
 

@@ -90,7 +90,8 @@ std::optional<uint64_t> ParseUploadRange(std::string_view header, uint64_t ackno
   size_t dash = header.find('-');
   if (dash == std::string_view::npos || header.substr(0, dash) != "0") return std::nullopt;
   auto end = ParseUint(header.substr(dash + 1));
-  if (!end) return std::nullopt;
+  // Network input: an end of UINT64_MAX would wrap the count to 0.
+  if (!end || *end == UINT64_MAX) return std::nullopt;
   if (*end == 0 && acknowledged == 0) return uint64_t{0};
   return *end + 1;
 }

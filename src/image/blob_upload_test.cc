@@ -13,6 +13,7 @@
 #include "image/test_support.h"
 #include "image/testing/cutting_proxy.h"
 #include "image/testing/local_registry.h"
+#include "image/testing/noise.h"
 #include "image/testing/oci_layout.h"
 
 namespace vk::image {
@@ -20,14 +21,8 @@ namespace {
 
 using testing::CuttingProxy;
 using testing::LocalRegistry;
+using testing::NoiseBytes;
 using testing::TempDir;
-
-std::string Noise(size_t size, unsigned seed) {
-  std::mt19937_64 random(seed);
-  std::string out(size, '\0');
-  for (char& c : out) c = static_cast<char>(random());
-  return out;
-}
 
 int PortOf(const LocalRegistry& registry) {
   return std::stoi(registry.host().substr(registry.host().find(':') + 1));
@@ -47,6 +42,7 @@ TEST(BlobUpload, ParsesUploadRanges) {
   EXPECT_FALSE(ParseUploadRange("5-10", 0));
   EXPECT_FALSE(ParseUploadRange("0-", 0));
   EXPECT_FALSE(ParseUploadRange("", 0));
+  EXPECT_FALSE(ParseUploadRange("0-18446744073709551615", 0));  // would wrap to 0
 }
 
 TEST(BlobUpload, ChunkedUploadSurvivesADroppedConnection) {
@@ -56,7 +52,7 @@ TEST(BlobUpload, ChunkedUploadSurvivesADroppedConnection) {
   ASSERT_TRUE(registry.ready());
   CuttingProxy proxy(PortOf(registry));
   const size_t kSize = 12 << 20, kChunk = 4 << 20;
-  std::string blob = Noise(kSize, 7);
+  std::string blob = NoiseBytes(kSize, 7);
   std::ofstream(dir / "blob", std::ios::binary) << blob;
   UniqueFd fd(::open((dir / "blob").c_str(), O_RDONLY | O_CLOEXEC));
   std::string digest = testing::DigestOfBytes(blob);
@@ -88,7 +84,7 @@ TEST(BlobUpload, MountsFromAnotherRepositoryAndUploadsSmallBlobsWhole) {
   LocalRegistry registry(dir / "registry");
   ASSERT_TRUE(registry.ready());
   CuttingProxy proxy(PortOf(registry));
-  std::string blob = Noise(300 << 10, 3);
+  std::string blob = NoiseBytes(300 << 10, 3);
   std::string digest = testing::DigestOfBytes(blob);
   RegistryClient source = ClientFor(proxy.authority(), "team/source");
   std::atomic<uint64_t> sent{0};

@@ -14,6 +14,7 @@
 #include "image/test_support.h"
 #include "image/testing/cutting_proxy.h"
 #include "image/testing/local_registry.h"
+#include "image/testing/noise.h"
 #include "image/testing/oci_layout.h"
 
 namespace vk::image {
@@ -21,23 +22,17 @@ namespace {
 
 using testing::CuttingProxy;
 using testing::LocalRegistry;
+using testing::NoiseBytes;
 using testing::TempDir;
-
-std::string Noise(size_t size, unsigned seed) {
-  std::mt19937_64 random(seed);
-  std::string out(size, '\0');
-  for (char& c : out) c = static_cast<char>(random());
-  return out;
-}
 
 // A two-layer image imported from an OCI layout into `store`.
 ImageRecord StoredImage(const TempDir& dir, Store& store) {
   testing::WriteTar(dir / "a.tar",
                     {{.path = "etc/", .type = AE_IFDIR, .perm = 0755},
                      {.path = "etc/hello", .data = "hello\n"},
-                     {.path = "a.bin", .data = Noise(400 << 10, 1)}},
+                     {.path = "a.bin", .data = NoiseBytes(400 << 10, 1)}},
                     /*gzip=*/true);
-  testing::WriteTar(dir / "b.tar", {{.path = "b.bin", .data = Noise(200 << 10, 2)}});
+  testing::WriteTar(dir / "b.tar", {{.path = "b.bin", .data = NoiseBytes(200 << 10, 2)}});
   testing::OciLayoutWriter writer(dir / "layout");
   ImageConfig config;
   config.os = "linux";

@@ -17,6 +17,7 @@
 #include "image/registry_client.h"
 #include "image/test_support.h"
 #include "image/testing/local_registry.h"
+#include "image/testing/noise.h"
 #include "image/testing/oci_layout.h"
 
 namespace vk::image {
@@ -25,15 +26,8 @@ namespace {
 namespace fs = std::filesystem;
 using ::testing::HasSubstr;
 using testing::LocalRegistry;
+using testing::NoiseBytes;
 using testing::TempDir;
-
-// Incompressible bytes, so a layer takes a while to cross the network.
-std::string NoiseBytes(size_t size, unsigned seed) {
-  std::mt19937 random(seed);
-  std::string out(size, '\0');
-  for (char& c : out) c = static_cast<char>(random());
-  return out;
-}
 
 // Seeds REPO:v1, a two-layer image (layers of `layer_bytes` each).
 struct SeededImage {
