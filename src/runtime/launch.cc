@@ -1,7 +1,6 @@
 #include "runtime/launch.h"
 
 #include <fcntl.h>
-#include <openssl/evp.h>
 #include <poll.h>
 #include <signal.h>
 #include <sys/socket.h>
@@ -21,7 +20,6 @@
 #include "base/exit_codes.h"
 #include "base/file_io.h"
 #include "base/file_lock.h"
-#include "base/lazy_library.h"
 #include "base/log.h"
 #include "base/names.h"
 #include "base/private_dir.h"
@@ -57,8 +55,6 @@
 #include "vmm/initramfs.h"
 #include "vmm/machine.h"
 #include "vmm/sandbox.h"
-
-VK_LAZY_LIBRARY(vk_lazy_crypto);
 
 namespace vk {
 namespace {
@@ -223,9 +219,6 @@ Result<int> LaunchPrepared(const LaunchOptions& options, VmDir* run_dir, GuestFi
     }
     template_dir = *made;
   }
-  // Sandboxed threads cannot open files: libcrypto (snapshot checksums, bound
-  // on first use) is loaded while this thread still can.
-  if (auto loaded = LoadLazyLibrary(vk_lazy_crypto); !loaded.ok()) return std::move(loaded).error();
   // Before any VMM thread starts (the network's start in AttachNetwork).
   if (auto sandboxed = sandbox::EnableFromEnvironment(SandboxPaths(options, run_dir->path()));
       !sandboxed.ok())

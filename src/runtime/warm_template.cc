@@ -1,7 +1,6 @@
 #include "runtime/warm_template.h"
 
 #include <fcntl.h>
-#include <openssl/evp.h>
 #include <poll.h>
 #include <sys/random.h>
 #include <sys/socket.h>
@@ -16,6 +15,7 @@
 #include "base/file_lock.h"
 #include "base/private_dir.h"
 #include "base/remove_tree.h"
+#include "base/sha256.h"
 #include "base/strings.h"
 #include "base/unix_socket.h"
 #include "proto/vsock_stream.h"
@@ -35,10 +35,8 @@ constexpr auto kFirstGreetingWait = std::chrono::milliseconds(300);
 constexpr auto kMaxGreetingWait = std::chrono::seconds(5);
 
 std::string Sha256Hex(std::string_view text) {
-  uint8_t digest[32];
-  unsigned int size = 0;
-  EVP_Digest(text.data(), text.size(), digest, &size, EVP_sha256(), nullptr);
-  return BytesToHex(digest, size);
+  Sha256Digest digest = Sha256Of(text);
+  return BytesToHex(digest.data(), digest.size());
 }
 
 Result<std::string> CacheRoot() {

@@ -4,17 +4,18 @@
 #include <elf.h>
 #include <fcntl.h>
 #include <link.h>
-#include <openssl/evp.h>
 #include <sys/random.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstring>
 #include <filesystem>
 
 #include "base/file_io.h"
 #include "base/private_dir.h"
 #include "base/remove_tree.h"
+#include "base/sha256.h"
 #include "base/state_stream.h"
 #include "base/strings.h"
 #include "vmm/memory_file.h"
@@ -29,12 +30,7 @@ constexpr size_t kDigestSize = 32;
 // far larger is not ours.
 constexpr uint64_t kMaxStateFile = 16u << 20;
 
-std::vector<uint8_t> Sha256(std::span<const uint8_t> bytes) {
-  std::vector<uint8_t> digest(kDigestSize);
-  unsigned int size = 0;
-  EVP_Digest(bytes.data(), bytes.size(), digest.data(), &size, EVP_sha256(), nullptr);
-  return digest;
-}
+static_assert(std::tuple_size_v<Sha256Digest> == kDigestSize);
 
 void WriteIdentity(StateWriter& out, const SnapshotIdentity& id) {
   out.BeginRecord("iden", 1);
@@ -84,7 +80,7 @@ int FindBuildId(dl_phdr_info* info, size_t, void* data) {
 
 Result<void> WriteState(const std::string& path, std::span<const uint8_t> body) {
   UniqueFd fd = VK_TRY(OpenPrivateFile(path, O_TRUNC));
-  std::vector<uint8_t> digest = Sha256(body);
+  Sha256Digest digest = Sha256Of(body);
   VK_TRY_CTX(WriteAllAt(fd.get(), body, 0), path);
   VK_TRY_CTX(WriteAllAt(fd.get(), digest, static_cast<off_t>(body.size())), path);
   if (::fsync(fd.get()) != 0) return Error::FromErrno("sync " + path);
@@ -170,7 +166,7 @@ Result<LoadedSnapshot> ReadSnapshot(const std::string& dir, const SnapshotIdenti
     return Error(dir + " is not a virtkit snapshot");
   }
   std::span<const uint8_t> body(file.data(), file.size() - kDigestSize);
-  if (Sha256(body) != std::vector<uint8_t>(file.end() - kDigestSize, file.end())) {
+  if (!std::ranges::equal(Sha256Of(body), std::span(file).last(kDigestSize))) {
     return Error("snapshot " + dir + " is corrupt (checksum mismatch)");
   }
   StateReader in(body.subspan(kMagicSize));
