@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "base/log.h"
+#include "base/sha256.h"
 #include "image/fingerprint.h"
 #include "image/reference.h"
 #include "image/store.h"
@@ -61,8 +62,10 @@ std::optional<std::string> HashFile(const std::string& path) {
 
 }  // namespace
 
+// A few digests' worth of text: base/sha256, so that `vk run` of a stored
+// image never maps libcrypto (see NameKey in store.cc).
 std::string BaseInputs(std::string_view manifest_digest, const std::vector<std::string>& layers) {
-  Sha256 sha;
+  Sha256Hasher sha;
   sha.Update(kConverterVersion);
   sha.Update("\n");
   sha.Update(manifest_digest);
@@ -70,7 +73,7 @@ std::string BaseInputs(std::string_view manifest_digest, const std::vector<std::
     sha.Update("\n");
     sha.Update(layer);
   }
-  return "sha256:" + DigestHex(sha.Final());
+  return "sha256:" + DigestHex(sha.Finish());
 }
 
 std::string Store::IntegrityPath(std::string_view kind, std::string_view name) const {
