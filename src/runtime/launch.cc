@@ -25,6 +25,7 @@
 #include "base/private_dir.h"
 #include "base/process_clock.h"
 #include "base/remove_tree.h"
+#include "base/setup_memory.h"
 #include "base/strings.h"
 #include "base/terminal.h"
 #include "base/thread_role.h"
@@ -200,6 +201,7 @@ int EndCheckpointed(const LaunchOptions& options, VmDir* run_dir, VmRecord recor
 
 Result<int> LaunchPrepared(const LaunchOptions& options, VmDir* run_dir, GuestFiles& files) {
   SetupTimeline timeline;
+  FixMallocThresholds();  // the VMM's life starts: what it frees goes back
   KvmFlavor flavor = DetectKvmFlavor();
   const bool scratch_wanted = static_cast<bool>(options.make_scratch_disk);
   const uint32_t cpus = ChooseVcpus(options.cpus, flavor);
@@ -309,6 +311,9 @@ Result<int> LaunchPrepared(const LaunchOptions& options, VmDir* run_dir, GuestFi
     }
     if (!options.remove_state_on_exit) run_dir->Keep();  // vk ps/logs/wait see it ended
   }
+  // Set-up is over: the code that only it ran and the heap it freed leave
+  // the VMM's resident memory (base/setup_memory.h).
+  DropSetupMemory();
   std::optional<std::chrono::steady_clock::time_point> deadline;
   if (options.timeout) deadline = std::chrono::steady_clock::now() + *options.timeout;
   MachineExit exit = (*machine)->Wait(deadline);
