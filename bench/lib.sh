@@ -69,6 +69,18 @@ times_median() { median <"$work/$1.times"; }
 # VIRTKIT_STATS=1 wrote to FILE.
 stat_median() { grep -o " $2=[0-9.-]*" "$1" | cut -d= -f2 | median; }
 
+# vmm_memory PID MEMORY_BYTES: "RSS GUEST OVERHEAD" (KiB) of the VMM process
+# PID, from its smaps: GUEST is the resident part of the guest's memory (the
+# template's memory file a restored VM maps, or the anonymous mapping of
+# MEMORY_BYTES a booted one has), OVERHEAD the rest, as VIRTKIT_STATS counts.
+vmm_memory() {
+  awk -v kib=$(($2 / 1024)) '
+    /^[0-9a-f]+-[0-9a-f]+ / { path = $6; next }
+    $1 == "Size:" { guest = path ~ /\/memory$/ || (path == "" && $2 == kib); next }
+    $1 == "Rss:" { rss += $2; if (guest) resident += $2 }
+    END { print rss, resident, rss - resident }' "/proc/$1/smaps"
+}
+
 # qemu_microvm DISK ARGS...: QEMU's microvm machine running the guest vk
 # boots (same kernel, agent initramfs and command line; 256 MiB, 1 vCPU)
 # with DISK read-only on virtio-mmio and ARGS added (the serial port among

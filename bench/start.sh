@@ -5,8 +5,10 @@
 # restoring a migrated guest of its own (`-incoming`, for reference); medians
 # of RUNS (default 5), side by side in one run, with the ratios. Also: host-side
 # time from process start to the first guest instruction after the restore,
-# the RSS of a restored VM before it runs anything, and 10 concurrent restores
-# from one template (total wall time, host memory used).
+# the RSS of a restored VM before it runs anything, the VMM's memory overhead
+# (RSS minus the guest's resident pages) of a restored VM idle after boot,
+# with and without --net, and 10 concurrent restores from one template (total
+# wall time, host memory used).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -133,6 +135,30 @@ rss_before_running() {
   echo "${rss:-?}"
 }
 
+# The memory of a restored VM idle after boot: "RSS GUEST OVERHEAD" (KiB) of
+# its VMM (bench/lib.sh vmm_memory) once the guest has booted, run its
+# command's first line and slept 3 s; ARGS go to `vk launch` (e.g. --net).
+# The VMM is the foreground `vk launch` itself, as it is the background
+# child of a `-d` one (the same code from the restore on).
+idle_memory() {
+  local ready=$work/idle.out pid waited
+  rm -f "$ready"
+  # Not through `launch`: the pid must be vk's own, not timeout's.
+  "$vk" launch --disk "$disk" --read-only --mem 256M "$@" -- sh -c 'echo ready; exec sleep 600' \
+    >"$ready" 2>/dev/null &
+  pid=$!
+  bench_pids+=("$pid")
+  for ((waited = 0; waited < bench_limit * 10; waited++)); do
+    grep -qs ready "$ready" && break
+    kill -0 "$pid" 2>/dev/null || { echo "the idle VM ended" >&2; return 1; }
+    sleep 0.1
+  done
+  sleep 3
+  vmm_memory "$pid" $((256 << 20))
+  kill "$pid" 2>/dev/null || true
+  wait "$pid" 2>/dev/null || true
+}
+
 echo "making the template (once)..."
 launch -- true 2>/dev/null
 echo "booting QEMU's guest to migrate it (once)..."
@@ -147,6 +173,10 @@ qemu_restore_s=$(times_median qemu_restore)
 first_run=$(stat_median "$work/stats.log" main_to_first_run_ms)
 rss_exit=$(stat_median "$work/stats.log" rss_kib)
 rss_restored=$(rss_before_running)
+read -r idle_rss idle_guest idle_overhead < <(idle_memory)
+echo "making the --net template (once)..."
+launch --net -- true 2>/dev/null
+read -r net_rss net_guest net_overhead < <(idle_memory --net)
 
 start=$(now)
 before=$(awk '/MemAvailable/ {print $2}' /proc/meminfo)
@@ -185,5 +215,9 @@ row "QEMU -incoming restore" "$qemu_restore_s" compare
 printf 'process start -> first guest instruction after restore: %s ms (median)\n' "$first_run"
 printf 'RSS of a restored VM before it runs anything: %s KiB' "$rss_restored"
 printf ' (at exit, after -- true: %s KiB, median)\n' "$rss_exit"
+printf 'a restored VM idle after boot: RSS %s KiB = guest %s KiB + VMM overhead %s KiB' \
+  "$idle_rss" "$idle_guest" "$idle_overhead"
+printf ' (--net: %s = %s + %s KiB; goal: overhead <= 5120 KiB)\n' \
+  "$net_rss" "$net_guest" "$net_overhead"
 printf '10 concurrent restores: %.2f s total, host memory used at peak %d MiB, %d failed\n' \
   "$concurrent" $((peak / 1024)) "$failed"

@@ -11,6 +11,8 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
+#include <sstream>
 #include <stdexcept>
 
 namespace vk::e2e {
@@ -130,6 +132,50 @@ std::string VmDirectoryForTest(const std::string& name) {
   const char* home = std::getenv("VIRTKIT_HOME");
   if (home != nullptr && *home != '\0') return std::string(home) + "/vms/" + name;
   return std::string(std::getenv("HOME")) + "/.local/share/virtkit/vms/" + name;
+}
+
+namespace {
+
+// The number after `"key": ` in a vm.json, or 0.
+long JsonNumber(const std::string& json, const std::string& key) {
+  size_t at = json.find("\"" + key + "\":");
+  if (at == std::string::npos) return 0;
+  return std::strtol(json.c_str() + at + key.size() + 3, nullptr, 10);
+}
+
+}  // namespace
+
+VmmMemory VmmMemoryOf(const std::string& name) {
+  std::ifstream record(VmDirectoryForTest(name) + "/vm.json");
+  std::string json((std::istreambuf_iterator<char>(record)), {});
+  long pid = JsonNumber(json, "pid");
+  long memory_kib = JsonNumber(json, "memory_bytes") / 1024;
+  VmmMemory memory;
+  if (pid <= 0) return memory;
+  std::ifstream smaps("/proc/" + std::to_string(pid) + "/smaps");
+  std::string path;
+  bool guest = false;
+  for (std::string line; std::getline(smaps, line);) {
+    std::istringstream fields(line);
+    std::string first;
+    fields >> first;
+    if (first == "Size:") {
+      long kib = 0;
+      fields >> kib;
+      bool memory_file = path.size() >= 7 && path.compare(path.size() - 7, 7, "/memory") == 0;
+      guest = memory_file || (path.empty() && kib == memory_kib);
+    } else if (first == "Rss:") {
+      long kib = 0;
+      fields >> kib;
+      memory.rss_kib += kib;
+      if (guest) memory.guest_kib += kib;
+    } else if (first.find('-') != std::string::npos && first.back() != ':') {
+      std::string permissions, offset, device, inode;
+      path.clear();
+      fields >> permissions >> offset >> device >> inode >> path;
+    }
+  }
+  return memory;
 }
 
 std::string KvmUnavailableReason() {

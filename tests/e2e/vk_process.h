@@ -57,6 +57,18 @@ class BackgroundVk {
 // Where `vk` keeps a named VM's state (mirrors src/vmm/vm_state.cc).
 std::string VmDirectoryForTest(const std::string& name);
 
+// A running named VM's VMM memory (KiB), from its /proc/PID/smaps and
+// vm.json, counted as VIRTKIT_STATS counts it: `guest` is the resident part
+// of the guest's RAM (the template's memory file a restored VM maps, or the
+// anonymous mapping of the VM's memory size a booted one has), the rest is
+// the VMM's overhead. All zero when the VM or its process is not found.
+struct VmmMemory {
+  long rss_kib = 0;
+  long guest_kib = 0;
+  long overhead_kib() const { return rss_kib - guest_kib; }
+};
+VmmMemory VmmMemoryOf(const std::string& name);
+
 // Why KVM tests cannot run here, or "" when /dev/kvm is usable.
 std::string KvmUnavailableReason();
 
