@@ -71,14 +71,37 @@ stat_median() { grep -o " $2=[0-9.-]*" "$1" | cut -d= -f2 | median; }
 
 # vmm_memory PID MEMORY_BYTES: "RSS GUEST OVERHEAD" (KiB) of the VMM process
 # PID, from its smaps: GUEST is the resident part of the guest's memory (the
-# template's memory file a restored VM maps, or the anonymous mapping of
-# MEMORY_BYTES a booted one has), OVERHEAD the rest, as VIRTKIT_STATS counts.
+# template's memory file a restored VM maps, or for a booted one adjacent
+# anonymous read-write mappings that together are MEMORY_BYTES long, below
+# 3 GiB: its RAM, split where it asked for huge pages, maybe right after a
+# thread's stack), OVERHEAD the rest, as VIRTKIT_STATS counts.
 vmm_memory() {
   awk -v kib=$(($2 / 1024)) '
-    /^[0-9a-f]+-[0-9a-f]+ / { path = $6; next }
-    $1 == "Size:" { guest = path ~ /\/memory$/ || (path == "" && $2 == kib); next }
-    $1 == "Rss:" { rss += $2; if (guest) resident += $2 }
-    END { print rss, resident, rss - resident }' "/proc/$1/smaps"
+    function end_run(i, j, sum, got) {
+      for (i = 1; i <= n; i++) {
+        sum = 0
+        got = 0
+        for (j = i; j <= n && sum < kib; j++) { sum += size[j]; got += res[j] }
+        if (sum == kib) { resident += got; break }
+      }
+      n = 0
+      run_end = ""
+    }
+    /^[0-9a-f]+-[0-9a-f]+ / {
+      split($1, range, "-")
+      anon = $6 == "" && $2 == "rw-p"
+      file = $6 ~ /\/memory$/
+      if (!anon || range[1] != run_end) end_run()
+      if (anon) { run_end = range[2]; n++; size[n] = 0; res[n] = 0 }
+      next
+    }
+    $1 == "Size:" { if (anon) size[n] = $2; next }
+    $1 == "Rss:" {
+      rss += $2
+      if (file) resident += $2
+      if (anon) res[n] = $2
+    }
+    END { end_run(); print rss, resident, rss - resident }' "/proc/$1/smaps"
 }
 
 # qemu_microvm DISK ARGS...: QEMU's microvm machine running the guest vk

@@ -145,6 +145,24 @@ long JsonNumber(const std::string& json, const std::string& key) {
 
 }  // namespace
 
+namespace {
+
+// The resident KiB of the first window of adjacent mappings ({size, rss}
+// each) that together are `kib` long, or 0.
+long ResidentOfWindow(const std::vector<std::pair<long, long>>& run, long kib) {
+  for (size_t i = 0; i < run.size(); ++i) {
+    long size = 0, resident = 0;
+    for (size_t j = i; j < run.size() && size < kib; ++j) {
+      size += run[j].first;
+      resident += run[j].second;
+    }
+    if (size == kib) return resident;
+  }
+  return 0;
+}
+
+}  // namespace
+
 VmmMemory VmmMemoryOf(const std::string& name) {
   std::ifstream record(VmDirectoryForTest(name) + "/vm.json");
   std::string json((std::istreambuf_iterator<char>(record)), {});
@@ -152,29 +170,43 @@ VmmMemory VmmMemoryOf(const std::string& name) {
   long memory_kib = JsonNumber(json, "memory_bytes") / 1024;
   VmmMemory memory;
   if (pid <= 0) return memory;
+  // A booted guest's RAM (below 3 GiB) is one anonymous mapping, split where
+  // it asked for huge pages, maybe right after a thread's stack: a window of
+  // adjacent read-write anonymous mappings of the guest's size.
+  std::vector<std::pair<long, long>> run;  // {size, rss} KiB
+  std::string run_end;
+  auto end_run = [&] {
+    memory.guest_kib += ResidentOfWindow(run, memory_kib);
+    run.clear();
+    run_end.clear();
+  };
+  bool anonymous = false, memory_file = false;
   std::ifstream smaps("/proc/" + std::to_string(pid) + "/smaps");
-  std::string path;
-  bool guest = false;
   for (std::string line; std::getline(smaps, line);) {
     std::istringstream fields(line);
     std::string first;
+    long kib = 0;
     fields >> first;
-    if (first == "Size:") {
-      long kib = 0;
-      fields >> kib;
-      bool memory_file = path.size() >= 7 && path.compare(path.size() - 7, 7, "/memory") == 0;
-      guest = memory_file || (path.empty() && kib == memory_kib);
-    } else if (first == "Rss:") {
-      long kib = 0;
-      fields >> kib;
+    if (first == "Size:" && (fields >> kib) && anonymous) {
+      run.back().first = kib;
+    } else if (first == "Rss:" && (fields >> kib)) {
       memory.rss_kib += kib;
-      if (guest) memory.guest_kib += kib;
+      if (memory_file) memory.guest_kib += kib;
+      if (anonymous) run.back().second = kib;
     } else if (first.find('-') != std::string::npos && first.back() != ':') {
-      std::string permissions, offset, device, inode;
-      path.clear();
+      std::string permissions, offset, device, inode, path;
       fields >> permissions >> offset >> device >> inode >> path;
+      size_t dash = first.find('-');
+      anonymous = path.empty() && permissions == "rw-p";
+      memory_file = path.size() >= 7 && path.compare(path.size() - 7, 7, "/memory") == 0;
+      if (!anonymous || first.substr(0, dash) != run_end) end_run();
+      if (anonymous) {
+        run_end = first.substr(dash + 1);
+        run.emplace_back(0, 0);
+      }
     }
   }
+  end_run();
   return memory;
 }
 

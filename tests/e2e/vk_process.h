@@ -60,8 +60,9 @@ std::string VmDirectoryForTest(const std::string& name);
 // A running named VM's VMM memory (KiB), from its /proc/PID/smaps and
 // vm.json, counted as VIRTKIT_STATS counts it: `guest` is the resident part
 // of the guest's RAM (the template's memory file a restored VM maps, or the
-// anonymous mapping of the VM's memory size a booted one has), the rest is
-// the VMM's overhead. All zero when the VM or its process is not found.
+// adjacent anonymous mappings of the VM's memory size a booted one has), the
+// rest is the VMM's overhead. All zero when the VM or its process is not
+// found.
 struct VmmMemory {
   long rss_kib = 0;
   long guest_kib = 0;
