@@ -16,7 +16,7 @@
 # With VK_LAZY_LIBRARIES off, the trampolines are left out and REAL (the
 # library's own imported target) is linked instead; NAME still exists, so
 # LoadLazyLibrary and data lookups keep working.
-option(VK_LAZY_LIBRARIES "Load curl, libarchive, ext2fs, slirp, libcrypto and libzstd on first use" ON)
+option(VK_LAZY_LIBRARIES "Load curl, libarchive, ext2fs, slirp, libcrypto, libzstd and nettle on first use" ON)
 
 function(vk_lazy_library name)
   cmake_parse_arguments(ARG "" "SONAME;SYMBOLS;PACKAGE;REAL" "" ${ARGN})

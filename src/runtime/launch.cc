@@ -26,6 +26,7 @@
 #include "base/process_clock.h"
 #include "base/remove_tree.h"
 #include "base/setup_memory.h"
+#include "base/sha256.h"
 #include "base/strings.h"
 #include "base/terminal.h"
 #include "base/thread_role.h"
@@ -221,6 +222,9 @@ Result<int> LaunchPrepared(const LaunchOptions& options, VmDir* run_dir, GuestFi
     }
     template_dir = *made;
   }
+  // Sandboxed threads cannot open files: nettle (snapshot checksums, bound
+  // on first use) is loaded while this thread still can.
+  if (auto loaded = LoadSha256(); !loaded.ok()) return std::move(loaded).error();
   // Before any VMM thread starts (the network's start in AttachNetwork).
   if (auto sandboxed = sandbox::EnableFromEnvironment(SandboxPaths(options, run_dir->path()));
       !sandboxed.ok())
