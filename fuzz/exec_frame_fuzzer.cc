@@ -1,6 +1,7 @@
 // Fuzzes the exec channel's untrusted-input parsers: the incremental frame
 // decoder (fed in input-chosen chunk sizes) and every payload decoder,
-// including the ExecRequest parser, which must round-trip what it accepts.
+// including the ExecRequest and Attach parsers, which must round-trip what
+// they accept.
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
@@ -21,6 +22,15 @@ void DecodePayload(const Frame& frame) {
     case FrameType::kExit: (void)DecodeExit(frame.payload); break;
     case FrameType::kWindow: (void)DecodeWindow(frame.payload); break;
     case FrameType::kError: (void)DecodeError(frame.payload); break;
+    case FrameType::kStarted: (void)DecodeStarted(frame.payload); break;
+    case FrameType::kAttach: {
+      // What the agent accepts, the host encodes the same way.
+      auto attach = DecodeAttach(frame.payload);
+      if (!attach.ok()) break;
+      auto again = DecodeAttach(std::span(EncodeAttach(*attach)).subspan(kFrameHeaderSize));
+      if (!again.ok() || *again != *attach) abort();
+      break;
+    }
     default: break;
   }
 }

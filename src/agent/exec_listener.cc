@@ -18,6 +18,7 @@
 #include "agent/exec_server.h"
 #include "agent/machine_identity.h"
 #include "agent/system_setup.h"
+#include "agent/tcp_reset.h"
 #include "base/fd_io.h"
 #include "base/log.h"
 #include "base/unix_socket.h"
@@ -92,9 +93,26 @@ std::string ReadControlLine(int fd) {
   return {};  // cut short or too long: refused by the parser
 }
 
-// The control port: "poweroff" syncs and powers the VM off; "clock NS" and
-// "entropy HEX" make a restored checkpoint current (its clock stood still
-// while it was saved, its random state is the checkpoint's).
+// Carries out a request that makes a restored checkpoint current (its clock
+// stood still while it was saved, its random state is the checkpoint's, the
+// other ends of its connections are gone).
+Result<void> RefreshAfterRestore(const proto::ControlRequest& request) {
+  switch (request.kind) {
+    case proto::ControlRequest::Kind::kClock: return SetWallClock(request.clock_ns);
+    case proto::ControlRequest::Kind::kEntropy: return AddEntropy(request.entropy);
+    case proto::ControlRequest::Kind::kResetTcp: {
+      size_t reset = VK_TRY(ResetOutsideTcpConnections());
+      if (reset > 0)
+        ConsoleLine(std::to_string(reset) + " TCP connection(s) reset after a restore");
+      return Ok();
+    }
+    case proto::ControlRequest::Kind::kPowerOff: break;
+  }
+  return Error("not a restore request");
+}
+
+// The control port: "poweroff" syncs and powers the VM off; the others make
+// a restored checkpoint current (RefreshAfterRestore).
 [[noreturn]] void ServeControl(UniqueFd listener) {
   while (true) {
     UniqueFd connection = AcceptFromHost(listener.get());
@@ -106,9 +124,7 @@ std::string ReadControlLine(int fd) {
       PowerOffMachine();
       continue;
     }
-    auto done = request->kind == proto::ControlRequest::Kind::kClock
-                    ? SetWallClock(request->clock_ns)
-                    : AddEntropy(request->entropy);
+    auto done = RefreshAfterRestore(*request);
     std::string reply = done.ok() ? "ok\n" : "error: " + done.error().message() + "\n";
     (void)!::send(connection.get(), reply.data(), reply.size(), MSG_NOSIGNAL);
   }

@@ -39,7 +39,15 @@ struct Source {
   Stream stream = Stream::kStdout;
   proto::SendCredit credit;
   bool eof = true;
+  // A resumable session's bytes sent whose credit has not come back (the host
+  // may not have handed them on yet), and the stream offset of the first.
+  // Bounded by the window: the host returns credit only for bytes it got.
+  proto::ByteQueue unacked;
+  uint64_t acked = 0;
 };
+
+// How the wait for the host's close after Exit ended.
+enum class LingerEnd { kClosed, kTimedOut, kLost };
 
 class ServerSession {
  public:
@@ -68,8 +76,13 @@ class ServerSession {
 
  private:
   Result<ExitStatus> Serve();
-  Result<void> ReceiveRequest();
+  Result<void> Deliver();
+  Result<void> ReceiveUntil(const bool& done, int timeout_ms, const char* what);
   Result<void> StartCommand(const Frame& frame);
+  Result<void> Reattach();
+  Result<void> OnAttach(const proto::AttachRequest& attach);
+  Result<void> Resume(Source& source, uint64_t offset);
+  Result<void> Acknowledge(Source& source, uint32_t bytes);
   Result<void> PollOnce();
   Result<void> OnSocket(short revents);
   Result<void> ProcessFrames();
@@ -81,7 +94,16 @@ class ServerSession {
   void ReadOutput(Source& source);
   void OnResize(const proto::Resize& resize);
   void KillGroup(int signo);
-  void Linger();
+  LingerEnd Linger();
+
+  // A failed send or receive: the connection is gone without the host's
+  // close (which reads as EOF). Remembered, so a resumable session waits for
+  // the host to re-attach instead of ending.
+  template <typename T>
+  Result<T> Watch(Result<T> result) {
+    if (!result.ok()) lost_ = true;
+    return result;
+  }
 
   bool Starved(const Source& source) const {
     return !source.eof && (source.credit.available() == 0 || !channel_.HasRoom());
@@ -94,10 +116,14 @@ class ServerSession {
   }
 
   proto::FrameChannel channel_;
+  UniqueFd reconnected_;  // the connection channel_ uses after a re-attach
   ExecServerOptions options_;
   ChildReaper* reaper_;  // not owned
   bool hello_done_;
+  uint16_t host_minor_ = 0;  // from the host's Hello (0: exchanged by the caller)
   bool request_seen_ = false;
+  bool attached_ = true;  // false on a new connection until the host's Attach
+  bool lost_ = false;
   std::optional<SpawnedChild> child_;
   proto::ByteQueue stdin_pending_;
   proto::ReceiveWindow stdin_window_;
@@ -110,26 +136,46 @@ class ServerSession {
 };
 
 Result<ExitStatus> ServerSession::Serve() {
-  VK_TRY(ReceiveRequest());
-  while (!Finished()) VK_TRY(PollOnce());
-  channel_.Queue(proto::EncodeExit(*exit_));
-  VK_TRY(channel_.FlushBlocking(30000).Context("send exit status"));
-  shutdown(channel_.fd(), SHUT_WR);
-  Linger();
-  return *exit_;
+  VK_TRY(ReceiveUntil(request_seen_, -1, "sending a request"));
+  for (;;) {
+    auto delivered = Deliver();
+    if (delivered.ok()) return *exit_;
+    if (!lost_ || !options_.reconnect) return std::move(delivered).error();
+    VK_TRY(Reattach().Context("the connection to the host was lost"));
+  }
 }
 
-Result<void> ServerSession::ReceiveRequest() {
-  while (!request_seen_) {
+// Streams until the command's Exit is out and the host has closed.
+Result<void> ServerSession::Deliver() {
+  while (!Finished()) VK_TRY(PollOnce());
+  channel_.Queue(proto::EncodeExit(*exit_));
+  VK_TRY(Watch(channel_.FlushBlocking(30000)).Context("send exit status"));
+  shutdown(channel_.fd(), SHUT_WR);
+  // Lost instead of closed: the Exit may have been lost with it.
+  if (Linger() == LingerEnd::kLost && options_.reconnect) {
+    return Error("the connection failed before the host confirmed the exit status");
+  }
+  return Ok();
+}
+
+// Serves frames until `done` (set by a handled frame), for at most
+// timeout_ms (-1: no limit); `what` names the awaited step in errors.
+Result<void> ServerSession::ReceiveUntil(const bool& done, int timeout_ms, const char* what) {
+  const int64_t deadline = NowMs() + timeout_ms;
+  while (!done) {
+    int wait = -1;
+    if (timeout_ms >= 0 && (wait = static_cast<int>(deadline - NowMs())) <= 0) {
+      return Error(StrFormat("the host did not finish {} within {} ms", what, timeout_ms));
+    }
     pollfd entry{channel_.fd(), static_cast<short>(POLLIN | (channel_.WantsWrite() ? POLLOUT : 0)),
                  0};
-    if (poll(&entry, 1, -1) < 0 && errno != EINTR) return Error::FromErrno("poll");
-    VK_TRY(channel_.Flush());
+    if (poll(&entry, 1, wait) < 0 && errno != EINTR) return Error::FromErrno("poll");
+    VK_TRY(Watch(channel_.Flush()));
     if (!(entry.revents & (POLLIN | POLLHUP | POLLERR))) continue;
-    auto state = VK_TRY(channel_.Receive());
+    auto state = VK_TRY(Watch(channel_.Receive()));
     VK_TRY(ProcessFrames());
-    if (!request_seen_ && state == proto::FrameChannel::ReadState::kEof) {
-      return Error("host closed the exec connection before sending a request");
+    if (!done && state == proto::FrameChannel::ReadState::kEof) {
+      return Error(StrFormat("host closed the exec connection before {}", what));
     }
   }
   return Ok();
@@ -139,10 +185,81 @@ Result<void> ServerSession::StartCommand(const Frame& frame) {
   auto request = VK_TRY(proto::DecodeExecRequest(frame.payload).Context("bad exec request"));
   child_ = VK_TRY(SpawnCommand(request).Context(StrFormat("start {}", request.argv[0])));
   request_seen_ = true;
+  // A 1.0 host would take the new frame for a broken stream.
+  if (host_minor_ >= 1) channel_.Queue(proto::EncodeStarted(static_cast<uint32_t>(child_->pid)));
   out_.fd = child_->stdout_fd.get();
   out_.eof = false;
   err_.fd = child_->stderr_fd.get();
   err_.eof = !child_->stderr_fd.valid();
+  return Ok();
+}
+
+// The host is gone without closing (a restore reset every vsock connection):
+// a new connection, on which the host's Attach says where it resumes. One
+// lost again before that (the VM was saved and restored meanwhile) is
+// replaced by the next.
+Result<void> ServerSession::Reattach() {
+  for (;;) {
+    UniqueFd fd = VK_TRY(options_.reconnect());
+    channel_ = VK_TRY(proto::FrameChannel::Create(fd.get()));
+    reconnected_ = std::move(fd);
+    lost_ = false;
+    hello_done_ = false;
+    attached_ = false;
+    channel_.Queue(proto::EncodeHello(proto::OurHello(proto::Role::kAgent)));
+    auto attached = ReceiveUntil(attached_, options_.attach_timeout_ms, "re-attaching");
+    if (attached.ok() || !lost_) return attached;
+  }
+}
+
+Result<void> ServerSession::OnAttach(const proto::AttachRequest& attach) {
+  if (attach.pid != static_cast<uint32_t>(child_->pid)) {
+    return Error(
+        StrFormat("Attach names command {}; this agent keeps {}", attach.pid, child_->pid));
+  }
+  VK_TRY(Resume(out_, attach.stdout_bytes));
+  VK_TRY(Resume(err_, attach.stderr_bytes));
+  stdin_window_ = proto::ReceiveWindow();  // the new connection's host starts with a full window
+  attached_ = true;
+  return Ok();
+}
+
+// Sends `source` again from `offset`, which the host has handed on: the
+// bytes before it are dropped, the rest go out first on the new connection,
+// under its fresh window.
+Result<void> ServerSession::Resume(Source& source, uint64_t offset) {
+  const uint64_t sent = source.acked + source.unacked.size();
+  const char* name = source.stream == Stream::kStdout ? "stdout" : "stderr";
+  if (offset < source.acked || offset > sent) {
+    return Error(StrFormat("cannot resume {} at byte {}: the agent holds bytes {} to {}", name,
+                           offset, source.acked, sent));
+  }
+  source.unacked.Pop(static_cast<size_t>(offset - source.acked));
+  source.acked = offset;
+  source.credit = proto::SendCredit();
+  auto replay = source.unacked.Front();
+  if (replay.size() > source.credit.available()) {  // Acknowledge keeps it within a window
+    return Error(StrFormat("{} bytes of {} to send again exceed a window", replay.size(), name));
+  }
+  const FrameType type = source.stream == Stream::kStdout ? FrameType::kStdout : FrameType::kStderr;
+  for (size_t at = 0; at < replay.size(); at += proto::kMaxDataChunk) {
+    const size_t chunk = std::min(proto::kMaxDataChunk, replay.size() - at);
+    source.credit.Consume(chunk);
+    channel_.QueueData(type, replay.subspan(at, chunk));
+  }
+  return Ok();
+}
+
+// Credit returned for `bytes` of `source`: the host has handed them on, so
+// a resumable session need not keep them.
+Result<void> ServerSession::Acknowledge(Source& source, uint32_t bytes) {
+  if (!options_.reconnect) return Ok();
+  if (bytes > source.unacked.size()) {
+    return Error(StrFormat("host returned credit for {} bytes; only {} are unacknowledged", bytes,
+                           source.unacked.size()));
+  }
+  source.unacked.Pop(bytes);
+  source.acked += bytes;
   return Ok();
 }
 
@@ -174,13 +291,13 @@ Result<void> ServerSession::PollOnce() {
   }
   // Waiting for credit is not silence: the grace period restarts after it.
   if (Starved(out_) || Starved(err_)) last_activity_ms_ = NowMs();
-  return channel_.Flush().Context("send to host");
+  return Watch(channel_.Flush()).Context("send to host");
 }
 
 Result<void> ServerSession::OnSocket(short revents) {
-  if (revents & POLLOUT) VK_TRY(channel_.Flush().Context("send to host"));
+  if (revents & POLLOUT) VK_TRY(Watch(channel_.Flush()).Context("send to host"));
   if (!(revents & (POLLIN | POLLHUP | POLLERR))) return Ok();
-  auto state = VK_TRY(channel_.Receive().Context("receive from host"));
+  auto state = VK_TRY(Watch(channel_.Receive()).Context("receive from host"));
   VK_TRY(ProcessFrames());
   if (state == proto::FrameChannel::ReadState::kEof) {
     return Error("host closed the exec connection; killed the command");
@@ -198,7 +315,9 @@ Result<void> ServerSession::ProcessFrames() {
 
 Result<void> ServerSession::HandleFrame(const Frame& frame) {
   if (!hello_done_) {
-    VK_TRY(proto::AcceptHelloFrame(frame, proto::Role::kHost).Context("exec handshake"));
+    auto hello =
+        VK_TRY(proto::AcceptHelloFrame(frame, proto::Role::kHost).Context("exec handshake"));
+    host_minor_ = hello.minor;
     hello_done_ = true;
     return Ok();
   }
@@ -209,6 +328,12 @@ Result<void> ServerSession::HandleFrame(const Frame& frame) {
       return Error(StrFormat("expected ExecRequest, got {}", proto::FrameTypeName(frame.type)));
     }
     return StartCommand(frame);
+  }
+  if (!attached_) {
+    if (frame.type != FrameType::kAttach) {
+      return Error(StrFormat("expected Attach, got {}", proto::FrameTypeName(frame.type)));
+    }
+    return OnAttach(VK_TRY(proto::DecodeAttach(frame.payload)));
   }
   switch (frame.type) {
     case FrameType::kStdin: return OnStdin(frame.payload);
@@ -222,7 +347,8 @@ Result<void> ServerSession::HandleFrame(const Frame& frame) {
       auto update = VK_TRY(proto::DecodeWindow(frame.payload));
       if (update.stream == Stream::kStdin) return Error("host granted credit for stdin");
       auto& source = update.stream == Stream::kStdout ? out_ : err_;
-      return source.credit.Grant(update.bytes).Context("host flow control");
+      VK_TRY(source.credit.Grant(update.bytes).Context("host flow control"));
+      return Acknowledge(source, update.bytes).Context("host flow control");
     }
     default:
       return Error(StrFormat("unexpected {} frame from host", proto::FrameTypeName(frame.type)));
@@ -293,8 +419,10 @@ void ServerSession::ReadOutput(Source& source) {
     return;
   }
   source.credit.Consume(static_cast<size_t>(got));
+  const std::span<const uint8_t> data(buffer, static_cast<size_t>(got));
   channel_.QueueData(source.stream == Stream::kStdout ? FrameType::kStdout : FrameType::kStderr,
-                     {buffer, static_cast<size_t>(got)});
+                     data);
+  if (options_.reconnect) source.unacked.Append(data);
   last_activity_ms_ = NowMs();
 }
 
@@ -316,15 +444,17 @@ void ServerSession::KillGroup(int signo) {
   if (signo == SIGKILL && group != child_->pid) kill(-child_->pid, SIGKILL);
 }
 
-void ServerSession::Linger() {
+LingerEnd ServerSession::Linger() {
   const int64_t deadline = NowMs() + options_.linger_ms;
   char scratch[4096];
   for (int64_t left; (left = deadline - NowMs()) > 0;) {
     pollfd entry{channel_.fd(), POLLIN, 0};
     if (poll(&entry, 1, static_cast<int>(left)) <= 0) continue;
     const ssize_t got = read(channel_.fd(), scratch, sizeof(scratch));
-    if (got == 0 || (got < 0 && errno != EAGAIN && errno != EINTR)) return;
+    if (got == 0) return LingerEnd::kClosed;
+    if (got < 0 && errno != EAGAIN && errno != EINTR) return LingerEnd::kLost;
   }
+  return LingerEnd::kTimedOut;
 }
 
 }  // namespace

@@ -1,11 +1,15 @@
 // The agent's side of one exec session (docs/protocol.md): reads the host's
 // request, starts the command, pumps its stdio under flow control, forwards
-// signals and terminal resizes, and reports how it ended. A dropped host
-// connection kills the command's process group.
+// signals and terminal resizes, and reports how it ended. A host that closes
+// the connection gets the command's process group killed; a connection lost
+// otherwise (a restored checkpoint) is re-attached when the session allows.
 #pragma once
+
+#include <functional>
 
 #include "agent/child_reaper.h"
 #include "base/result.h"
+#include "base/unique_fd.h"
 #include "proto/flow_control.h"
 #include "proto/frame_channel.h"
 #include "proto/messages.h"
@@ -22,6 +26,15 @@ struct ExecServerOptions {
   // that nothing is in flight when a VM powers off).
   int linger_ms = 5000;
   proto::BufferStats* stats = nullptr;  // optional, not owned: filled in as it runs
+  // Set: a connection that fails (a vsock transport reset after a restore;
+  // not the host's close, which reads as EOF) does not end the session. The
+  // agent keeps the command, gets a new connection from this, and resumes
+  // once the host sends Attach there (docs/protocol.md, "Re-attaching").
+  // Output the host has not returned credit for is kept until it does, and
+  // sent again from the offsets Attach names.
+  std::function<Result<UniqueFd>()> reconnect;
+  // How long a new connection may take to bring the host's Hello and Attach.
+  int attach_timeout_ms = 60000;
 };
 
 // Serves one exec on the connected stream `fd` (not owned; made non-blocking).

@@ -382,6 +382,173 @@ TEST_F(ExecServerTest, DroppedConnectionKillsTheProcessGroup) {
   EXPECT_TRUE(ProcessGone(sleeper)) << "the whole process group is killed";
 }
 
+TEST_F(ExecServerTest, ReportsThePidAndCountsDeliveredOutput) {
+  proto::CommandProgress progress;
+  proto::ExecSessionOptions options;
+  options.progress = &progress;
+  auto outcome = Run(Command({"sh", "-c", "echo $$; printf 12345 >&2"}), "", options);
+  ExpectExit(outcome, ExitStatus::Exited(0));
+  proto::AttachRequest seen = progress.Load();
+  EXPECT_EQ(std::to_string(seen.pid) + "\n", outcome.out) << "Started names the command";
+  EXPECT_EQ(seen.stdout_bytes, outcome.out.size());
+  EXPECT_EQ(seen.stderr_bytes, 5u);
+}
+
+// A host that loses its connection (not closes it), as a restored
+// checkpoint does: the agent keeps the command and resumes on the next.
+class ResumeTest : public ExecServerTest {
+ protected:
+  void SetUp() override {
+    ExecServerTest::SetUp();
+    flag_ = ::testing::TempDir() + "resume-flag-" + std::to_string(getpid());
+    unlink(flag_.c_str());
+    auto [host, agent] = SocketPair();
+    next_host_ = std::move(host);
+    next_agent_ = std::move(agent);
+  }
+  void TearDown() override {
+    unlink(flag_.c_str());
+    ExecServerTest::TearDown();
+  }
+
+  // Prints "one", waits for the flag file, prints "two", exits 7.
+  ExecRequest Waiter() const {
+    return Command(
+        {"sh", "-c",
+         "echo one; while [ ! -e " + flag_ + " ]; do sleep 0.02; done; echo two; exit 7"});
+  }
+  ExecServerOptions Resumable() {
+    ExecServerOptions options;
+    options.reconnect = [this]() -> Result<UniqueFd> {
+      ++reconnects_;
+      if (!next_agent_) return Error("no second connection");
+      return std::move(next_agent_);
+    };
+    options.attach_timeout_ms = 5000;
+    return options;
+  }
+
+  // The first host: sends the request, reads up to "one" (its pid from
+  // Started) without returning credit, then stops reading, so the agent's
+  // next send fails (EPIPE) as a reset connection's would.
+  uint32_t FirstHostLosesTheConnection(int fd) {
+    auto hello = proto::EncodeHello(proto::OurHello(proto::Role::kHost));
+    auto request = *proto::EncodeExecRequest(Waiter());
+    EXPECT_EQ(write(fd, hello.data(), hello.size()), ssize_t(hello.size()));
+    EXPECT_EQ(write(fd, request.data(), request.size()), ssize_t(request.size()));
+    proto::FrameDecoder decoder;
+    uint32_t pid = 0;
+    std::string out;
+    EXPECT_TRUE(ReadFrames(fd, decoder, [&](const proto::Frame& frame) {
+      if (frame.type == proto::FrameType::kStarted) pid = *proto::DecodeStarted(frame.payload);
+      if (frame.type == proto::FrameType::kStdout)
+        out.append(frame.payload.begin(), frame.payload.end());
+      return out == "one\n";
+    }));
+    EXPECT_EQ(shutdown(fd, SHUT_RD), 0);
+    std::ofstream(flag_).put('x');  // "two" now meets the dead connection
+    return pid;
+  }
+
+  std::string flag_;
+  UniqueFd next_host_, next_agent_;
+  int reconnects_ = 0;
+};
+
+TEST_F(ResumeTest, CommandSurvivesALostConnectionAndNoOutputIsSentTwice) {
+  auto [host, agent] = SocketPair();
+  Result<ExitStatus> agent_result = Error("not run");
+  std::thread server([&, fd = agent.get()] { agent_result = ServeExec(fd, Resumable()); });
+  const uint32_t pid = FirstHostLosesTheConnection(host.get());
+  ASSERT_NE(pid, 0u);
+  // The first host handed on "one\n": the second resumes after it.
+  proto::CommandProgress progress(proto::AttachRequest{pid, 4, 0});
+  proto::ExecSessionOptions options;
+  options.attach = proto::AttachRequest{pid, 4, 0};
+  options.progress = &progress;
+  UniqueFd out = MemFile(), err = MemFile();
+  auto status = proto::RunExecSession(next_host_.get(), {}, {-1, out.get(), err.get()}, options);
+  next_host_.Reset();
+  server.join();
+  ASSERT_TRUE(status.ok()) << status.error().message();
+  EXPECT_EQ(*status, ExitStatus::Exited(7));
+  ASSERT_TRUE(agent_result.ok()) << agent_result.error().message();
+  EXPECT_EQ(ReadAll(out.get()), "two\n");
+  EXPECT_EQ(reconnects_, 1);
+  EXPECT_EQ(progress.Load(), (proto::AttachRequest{pid, 8, 0}));
+}
+
+TEST_F(ResumeTest, BytesTheFirstHostDidNotHandOnAreSentAgain) {
+  auto [host, agent] = SocketPair();
+  Result<ExitStatus> agent_result = Error("not run");
+  std::thread server([&, fd = agent.get()] { agent_result = ServeExec(fd, Resumable()); });
+  const uint32_t pid = FirstHostLosesTheConnection(host.get());
+  proto::ExecSessionOptions options;
+  options.attach = proto::AttachRequest{pid, 0, 0};  // "one" never reached its destination
+  UniqueFd out = MemFile();
+  auto status = proto::RunExecSession(next_host_.get(), {}, {-1, out.get(), -1}, options);
+  next_host_.Reset();
+  server.join();
+  ASSERT_TRUE(status.ok()) << status.error().message();
+  EXPECT_EQ(*status, ExitStatus::Exited(7));
+  EXPECT_EQ(ReadAll(out.get()), "one\ntwo\n");
+}
+
+TEST_F(ResumeTest, AttachOutsideWhatTheAgentHoldsIsRefusedAndEndsTheCommand) {
+  auto [host, agent] = SocketPair();
+  Result<ExitStatus> agent_result = Error("not run");
+  std::thread server([&, fd = agent.get()] { agent_result = ServeExec(fd, Resumable()); });
+  const uint32_t pid = FirstHostLosesTheConnection(host.get());
+  proto::ExecSessionOptions options;
+  options.attach = proto::AttachRequest{pid, 100, 0};  // the agent sent 8 bytes
+  auto status = proto::RunExecSession(next_host_.get(), {}, {-1, -1, -1}, options);
+  next_host_.Reset();
+  server.join();
+  ASSERT_FALSE(status.ok());
+  EXPECT_NE(status.error().message().find("cannot resume stdout at byte 100"), std::string::npos)
+      << status.error().message();
+  ASSERT_FALSE(agent_result.ok());
+  EXPECT_TRUE(ProcessGone(static_cast<pid_t>(pid)));
+}
+
+TEST_F(ResumeTest, AttachNamingAnotherCommandIsRefused) {
+  auto [host, agent] = SocketPair();
+  Result<ExitStatus> agent_result = Error("not run");
+  std::thread server([&, fd = agent.get()] { agent_result = ServeExec(fd, Resumable()); });
+  const uint32_t pid = FirstHostLosesTheConnection(host.get());
+  proto::ExecSessionOptions options;
+  options.attach = proto::AttachRequest{pid + 1, 4, 0};
+  auto status = proto::RunExecSession(next_host_.get(), {}, {-1, -1, -1}, options);
+  next_host_.Reset();
+  server.join();
+  ASSERT_FALSE(status.ok());
+  EXPECT_NE(status.error().message().find("this agent keeps " + std::to_string(pid)),
+            std::string::npos)
+      << status.error().message();
+  EXPECT_FALSE(agent_result.ok());
+}
+
+TEST_F(ResumeTest, HostClosingTheConnectionStillEndsTheCommand) {
+  auto [host, agent] = SocketPair();
+  Result<ExitStatus> agent_result = Error("not run");
+  std::thread server([&, fd = agent.get()] { agent_result = ServeExec(fd, Resumable()); });
+  ASSERT_TRUE(proto::ExchangeHello(host.get(), proto::Role::kHost, 5000).ok());
+  auto request = *proto::EncodeExecRequest(Command({"sleep", "30"}));
+  ASSERT_EQ(write(host.get(), request.data(), request.size()), ssize_t(request.size()));
+  proto::FrameDecoder decoder;
+  uint32_t pid = 0;
+  ASSERT_TRUE(ReadFrames(host.get(), decoder, [&](const proto::Frame& frame) {
+    if (frame.type == proto::FrameType::kStarted) pid = *proto::DecodeStarted(frame.payload);
+    return pid != 0;
+  }));
+  host.Reset();  // an orderly close: EOF, not a lost connection
+  server.join();
+  ASSERT_FALSE(agent_result.ok());
+  EXPECT_NE(agent_result.error().message().find("host closed"), std::string::npos);
+  EXPECT_EQ(reconnects_, 0);
+  EXPECT_TRUE(ProcessGone(static_cast<pid_t>(pid)));
+}
+
 TEST_F(ExecServerTest, IncompatibleHostIsRefused) {
   auto [host, agent] = SocketPair();
   Result<ExitStatus> agent_result = Error("not run");

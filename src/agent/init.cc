@@ -30,6 +30,9 @@ constexpr char kDistroInit[] = "/sbin/init";
 // The host listens before the VM starts, so a refused connect is retried only
 // briefly (the vsock device may still be settling).
 constexpr int kConnectTries = 10;
+// After a restore the new VMM listens before the guest resumes too; this
+// only bounds how long a command waits for a host that will never come.
+constexpr int kReconnectTries = 150;
 constexpr useconds_t kConnectRetryStep = 200 * 1000;
 constexpr size_t kMaxCmdline = 64 * 1024;
 
@@ -59,13 +62,13 @@ Result<std::string> ReadCmdline() {
   return text;
 }
 
-Result<UniqueFd> ConnectToHost(uint32_t port) {
+Result<UniqueFd> ConnectToHost(uint32_t port, int tries = kConnectTries) {
   sockaddr_vm address{};
   address.svm_family = AF_VSOCK;
   address.svm_cid = VMADDR_CID_HOST;
   address.svm_port = port;
   int last_errno = 0;
-  for (int attempt = 0; attempt < kConnectTries; ++attempt) {
+  for (int attempt = 0; attempt < tries; ++attempt) {
     UniqueFd sock(socket(AF_VSOCK, SOCK_STREAM | SOCK_CLOEXEC, 0));
     if (!sock) return Error::FromErrno("create vsock socket (kernel without virtio-vsock?)");
     if (connect(sock.get(), reinterpret_cast<sockaddr*>(&address), sizeof(address)) == 0)
@@ -145,6 +148,13 @@ Result<void> BootWithParams(const InitParams& params) {
   UniqueFd host = VK_TRY(ConnectToHost(*params.port));
   ExecServerOptions options;
   options.reap = ReapScope::kAllChildren;
+  // The command outlives its connection: a checkpoint restored later resets
+  // every vsock connection, and the restored VMM re-attaches to the command
+  // (docs/snapshots.md, "Checkpoints").
+  options.reconnect = [port = *params.port] {
+    ConsoleLine("the host connection was reset; calling the host again for the command");
+    return ConnectToHost(port, kReconnectTries);
+  };
   VK_TRY(ServeExec(host.get(), options).Context("exec session"));
   return Ok();
 }

@@ -6,6 +6,7 @@ namespace vk::proto {
 namespace {
 
 constexpr std::string_view kPowerOff = "poweroff";
+constexpr std::string_view kResetTcp = "reset-tcp";
 constexpr std::string_view kClockPrefix = "clock ";
 constexpr std::string_view kEntropyPrefix = "entropy ";
 
@@ -47,6 +48,10 @@ Result<std::vector<uint8_t>> ParseEntropy(std::string_view hex) {
 Result<ControlRequest> ParseControlRequest(std::string_view line) {
   ControlRequest request;
   if (line == kPowerOff) return request;
+  if (line == kResetTcp) {
+    request.kind = ControlRequest::Kind::kResetTcp;
+    return request;
+  }
   if (line.starts_with(kClockPrefix)) {
     request.kind = ControlRequest::Kind::kClock;
     request.clock_ns = VK_TRY(ParseDecimal(line.substr(kClockPrefix.size())));
@@ -63,6 +68,7 @@ Result<ControlRequest> ParseControlRequest(std::string_view line) {
 std::string FormatControlRequest(const ControlRequest& request) {
   switch (request.kind) {
     case ControlRequest::Kind::kPowerOff: return std::string(kPowerOff) + "\n";
+    case ControlRequest::Kind::kResetTcp: return std::string(kResetTcp) + "\n";
     case ControlRequest::Kind::kClock:
       return std::string(kClockPrefix) + std::to_string(request.clock_ns) + "\n";
     case ControlRequest::Kind::kEntropy:

@@ -5,9 +5,11 @@
 //   "clock NS\n"      set CLOCK_REALTIME to NS nanoseconds since the epoch
 //   "entropy HEX\n"   credit 32-64 bytes to the kernel's pool and reseed its
 //                     CRNG
-// The last two make a restored checkpoint current again (its clock stood
+//   "reset-tcp\n"     reset every TCP connection whose peer is outside the VM
+// The last three make a restored checkpoint current again (its clock stood
 // still while it was saved; its random state is the checkpoint's, the same
-// on every restore of it); each is answered "ok\n" or "error: MESSAGE\n".
+// on every restore of it; its connections' other ends are gone); each is
+// answered "ok\n" or "error: MESSAGE\n".
 // Shared by the host (formats) and vk-agent (parses untrusted lines).
 #pragma once
 
@@ -27,7 +29,7 @@ inline constexpr size_t kMaxControlEntropy = 64;
 inline constexpr size_t kMaxControlLine = 160;
 
 struct ControlRequest {
-  enum class Kind { kPowerOff, kClock, kEntropy };
+  enum class Kind { kPowerOff, kClock, kEntropy, kResetTcp };
   Kind kind = Kind::kPowerOff;
   uint64_t clock_ns = 0;         // kClock
   std::vector<uint8_t> entropy;  // kEntropy

@@ -19,7 +19,8 @@ TEST(ControlLine, RoundTrips) {
   for (size_t i = 0; i < seed.size(); ++i) seed[i] = static_cast<uint8_t>(i * 37 + 1);
   for (const ControlRequest& request :
        {ControlRequest{}, Clock(0), Clock(UINT64_MAX), Clock(1700000000123456789ull), Entropy(seed),
-        Entropy(std::vector<uint8_t>(kMinControlEntropy, 0xff))}) {
+        Entropy(std::vector<uint8_t>(kMinControlEntropy, 0xff)),
+        ControlRequest{ControlRequest::Kind::kResetTcp, 0, {}}}) {
     std::string line = FormatControlRequest(request);
     ASSERT_EQ(line.back(), '\n');
     ASSERT_LE(line.size() - 1, kMaxControlLine);
@@ -30,6 +31,7 @@ TEST(ControlLine, RoundTrips) {
     EXPECT_EQ(parsed->entropy, request.entropy);
   }
   EXPECT_EQ(FormatControlRequest({}), "poweroff\n");  // what older hosts send
+  EXPECT_EQ(FormatControlRequest({ControlRequest::Kind::kResetTcp, 0, {}}), "reset-tcp\n");
 }
 
 TEST(ControlLine, RefusesAnythingElse) {
@@ -38,6 +40,9 @@ TEST(ControlLine, RefusesAnythingElse) {
       "",
       "poweroff ",
       "reboot",
+      "reset-tcp ",
+      "reset-tcp 1",
+      "reset",
       "clock",
       "clock ",
       "clock -1",

@@ -48,6 +48,7 @@ class ClientSession {
         stdin_fd_(stdio.in),
         control_(options.control),
         stats_(options.stats),
+        progress_(options.progress),
         hello_done_(options.hello == HelloState::kDone) {
     out_.fd = stdio.out;
     out_.discard = stdio.out < 0;
@@ -58,8 +59,13 @@ class ClientSession {
     err_.chunk = WriteChunkFor(stdio.err);
   }
 
-  Result<ExitStatus> Run(const ExecRequest& request) {
-    auto request_frame = VK_TRY(EncodeExecRequest(request));
+  Result<ExitStatus> Run(const ExecRequest& request, const std::optional<AttachRequest>& attach) {
+    std::vector<uint8_t> request_frame;
+    if (attach) {
+      request_frame = EncodeAttach(*attach);
+    } else {
+      request_frame = VK_TRY(EncodeExecRequest(request));
+    }
     if (!hello_done_) channel_.Queue(EncodeHello(OurHello(Role::kHost)));
     channel_.Queue(request_frame);
     if (stdin_fd_ < 0) CloseStdin();
@@ -81,6 +87,12 @@ class ClientSession {
   void ReadStdin();
   void CloseStdin();
   void ReadControl();
+  // Bytes of `sink`'s stream that reached their destination (or were
+  // discarded): counted before the credit for them goes back, since the
+  // agent forgets the bytes it sent once their credit returns.
+  void Delivered(const Sink& sink, size_t bytes) {
+    if (progress_ && bytes > 0) progress_->AddDelivered(sink.stream, bytes);
+  }
 
   bool WantStdin() const {
     return stdin_open_ && !exit_ && stdin_credit_.available() > 0 && channel_.HasRoom();
@@ -90,6 +102,7 @@ class ClientSession {
   int stdin_fd_;
   const SessionControl* control_;
   BufferStats* stats_;
+  CommandProgress* progress_;
   bool hello_done_;
   bool stdin_open_ = true;
   bool eof_ = false;
@@ -172,6 +185,11 @@ Result<void> ClientSession::HandleFrame(const Frame& frame) {
       return stdin_credit_.Grant(update.bytes).Context("vk-agent flow control");
     }
     case FrameType::kExit: exit_ = VK_TRY(DecodeExit(frame.payload)); return Ok();
+    case FrameType::kStarted: {
+      uint32_t pid = VK_TRY(DecodeStarted(frame.payload));
+      if (progress_) progress_->SetPid(pid);
+      return Ok();
+    }
     case FrameType::kError: return Error(StrFormat("vk-agent: {}", DecodeError(frame.payload)));
     default:
       return Error(StrFormat("vk-agent sent an unexpected {} frame", FrameTypeName(frame.type)));
@@ -181,6 +199,7 @@ Result<void> ClientSession::HandleFrame(const Frame& frame) {
 Result<void> ClientSession::OnData(Sink& sink, const std::vector<uint8_t>& data) {
   VK_TRY(sink.window.OnData(data.size()).Context("vk-agent flow control"));
   if (sink.discard) {
+    Delivered(sink, data.size());
     sink.window.OnConsumed(data.size());
     if (auto grant = sink.window.TakeUpdate(true)) {
       channel_.Queue(EncodeWindow({sink.stream, *grant}));
@@ -204,6 +223,7 @@ Result<void> ClientSession::WriteSink(Sink& sink) {
     return Error::FromErrno(sink.stream == Stream::kStdout ? "write stdout" : "write stderr");
   }
   sink.pending.Pop(consumed);
+  Delivered(sink, consumed);
   sink.window.OnConsumed(consumed);
   if (auto grant = sink.window.TakeUpdate(sink.pending.empty())) {
     channel_.Queue(EncodeWindow({sink.stream, *grant}));
@@ -272,7 +292,7 @@ Result<ExitStatus> RunExecSession(int fd, const ExecRequest& request, const Stdi
                                   const ExecSessionOptions& options) {
   auto channel = VK_TRY(FrameChannel::Create(fd));
   ClientSession session(std::move(channel), stdio, options);
-  return session.Run(request);
+  return session.Run(request, options.attach);
 }
 
 }  // namespace vk::proto

@@ -10,7 +10,7 @@ namespace vk::proto {
 
 bool IsKnownFrameType(uint8_t type) {
   return type >= static_cast<uint8_t>(FrameType::kHello) &&
-         type <= static_cast<uint8_t>(FrameType::kError);
+         type <= static_cast<uint8_t>(FrameType::kAttach);
 }
 
 const char* FrameTypeName(FrameType type) {
@@ -26,6 +26,8 @@ const char* FrameTypeName(FrameType type) {
     case FrameType::kExit: return "Exit";
     case FrameType::kWindow: return "Window";
     case FrameType::kError: return "Error";
+    case FrameType::kStarted: return "Started";
+    case FrameType::kAttach: return "Attach";
   }
   return "unknown";
 }

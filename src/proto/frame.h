@@ -25,6 +25,9 @@ enum class FrameType : uint8_t {
   kExit = 9,         // agent -> host, last frame the agent sends
   kWindow = 10,      // both directions: credit for one data stream
   kError = 11,       // either direction: fatal protocol or setup error text
+  // Since 1.1:
+  kStarted = 12,  // agent -> host, once the command runs: its pid (to a 1.1 host only)
+  kAttach = 13,   // host -> agent, instead of ExecRequest: resume a kept command
 };
 
 inline constexpr size_t kFrameHeaderSize = 5;

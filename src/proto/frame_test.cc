@@ -86,7 +86,7 @@ TEST(FrameTest, MaximumLengthIsAccepted) {
 }
 
 TEST(FrameTest, UnknownTypeIsAnError) {
-  for (uint8_t type : {uint8_t{0}, uint8_t{12}, uint8_t{255}}) {
+  for (uint8_t type : {uint8_t{0}, uint8_t{14}, uint8_t{255}}) {
     FrameDecoder decoder;
     std::vector<uint8_t> frame = {0, 0, 0, 0, type};
     decoder.Feed(frame);

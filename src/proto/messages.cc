@@ -12,6 +12,7 @@ constexpr uint8_t kFlagClearEnv = 1 << 0;
 constexpr uint8_t kFlagTty = 1 << 1;
 constexpr uint8_t kKnownFlags = kFlagClearEnv | kFlagTty;
 constexpr size_t kMaxErrorText = 4096;
+constexpr uint32_t kMaxPid = 1u << 22;  // PID_MAX_LIMIT on 64-bit Linux
 
 std::vector<uint8_t> Finish(FrameType type, ByteWriter& writer) {
   return EncodeFrame(type, writer.bytes());
@@ -247,6 +248,38 @@ std::string DecodeError(std::span<const uint8_t> payload) {
   ByteReader reader(payload);
   auto text = reader.String(kMaxFramePayload);
   return SanitizeText(text ? std::move(*text) : std::string(payload.begin(), payload.end()));
+}
+
+std::vector<uint8_t> EncodeStarted(uint32_t pid) {
+  ByteWriter writer;
+  writer.U32(pid);
+  return Finish(FrameType::kStarted, writer);
+}
+
+Result<uint32_t> DecodeStarted(std::span<const uint8_t> payload) {
+  ByteReader reader(payload);
+  auto pid = reader.U32();
+  if (!pid) return Error("truncated Started");
+  if (*pid == 0 || *pid > kMaxPid) return Error(StrFormat("Started names an invalid pid {}", *pid));
+  return *pid;
+}
+
+std::vector<uint8_t> EncodeAttach(const AttachRequest& attach) {
+  ByteWriter writer;
+  writer.U32(attach.pid);
+  writer.U64(attach.stdout_bytes);
+  writer.U64(attach.stderr_bytes);
+  return Finish(FrameType::kAttach, writer);
+}
+
+Result<AttachRequest> DecodeAttach(std::span<const uint8_t> payload) {
+  ByteReader reader(payload);
+  auto pid = reader.U32();
+  auto out = reader.U64();
+  auto err = reader.U64();
+  if (!pid || !out || !err) return Error("truncated Attach");
+  if (*pid == 0 || *pid > kMaxPid) return Error(StrFormat("Attach names an invalid pid {}", *pid));
+  return AttachRequest{*pid, *out, *err};
 }
 
 }  // namespace vk::proto

@@ -17,7 +17,7 @@ namespace vk::proto {
 // Major versions must match; a newer minor version only appends optional
 // fields that older decoders ignore (trailing bytes are allowed).
 inline constexpr uint16_t kProtocolMajor = 1;
-inline constexpr uint16_t kProtocolMinor = 0;
+inline constexpr uint16_t kProtocolMinor = 1;  // 1.1: Started and Attach
 
 // Limits on an ExecRequest, each bounding what a hostile host can make the
 // agent allocate or hand to execve (the frame limit bounds the total).
@@ -73,6 +73,17 @@ struct Resize {
   uint16_t cols = 0;
 };
 
+// Attach (host -> agent, 1.1): resume the session of the command the agent
+// kept when its connection was lost (a restored checkpoint; docs/protocol.md,
+// "Re-attaching"). Offsets count the bytes of each output stream that the
+// host handed on to their destination since the command started.
+struct AttachRequest {
+  uint32_t pid = 0;  // the command, as its Started frame named it
+  uint64_t stdout_bytes = 0;
+  uint64_t stderr_bytes = 0;
+  bool operator==(const AttachRequest&) const = default;
+};
+
 struct WindowUpdate {
   Stream stream = Stream::kStdin;
   uint32_t bytes = 0;
@@ -89,6 +100,8 @@ std::vector<uint8_t> EncodeSignal(int signo);
 std::vector<uint8_t> EncodeExit(const ExitStatus& status);
 std::vector<uint8_t> EncodeWindow(const WindowUpdate& update);
 std::vector<uint8_t> EncodeError(std::string_view message);
+std::vector<uint8_t> EncodeStarted(uint32_t pid);
+std::vector<uint8_t> EncodeAttach(const AttachRequest& attach);
 
 Result<Hello> DecodeHello(std::span<const uint8_t> payload);
 Result<ExecRequest> DecodeExecRequest(std::span<const uint8_t> payload);
@@ -99,6 +112,9 @@ Result<WindowUpdate> DecodeWindow(std::span<const uint8_t> payload);
 // Error text, cut to a printable length and with control characters replaced
 // (it ends up on the user's terminal).
 std::string DecodeError(std::span<const uint8_t> payload);
+// A pid is positive and below Linux's PID_MAX_LIMIT (2^22).
+Result<uint32_t> DecodeStarted(std::span<const uint8_t> payload);
+Result<AttachRequest> DecodeAttach(std::span<const uint8_t> payload);
 
 // Checks the peer's hello against ours: right role, same major version.
 Result<void> CheckPeerHello(const Hello& peer, Role expected_role);

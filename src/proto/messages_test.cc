@@ -161,5 +161,32 @@ TEST(MessagesTest, SmallMessagesRejectBadValues) {
   EXPECT_EQ(ExitStatus::Exited(3).ShellCode(), 3);
 }
 
+TEST(MessagesTest, StartedAndAttachRoundTrip) {
+  auto pid = DecodeStarted(PayloadOf(EncodeStarted(4242)));
+  ASSERT_TRUE(pid.ok()) << pid.error().message();
+  EXPECT_EQ(*pid, 4242u);
+  // Offsets are 64-bit: a long-running command writes more than 4 GiB.
+  AttachRequest attach{77, (uint64_t{5} << 32) + 3, 0xffffffffffffffff};
+  auto frame = EncodeAttach(attach);
+  EXPECT_EQ(frame[4], static_cast<uint8_t>(FrameType::kAttach));
+  auto decoded = DecodeAttach(PayloadOf(frame));
+  ASSERT_TRUE(decoded.ok()) << decoded.error().message();
+  EXPECT_EQ(*decoded, attach);
+}
+
+TEST(MessagesTest, StartedAndAttachRejectBadValues) {
+  EXPECT_FALSE(DecodeStarted(PayloadOf(EncodeStarted(0))).ok());
+  EXPECT_FALSE(DecodeStarted(PayloadOf(EncodeStarted(1u << 23))).ok());
+  EXPECT_FALSE(DecodeAttach(PayloadOf(EncodeAttach({0, 1, 2}))).ok());
+  EXPECT_FALSE(DecodeAttach(PayloadOf(EncodeAttach({0xffffffff, 1, 2}))).ok());
+  auto payload = PayloadOf(EncodeAttach({5, 1, 2}));
+  for (size_t cut = 0; cut < payload.size(); ++cut) {
+    EXPECT_FALSE(DecodeAttach({payload.data(), cut}).ok()) << cut;
+  }
+  for (size_t cut = 0; cut < 4; ++cut) {
+    EXPECT_FALSE(DecodeStarted(std::vector<uint8_t>(cut, 1)).ok()) << cut;
+  }
+}
+
 }  // namespace
 }  // namespace vk::proto

@@ -12,6 +12,11 @@ void ByteWriter::U32(uint32_t value) {
   U16(static_cast<uint16_t>(value));
 }
 
+void ByteWriter::U64(uint64_t value) {
+  U32(static_cast<uint32_t>(value >> 32));
+  U32(static_cast<uint32_t>(value));
+}
+
 void ByteWriter::String(std::string_view text) {
   U32(static_cast<uint32_t>(text.size()));
   bytes_.insert(bytes_.end(), text.begin(), text.end());
@@ -41,6 +46,13 @@ std::optional<uint32_t> ByteReader::U32() {
   if (!bytes) return std::nullopt;
   return (uint32_t{(*bytes)[0]} << 24) | (uint32_t{(*bytes)[1]} << 16) |
          (uint32_t{(*bytes)[2]} << 8) | uint32_t{(*bytes)[3]};
+}
+
+std::optional<uint64_t> ByteReader::U64() {
+  auto high = U32();
+  auto low = U32();
+  if (!high || !low) return std::nullopt;
+  return (uint64_t{*high} << 32) | *low;
 }
 
 std::optional<std::string> ByteReader::String(size_t max_length) {

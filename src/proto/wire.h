@@ -17,6 +17,7 @@ class ByteWriter {
   void U8(uint8_t value) { bytes_.push_back(value); }
   void U16(uint16_t value);
   void U32(uint32_t value);
+  void U64(uint64_t value);
   // u32 length followed by the bytes.
   void String(std::string_view text);
   void Bytes(std::span<const uint8_t> data) {
@@ -37,6 +38,7 @@ class ByteReader {
   std::optional<uint8_t> U8();
   std::optional<uint16_t> U16();
   std::optional<uint32_t> U32();
+  std::optional<uint64_t> U64();
   // A u32-length-prefixed string of at most max_length bytes.
   std::optional<std::string> String(size_t max_length);
 

@@ -69,13 +69,14 @@ std::string CheckpointSnapshotDirectory(const VmDir& state_dir) {
   return state_dir.Checkpoint() + "/snapshot";
 }
 
-Result<std::string> WriteCheckpoint(Machine& machine, const CheckpointSpec& spec,
-                                    const VmDir& state_dir) {
+Result<std::string> WriteCheckpoint(Machine& machine, CheckpointSpec spec, const VmDir& state_dir,
+                                    const PausedHook& while_paused) {
   std::string temp = state_dir.CheckpointInProgress();
   VK_TRY(RemoveTreeWithin(state_dir.path(), temp));  // left by a VMM that died while writing one
   VK_TRY(CreatePrivateDirectory(temp));
   auto written = [&]() -> Result<void> {
     VK_TRY(machine.SaveSnapshot(temp + "/snapshot"));
+    if (while_paused) VK_TRY(while_paused(spec));
     VK_TRY(CopyDisks(spec, temp));  // the devices are held: no request changes them
     VK_TRY(WritePrivateFile(temp + "/" + kSpecFile, EncodeCheckpointSpec(spec)));
     return Publish(state_dir, temp);
@@ -92,6 +93,26 @@ Result<CheckpointSpec> ReadCheckpointSpec(const VmDir& state_dir) {
   return DecodeCheckpointSpec(
              std::string_view(reinterpret_cast<const char*>(bytes.data()), bytes.size()))
       .Context(path);
+}
+
+Result<void> RecordFinalCommandProgress(const VmDir& state_dir,
+                                        const proto::AttachRequest& progress) {
+  CheckpointSpec spec = VK_TRY(ReadCheckpointSpec(state_dir));
+  if (!spec.command || spec.command->pid != progress.pid ||
+      spec.command->stdout_bytes > progress.stdout_bytes ||
+      spec.command->stderr_bytes > progress.stderr_bytes) {
+    return Ok();
+  }
+  spec.command = progress;
+  const std::string path = state_dir.Checkpoint() + "/" + kSpecFile;
+  const std::string temp = path + ".tmp";
+  VK_TRY(WritePrivateFile(temp, EncodeCheckpointSpec(spec)));
+  if (::rename(temp.c_str(), path.c_str()) != 0) {
+    auto error = Error::FromErrno("replace " + path);
+    ::unlink(temp.c_str());
+    return error;
+  }
+  return Ok();
 }
 
 Result<void> RestoreCheckpointDisks(const CheckpointSpec& spec, const VmDir& state_dir) {
@@ -113,6 +134,11 @@ Result<void> RestoreCheckpointDisks(const CheckpointSpec& spec, const VmDir& sta
 }
 
 Result<void> RefreshRestoredGuest(const std::string& control_socket) {
+  // First, so a reader blocked on a dead connection wakes up at once; its
+  // failure does not keep the guest from being reseeded and set.
+  proto::ControlRequest reset_tcp{proto::ControlRequest::Kind::kResetTcp, 0, {}};
+  auto reset = SendControlRequest(control_socket, reset_tcp)
+                   .Context("reset the guest's connections to the outside");
   proto::ControlRequest entropy{proto::ControlRequest::Kind::kEntropy, 0, {}};
   entropy.entropy.resize(proto::kMaxControlEntropy);
   if (::getrandom(entropy.entropy.data(), entropy.entropy.size(), 0) !=
@@ -124,7 +150,8 @@ Result<void> RefreshRestoredGuest(const std::string& control_socket) {
       std::chrono::system_clock::now().time_since_epoch());
   proto::ControlRequest clock{
       proto::ControlRequest::Kind::kClock, static_cast<uint64_t>(now.count()), {}};
-  return SendControlRequest(control_socket, clock).Context("set the guest's clock");
+  VK_TRY_CTX(SendControlRequest(control_socket, clock), "set the guest's clock");
+  return reset;
 }
 
 }  // namespace vk

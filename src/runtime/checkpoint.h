@@ -10,6 +10,7 @@
 // checkpoint is replaced only by a complete new one).
 #pragma once
 
+#include <functional>
 #include <string>
 
 #include "base/result.h"
@@ -22,12 +23,25 @@ namespace vk {
 // The snapshot inside the VM's checkpoint.
 std::string CheckpointSnapshotDirectory(const VmDir& state_dir);
 
+// Runs while the machine is paused, before the spec is written: records in
+// it what only that moment knows (how far the VM's command has got), or
+// refuses the checkpoint.
+using PausedHook = std::function<Result<void>(CheckpointSpec& spec)>;
+
 // Saves `machine` (a running VM described by `spec`) and copies its
 // writable disks while it is paused with its devices held, so memory and
 // disks agree. Returns the checkpoint's directory. The machine is left
 // paused, also on failure: the caller resumes or stops it.
-Result<std::string> WriteCheckpoint(Machine& machine, const CheckpointSpec& spec,
-                                    const VmDir& state_dir);
+Result<std::string> WriteCheckpoint(Machine& machine, CheckpointSpec spec, const VmDir& state_dir,
+                                    const PausedHook& while_paused = {});
+
+// A VM ended by its checkpoint: its command's session has since handed on
+// the output that had left the guest before the pause. Records the final
+// offsets in the checkpoint's spec (replaced atomically), so the restored
+// agent sends none of it twice. Nothing changes for a checkpoint of
+// another command, or one already past `progress`.
+Result<void> RecordFinalCommandProgress(const VmDir& state_dir,
+                                        const proto::AttachRequest& progress);
 
 // The spec of the VM's checkpoint, or why there is none usable.
 Result<CheckpointSpec> ReadCheckpointSpec(const VmDir& state_dir);
@@ -38,12 +52,13 @@ Result<CheckpointSpec> ReadCheckpointSpec(const VmDir& state_dir);
 Result<void> RestoreCheckpointDisks(const CheckpointSpec& spec, const VmDir& state_dir);
 
 // Makes a restored guest current through its agent's control port
-// (`control_socket`, proto/control_line.h): its wall clock is set to the
-// host's (it stood still while the VM was saved) and 64 bytes from
-// getrandom reseed its CRNG (every restore of one checkpoint resumes the
-// same random state). The kvmclock is not moved forward instead: a jump of
-// more than ~18 min overflows the 6.1 guest kernel's timekeeping until its
-// next tick (docs/snapshots.md).
+// (`control_socket`, proto/control_line.h): its TCP connections to peers
+// outside the VM are reset (their other ends are gone; a reader blocked on
+// one would wait forever), its wall clock is set to the host's (it stood
+// still while the VM was saved) and 64 bytes from getrandom reseed its CRNG
+// (every restore of one checkpoint resumes the same random state). The kvmclock is not moved
+// forward instead: a jump of more than ~18 min overflows the 6.1 guest kernel's timekeeping until
+// its next tick (docs/snapshots.md).
 Result<void> RefreshRestoredGuest(const std::string& control_socket);
 
 }  // namespace vk

@@ -36,11 +36,11 @@ Result<std::string> Absolute(const std::string& path) {
 
 Result<void> CheckCheckpointable(const LaunchOptions& options) {
   if (options.name.empty()) return Error("only a named VM can be checkpointed");
-  if (!options.command.empty()) {
+  if (!options.command.empty() && !options.detach) {
     return Error(
-        "its command runs in a session with this VMM (vk run/launch -- CMD), which a restore "
-        "cannot carry over: checkpoint a VM started without a command (vk launch -d) and start "
-        "its work with vk exec");
+        "its command runs attached to a terminal (vk run/launch without -d), which a restore "
+        "cannot give back: start the VM with -d (its output then goes to `vk logs`) to "
+        "checkpoint it");
   }
   if (!options.shares.empty()) {
     return Error(
@@ -71,6 +71,31 @@ Result<NetworkOptions> NetworkFromJson(const json& j) {
   return net;
 }
 
+json CommandJson(const std::optional<proto::AttachRequest>& command) {
+  if (!command) return nullptr;
+  return {{"pid", command->pid},
+          {"stdout_bytes", command->stdout_bytes},
+          {"stderr_bytes", command->stderr_bytes}};
+}
+
+// nlohmann converts -1 to a u64 silently: the type is checked first.
+Result<uint64_t> UnsignedField(const json& j, const char* key) {
+  const json& value = j.at(key);
+  if (!value.is_number_unsigned()) return Error(std::string(key) + " is not a count");
+  return value.get<uint64_t>();
+}
+
+Result<std::optional<proto::AttachRequest>> CommandFromJson(const json& j) {
+  if (j.is_null()) return std::optional<proto::AttachRequest>();
+  const uint64_t pid = VK_TRY(UnsignedField(j, "pid"));
+  if (pid == 0 || pid > UINT32_MAX) return Error("the command's pid is out of range");
+  proto::AttachRequest command;
+  command.pid = static_cast<uint32_t>(pid);
+  command.stdout_bytes = VK_TRY(UnsignedField(j, "stdout_bytes"));
+  command.stderr_bytes = VK_TRY(UnsignedField(j, "stderr_bytes"));
+  return std::optional<proto::AttachRequest>(command);
+}
+
 Result<CheckpointSpec> SpecFromJson(const json& j) {
   CheckpointSpec spec;
   spec.name = j.at("name").get<std::string>();
@@ -84,6 +109,7 @@ Result<CheckpointSpec> SpecFromJson(const json& j) {
   spec.scratch = j.at("scratch").get<std::string>();
   spec.console_path = j.at("console").get<std::string>();
   spec.network = VK_TRY(NetworkFromJson(j.at("network")));
+  spec.command = VK_TRY(CommandFromJson(j.at("command")));
   if (spec.name.empty() || spec.disk.empty()) return Error("a VM name and a disk are required");
   for (const std::string* path : {&spec.disk, &spec.scratch}) {
     if (!path->empty() && (*path)[0] != '/') return Error("disk path " + *path + " is relative");
@@ -130,6 +156,7 @@ LaunchOptions LaunchOptionsFor(const CheckpointSpec& spec) {
   options.read_only = spec.read_only;
   options.console_path = spec.console_path;
   options.network = spec.network;
+  options.attach_command = spec.command;
   if (!spec.scratch.empty()) {
     std::string scratch = spec.scratch;  // put back by the restore
     options.make_scratch_disk = [scratch](const VmDir&) -> Result<std::string> { return scratch; };
@@ -149,7 +176,8 @@ std::string EncodeCheckpointSpec(const CheckpointSpec& spec) {
             {"read_only", spec.read_only},
             {"scratch", spec.scratch},
             {"console", spec.console_path},
-            {"network", NetworkJson(spec.network)}};
+            {"network", NetworkJson(spec.network)},
+            {"command", CommandJson(spec.command)}};
   return j.dump(2) + "\n";
 }
 

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -15,7 +16,8 @@
 namespace vk {
 
 // Bumped whenever a field's meaning changes; another version is refused.
-inline constexpr uint32_t kCheckpointSpecVersion = 1;
+// 2: the VM's command ("command").
+inline constexpr uint32_t kCheckpointSpecVersion = 2;
 
 struct CheckpointSpec {
   std::string name;
@@ -29,6 +31,10 @@ struct CheckpointSpec {
   std::string scratch;       // vdb (vk run's writable layer), absolute; empty: none
   std::string console_path;  // empty: the VMM's stdout (vm.log when detached)
   NetworkOptions network;    // paths in it absolute
+  // A detached VM's command, which its agent keeps across the checkpoint:
+  // its pid and how much of its output the host had handed on, where the
+  // restored VMM re-attaches (docs/protocol.md, "Re-attaching").
+  std::optional<proto::AttachRequest> command;
 };
 
 // A disk the guest writes to: its state belongs to the checkpoint, so the
@@ -46,12 +52,12 @@ std::vector<WritableDisk> WritableDisks(const CheckpointSpec& spec);
 // checkpointed (what to do instead). `cpus` is what the machine got;
 // `scratch` the path of its scratch disk ("" for none); `guest` its guest
 // identity. Relative paths are made absolute here (`vk restore` may run
-// elsewhere).
+// elsewhere). A command's progress is left for the paused moment to fill in.
 Result<CheckpointSpec> SpecForLaunch(const LaunchOptions& options, uint32_t cpus,
                                      const std::string& scratch, const std::string& guest);
 
 // The launch options that rebuild the same machine (no command: a restored
-// VM's processes are the saved ones).
+// VM's processes are the saved ones; it re-attaches to a kept command).
 LaunchOptions LaunchOptionsFor(const CheckpointSpec& spec);
 
 std::string EncodeCheckpointSpec(const CheckpointSpec& spec);

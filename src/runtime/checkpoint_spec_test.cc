@@ -45,6 +45,7 @@ void ExpectSameSpec(const CheckpointSpec& a, const CheckpointSpec& b) {
   EXPECT_EQ(a.network.publish, b.network.publish);
   EXPECT_EQ(a.network.egress_allow, b.network.egress_allow);
   EXPECT_EQ(a.network.firewall_file, b.network.firewall_file);
+  EXPECT_EQ(a.command, b.command);
 }
 
 TEST(CheckpointSpec, RoundTrips) {
@@ -60,11 +61,17 @@ TEST(CheckpointSpec, RoundTrips) {
   decoded = DecodeCheckpointSpec(EncodeCheckpointSpec(spec));
   ASSERT_TRUE(decoded.ok()) << decoded.error().message();
   ExpectSameSpec(*decoded, spec);
+
+  // A detached command: offsets past 4 GiB survive JSON's numbers.
+  spec.command = proto::AttachRequest{312, (uint64_t{9} << 32) + 17, 5};
+  decoded = DecodeCheckpointSpec(EncodeCheckpointSpec(spec));
+  ASSERT_TRUE(decoded.ok()) << decoded.error().message();
+  ExpectSameSpec(*decoded, spec);
 }
 
 TEST(CheckpointSpec, AnotherVersionIsRefusedWithWhatToDo) {
   std::string text = EncodeCheckpointSpec(SampleSpec());
-  size_t at = text.find("\"version\": 1");
+  size_t at = text.find("\"version\": 2");
   ASSERT_NE(at, std::string::npos) << text;
   text.replace(at, 12, "\"version\": 7");
   auto decoded = DecodeCheckpointSpec(text);
@@ -80,7 +87,7 @@ TEST(CheckpointSpec, TruncatedOrIncompleteJsonIsRefused) {
     ASSERT_FALSE(decoded.ok()) << "cut at " << cut;
     EXPECT_THAT(decoded.error().message(), HasSubstr("corrupt"));
   }
-  auto missing = DecodeCheckpointSpec(R"({"version": 1, "name": "web"})");
+  auto missing = DecodeCheckpointSpec(R"({"version": 2, "name": "web"})");
   ASSERT_FALSE(missing.ok());
   EXPECT_FALSE(DecodeCheckpointSpec("[1, 2]").ok());
   EXPECT_FALSE(DecodeCheckpointSpec(R"({"name": "web"})").ok());  // no version at all
@@ -96,6 +103,15 @@ TEST(CheckpointSpec, BadValuesAreRefused) {
   auto decoded = DecodeCheckpointSpec(relative);
   ASSERT_FALSE(decoded.ok());
   EXPECT_THAT(decoded.error().message(), HasSubstr("relative"));
+
+  CheckpointSpec with_command = SampleSpec();
+  with_command.command = proto::AttachRequest{7, 0, 0};
+  std::string no_pid = EncodeCheckpointSpec(with_command);
+  no_pid.replace(no_pid.find("\"pid\": 7"), 8, "\"pid\": 0");
+  EXPECT_FALSE(DecodeCheckpointSpec(no_pid).ok());
+  std::string negative = EncodeCheckpointSpec(with_command);
+  negative.replace(negative.find("\"stdout_bytes\": 0"), 17, "\"stdout_bytes\": -1");
+  EXPECT_FALSE(DecodeCheckpointSpec(negative).ok());
 }
 
 TEST(CheckpointSpec, WritableDisksAreTheScratchElseAWritableRoot) {
@@ -141,6 +157,22 @@ TEST(CheckpointSpec, LaunchOptionsSurviveTheSpec) {
   EXPECT_EQ(*scratch, "/state/web/scratch.ext4");  // the VM's own, put back by the restore
 }
 
+TEST(CheckpointSpec, DetachedCommandIsCheckpointedAndReattachedAfterTheRestore) {
+  LaunchOptions options = IdleNamedVm();
+  options.command = {"sh", "-c", "while :; do date; sleep 1; done"};
+  options.detach = true;
+  auto spec = SpecForLaunch(options, 1, "", "embedded:x");
+  ASSERT_TRUE(spec.ok()) << spec.error().message();
+  EXPECT_FALSE(spec->command) << "filled in while the machine is paused";
+  spec->command = proto::AttachRequest{40, 1000, 20};
+  LaunchOptions back = LaunchOptionsFor(*spec);
+  EXPECT_TRUE(back.command.empty()) << "a restored VM starts no command";
+  ASSERT_TRUE(back.attach_command);
+  EXPECT_EQ(*back.attach_command, *spec->command);
+  auto again = SpecForLaunch(back, 1, "", "embedded:x");  // a restored VM checkpointed again
+  EXPECT_TRUE(again.ok()) << again.error().message();
+}
+
 TEST(CheckpointSpec, RelativePathsBecomeAbsolute) {
   LaunchOptions options = IdleNamedVm();
   options.disk = "images/root.ext4";
@@ -157,11 +189,12 @@ TEST(CheckpointSpec, VmsARestoreCannotRebuildAreRefusedWithTheReason) {
   unnamed.name.clear();
   EXPECT_FALSE(SpecForLaunch(unnamed, 1, "", "g").ok());
 
-  LaunchOptions command = IdleNamedVm();
-  command.command = {"sleep", "100"};
-  auto refused = SpecForLaunch(command, 1, "", "g");
+  LaunchOptions attached = IdleNamedVm();
+  attached.command = {"sleep", "100"};
+  auto refused = SpecForLaunch(attached, 1, "", "g");
   ASSERT_FALSE(refused.ok());
-  EXPECT_THAT(refused.error().message(), HasSubstr("vk exec"));
+  EXPECT_THAT(refused.error().message(), HasSubstr("attached to a terminal"));
+  EXPECT_THAT(refused.error().message(), HasSubstr("-d"));
 
   LaunchOptions shares = IdleNamedVm();
   shares.shares.push_back({"/home/me/src", "/work", false});

@@ -1,7 +1,9 @@
 // The command of `vk run -- CMD` / `vk launch -- CMD`: the agent calls the
 // host back on kLaunchPort once the guest is up, and the command's session
 // (stdio, signals, exit status) runs over that connection on a thread of
-// its own while the VMM runs the machine.
+// its own while the VMM runs the machine. A VM restored from a checkpoint
+// re-attaches to the command its agent kept instead (docs/protocol.md,
+// "Re-attaching").
 #pragma once
 
 #include <fcntl.h>
@@ -9,6 +11,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <optional>
 #include <string>
 #include <thread>
@@ -26,8 +29,15 @@ namespace vk {
 // Waits for the agent's connection and runs the command's session over it.
 class CommandSession {
  public:
-  CommandSession(UniqueFd listener, proto::ExecRequest request, proto::StdioFds stdio)
-      : listener_(std::move(listener)), request_(std::move(request)), stdio_(stdio) {}
+  // With `attach`, the session resumes the command a restored checkpoint's
+  // agent kept, from those offsets, and `request` is not sent.
+  CommandSession(UniqueFd listener, proto::ExecRequest request, proto::StdioFds stdio,
+                 std::optional<proto::AttachRequest> attach = std::nullopt)
+      : listener_(std::move(listener)),
+        request_(std::move(request)),
+        stdio_(stdio),
+        attach_(attach),
+        progress_(attach.value_or(proto::AttachRequest{})) {}
   ~CommandSession() { Join(); }
 
   Result<void> Start() {
@@ -49,22 +59,31 @@ class CommandSession {
   }
   std::optional<proto::ExitStatus> status() const { return status_; }
   std::string error() const { return error_; }
+  // From any thread: how far the command has got (pid 0 until the agent
+  // reported it started; output offsets since it started), and whether the
+  // session is over (the command ended, or the connection did).
+  proto::AttachRequest Progress() const { return progress_.Load(); }
+  bool ended() const { return ended_; }
 
  private:
   void Run() {
     EnterThreadRole(ThreadRole::kSession);
     UniqueFd connection = AcceptFromOwner();
-    if (!connection) return;
-    // Signals reach the command, and a tty gets raw stdin, only once it
-    // runs: during the boot ^C still stops vk.
-    proto::ExecSessionOptions session;
-    session.control = &*control_;
-    auto result = proto::RunTerminalSession(connection.get(), request_, stdio_, session);
-    if (result.ok()) {
-      status_ = *result;
-    } else {
-      error_ = result.error().message();
+    if (connection) {
+      // Signals reach the command, and a tty gets raw stdin, only once it
+      // runs: during the boot ^C still stops vk.
+      proto::ExecSessionOptions session;
+      session.control = &*control_;
+      session.attach = attach_;
+      session.progress = &progress_;
+      auto result = proto::RunTerminalSession(connection.get(), request_, stdio_, session);
+      if (result.ok()) {
+        status_ = *result;
+      } else {
+        error_ = result.error().message();
+      }
     }
+    ended_ = true;
   }
 
   // The agent's call-back arrives through our own vsock device; any other
@@ -84,6 +103,9 @@ class CommandSession {
   UniqueFd listener_;
   proto::ExecRequest request_;
   proto::StdioFds stdio_;
+  std::optional<proto::AttachRequest> attach_;
+  proto::CommandProgress progress_;
+  std::atomic<bool> ended_{false};
   std::optional<proto::SessionControl> control_;
   int cancel_[2] = {-1, -1};
   std::thread thread_;

@@ -80,10 +80,16 @@ Error ExplainStop(const MachineExit& exit, const Machine& machine, bool had_comm
   return Error(ErrorKind::kNoExitStatus, message);
 }
 
+// Whether the VM runs a command in a session with this VMM (its own, or the
+// one a restored checkpoint's agent kept).
+bool HasCommand(const LaunchOptions& options) {
+  return !options.command.empty() || options.attach_command.has_value();
+}
+
 // Where the serial console goes: a file the user named, the terminal when the
 // disk's own init runs (it is the VM's only output), or a log in the run dir.
 Result<UniqueFd> OpenConsole(const LaunchOptions& options, const VmDir& run_dir) {
-  if (options.console_path.empty() && options.command.empty()) {
+  if (options.console_path.empty() && !HasCommand(options)) {
     return UniqueFd(::fcntl(STDOUT_FILENO, F_DUPFD_CLOEXEC, 0));
   }
   // A restored VM's console goes on after what it printed before.
@@ -141,17 +147,33 @@ sandbox::ServedPaths SandboxPaths(const LaunchOptions& options, const std::strin
   return paths;
 }
 
+// What only the paused moment knows: how far the VM's command (if any) has
+// got, which the restored VMM re-attaches with. Its agent keeps it across
+// the checkpoint only while it runs and once it has started.
+Result<void> RecordCommand(const CommandSession* session, CheckpointSpec& spec) {
+  if (session == nullptr) return Ok();
+  if (session->ended()) return Error("its command has ended: the VM is powering off");
+  proto::AttachRequest progress = session->Progress();
+  if (progress.pid == 0) return Error("its command is still starting: try again in a moment");
+  spec.command = progress;
+  return Ok();
+}
+
 // A named VM's VMM serves vmm.sock (vmm/vmm_control.h) for `vk checkpoint`.
 // Requests run on the server's thread while the main thread waits for the
-// machine; `checkpointed` tells it the VM ended by a checkpoint.
+// machine; `checkpointed` tells it the VM ended by a checkpoint. `session`
+// (not owned, may be null) is the VM's command.
 Result<std::unique_ptr<VmmControlServer>> ServeVmmControl(
     Machine& machine, const LaunchOptions& options, const VmDir& run_dir, uint32_t cpus,
-    const std::string& scratch, const std::string& guest, std::atomic<bool>* checkpointed) {
-  auto handler = [&machine, &options, &run_dir, cpus, scratch, guest,
+    const std::string& scratch, const std::string& guest, const CommandSession* session,
+    std::atomic<bool>* checkpointed) {
+  auto handler = [&machine, &options, &run_dir, cpus, scratch, guest, session,
                   checkpointed](const VmmRequest& request) -> Result<std::string> {
     CheckpointSpec spec = VK_TRY(SpecForLaunch(options, cpus, scratch, guest));
     if (machine.ended()) return Error("the VM is already stopping");
-    auto written = WriteCheckpoint(machine, spec, run_dir);
+    auto written = WriteCheckpoint(machine, spec, run_dir, [session](CheckpointSpec& paused) {
+      return RecordCommand(session, paused).Context("cannot checkpoint " + paused.name);
+    });
     if (!written.ok() || request.leave_running) {
       machine.Resume();
     } else {
@@ -272,13 +294,13 @@ Result<int> LaunchPrepared(const LaunchOptions& options, VmDir* run_dir, GuestFi
   VK_TRY(AddDevices(**machine, options, *run_dir, console->get(), scratch));
   timeline.devices_added = SetupTimeline::Clock::now();
   std::unique_ptr<CommandSession> session;
-  if (!options.command.empty()) {
+  if (HasCommand(options)) {
     auto listener = ListenUnix(run_dir->GuestConnectSocket(kLaunchPort));
     if (!listener.ok()) return Error(ErrorKind::kUsage, listener.error().message());
     proto::StdioFds stdio;
     if (!options.stdin_open) stdio.in = -1;
-    session =
-        std::make_unique<CommandSession>(std::move(*listener), CommandRequest(options), stdio);
+    session = std::make_unique<CommandSession>(std::move(*listener), CommandRequest(options), stdio,
+                                               options.attach_command);
     if (auto started = session->Start(); !started.ok()) {
       return Error(ErrorKind::kUsage, started.error().message());
     }
@@ -303,8 +325,8 @@ Result<int> LaunchPrepared(const LaunchOptions& options, VmDir* run_dir, GuestFi
   std::atomic<bool> checkpointed{false};
   std::unique_ptr<VmmControlServer> control;
   if (!options.name.empty()) {
-    auto served =
-        ServeVmmControl(**machine, options, *run_dir, cpus, scratch, guest.identity, &checkpointed);
+    auto served = ServeVmmControl(**machine, options, *run_dir, cpus, scratch, guest.identity,
+                                  session.get(), &checkpointed);
     if (!served.ok()) return Error(ErrorKind::kUsage, served.error().message());
     control = std::move(*served);
   }
@@ -326,7 +348,19 @@ Result<int> LaunchPrepared(const LaunchOptions& options, VmDir* run_dir, GuestFi
     PrintStats(**machine);
   }
   control.reset();  // waits for a checkpoint being written: it reads the machine
-  if (checkpointed) return EndCheckpointed(options, run_dir, record);
+  if (checkpointed) {
+    if (session) {
+      // The session hands on what left the guest before the pause, and ends
+      // when the machine's vsock device closes its connection.
+      machine->reset();
+      session->Join();
+      if (auto recorded = RecordFinalCommandProgress(*run_dir, session->Progress());
+          !recorded.ok()) {
+        std::fprintf(stderr, "vk: warning: %s\n", recorded.error().message().c_str());
+      }
+    }
+    return EndCheckpointed(options, run_dir, record);
+  }
   Result<int> result = ExplainStop(exit, **machine, session != nullptr);
   // A session still running (the VM was stopped under a running command,
   // e.g. --timeout) waits on the vsock device's socket: destroying the

@@ -63,6 +63,9 @@ struct LaunchOptions {
   // booting (no template, no assignment: the guest is past all that). Set by
   // Restore() only.
   std::string restore_checkpoint;
+  // `vk restore` of a VM whose detached command the checkpoint's agent keeps:
+  // re-attach to it (docs/protocol.md, "Re-attaching"). Set by Restore() only.
+  std::optional<proto::AttachRequest> attach_command;
 };
 
 // Runs the launch; on success returns the command's exit code (or 128+signal,

@@ -1,11 +1,19 @@
 // End-to-end: `vk checkpoint` and `vk restore` (docs/snapshots.md,
 // "Checkpoints"). A VM comes back with its processes and tmpfs files exactly
 // as they were, its wall clock caught up with its downtime, and a checkpoint taken
-// with --leave-running restores to that moment later. One VM serves every
-// check: a boot costs 30-60 s on PVM hosts, each exec about a second.
+// with --leave-running restores to that moment later. A detached command goes
+// on after the restore (same process, its output neither lost nor repeated,
+// its exit status the VM's), and a guest connection through the egress is
+// reset at once. One VM serves each test's checks: a boot costs 30-60 s on
+// PVM hosts, each exec about a second.
+#include <arpa/inet.h>
 #include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <chrono>
 #include <ctime>
 #include <sstream>
@@ -23,6 +31,64 @@ std::vector<std::string> Lines(const std::string& text) {
   std::istringstream in(text);
   for (std::string line; std::getline(in, line);) lines.push_back(line);
   return lines;
+}
+
+// A TCP server on host loopback that accepts connections and holds them
+// open without ever sending: a guest reading one blocks until it is reset.
+class SilentServer {
+ public:
+  SilentServer() {
+    listener_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    sockaddr_in address{};
+    address.sin_family = AF_INET;
+    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t size = sizeof(address);
+    ::bind(listener_, reinterpret_cast<sockaddr*>(&address), size);
+    ::listen(listener_, 4);
+    ::getsockname(listener_, reinterpret_cast<sockaddr*>(&address), &size);
+    port_ = ntohs(address.sin_port);
+    thread_ = std::thread([this] { Serve(); });
+  }
+  ~SilentServer() {
+    stop_ = true;
+    thread_.join();
+    for (int fd : held_) ::close(fd);
+    ::close(listener_);
+  }
+  int port() const { return port_; }
+  int accepted() const { return accepted_; }
+
+ private:
+  void Serve() {
+    while (!stop_) {
+      pollfd entry{listener_, POLLIN, 0};
+      if (::poll(&entry, 1, 200) <= 0) continue;
+      int fd = ::accept4(listener_, nullptr, nullptr, SOCK_CLOEXEC);
+      if (fd < 0) continue;
+      held_.push_back(fd);
+      ++accepted_;
+    }
+  }
+  int listener_ = -1;
+  int port_ = 0;
+  std::vector<int> held_;
+  std::atomic<int> accepted_{0};
+  std::atomic<bool> stop_{false};
+  std::thread thread_;
+};
+
+// The numbers of the whole "tick N" lines in `log`, in order (-1 for a
+// line that is not "tick" and a number).
+std::vector<int> Ticks(const std::string& log) {
+  std::vector<int> ticks;
+  std::vector<std::string> lines = Lines(log.substr(0, log.rfind('\n') + 1));
+  for (const std::string& line : lines) {
+    if (line.rfind("tick ", 0) != 0) continue;
+    const std::string digits = line.substr(5);
+    bool number = !digits.empty() && digits.find_first_not_of("0123456789") == std::string::npos;
+    ticks.push_back(number ? std::stoi(digits) : -1);
+  }
+  return ticks;
 }
 
 class CheckpointTest : public BusyboxVmTest {
@@ -58,6 +124,19 @@ class CheckpointTest : public BusyboxVmTest {
     lines.pop_back();
     probe.kept = lines;
     return probe;
+  }
+
+  // Polls `vk logs` until `done` accepts it (at most `limit`); returns the last.
+  template <typename Done>
+  std::string WaitForLog(Done done, std::chrono::seconds limit = std::chrono::seconds(120)) {
+    auto deadline = std::chrono::steady_clock::now() + limit;
+    std::string log;
+    while (std::chrono::steady_clock::now() < deadline) {
+      log = RunVk({"logs", name_}).out;
+      if (done(log)) break;
+      std::this_thread::sleep_for(std::chrono::milliseconds(500));
+    }
+    return log;
   }
 
   std::string name_;
@@ -121,6 +200,78 @@ TEST_F(CheckpointTest, RestoredVmHasItsTmpfsFileAndItsSleepingProcess) {
   ASSERT_EQ(back.exit_code, 0) << back.err;
   Probe last = ProbeVm(pid);
   EXPECT_EQ(last.kept, before.kept) << "the second restore is not the checkpoint's moment";
+}
+
+// `vk launch -d --net -- CMD`, checkpointed and restored: the command (a
+// counting loop) goes on where it was, its output in `vk logs` has every tick
+// exactly once, and its exit status ends the VM as if it had never been
+// saved. A guest `nc` blocked reading an idle connection through the egress
+// ends right after the restore instead of hanging.
+TEST_F(CheckpointTest, DetachedCommandGoesOnAndEgressConnectionsAreReset) {
+  SilentServer server;
+  const std::string loop =
+      "echo pid $$; i=0; while [ ! -e /tmp/stop ]; do echo tick $i; i=$((i+1)); sleep 1; done; "
+      "echo stopping; exit 7";
+  ProcessResult launched = RunVk({"launch", "--disk", disk_, "--name", name_, "-d", "--net",
+                                  "--boot-timeout", "900", "--", "sh", "-c", loop});
+  ASSERT_EQ(launched.exit_code, 0) << launched.err;
+  // nc's stdin is a fifo that never ends, so it only waits on the socket.
+  ProcessResult nc =
+      RunVk({"exec", name_, "--", "sh", "-c",
+             "mkfifo /tmp/in && setsid sh -c 'sleep 100000 > /tmp/in & nc host.lan " +
+                 std::to_string(server.port()) +
+                 " < /tmp/in > /dev/null 2>&1; echo nc-ended > /tmp/nc.done' "
+                 "</dev/null >/dev/null 2>&1 &"});
+  ASSERT_EQ(nc.exit_code, 0) << nc.err;
+  for (int i = 0; i < 240 && server.accepted() == 0; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(250));
+  }
+  ASSERT_EQ(server.accepted(), 1) << "the guest's nc did not reach the host through the egress";
+  std::string before = WaitForLog([](const std::string& log) { return Ticks(log).size() >= 3; });
+  ASSERT_GE(Ticks(before).size(), 3u) << before;
+  const size_t pid_at = before.find("pid ");
+  ASSERT_NE(pid_at, std::string::npos) << before;
+  const std::string pid_line = before.substr(pid_at, before.find('\n', pid_at) - pid_at);
+
+  ProcessResult checkpoint = RunVk({"checkpoint", name_});
+  ASSERT_EQ(checkpoint.exit_code, 0) << checkpoint.err;
+  const size_t ticks_saved = Ticks(RunVk({"logs", name_}).out).size();
+  std::this_thread::sleep_for(std::chrono::seconds(3));
+  EXPECT_EQ(Ticks(RunVk({"logs", name_}).out).size(), ticks_saved) << "ticks while saved";
+
+  ProcessResult restored = RunVk({"restore", name_, "--boot-timeout", "300"});
+  ASSERT_EQ(restored.exit_code, 0) << restored.err;
+  const auto restored_at = std::chrono::steady_clock::now();
+  // The reader blocked on the egress connection is woken by the reset.
+  std::string nc_done;
+  while (nc_done.empty() &&
+         std::chrono::steady_clock::now() - restored_at < std::chrono::seconds(60)) {
+    nc_done = RunVk({"exec", name_, "--", "cat", "/tmp/nc.done"}).out;
+  }
+  EXPECT_EQ(nc_done, "nc-ended\n") << "nc still blocked in recv after the restore";
+  EXPECT_LT(std::chrono::steady_clock::now() - restored_at, std::chrono::seconds(30));
+
+  // The same loop counts on: later ticks arrive, every number exactly once.
+  std::string after =
+      WaitForLog([&](const std::string& log) { return Ticks(log).size() >= ticks_saved + 3; });
+  std::vector<int> ticks = Ticks(after);
+  ASSERT_GE(ticks.size(), ticks_saved + 3) << after;
+  for (size_t i = 0; i < ticks.size(); ++i) ASSERT_EQ(ticks[i], int(i)) << after;
+  const std::string pid = pid_line.substr(4);
+  ProcessResult alive = RunVk({"exec", name_, "--", "cat", "/proc/" + pid + "/comm"});
+  EXPECT_EQ(alive.out, "sh\n") << "the command is not the same process";
+
+  // Its exit status is the VM's, as if it had never been checkpointed.
+  ProcessResult stop = RunVk({"exec", name_, "--", "touch", "/tmp/stop"});
+  EXPECT_EQ(stop.exit_code, 0) << stop.err;
+  ProcessResult waited = RunVk({"wait", name_});
+  EXPECT_EQ(waited.exit_code, 7) << waited.err;
+  EXPECT_EQ(waited.out, "7\n");
+  EXPECT_NE(PsLine().find("exited (7)"), std::string::npos) << PsLine();
+  std::string last = RunVk({"logs", name_}).out;
+  EXPECT_NE(last.find("stopping\n"), std::string::npos) << last;
+  EXPECT_EQ(last.find(pid_line + "\n", pid_at + 1), std::string::npos) << "output repeated:\n"
+                                                                       << last;
 }
 
 TEST_F(CheckpointTest, RestoreWithoutACheckpointSaysWhatToDo) {
