@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <cstdlib>
 #include <span>
+#include <vector>
 
 #include "proto/frame.h"
 #include "proto/messages.h"
@@ -27,7 +28,8 @@ void DecodePayload(const Frame& frame) {
       // What the agent accepts, the host encodes the same way.
       auto attach = DecodeAttach(frame.payload);
       if (!attach.ok()) break;
-      auto again = DecodeAttach(std::span(EncodeAttach(*attach)).subspan(kFrameHeaderSize));
+      const std::vector<uint8_t> encoded = EncodeAttach(*attach);
+      auto again = DecodeAttach(std::span(encoded).subspan(kFrameHeaderSize));
       if (!again.ok() || *again != *attach) abort();
       break;
     }
