@@ -48,7 +48,10 @@ Result<void> CopyDisks(const CheckpointSpec& spec, const std::string& dir) {
 Result<void> SendControlRequest(const std::string& control_socket,
                                 const proto::ControlRequest& request) {
   UniqueFd fd = VK_TRY(ConnectUnix(control_socket));
-  timeval timeout{10, 0};  // the agent answers at once; a stuck guest must not hold vk
+  // The agent answers at once, but a restored guest on a loaded PVM host
+  // first faults its pages back in (seen: over 10 s); a stuck guest must
+  // still not hold vk.
+  timeval timeout{30, 0};
   ::setsockopt(fd.get(), SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof(timeout));
   std::string line = proto::FormatControlRequest(request);
   if (::send(fd.get(), line.data(), line.size(), MSG_NOSIGNAL) !=

@@ -69,6 +69,14 @@ std::string DescribeExit(int status) {
   return "the VMM exited with status " + std::to_string(WEXITSTATUS(status));
 }
 
+// How long one probe waits for the agent's hello. Each probe costs the guest
+// a fork (the exec server serves every connection in a child), which takes
+// seconds on a loaded PVM host: a probe that gives up sooner only queues
+// more forks and starves the guest (seen: a VM whose command forks every
+// second never answered within 900 s with a 2 s wait). A VM that dies closes
+// the socket, which ends the wait at once.
+constexpr int kProbeHelloMs = 15000;
+
 Result<void> WaitUntilReady(pid_t child, const LaunchOptions& options, const VmDir& dir) {
   auto deadline = std::chrono::steady_clock::now() + options.boot_timeout;
   while (std::chrono::steady_clock::now() < deadline) {
@@ -77,7 +85,7 @@ Result<void> WaitUntilReady(pid_t child, const LaunchOptions& options, const VmD
       return Error(ErrorKind::kGuestPanic,
                    "the VM stopped while booting (" + DescribeExit(status) + "):\n" + LogTail(dir));
     }
-    if (ProbeAgent(dir.ExecSocket(), 2000).ok()) return Ok();
+    if (ProbeAgent(dir.ExecSocket(), kProbeHelloMs).ok()) return Ok();
     std::this_thread::sleep_for(std::chrono::milliseconds(250));
   }
   ::kill(child, SIGKILL);

@@ -295,7 +295,9 @@ Result<int> LaunchPrepared(const LaunchOptions& options, VmDir* run_dir, GuestFi
   timeline.devices_added = SetupTimeline::Clock::now();
   std::unique_ptr<CommandSession> session;
   if (HasCommand(options)) {
-    auto listener = ListenUnix(run_dir->GuestConnectSocket(kLaunchPort));
+    const std::string command_socket = run_dir->GuestConnectSocket(kLaunchPort);
+    ::unlink(command_socket.c_str());  // left by the checkpointed VMM of a restored VM
+    auto listener = ListenUnix(command_socket);
     if (!listener.ok()) return Error(ErrorKind::kUsage, listener.error().message());
     proto::StdioFds stdio;
     if (!options.stdin_open) stdio.in = -1;
