@@ -6,7 +6,7 @@ set -euo pipefail
 
 packages=(
   # toolchain
-  g++ cmake ninja-build pkg-config clang-14 libclang-rt-14-dev clang-format clang-tidy
+  g++ cmake ninja-build pkg-config clang-14 libclang-rt-14-dev clang-format clang-tidy ccache
   # libraries
   libgtest-dev libgmock-dev libbenchmark-dev libfmt-dev libspdlog-dev nlohmann-json3-dev
   libcli11-dev libarchive-dev libext2fs-dev e2fsprogs libcurl4-openssl-dev libssl-dev

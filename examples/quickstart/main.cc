@@ -3,13 +3,15 @@
 //
 //   quickstart [IMAGE] [HOST_PORT]      (default: nginx:alpine 8080)
 //   quickstart --rootfs DIR_OR_EXT4 [HOST_PORT] [-- INIT...]
-// QUICKSTART_BOOT_TIMEOUT=SECONDS raises the boot timeout (default 300).
+// QUICKSTART_BOOT_TIMEOUT=SECONDS raises the time limit of the boot and of the
+// first answer (default 300 each).
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
 #include <virtkit/virtkit.h>
 
+#include <chrono>
 #include <cstdlib>
 #include <iostream>
 #include <string>
@@ -56,9 +58,11 @@ int main(int argc, char** argv) {
   // Slow hosts (nested virtualization, a loaded CI machine) may need longer
   // than the default 300 s for the first VM of a shape, which makes its warm
   // template.
+  std::chrono::seconds boot_timeout(300);
   if (const char* seconds = std::getenv("QUICKSTART_BOOT_TIMEOUT")) {
-    options.boot_timeout = std::chrono::seconds(std::atoi(seconds));
+    boot_timeout = std::chrono::seconds(std::atoi(seconds));
   }
+  options.boot_timeout = boot_timeout;
 
   auto vm = virtkit::Run(image, options);
   if (!vm) {
@@ -67,11 +71,18 @@ int main(int argc, char** argv) {
     return 1;
   }
   std::cout << "VM " << vm->Name() << " is up; fetching http://127.0.0.1:" << host_port << "/\n";
-  // The server may still be starting once the agent answers.
+  // The server may still be starting once the agent answers: on a slow
+  // host that takes as long as a boot, so it gets the boot's time limit.
+  const auto deadline = std::chrono::steady_clock::now() + boot_timeout;
   std::string page;
-  for (int attempt = 0; attempt < 150 && page.empty(); ++attempt) {
+  while (page.empty() && std::chrono::steady_clock::now() < deadline) {
     page = HttpGet(host_port);
     if (page.empty()) std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  }
+  if (page.empty()) {
+    std::cerr << "quickstart: nothing answered on port " << host_port << " within "
+              << boot_timeout.count() << " s\n";
+    return 1;
   }
   std::cout << page << "\n";
   // Leaving main destroys the handle, which stops and removes the VM.

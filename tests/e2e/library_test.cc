@@ -27,6 +27,7 @@ using image::testing::TinyHttpServer;
 
 // The VMs' boot timeout (900 s, as every e2e VM) plus the run's own work.
 constexpr auto kSlowBoot = std::chrono::seconds(1200);
+constexpr auto kSlowGuestCommand = std::chrono::seconds(300);
 
 uint16_t FreePort() {
   TinyHttpServer probe([](const image::testing::TinyRequest&) { return std::string(); });
@@ -46,9 +47,12 @@ class LibraryTest : public BusyboxVmTest {
     ::setenv("VIRTKIT_VK", VK_BINARY, 1);  // the supervisor under test
   }
 
+  // The guest's server may still be starting: on a loaded PVM host each of
+  // its forks takes seconds, so it gets as long as a guest command may take.
   std::string Curl(uint16_t port) {
+    const auto deadline = std::chrono::steady_clock::now() + kSlowGuestCommand;
     ProcessResult page;
-    for (int i = 0; i < 60 && page.out.empty(); ++i) {
+    while (page.out.empty() && std::chrono::steady_clock::now() < deadline) {
       page =
           RunProcess({"curl", "-s", "-m", "3", "http://127.0.0.1:" + std::to_string(port) + "/"});
       if (page.out.empty()) ::usleep(500000);

@@ -6,16 +6,19 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <string>
 
 #include "e2e/vk_process.h"
 
 namespace vk::e2e {
 
-// Polls the pane until it shows `text` (guest commands are slow on PVM).
+// Polls the pane until it shows `text`: guest commands are slow on PVM, a
+// fork+exec takes seconds when the host is loaded.
 inline bool PaneShows(const std::string& session, const std::string& text) {
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(300);
   std::string last;
-  for (int i = 0; i < 240; ++i) {
+  while (std::chrono::steady_clock::now() < deadline) {
     ProcessResult pane = RunProcess({"tmux", "capture-pane", "-p", "-t", session});
     if (pane.out.find(text) != std::string::npos) return true;
     last = pane.out + pane.err;
@@ -42,14 +45,17 @@ inline void ExerciseShell(const std::string& session, const std::string& command
   ::usleep(500000);
   RunProcess({"tmux", "send-keys", "-t", session, "stty size", "Enter"});
   EXPECT_TRUE(PaneShows(session, "40 120"));
-  RunProcess({"tmux", "send-keys", "-t", session, "sleep 1000", "Enter"});
-  ::usleep(3000000);
+  // ^C only once the command runs (it says so): sent while the shell still
+  // forks it (seconds on a loaded PVM host), it would reach the shell alone.
+  RunProcess({"tmux", "send-keys", "-t", session, "sh -c 'echo sleeping-$((2+3)); exec sleep 1000'",
+              "Enter"});
+  ASSERT_TRUE(PaneShows(session, "sleeping-5"));
   RunProcess({"tmux", "send-keys", "-t", session, "C-c"});
   // Only an interrupted sleep lets the shell run the next line in time.
   RunProcess({"tmux", "send-keys", "-t", session, "echo back-$((1+1))", "Enter"});
   EXPECT_TRUE(PaneShows(session, "back-2"));
   RunProcess({"tmux", "send-keys", "-t", session, "exit 3", "Enter"});
-  for (int i = 0; i < 60 && RunProcess({"cat", status_file}).out.empty(); ++i) ::usleep(500000);
+  for (int i = 0; i < 240 && RunProcess({"cat", status_file}).out.empty(); ++i) ::usleep(500000);
   EXPECT_EQ(RunProcess({"cat", status_file}).out, "3\n");
   RunProcess({"tmux", "kill-session", "-t", session});
 }
