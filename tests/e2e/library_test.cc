@@ -49,12 +49,16 @@ class LibraryTest : public BusyboxVmTest {
 
   // The guest's server may still be starting: on a loaded PVM host each of
   // its forks takes seconds, so it gets as long as a guest command may take.
+  // busybox httpd forks for every connection: a request given up after a
+  // few seconds would leave its fork queued and only slow the next one (seen:
+  // nothing answered in 300 s with 3 s attempts), so one request may take a
+  // minute.
   std::string Curl(uint16_t port) {
     const auto deadline = std::chrono::steady_clock::now() + kSlowGuestCommand;
     ProcessResult page;
     while (page.out.empty() && std::chrono::steady_clock::now() < deadline) {
       page =
-          RunProcess({"curl", "-s", "-m", "3", "http://127.0.0.1:" + std::to_string(port) + "/"});
+          RunProcess({"curl", "-s", "-m", "60", "http://127.0.0.1:" + std::to_string(port) + "/"});
       if (page.out.empty()) ::usleep(500000);
     }
     return page.out;

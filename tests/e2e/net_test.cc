@@ -128,10 +128,13 @@ TEST_F(NetTest, GatewayReachesHostAndPublishedPortReachesGuest) {
                        "mkdir -p /tmp/www && echo page-from-guest > /tmp/www/index.html && "
                        "httpd -f -p 8080 -h /tmp/www & sleep 45"});
   });
+  // busybox httpd forks per connection, seconds on a loaded PVM host: a
+  // request given up early leaves its fork queued in the guest and slows
+  // the next, so each may take 30 s (the guest serves for 45).
   ProcessResult page;
   for (int i = 0; i < 300 && page.out.empty(); ++i) {
     ::usleep(500000);
-    page = RunProcess({"curl", "-s", "-m", "3", "http://127.0.0.1:" + published + "/"});
+    page = RunProcess({"curl", "-s", "-m", "30", "http://127.0.0.1:" + published + "/"});
   }
   EXPECT_EQ(page.out, "page-from-guest\n");
   ProcessResult r = guest.get();
