@@ -11,6 +11,7 @@ packages=(
   libgtest-dev libgmock-dev libbenchmark-dev libfmt-dev libspdlog-dev nlohmann-json3-dev
   libcli11-dev libarchive-dev libext2fs-dev e2fsprogs libcurl4-openssl-dev libssl-dev
   libzstd-dev nettle-dev libyaml-cpp-dev libslirp-dev libglib2.0-dev libseccomp-dev
+  libtomlplusplus-dev
   # guest kernel build (kernel/build.sh)
   linux-source-6.1 bc flex bison libelf-dev cpio xz-utils
   # test fixtures and peers

@@ -1,0 +1,254 @@
+// `vk gitlab` end to end: the runner harness drives real job VMs from a
+// Debian image with git and make (`vk image from-debian`, built once per
+// run, or reused from VK_GITLAB_E2E_HOME). Few boots: two full jobs and one
+// prepare killed while its VM starts.
+#include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <thread>
+
+#include "e2e/vk_process.h"
+#include "gitlab/runner_harness.h"
+
+namespace vk::gitlab_test {
+namespace {
+
+namespace fs = std::filesystem;
+using e2e::ProcessResult;
+using e2e::RunProcess;
+using e2e::RunVk;
+
+constexpr char kImage[] = "gitlab-e2e:local";
+
+std::string Slurp(const std::string& path) {
+  std::ifstream in(path);
+  return std::string(std::istreambuf_iterator<char>(in), {});
+}
+
+uint16_t FreePort() {
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr));
+  socklen_t len = sizeof(addr);
+  ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
+  ::close(fd);
+  return ntohs(addr.sin_port);
+}
+
+// A bare repository with a Makefile, served by `git daemon` on loopback
+// (the guest reaches it as host.lan).
+class GitServer {
+ public:
+  explicit GitServer(const std::string& root) : port_(FreePort()) {
+    const std::string work = root + "/work";
+    fs::create_directories(work);
+    std::ofstream(work + "/Makefile")
+        << "out/result.txt: input.txt\n"
+           "\tmkdir -p out && tr a-z A-Z < input.txt > out/result.txt\n";
+    std::ofstream(work + "/input.txt") << "built in a microvm\n";
+    Git({"-C", work, "init", "-q", "-b", "main"});
+    Git({"-C", work, "add", "."});
+    Git({"-C", work, "-c", "user.name=ci", "-c", "user.email=ci@example.com", "commit", "-q", "-m",
+         "project"});
+    sha_ = RunProcess({"git", "-C", work, "rev-parse", "HEAD"}).out;
+    sha_.erase(sha_.find_last_not_of('\n') + 1);
+    Git({"clone", "-q", "--bare", work, root + "/repos/project.git"});
+    pid_ = ::fork();
+    if (pid_ == 0) {
+      const std::string base = "--base-path=" + root + "/repos";
+      const std::string port = "--port=" + std::to_string(port_);
+      ::execlp("git", "git", "daemon", "--reuseaddr", "--export-all", "--listen=127.0.0.1",
+               port.c_str(), base.c_str(), (root + "/repos").c_str(), nullptr);
+      ::_exit(127);
+    }
+  }
+  ~GitServer() {
+    ::kill(pid_, SIGTERM);
+    ::waitpid(pid_, nullptr, 0);
+  }
+  std::string url() const { return "git://host.lan:" + std::to_string(port_) + "/project.git"; }
+  const std::string& sha() const { return sha_; }
+  uint16_t port() const { return port_; }
+
+ private:
+  static void Git(const std::vector<std::string>& args) {
+    std::vector<std::string> argv = {"git"};
+    argv.insert(argv.end(), args.begin(), args.end());
+    ProcessResult r = RunProcess(argv);
+    if (r.exit_code != 0) throw std::runtime_error("git failed: " + r.err);
+  }
+  uint16_t port_;
+  pid_t pid_ = -1;
+  std::string sha_;
+};
+
+class GitlabE2eTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    if (!e2e::KvmUnavailableReason().empty()) return;
+    const char* reuse = std::getenv("VK_GITLAB_E2E_HOME");
+    temp_ = new e2e::TempDir();
+    home_ = reuse != nullptr && *reuse != '\0' ? reuse : temp_->path() + "/home";
+    ::setenv("VIRTKIT_HOME", home_.c_str(), 1);
+    if (RunVk({"image", "inspect", kImage}).exit_code != 0) {
+      ProcessResult built = RunVk({"image", "from-debian", kImage, "--packages", "git,make"}, "",
+                                  std::chrono::seconds(1200));
+      build_error_ = built.exit_code == 0 ? "" : built.err;
+    }
+  }
+  static void TearDownTestSuite() {
+    ::unsetenv("VIRTKIT_HOME");
+    delete temp_;
+    temp_ = nullptr;
+  }
+  void SetUp() override {
+    std::string reason = e2e::KvmUnavailableReason();
+    if (!reason.empty()) GTEST_SKIP() << "needs /dev/kvm: " << reason;
+    ASSERT_EQ(build_error_, "") << "building " << kImage;
+    work_ = temp_->path() + "/" + ::testing::UnitTest::GetInstance()->current_test_info()->name();
+    fs::create_directories(work_);
+    config_ = work_ + "/gitlab.toml";
+    WriteConfig("");
+  }
+
+  void WriteConfig(const std::string& extra) {
+    // Cold boots: three VMs are fewer boots than a warm template (a boot
+    // and a restore) would take; generous time for slow nested hosts.
+    std::ofstream(config_) << "default_image = \"" << kImage << "\"\n"
+                           << "boot_timeout = \"30m\"\ncold_boot = true\n"
+                           << "cache_dir = \"" << work_ << "/cache\"\n"
+                           << "artifacts_dir = \"" << work_ << "/artifacts\"\n"
+                           << extra;
+  }
+
+  FakeRunner Runner(const std::string& job_id, std::map<std::string, std::string> variables) {
+    Job job;
+    job.id = job_id;
+    job.variables = std::move(variables);
+    return FakeRunner({VK_BINARY, "gitlab"}, {"--config", config_}, job);
+  }
+
+  // Nothing of the job is left: no VM, no VM state, no job state.
+  static void ExpectNothingLeft(const std::string& name) {
+    EXPECT_FALSE(fs::exists(e2e::VmDirectoryForTest(name))) << name;
+    EXPECT_FALSE(fs::exists(home_ + "/gitlab/jobs/" + name)) << name;
+    ProcessResult ps = RunVk({"ps", "-a"});
+    EXPECT_EQ(ps.out.find(name), std::string::npos) << ps.out;
+  }
+
+  static inline e2e::TempDir* temp_ = nullptr;
+  static inline std::string home_;
+  static inline std::string build_error_;
+  std::string work_;
+  std::string config_;
+};
+
+// The stages a job runs, as the runner would send them; the cache and
+// artifact stages stand in for gitlab-runner's cache-archiver and
+// artifacts-uploader (which need the runner binary in the image) with
+// copies into the shared directories.
+const char kGetSources[] =
+    "echo 'Fetching changes...'\n"
+    "mkdir -p \"$CI_PROJECT_DIR\"\ncd \"$CI_PROJECT_DIR\"\n"
+    "git init -q .\ngit remote add origin \"$CI_REPOSITORY_URL\"\n"
+    "git fetch -q origin '+refs/heads/*:refs/remotes/origin/*'\n"
+    "echo \"Checking out $CI_COMMIT_SHA as detached HEAD\"\n"
+    "git -c advice.detachedHead=false checkout -f -q \"$CI_COMMIT_SHA\"\n";
+const char kRestoreCache[] =
+    "if [ -f /cache/group/project/default/result.txt ]; then\n"
+    "  echo \"cache: $(cat /cache/group/project/default/result.txt)\"\n"
+    "else echo 'cache: none'; fi\n";
+
+TEST_F(GitlabE2eTest, JobsCloneBuildShareCacheAndFail) {
+  e2e::TempDir git_root;
+  GitServer git(git_root.path());
+  WriteConfig("host_ports = [" + std::to_string(git.port()) + "]\n");
+  std::map<std::string, std::string> variables = {
+      {"CI_PROJECT_DIR", "/builds/group/project"},
+      {"CI_REPOSITORY_URL", git.url()},
+      {"CI_COMMIT_SHA", git.sha()},
+  };
+  {
+    FakeRunner runner = Runner("2001", variables);
+    ASSERT_EQ(runner.Config().exit_code, 0);
+    CallResult prepared = runner.Prepare();
+    ASSERT_EQ(prepared.exit_code, 0) << prepared.err;
+    const std::string name = runner.job_env().at("VK_GITLAB_VM");
+    CallResult r = runner.Run("prepare_script", "echo \"Running on $(hostname)\"\n");
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_EQ(r.out, "Running on " + name + "\n");
+    r = runner.Run("get_sources", kGetSources);
+    ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+    r = runner.Run("restore_cache", kRestoreCache);
+    EXPECT_EQ(r.out, "cache: none\n") << r.err;
+    r = runner.Run("build_script", "cd \"$CI_PROJECT_DIR\"\nmake\n");
+    EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
+    r = runner.Run("archive_cache",
+                   "mkdir -p /cache/group/project/default\n"
+                   "cp \"$CI_PROJECT_DIR/out/result.txt\" /cache/group/project/default/\n");
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    r = runner.Run("upload_artifacts_on_success",
+                   "cp \"$CI_PROJECT_DIR/out/result.txt\" /artifacts/\n");
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    r = runner.Run("cleanup_file_variables", "rm -f \"$CI_PROJECT_DIR.tmp/\"*\n");
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_EQ(runner.Cleanup().exit_code, 0);
+    ExpectNothingLeft(name);
+    EXPECT_EQ(Slurp(work_ + "/artifacts/2001/result.txt"), "BUILT IN A MICROVM\n");
+  }
+  {
+    FakeRunner runner = Runner("2002", variables);
+    ASSERT_EQ(runner.Config().exit_code, 0);
+    CallResult prepared = runner.Prepare();
+    ASSERT_EQ(prepared.exit_code, 0) << prepared.err;
+    const std::string name = runner.job_env().at("VK_GITLAB_VM");
+    // The project's cache from the job before.
+    CallResult r = runner.Run("restore_cache", kRestoreCache);
+    EXPECT_EQ(r.out, "cache: BUILT IN A MICROVM\n") << r.err;
+    r = runner.Run("build_script", "echo compiling\nexit 3\necho unreachable\n");
+    EXPECT_EQ(r.exit_code, kBuildFailure) << r.err;
+    EXPECT_EQ(r.out, "compiling\n");
+    EXPECT_EQ(runner.BuildExitCode(), "3\n");
+    // The VM killed mid-stage: our failure, not the job's.
+    std::thread killer([&name] {
+      std::this_thread::sleep_for(std::chrono::seconds(5));
+      RunVk({"rm", "-f", name});
+    });
+    r = runner.Run("after_script", "echo waiting\nsleep 600\n");
+    killer.join();
+    EXPECT_EQ(r.exit_code, kSystemFailure) << r.out << r.err;
+    EXPECT_EQ(runner.Cleanup().exit_code, 0);
+    EXPECT_EQ(runner.Cleanup().exit_code, 0);  // twice: nothing to do
+    ExpectNothingLeft(name);
+  }
+}
+
+TEST_F(GitlabE2eTest, CleanupAfterKilledPrepareLeavesNothing) {
+  FakeRunner runner = Runner("3001", {});
+  ASSERT_EQ(runner.Config().exit_code, 0);
+  const std::string name = runner.job_env().at("VK_GITLAB_VM");
+  pid_t prepare = runner.StartPrepare();
+  // Killed once its VMM runs (its record is written), the guest still booting.
+  const std::string record = e2e::VmDirectoryForTest(name) + "/vm.json";
+  for (int i = 0; i < 1200 && !fs::exists(record); ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  ASSERT_TRUE(fs::exists(record)) << "the job VM never started";
+  EXPECT_EQ(runner.Kill(prepare), 128 + SIGKILL);
+  CallResult cleaned = runner.Cleanup();
+  EXPECT_EQ(cleaned.exit_code, 0) << cleaned.err;
+  ExpectNothingLeft(name);
+  std::this_thread::sleep_for(std::chrono::seconds(10));  // nothing comes back late
+  ExpectNothingLeft(name);
+}
+
+}  // namespace
+}  // namespace vk::gitlab_test
