@@ -11,7 +11,8 @@
 # The image is $BENCH_IMAGE, else gitlab-bench:local made once with
 # `vk image from-debian --packages git,make` in $VIRTKIT_HOME (default: a
 # directory kept under ~/.cache/virtkit-bench so reruns skip that).
-# BENCH_COLD=true boots every job VM cold instead of from the warm template.
+# BENCH_COLD=true boots every job VM cold instead of from the warm template;
+# BENCH_MEM sets the job VMs' memory (default 256M).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -32,6 +33,7 @@ cat >"$work/gitlab.toml" <<TOML
 default_image = "$image"
 boot_timeout = "30m"
 cold_boot = ${BENCH_COLD:-false}
+memory = "${BENCH_MEM:-256M}"
 TOML
 
 now() { date +%s.%N; }

@@ -4,6 +4,7 @@
 // still runs and finds nothing).
 #include <sys/stat.h>
 
+#include <cerrno>
 #include <cstdio>
 #include <ctime>
 #include <thread>
@@ -59,13 +60,20 @@ Result<void> TakeSlot(const StageContext& context, const JobStates& states) {
   }
 }
 
-// A host directory the job's VM shares. A non-root guest user can only
-// write it when it is open to all; its parents stay private.
+// A host directory the job's VM shares, inside a private parent. A
+// non-root guest user can only write it when it is open to all (so it is
+// not itself held to the private-directory rule); the parent keeps other
+// host users out.
 Result<void> MakeShared(const std::string& dir, const std::string& user) {
-  VK_TRY(EnsurePrivateDirectory(dir));
+  VK_TRY(EnsurePrivateDirectory(dir.substr(0, dir.rfind('/'))));
+  if (::mkdir(dir.c_str(), 0700) != 0 && errno != EEXIST) {
+    return Error::FromErrno("create " + dir);
+  }
   bool guest_root = user.empty() || user == "root" || user == "0" || user.starts_with("root:") ||
                     user.starts_with("0:");
-  if (!guest_root && ::chmod(dir.c_str(), 0777) != 0) return Error::FromErrno("chmod " + dir);
+  if (::chmod(dir.c_str(), guest_root ? 0700 : 0777) != 0) {
+    return Error::FromErrno("chmod " + dir);
+  }
   return Ok();
 }
 

@@ -121,9 +121,10 @@ class GitlabE2eTest : public ::testing::Test {
 
   void WriteConfig(const std::string& extra) {
     // Cold boots: three VMs are fewer boots than a warm template (a boot
-    // and a restore) would take; generous time for slow nested hosts.
+    // and a restore) would take. Small guests boot faster where the guest
+    // kernel is emulated (PVM hosts); generous time for loaded ones.
     std::ofstream(config_) << "default_image = \"" << kImage << "\"\n"
-                           << "boot_timeout = \"30m\"\ncold_boot = true\n"
+                           << "boot_timeout = \"30m\"\ncold_boot = true\nmemory = \"256M\"\n"
                            << "cache_dir = \"" << work_ << "/cache\"\n"
                            << "artifacts_dir = \"" << work_ << "/artifacts\"\n"
                            << extra;
