@@ -97,8 +97,9 @@ Result<void> Remove(const ImageArgs& a) {
 
 Result<void> Prune() {
   image::Store store = VK_TRY(OpenStore());
-  image::PruneResult pruned = VK_TRY(store.Prune());
-  std::printf("removed %llu blobs and %llu bases, freed %s\n",
+  image::PruneResult pruned = VK_TRY(store.Prune(image::Store::BuildCachePolicy::kDrop));
+  std::printf("removed %llu build cache entries, %llu blobs and %llu bases, freed %s\n",
+              static_cast<unsigned long long>(pruned.cache_entries_removed),
               static_cast<unsigned long long>(pruned.blobs_removed),
               static_cast<unsigned long long>(pruned.bases_removed),
               Progress::FormatBytes(pruned.bytes_freed).c_str());
@@ -196,7 +197,8 @@ Runner Setup(CLI::App& app) {
   ls->add_flag("--digests", a.digests, "Full manifest digests");
   CLI::App* rm = app.add_subcommand("rm", "Remove images (and free their unused blobs)");
   rm->add_option("image", a.refs, "Image reference(s)")->required();
-  CLI::App* prune = app.add_subcommand("prune", "Delete blobs and bases no image uses");
+  CLI::App* prune =
+      app.add_subcommand("prune", "Delete the build cache, and blobs and bases no image uses");
   CLI::App* inspect = app.add_subcommand("inspect", "Show stored image details as JSON");
   inspect->add_option("image", a.refs, "Image reference(s)")->required();
   CLI::App* convert =

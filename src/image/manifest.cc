@@ -32,9 +32,9 @@ Error Schema1Error() {
       "it must be re-pushed with a current docker or skopeo (which convert it to schema 2)");
 }
 
-// Counts bracket depth outside strings; enough to refuse pathological
-// nesting before the parser allocates for it.
-Result<void> CheckDepth(std::string_view body) {
+}  // namespace
+
+Result<void> CheckJsonDepth(std::string_view body) {
   size_t depth = 0;
   bool in_string = false;
   for (size_t i = 0; i < body.size(); ++i) {
@@ -57,12 +57,14 @@ Result<void> CheckDepth(std::string_view body) {
   return Ok();
 }
 
+namespace {
+
 Result<Json> ParseJson(std::string_view body, size_t limit, std::string_view what) {
   if (body.size() > limit) {
     return Error(std::string(what) + " is " + std::to_string(body.size()) + " bytes, over the " +
                  std::to_string(limit) + "-byte limit");
   }
-  VK_TRY(CheckDepth(body));
+  VK_TRY(CheckJsonDepth(body));
   Json root = Json::parse(body.begin(), body.end(), nullptr, /*allow_exceptions=*/false);
   if (root.is_discarded()) return Error(std::string(what) + " is not valid JSON");
   if (!root.is_object()) return Error(std::string(what) + " is not a JSON object");

@@ -33,6 +33,11 @@ inline constexpr std::string_view kDockerLayerGzip =
 inline constexpr std::string_view kEmptyBlobDigest =
     "sha256:e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
 
+// Counts bracket nesting outside strings and refuses more than 64 levels:
+// run before nlohmann-json parses untrusted JSON, so a run of '[' cannot
+// make it allocate millions of nested values.
+Result<void> CheckJsonDepth(std::string_view body);
+
 // Limits against hostile documents.
 inline constexpr size_t kMaxManifestBytes = 4 << 20;  // registries cap at 4 MiB too
 // Image configs are a few KiB (a long history makes tens); 8 MiB is ample

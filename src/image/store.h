@@ -7,6 +7,8 @@
 //   integrity/blob-<hex>, integrity/base-<base file name>
 //                              what each blob or base looked like when it was
 //                              committed (store_integrity.cc)
+//   build-cache/<key>.json     `vk build`'s instruction cache (src/build/build_cache.h);
+//                              each entry lists the blobs it uses under "blobs"
 //   tmp/                       partial downloads (resumable) and temp files
 //   locks/                     flock files: one process does each piece of work
 //
@@ -85,6 +87,7 @@ enum class Repair { kRemoveDamaged, kReportOnly };
 class TempOwner;
 
 struct PruneResult {
+  uint64_t cache_entries_removed = 0;
   uint64_t blobs_removed = 0;
   uint64_t bases_removed = 0;
   uint64_t bytes_freed = 0;
@@ -141,8 +144,13 @@ class Store {
   Result<std::optional<ImageRecord>> FindImage(std::string_view name) const;
   Result<std::vector<ImageRecord>> ListImages() const;
   Result<void> RemoveImage(std::string_view name);
-  // Deletes blobs and bases no image record refers to.
-  Result<PruneResult> Prune();
+  // Where `vk build` keeps its instruction cache.
+  std::string BuildCacheDir() const { return root_ + "/build-cache"; }
+  // Deletes blobs and bases no image record (and, with kKeep, no build cache
+  // entry) refers to. kDrop empties the build cache first (`vk image prune`);
+  // `vk image rm` keeps it, so a rebuild after removing its image is cached.
+  enum class BuildCachePolicy { kKeep, kDrop };
+  Result<PruneResult> Prune(BuildCachePolicy cache = BuildCachePolicy::kKeep);
   // Held (shared) by every pull or import from its first blob to its image
   // record, and (exclusive) by prune, so prune never deletes blobs of an
   // image that is still arriving.

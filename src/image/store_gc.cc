@@ -4,9 +4,13 @@
 
 #include <chrono>
 #include <filesystem>
+#include <fstream>
+#include <iterator>
 #include <nlohmann/json.hpp>
 #include <set>
 
+#include "image/manifest.h"
+#include "image/reference.h"
 #include "image/store.h"
 
 namespace vk::image {
@@ -27,6 +31,26 @@ uint64_t RemoveFile(const fs::path& path) {
   uint64_t size = fs::file_size(path, error);
   if (error) size = 0;
   return fs::remove(path, error) ? size : 0;
+}
+
+// A build cache entry holds a config and a layer list: larger is damage.
+constexpr uint64_t kMaxBuildCacheEntryBytes = 16 << 20;
+
+// The blobs a build cache entry uses ("blobs": [digest...]); an entry that
+// cannot be read keeps nothing (it is a miss for the builder as well).
+std::vector<std::string> CacheEntryBlobs(const fs::path& path) {
+  std::error_code error;
+  if (fs::file_size(path, error) > kMaxBuildCacheEntryBytes || error) return {};
+  std::ifstream in(path);
+  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  if (!CheckJsonDepth(text).ok()) return {};
+  json j = json::parse(text, nullptr, /*allow_exceptions=*/false);
+  std::vector<std::string> blobs;
+  if (!j.is_object() || !j.contains("blobs") || !j["blobs"].is_array()) return blobs;
+  for (const json& blob : j["blobs"])
+    if (blob.is_string() && IsValidDigest(blob.get<std::string>()))
+      blobs.push_back(blob.get<std::string>());
+  return blobs;
 }
 
 }  // namespace
@@ -61,16 +85,25 @@ Result<ImageRecord> ParseImageRecord(std::string_view text) {
   }
 }
 
-Result<PruneResult> Store::Prune() {
+Result<PruneResult> Store::Prune(BuildCachePolicy cache) {
   FileLock gc = VK_TRY(FileLock::Acquire(root_ + "/locks/gc"));
   std::set<std::string> blobs, bases;
+  PruneResult result;
+  std::error_code cache_error;  // build-cache/ is missing in stores made before it
+  for (const auto& entry : fs::directory_iterator(BuildCacheDir(), cache_error)) {
+    if (cache == BuildCachePolicy::kDrop) {
+      RemoveFile(entry.path());
+      ++result.cache_entries_removed;
+      continue;
+    }
+    for (const std::string& blob : CacheEntryBlobs(entry.path())) blobs.insert(BlobPath(blob));
+  }
   for (const ImageRecord& r : VK_TRY(ListImages())) {
     blobs.insert(BlobPath(r.manifest_digest));
     blobs.insert(BlobPath(r.config_digest));
     for (const std::string& layer : r.layers) blobs.insert(BlobPath(layer));
     bases.insert(BasePath(r.manifest_digest));
   }
-  PruneResult result;
   std::error_code error;
   for (const auto& entry : fs::directory_iterator(root_ + "/blobs/sha256", error)) {
     if (blobs.count(entry.path().string()) != 0) continue;

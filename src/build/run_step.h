@@ -1,0 +1,45 @@
+// A RUN step in a microVM of its own: the stage's filesystem so far is the
+// VM's read-only base (an ext4 made from its layers), the VM's writes land
+// in the overlay upper directory of a scratch disk that is kept for
+// ReadUpperLayer. The VM is launched through the runtime (runtime/launch.h)
+// in a child process: the VMM sandboxes the process it runs in, and the
+// builder must go on writing layers afterwards.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "base/result.h"
+#include "runtime/launch.h"
+
+namespace vk::build {
+
+struct RunStepSpec {
+  std::string root_disk;     // ext4 of the stage's filesystem
+  std::string scratch_disk;  // made here (must not exist), left for the caller to read
+  std::string image_store;   // the store's root (scratch templates live beside it)
+  std::vector<std::string> argv;
+  std::vector<std::string> env;  // K=V
+  std::string user;
+  std::string workdir;
+  bool network = false;           // the VM's own LAN (egress through host sockets)
+  std::vector<SharedDir> shares;  // RUN --mount=type=bind|cache
+  uint64_t memory_bytes = 512ull << 20;
+  bool cold = false;  // boot the kernel instead of the warm template
+};
+
+struct RunStepOutcome {
+  int exit_code = 0;  // the command's (128 + N for a signal)
+};
+
+// Boots, runs argv, waits. The command's stdout and stderr (and vk's own
+// messages about the VM) reach `on_output` as they come. A failure of the
+// VM itself (no KVM, a panic) is an error; a command that exits non-zero is
+// an outcome.
+Result<RunStepOutcome> RunInMicroVm(const RunStepSpec& spec,
+                                    const std::function<void(std::string_view)>& on_output);
+
+}  // namespace vk::build

@@ -1,0 +1,48 @@
+// The build options `vk build` and `vk run -f` share: --target,
+// --build-arg K[=V] (a bare K takes the host's value, as docker does),
+// --no-cache, --progress.
+#pragma once
+
+#include <CLI/CLI.hpp>
+#include <cstdlib>
+#include <string>
+#include <vector>
+
+#include "base/result.h"
+#include "build/builder.h"
+
+namespace vk::cli {
+
+struct BuildFlags {
+  std::string dockerfile;
+  std::string target;
+  std::vector<std::string> build_args;
+  bool no_cache = false;
+  std::string progress = "auto";
+
+  void Add(CLI::App& app, const char* file_help) {
+    app.add_option("-f,--file", dockerfile, file_help);
+    app.add_option("--target", target, "Build this stage (default: the last)");
+    app.add_option("--build-arg", build_args,
+                   "K=V for an ARG (repeatable; K alone: from the "
+                   "environment)");
+    app.add_flag("--no-cache", no_cache, "Run every step instead of reusing cached results");
+    app.add_option("--progress", progress, "auto|tty|plain|quiet (default auto)");
+  }
+
+  Result<build::VariableMap> BuildArgs() const {
+    build::VariableMap args;
+    for (const std::string& arg : build_args) {
+      size_t eq = arg.find('=');
+      if (eq == 0) return Error(ErrorKind::kUsage, "--build-arg " + arg + ": give K=V");
+      if (eq != std::string::npos) {
+        args[arg.substr(0, eq)] = arg.substr(eq + 1);
+      } else if (const char* value = std::getenv(arg.c_str())) {
+        args[arg] = value;
+      }
+    }
+    return args;
+  }
+};
+
+}  // namespace vk::cli
