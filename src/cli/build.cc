@@ -53,7 +53,9 @@ Runner Setup(CLI::App& app) {
   static BuildArgs a;
   app.add_option("context", a.context, "The build context directory (default .)");
   a.flags.Add(app, "The Dockerfile (default CONTEXT/Dockerfile)");
-  app.add_option("-t,--tag", a.tags, "Name the image NAME[:TAG] (repeatable)");
+  // One value per -t: `vk build -t app:1 .` must leave "." to CONTEXT.
+  app.add_option("-t,--tag", a.tags, "Name the image NAME[:TAG] (repeatable)")
+      ->allow_extra_args(false);
   app.add_flag("--net", a.net, "RUN steps get a network (the VM's own LAN); default: none");
   app.add_flag("--cold", a.cold, "RUN VMs boot the kernel instead of a warm template");
   app.add_option("--mem,--memory", a.memory, "Memory of each RUN step's VM (default 512M)");

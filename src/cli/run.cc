@@ -1,8 +1,16 @@
 // `vk run [OPTIONS] IMAGE [-- CMD ARGS...]`: an OCI image as a microVM, with
 // docker's workflow. A thin parser: argv -> RunSpec -> the runtime's Run
 // (runtime/run_spec.h), which `vk supervise` and the library share.
+// `vk run -f Dockerfile [--target S] [--build-arg K=V] ...` builds the image
+// first (cached: src/build/builder.h), with the Dockerfile's directory as
+// the context, and runs what it built.
+#include <limits.h>
+#include <stdlib.h>
+
+#include "cli/build_flags.h"
 #include "cli/command.h"
 #include "cli/vm_flags.h"
+#include "image/sha256.h"
 #include "runtime/run_spec.h"
 
 namespace vk::cli {
@@ -11,6 +19,7 @@ namespace {
 struct RunArgs {
   RunSpec spec;
   VmFlags vm{"1G"};
+  BuildFlags build;
   std::vector<std::string> env_files, volumes;
   std::string host_workdir, pull = "missing";
 };
@@ -37,6 +46,40 @@ Result<RunSpec> SpecFrom(const RunArgs& a) {
   return spec;
 }
 
+// The name `vk run -f` stores its build under: one per Dockerfile and
+// target, so a later run of the same file finds (and replaces) it.
+std::string BuiltImageName(const std::string& dockerfile, const std::string& target) {
+  image::Sha256 sha;
+  sha.Update(dockerfile);
+  sha.Update("\n" + target);
+  return "vk-run/" + image::DigestHex(sha.Final()).substr(0, 16) + ":latest";
+}
+
+// Builds the Dockerfile and points the spec at the result.
+Result<void> BuildFirst(RunArgs& a) {
+  if (!a.spec.image.empty() || !a.spec.rootfs_path.empty())
+    return Error(ErrorKind::kUsage, "give -f Dockerfile or an IMAGE (or --rootfs), not both");
+  char real[PATH_MAX];
+  if (::realpath(a.build.dockerfile.c_str(), real) == nullptr)
+    return Error::FromErrno("-f " + a.build.dockerfile).WithKind(ErrorKind::kNotFound);
+  build::BuildRequest request;
+  request.dockerfile = real;
+  request.context_dir = std::string(real).substr(0, std::string(real).rfind('/'));
+  if (request.context_dir.empty()) request.context_dir = "/";
+  request.target = a.build.target;
+  request.build_args = VK_TRY(a.build.BuildArgs());
+  request.no_cache = a.build.no_cache;
+  request.network = !a.vm.net.net.empty();
+  request.cold = a.vm.cold;
+  request.tags = {BuiltImageName(real, a.build.target)};
+  build::BuildProgress progress(VK_TRY(build::ParseProgressMode(a.build.progress)));
+  build::BuildOutcome outcome;
+  VK_TRY(build::BuildImage(request, progress, outcome).Context("build " + a.build.dockerfile));
+  a.spec.image = request.tags.front();
+  a.pull = "never";
+  return Ok();
+}
+
 Runner Setup(CLI::App& app) {
   static RunArgs a;
   RunSpec& s = a.spec;
@@ -60,8 +103,12 @@ Runner Setup(CLI::App& app) {
   app.add_option("--platform", s.platform, "os/arch to pull");
   app.add_flag("--insecure", s.insecure, "Plain HTTP to the registry");
   a.vm.Add(app);
+  a.build.Add(app, "Build this Dockerfile (its directory is the context) and run the result");
   app.footer("Everything after -- is the command (it replaces the image's Cmd).");
   return [] {
+    if (!a.build.dockerfile.empty()) {
+      if (auto built = BuildFirst(a); !built.ok()) return Fail("run", built.error());
+    }
     auto spec = SpecFrom(a);
     if (!spec.ok()) return Fail("run", spec.error());
     return ExitCodeOf("run", Run(*spec));
