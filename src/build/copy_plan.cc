@@ -179,8 +179,10 @@ Result<void> PlanCopy(const CopyRequest& request, StageFiles& stage, LayerTar& l
                              : (request.workdir.empty() ? "/" : request.workdir) + "/" + written;
   bool slash = !written.empty() && (written.back() == '/' || written == "." ||
                                     written.ends_with("/.") || written == "..");
+  // BuildKit refuses several source arguments into a non-directory; a
+  // wildcard that matches several files copies them into it.
   bool several = request.several_sources || request.matches.size() > 1;
-  if (several && !slash)
+  if (request.several_sources && !slash)
     return Error(ErrorKind::kUsage,
                  "when using COPY with more than one source file, the destination must be a "
                  "directory and end with a /");
@@ -188,6 +190,11 @@ Result<void> PlanCopy(const CopyRequest& request, StageFiles& stage, LayerTar& l
   const image::Inode* existing = stage.Lookup(dest);
   bool into_dir =
       slash || several || (existing != nullptr && existing->type == image::FileType::kDirectory);
+  bool any_directory = false;
+  for (const SourceMatch& match : request.matches) any_directory |= match.directory;
+  // A destination used as a directory that is a symlink in the stage (/lib
+  // -> usr/lib) is where the files go; the link itself stays.
+  if (into_dir || any_directory) dest = stage.Resolve(dest);
   for (const SourceMatch& match : request.matches)
     VK_TRY(CopyMatch(match, dest, into_dir, request, stage, layer));
   return Ok();

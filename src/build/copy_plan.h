@@ -29,7 +29,7 @@ struct CopyRequest {
   std::string workdir;               // the stage's WORKDIR ("/" when unset)
   std::optional<CopyOwner> owner;    // --chown; else what the source says (0:0 for the context)
   std::optional<uint32_t> mode;      // --chmod
-  bool several_sources = false;      // more than one source argument, or a wildcard
+  bool several_sources = false;      // more than one source argument
 };
 
 // Adds the copied entries to `layer`; `stage` answers which destination

@@ -13,10 +13,7 @@ namespace vk::build {
 namespace {
 
 bool SeveralSources(const std::vector<std::string>& sources, size_t inline_count) {
-  if (sources.size() + inline_count > 1) return true;
-  for (const std::string& source : sources)
-    if (HasWildcards(source)) return true;
-  return false;
+  return sources.size() + inline_count > 1;
 }
 
 Result<void> Unsupported(bool used, std::string_view flag) {
