@@ -75,7 +75,7 @@ TEST(BuildTest, MultiStageBuildRunCacheAndFailure) {
   ProcessResult again = build({"-t", "e2e-app:1", "--target", "final"});
   ASSERT_EQ(again.exit_code, 0) << again.err;
   EXPECT_NE(again.err.find("0 VMs booted"), std::string::npos) << again.err;
-  EXPECT_EQ(Count(again.err, " CACHED"), 8u) << again.err;  // 2 FROM + 6 steps
+  EXPECT_EQ(Count(again.err, " CACHED"), 9u) << again.err;  // 2 FROM + 7 steps
   EXPECT_EQ(Count(again.err, " DONE"), 0u) << again.err;
   EXPECT_EQ(Digest(again), Digest(first));
 
@@ -93,7 +93,7 @@ TEST(BuildTest, MultiStageBuildRunCacheAndFailure) {
   ProcessResult edited = build({"-t", "e2e-app:1", "--target", "final"});
   ASSERT_EQ(edited.exit_code, 0) << edited.err;
   EXPECT_NE(edited.err.find("0 VMs booted"), std::string::npos) << edited.err;
-  EXPECT_NE(edited.err.find("6 steps, 2 cached"), std::string::npos) << edited.err;
+  EXPECT_NE(edited.err.find("7 steps, 2 cached"), std::string::npos) << edited.err;
 
   // A failing RUN: its output and exit code, and vk build fails.
   ProcessResult broken = build({"--target", "broken"});
