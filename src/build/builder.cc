@@ -135,6 +135,7 @@ Result<void> BuildImage(const BuildRequest& request, BuildProgress& progress,
   if (::mkdir(session.work_dir.c_str(), 0700) != 0)
     return Error::FromErrno("create " + session.work_dir);
   Result<void> built = BuildAll(session);
+  // Best effort: what is left is swept by a later Store::Open (tmp/ owner tokens).
   (void)RemoveTreeWithin(store.root() + "/tmp", session.work_dir);
   outcome = session.outcome;
   return built;

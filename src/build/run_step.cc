@@ -75,6 +75,7 @@ Result<int> LaunchStep(const RunStepSpec& step) {
     status["message"] = result.error().message();
   }
   std::string line = status.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  // Unwritten, the parent reports a VM process that ended without a result.
   (void)WriteAll(status_fd, line);
   std::fflush(stdout);
   ::_exit(0);

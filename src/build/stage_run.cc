@@ -138,6 +138,7 @@ Result<void> StageBuilder::Run(const RunInstruction& run) {
   LayerTar layer;
   VK_TRY(ReadUpperLayer(spec.scratch_disk, upper, options, layer));
   VK_TRY(CommitLayer(layer));
+  // The disks are hundreds of MB: freed now; the build's end removes the rest.
   (void)RemoveTreeWithin(s_.work_dir, dir);
   return Ok();
 }
