@@ -1,31 +1,13 @@
 #include "build/copy_plan.h"
 
 #include "base/strings.h"
+#include "build/path_parts.h"
 
 namespace vk::build {
 namespace {
 
 // A passwd or group file read for --chown; bigger ones are not plausible.
 constexpr size_t kMaxAccountFileBytes = 4 << 20;
-
-std::vector<std::string> Parts(std::string_view path) {
-  std::vector<std::string> parts;
-  for (const std::string& part : Split(path, '/')) {
-    if (part.empty() || part == ".") continue;
-    if (part == "..") {
-      if (!parts.empty()) parts.pop_back();
-      continue;
-    }
-    parts.push_back(part);
-  }
-  return parts;
-}
-
-std::string Join(const std::vector<std::string>& parts) {
-  std::string out;
-  for (const std::string& part : parts) out += (out.empty() ? "" : "/") + part;
-  return out;
-}
 
 std::string Child(const std::string& dir, const std::string& name) {
   if (name.empty()) return dir;
@@ -56,11 +38,11 @@ void AddDirectory(const std::string& path, const image::Inode* existing,
 
 void AddParents(const std::string& path, StageFiles& stage, const std::optional<CopyOwner>& owner,
                 LayerTar& layer) {
-  std::vector<std::string> parts = Parts(path);
+  std::vector<std::string> parts = CleanParts(path);
   std::vector<std::string> prefix;
   for (size_t i = 0; i + 1 < parts.size(); ++i) {
     prefix.push_back(parts[i]);
-    std::string dir = Join(prefix);
+    std::string dir = JoinParts(prefix);
     AddDirectory(dir, stage.Lookup(dir, StageFiles::Last::kNoFollow), owner, layer);
   }
 }
@@ -84,11 +66,11 @@ LayerEntry EntryFor(const SourceFile& file, const CopyRequest& request) {
 // The destination directory as the stage resolves it (symlinked parents
 // such as /lib -> usr/lib followed), relative to the root.
 std::string ResolvedDestination(const std::string& absolute, StageFiles& stage) {
-  std::vector<std::string> parts = Parts(absolute);
+  std::vector<std::string> parts = CleanParts(absolute);
   if (parts.empty()) return {};
   std::string leaf = parts.back();
   parts.pop_back();
-  return Child(stage.Resolve(Join(parts)), leaf);
+  return Child(stage.Resolve(JoinParts(parts)), leaf);
 }
 
 Result<void> CopyMatch(const SourceMatch& match, const std::string& dest, bool into_dir,

@@ -14,6 +14,7 @@
 #include "base/file_io.h"
 #include "base/strings.h"
 #include "base/unique_fd.h"
+#include "build/path_parts.h"
 #include "image/sha256.h"
 
 namespace vk::build {
@@ -21,21 +22,6 @@ namespace {
 
 // A .dockerignore is a short list of patterns; this bounds a hostile one.
 constexpr uint64_t kMaxIgnoreFileBytes = 1 << 20;
-
-// Cleans a source path so it stays inside the context: "", "." and ".."
-// components are dropped (a ".." at the top goes nowhere, as in BuildKit).
-std::vector<std::string> InsideParts(std::string_view path) {
-  std::vector<std::string> parts;
-  for (const std::string& part : Split(path, '/')) {
-    if (part.empty() || part == ".") continue;
-    if (part == "..") {
-      if (!parts.empty()) parts.pop_back();
-      continue;
-    }
-    parts.push_back(part);
-  }
-  return parts;
-}
 
 std::string Join(const std::string& dir, const std::string& name) {
   return dir.empty() ? name : dir + "/" + name;
@@ -135,7 +121,7 @@ Result<BuildContext> BuildContext::Open(const std::string& root) {
 }
 
 Result<std::vector<SourceMatch>> BuildContext::Select(std::string_view source) const {
-  std::vector<std::string> parts = InsideParts(source);
+  std::vector<std::string> parts = CleanParts(source);
   std::vector<std::string> rels;
   if (HasWildcards(source)) {
     VK_TRY(Glob(parts, 0, "", rels));

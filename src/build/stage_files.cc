@@ -8,6 +8,7 @@
 
 #include "base/strings.h"
 #include "base/unique_fd.h"
+#include "build/path_parts.h"
 #include "image/tar_entry.h"
 #include "image/tar_stream.h"
 
@@ -22,12 +23,6 @@ std::vector<std::string> PathParts(std::string_view path) {
   for (const std::string& part : Split(path, '/'))
     if (!part.empty() && part != ".") parts.push_back(part);
   return parts;
-}
-
-std::string JoinParts(const std::vector<std::string>& parts) {
-  std::string out;
-  for (const std::string& part : parts) out += (out.empty() ? "" : "/") + part;
-  return out;
 }
 
 image::EntryMeta MetaOf(const image::Inode& in) {

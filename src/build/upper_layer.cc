@@ -1,8 +1,5 @@
 #include "build/upper_layer.h"
 
-extern "C" {
-#include <et/com_err.h>
-}
 #include <ext2fs/ext2fs.h>
 #include <fcntl.h>
 #include <unistd.h>
@@ -10,11 +7,9 @@ extern "C" {
 #include <algorithm>
 #include <memory>
 
-#include "base/lazy_library.h"
+#include "base/file_io.h"
 #include "base/unique_fd.h"
-
-VK_LAZY_LIBRARY(vk_lazy_ext2fs);
-VK_LAZY_LIBRARY(vk_lazy_com_err);
+#include "image/ext2_handles.h"
 
 namespace vk::build {
 namespace {
@@ -22,20 +17,6 @@ namespace {
 constexpr std::string_view kOpaqueXattr = "trusted.overlay.opaque";
 constexpr std::string_view kOverlayXattrPrefix = "trusted.overlay.";
 constexpr size_t kMaxNameBytes = 255;
-
-Error Ext2Error(const std::string& what, errcode_t code) {
-  return Error(ErrorKind::kDisk, what + ": " + error_message(code));
-}
-
-struct FsCloser {
-  void operator()(ext2_filsys fs) const { ext2fs_close_free(&fs); }
-};
-struct FileCloser {
-  void operator()(ext2_file_t file) const { ext2fs_file_close(file); }
-};
-struct XattrCloser {
-  void operator()(ext2_xattr_handle* h) const { ext2fs_xattrs_close(&h); }
-};
 
 struct DirEntry {
   std::string name;
@@ -87,7 +68,7 @@ Result<void> UpperReader::Directory(ext2_ino_t dir, const std::string& prefix, u
                                        std::to_string(options_.max_depth) + " levels");
   std::vector<DirEntry> entries;
   if (errcode_t rc = ext2fs_dir_iterate2(fs_, dir, 0, nullptr, CollectEntry, &entries))
-    return Ext2Error("read directory /" + prefix, rc);
+    return image::Ext2Error("read directory /" + prefix, rc);
   std::sort(entries.begin(), entries.end(),
             [](const DirEntry& a, const DirEntry& b) { return a.name < b.name; });
   for (const DirEntry& entry : entries) {
@@ -104,11 +85,12 @@ Result<std::map<std::string, std::string>> UpperReader::Xattrs(ext2_ino_t ino,
                                                                const std::string& path) {
   std::map<std::string, std::string> all;
   ext2_xattr_handle* raw = nullptr;
-  if (errcode_t rc = ext2fs_xattrs_open(fs_, ino, &raw)) return Ext2Error("xattrs of " + path, rc);
-  std::unique_ptr<ext2_xattr_handle, XattrCloser> handle(raw);
-  if (errcode_t rc = ext2fs_xattrs_read(raw)) return Ext2Error("xattrs of " + path, rc);
+  if (errcode_t rc = ext2fs_xattrs_open(fs_, ino, &raw))
+    return image::Ext2Error("xattrs of " + path, rc);
+  image::UniqueExt2Xattrs handle(raw);
+  if (errcode_t rc = ext2fs_xattrs_read(raw)) return image::Ext2Error("xattrs of " + path, rc);
   if (errcode_t rc = ext2fs_xattrs_iterate(raw, CollectXattr, &all))
-    return Ext2Error("xattrs of " + path, rc);
+    return image::Ext2Error("xattrs of " + path, rc);
   return all;
 }
 
@@ -117,24 +99,20 @@ Result<std::string> UpperReader::ReadData(ext2_ino_t ino, uint64_t size, const s
   UniqueFd fd(::open(out.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600));
   if (!fd) return Error::FromErrno("create " + out);
   ext2_file_t raw = nullptr;
-  if (errcode_t rc = ext2fs_file_open(fs_, ino, 0, &raw)) return Ext2Error("open /" + path, rc);
-  std::unique_ptr<ext2_file, FileCloser> file(raw);
+  if (errcode_t rc = ext2fs_file_open(fs_, ino, 0, &raw))
+    return image::Ext2Error("open /" + path, rc);
+  image::UniqueExt2File file(raw);
   std::vector<char> buffer(1 << 20);
   uint64_t done = 0;
   while (done < size) {
     unsigned int got = 0;
     auto want = static_cast<unsigned int>(std::min<uint64_t>(buffer.size(), size - done));
     if (errcode_t rc = ext2fs_file_read(raw, buffer.data(), want, &got))
-      return Ext2Error("read /" + path, rc);
+      return image::Ext2Error("read /" + path, rc);
     if (got == 0) break;  // holes at the end read as the file's size below
-    size_t written = 0;
-    while (written < got) {
-      ssize_t n = ::pwrite(fd.get(), buffer.data() + written, got - written,
-                           static_cast<off_t>(done + written));
-      if (n < 0 && errno == EINTR) continue;
-      if (n < 0) return Error::FromErrno("write " + out);
-      written += static_cast<size_t>(n);
-    }
+    auto chunk = std::span(reinterpret_cast<const uint8_t*>(buffer.data()), got);
+    if (auto written = WriteAllAt(fd.get(), chunk, static_cast<off_t>(done)); !written)
+      return std::move(written.error()).WithContext("write " + out);
     done += got;
   }
   if (::ftruncate(fd.get(), static_cast<off_t>(size)) != 0) return Error::FromErrno("size " + out);
@@ -152,11 +130,12 @@ Result<std::string> UpperReader::SymlinkTarget(ext2_ino_t ino, ext2_inode& inode
                        std::min<size_t>(size, sizeof(inode.i_block)));
   std::string data(size, '\0');
   ext2_file_t raw = nullptr;
-  if (errcode_t rc = ext2fs_file_open(fs_, ino, 0, &raw)) return Ext2Error("open /" + path, rc);
-  std::unique_ptr<ext2_file, FileCloser> file(raw);
+  if (errcode_t rc = ext2fs_file_open(fs_, ino, 0, &raw))
+    return image::Ext2Error("open /" + path, rc);
+  image::UniqueExt2File file(raw);
   unsigned int got = 0;
   if (errcode_t rc = ext2fs_file_read(raw, data.data(), static_cast<unsigned int>(size), &got))
-    return Ext2Error("read /" + path, rc);
+    return image::Ext2Error("read /" + path, rc);
   data.resize(got);
   return data;
 }
@@ -189,7 +168,7 @@ Result<void> UpperReader::Entry(const DirEntry& entry, const std::string& path, 
   ext2_inode_large large{};
   if (errcode_t rc = ext2fs_read_inode_full(fs_, entry.ino, reinterpret_cast<ext2_inode*>(&large),
                                             sizeof(large)))
-    return Ext2Error("read inode of /" + path, rc);
+    return image::Ext2Error("read inode of /" + path, rc);
   ext2_inode& inode = *reinterpret_cast<ext2_inode*>(&large);
   auto type = TypeOf(inode.i_mode);
   if (!type.ok()) return std::move(type).error().WithContext("/" + path);
@@ -233,16 +212,13 @@ Result<void> UpperReader::Entry(const DirEntry& entry, const std::string& path, 
 
 Result<void> ReadUpperLayer(const std::string& disk, const std::string& extract_dir,
                             const UpperReadOptions& options, LayerTar& layer) {
-  VK_TRY(LoadLazyLibrary(vk_lazy_com_err));
-  io_manager* unix_io = VK_TRY(LazyLibraryData<io_manager>(vk_lazy_ext2fs, "unix_io_manager"));
-  ext2_filsys raw = nullptr;
-  if (errcode_t rc = ext2fs_open(disk.c_str(), EXT2_FLAG_64BITS, 0, 0, *unix_io, &raw))
-    return Ext2Error("open the RUN step's disk " + disk, rc);
-  std::unique_ptr<struct_ext2_filsys, FsCloser> fs(raw);
+  image::UniqueExt2Fs fs =
+      VK_TRY(image::OpenExt4ForReading(disk, EXT2_FLAG_64BITS, "open the RUN step's disk " + disk));
+  ext2_filsys raw = fs.get();
   ext2_ino_t upper = 0;
   errcode_t rc = ext2fs_namei(raw, EXT2_ROOT_INO, EXT2_ROOT_INO, options.upper.c_str(), &upper);
   if (rc == EXT2_ET_FILE_NOT_FOUND || rc == ENOENT) return Ok();
-  if (rc) return Ext2Error(disk + ": find " + options.upper, rc);
+  if (rc) return image::Ext2Error(disk + ": find " + options.upper, rc);
   UpperReader reader(raw, extract_dir, options, layer);
   return reader.Directory(upper, "", 0);
 }

@@ -1,31 +1,13 @@
 #include "image/ext4_file_reader.h"
 
-extern "C" {
-#include <et/com_err.h>
-}
 #include <ext2fs/ext2fs.h>
 
 #include <algorithm>
-#include <memory>
 
-#include "base/lazy_library.h"
-
-VK_LAZY_LIBRARY(vk_lazy_ext2fs);
-VK_LAZY_LIBRARY(vk_lazy_com_err);
+#include "image/ext2_handles.h"
 
 namespace vk::image {
 namespace {
-
-Error Ext2Error(const std::string& what, errcode_t code) {
-  return Error(ErrorKind::kDisk, what + ": " + error_message(code));
-}
-
-struct FsCloser {
-  void operator()(ext2_filsys fs) const { ext2fs_close_free(&fs); }
-};
-struct FileCloser {
-  void operator()(ext2_file_t file) const { ext2fs_file_close(file); }
-};
 
 Result<std::string> ReadInode(ext2_filsys fs, ext2_ino_t ino, const std::string& path,
                               size_t max_bytes) {
@@ -36,7 +18,7 @@ Result<std::string> ReadInode(ext2_filsys fs, ext2_ino_t ino, const std::string&
   }
   ext2_file_t raw = nullptr;
   if (errcode_t rc = ext2fs_file_open(fs, ino, 0, &raw)) return Ext2Error(path, rc);
-  std::unique_ptr<ext2_file, FileCloser> file(raw);
+  UniqueExt2File file(raw);
   __u64 size = 0;
   ext2fs_file_get_lsize(raw, &size);
   if (size > max_bytes) return Error(ErrorKind::kUsage, path + " is too large to read");
@@ -59,14 +41,8 @@ Result<std::string> ReadInode(ext2_filsys fs, ext2_ino_t ino, const std::string&
 
 Result<std::string> ReadExt4File(const std::string& image_path, std::string_view guest_path,
                                  size_t max_bytes) {
-  VK_TRY(LoadLazyLibrary(vk_lazy_com_err));
-  // A variable, not a function: looked up, as no trampoline can stand in for it.
-  io_manager* unix_io = VK_TRY(LazyLibraryData<io_manager>(vk_lazy_ext2fs, "unix_io_manager"));
-  ext2_filsys raw = nullptr;
-  if (errcode_t rc = ext2fs_open(image_path.c_str(), 0, 0, 0, *unix_io, &raw)) {
-    return Ext2Error("open ext4 " + image_path, rc);
-  }
-  std::unique_ptr<struct_ext2_filsys, FsCloser> fs(raw);
+  UniqueExt2Fs fs = VK_TRY(OpenExt4ForReading(image_path, 0, "open ext4 " + image_path));
+  ext2_filsys raw = fs.get();
   std::string path(guest_path);
   ext2_ino_t ino = 0;
   errcode_t rc = ext2fs_namei_follow(raw, EXT2_ROOT_INO, EXT2_ROOT_INO, path.c_str(), &ino);

@@ -13,6 +13,7 @@ extern "C" {
 
 #include "base/lazy_library.h"
 #include "base/unique_fd.h"
+#include "image/ext2_handles.h"
 
 VK_LAZY_LIBRARY(vk_lazy_ext2fs);
 VK_LAZY_LIBRARY(vk_lazy_com_err);
@@ -25,10 +26,6 @@ constexpr uint32_t kLostFoundBytes = 16384;  // as mke2fs: room for e2fsck to re
 // Chosen once for all virtkit images: with the csum_seed feature, metadata
 // checksums do not depend on the UUID, so the UUID can be set at the end.
 constexpr uint32_t kChecksumSeed = 0x766b6974;  // "vkit"
-
-Error Ext2Error(std::string_view what, errcode_t code) {
-  return Error(fmt::format("{}: {}", what, error_message(code)));
-}
 
 #define VK_EXT2(expr, what)                                   \
   do {                                                        \
