@@ -6,6 +6,8 @@
 
 #include <cerrno>
 
+#include "base/pipe.h"
+
 namespace vk::agent {
 namespace {
 
@@ -26,9 +28,9 @@ proto::ExitStatus ExitStatusFromWait(int wait_status) {
 }
 
 Result<std::unique_ptr<ChildReaper>> ChildReaper::Install(ReapScope scope) {
-  int fds[2];
-  if (pipe2(fds, O_CLOEXEC | O_NONBLOCK) < 0) return Error::FromErrno("create SIGCHLD pipe");
-  std::unique_ptr<ChildReaper> reaper(new ChildReaper(scope, UniqueFd(fds[0]), UniqueFd(fds[1])));
+  Pipe pipe = VK_TRY_CTX(MakePipe(O_CLOEXEC | O_NONBLOCK), "SIGCHLD");
+  std::unique_ptr<ChildReaper> reaper(
+      new ChildReaper(scope, std::move(pipe.read), std::move(pipe.write)));
   g_sigchld_fd = reaper->write_.get();
   struct sigaction action {};
   action.sa_handler = OnSigchld;

@@ -13,6 +13,7 @@
 #include <cstring>
 
 #include "agent/user_db.h"
+#include "base/pipe.h"
 #include "base/strings.h"
 #include "proto/str_format.h"
 
@@ -29,10 +30,9 @@ struct StdioPlan {
 };
 
 Result<void> MakePipe(UniqueFd& read_end, UniqueFd& write_end) {
-  int fds[2];
-  if (pipe2(fds, O_CLOEXEC) < 0) return Error::FromErrno("create pipe");
-  read_end.Reset(fds[0]);
-  write_end.Reset(fds[1]);
+  Pipe pipe = VK_TRY(vk::MakePipe());
+  read_end = std::move(pipe.read);
+  write_end = std::move(pipe.write);
   return Ok();
 }
 

@@ -9,6 +9,7 @@
 
 #include "base/exit_codes.h"
 #include "base/fd_io.h"
+#include "base/pipe.h"
 #include "base/unique_fd.h"
 #include "image/scratch_template.h"
 #include "runtime/run_spec.h"
@@ -19,16 +20,6 @@ namespace {
 constexpr uint64_t kScratchBytes = 64ull << 30;  // sparse: costs what the RUN writes
 // The child's one status line; anything longer is not from our child.
 constexpr size_t kMaxStatusBytes = 1 << 16;
-
-struct Pipe {
-  UniqueFd read, write;
-};
-
-Result<Pipe> MakePipe() {
-  int fds[2];
-  if (::pipe2(fds, O_CLOEXEC) != 0) return Error::FromErrno("pipe");
-  return Pipe{UniqueFd(fds[0]), UniqueFd(fds[1])};
-}
 
 RunSpec SpecFor(const RunStepSpec& step) {
   RunSpec spec;

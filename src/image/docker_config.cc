@@ -22,6 +22,7 @@
 
 #include "base/defer.h"
 #include "base/fd_io.h"
+#include "base/pipe.h"
 #include "base/unique_fd.h"
 #include "image/base64.h"
 
@@ -276,14 +277,12 @@ Result<pid_t> Spawn(const std::string& program, const char* action, const int (&
 // Runs `program action` with `input` on stdin and collects its output.
 Result<HelperRun> RunHelper(const std::string& program, const char* action, std::string_view input,
                             const std::string& config_path) {
-  int in_pair[2], out_pipe[2], err_pipe[2];
+  int in_pair[2];
   if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, in_pair) != 0)
     return Error::FromErrno("socketpair");
   UniqueFd in(in_pair[0]), child_in(in_pair[1]);
-  if (::pipe2(out_pipe, O_CLOEXEC) != 0) return Error::FromErrno("pipe");
-  UniqueFd out(out_pipe[0]), child_out(out_pipe[1]);
-  if (::pipe2(err_pipe, O_CLOEXEC) != 0) return Error::FromErrno("pipe");
-  UniqueFd err(err_pipe[0]), child_err(err_pipe[1]);
+  auto [out, child_out] = VK_TRY(MakePipe());
+  auto [err, child_err] = VK_TRY(MakePipe());
   ChildProcess child(VK_TRY(
       Spawn(program, action, {child_in.get(), child_out.get(), child_err.get()}, config_path)));
   // The helper must hold the only copies of its ends, or we never see EOF.

@@ -10,6 +10,7 @@
 #include <mutex>
 #include <thread>
 
+#include "base/pipe.h"
 #include "lib/errors.h"
 #include "lib/sigpipe_guard.h"
 #include "proto/exec_client.h"
@@ -21,12 +22,10 @@ namespace {
 // before the connection is dropped (which kills the guest process group).
 constexpr auto kKillGrace = std::chrono::seconds(2);
 
-Result<std::pair<vk::UniqueFd, vk::UniqueFd>> MakePipe() {
-  int fds[2];
-  if (::pipe2(fds, O_CLOEXEC) != 0) {
-    return Error(ErrorKind::kInternal, std::string("pipe: ") + std::strerror(errno));
-  }
-  return std::make_pair(vk::UniqueFd(fds[0]), vk::UniqueFd(fds[1]));
+Result<vk::Pipe> MakePipe() {
+  auto pipe = vk::MakePipe();
+  if (!pipe) return FromVk(pipe.error());
+  return std::move(*pipe);
 }
 
 // One output stream: a caller's fd, or a pipe drained into a callback or a string.
@@ -37,8 +36,8 @@ class OutputPump {
     if (caller_fd >= 0) return caller_fd;
     auto pipe = MakePipe();
     if (!pipe) return pipe.error();
-    read_ = std::move(pipe->first);
-    write_ = std::move(pipe->second);
+    read_ = std::move(pipe->read);
+    write_ = std::move(pipe->write);
     thread_ = std::thread([this, callback = std::move(callback), collected] {
       char buffer[16384];
       while (true) {
@@ -75,8 +74,8 @@ class InputPump {
     if (options.stdin_data.empty()) return -1;
     auto pipe = MakePipe();
     if (!pipe) return pipe.error();
-    read_ = std::move(pipe->first);
-    thread_ = std::thread([data = options.stdin_data, write = std::move(pipe->second)] {
+    read_ = std::move(pipe->read);
+    thread_ = std::thread([data = options.stdin_data, write = std::move(pipe->write)] {
       SigpipeGuard guard;  // the command may not read it all
       std::string_view rest(data);
       while (!rest.empty()) {

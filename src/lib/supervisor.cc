@@ -14,6 +14,7 @@
 #include <nlohmann/json.hpp>
 #include <vector>
 
+#include "base/pipe.h"
 #include "base/unique_fd.h"
 #include "lib/errors.h"
 #include "lib/sigpipe_guard.h"
@@ -77,16 +78,12 @@ std::vector<std::string> ChildEnvironment(const SuperviseOptions& options) {
   return env;
 }
 
-struct Pipe {
-  vk::UniqueFd read, write;
-};
+using vk::Pipe;
 
 Result<Pipe> MakePipe() {
-  int fds[2];
-  if (::pipe2(fds, O_CLOEXEC) != 0) {
-    return Error(ErrorKind::kInternal, std::string("pipe: ") + std::strerror(errno));
-  }
-  return Pipe{vk::UniqueFd(fds[0]), vk::UniqueFd(fds[1])};
+  auto pipe = vk::MakePipe();
+  if (!pipe) return FromVk(pipe.error());
+  return std::move(*pipe);
 }
 
 Result<pid_t> Spawn(const std::string& program, const SuperviseOptions& options, Pipe& in,

@@ -8,6 +8,7 @@
 
 #include <cerrno>
 
+#include "base/pipe.h"
 #include "proto/byte_queue.h"
 #include "proto/flow_control.h"
 #include "proto/frame_channel.h"
@@ -265,10 +266,8 @@ void ClientSession::ReadControl() {
 }  // namespace
 
 Result<SessionControl> SessionControl::Create() {
-  int fds[2];
-  if (pipe2(fds, O_CLOEXEC | O_NONBLOCK) < 0)
-    return Error::FromErrno("create session control pipe");
-  return SessionControl(UniqueFd(fds[0]), UniqueFd(fds[1]));
+  Pipe pipe = VK_TRY_CTX(MakePipe(O_CLOEXEC | O_NONBLOCK), "session control");
+  return SessionControl(std::move(pipe.read), std::move(pipe.write));
 }
 
 void SessionControl::Post(uint8_t kind, uint32_t value) const {

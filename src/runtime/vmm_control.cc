@@ -7,6 +7,7 @@
 
 #include "base/fd_io.h"
 #include "base/log.h"
+#include "base/pipe.h"
 #include "base/unix_socket.h"
 #include "proto/vsock_stream.h"
 
@@ -67,10 +68,9 @@ Result<std::unique_ptr<VmmControlServer>> VmmControlServer::Start(const std::str
   UniqueFd listener = VK_TRY(ListenUnix(path, 4));
   std::unique_ptr<VmmControlServer> server(
       new VmmControlServer(path, std::move(listener), std::move(handler)));
-  int fds[2];
-  if (::pipe2(fds, O_CLOEXEC) != 0) return Error::FromErrno("pipe");
-  server->cancel_read_ = UniqueFd(fds[0]);
-  server->cancel_write_ = UniqueFd(fds[1]);
+  Pipe cancel = VK_TRY(MakePipe());
+  server->cancel_read_ = std::move(cancel.read);
+  server->cancel_write_ = std::move(cancel.write);
   // A thread without a sandbox role, started by the (unconfined) caller.
   server->thread_ = std::thread([raw = server.get()] { raw->Run(); });
   return server;
