@@ -135,10 +135,11 @@ bench_run() {
     for which in vkrun api; do
       name=bench-$which-$$-$i
       if [[ $which == vkrun ]]; then
-        "$program" vkrun "$vk" "$disk" "$name" >"$work/out" 2>"$work/err"
+        "$program" vkrun "$vk" "$disk" "$name" >"$work/out" 2>"$work/err" ||
+          { cat "$work/err" >&2; exit 1; }
         "$vk" stop "$name" >/dev/null 2>&1 || true
       else
-        "$program" run "$disk" "$name" >"$work/out" 2>"$work/err"
+        "$program" run "$disk" "$name" >"$work/out" 2>"$work/err" || { cat "$work/err" >&2; exit 1; }
       fi
       awk '$1 == "run_ms" {print $2}' "$work/out" >>"$work/$which.times"
       "$vk" logs "$name" 2>/dev/null | grep '^vk-stats' >"$work/stats" || true

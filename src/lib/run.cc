@@ -13,9 +13,10 @@
 namespace virtkit {
 namespace {
 
-// Beyond boot_timeout, what the supervisor may take (pull, base conversion)
-// before the library gives up on it.
-constexpr auto kSupervisorSlack = std::chrono::minutes(10);
+// Beyond boot_timeout, what the supervisor may take (pull, base conversion,
+// the first VM of a shape making its warm template: up to 15 minutes on a
+// loaded PVM host) before the library gives up on it.
+constexpr auto kSupervisorSlack = std::chrono::minutes(30);
 
 Result<std::string> DataDirOf(const Options& options) {
   if (!options.data_dir.empty()) return options.data_dir;

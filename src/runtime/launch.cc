@@ -422,7 +422,7 @@ Result<VmDir> CreateRunDir(const LaunchOptions& options) {
 }
 
 Result<std::string> WarmTemplate(const LaunchOptions& options) {
-  GuestFiles files("", "");
+  GuestFiles files(options.kernel_path, options.initrd_path);
   VK_TRY_CTX(files.CheckAvailable(), "nothing to warm");
   KvmFlavor flavor = DetectKvmFlavor();
   uint32_t cpus = ChooseVcpus(options.cpus, flavor);
@@ -509,6 +509,16 @@ Result<int> Launch(const LaunchOptions& in) {
   if (DetectKvmFlavor() == KvmFlavor::kPvm)
     std::fprintf(stderr, "%s\n", PvmVectorWarning().c_str());
   if (options.detach) {
+    // The first VM of a shape makes its template, minutes on a loaded PVM
+    // host: made here, before the fork, so its progress reaches the user
+    // and --boot-timeout counts only this VM's own start (the child finds
+    // the template ready).
+    if (options.restore_checkpoint.empty() && UseTemplate(options)) {
+      auto made = WarmTemplate(options);
+      if (!made.ok())
+        return Error(ErrorKind::kUsage,
+                     made.error().message() + " (--cold boots without a template)");
+    }
     if (VK_TRY(Detach(options, run_dir)) == DetachRole::kParent) {
       run_dir.Keep();  // the background VMM owns it now
       std::printf("%s\n", options.name.c_str());
