@@ -20,11 +20,6 @@ namespace {
 using image::testing::Debugfs;
 using image::testing::TempDir;
 
-void Write(const std::string& path, const std::string& text) {
-  std::filesystem::create_directories(std::filesystem::path(path).parent_path());
-  std::ofstream(path, std::ios::binary | std::ios::trunc) << text;
-}
-
 constexpr const char* kDockerfile = R"(FROM scratch AS base
 ARG GREETING=hi
 ENV GREETING=$GREETING PATH=/bin
@@ -52,15 +47,15 @@ class BuilderTest : public ::testing::Test {
  protected:
   void SetUp() override {
     context_ = dir_ / "context";
-    Write(context_ + "/hello.txt", "hello\n");
-    Write(context_ + "/bin/tool", "#!/bin/sh\necho tool\n");
+    image::testing::WriteFile(context_ + "/hello.txt", "hello\n");
+    image::testing::WriteFile(context_ + "/bin/tool", "#!/bin/sh\necho tool\n");
     std::filesystem::permissions(context_ + "/bin/tool", std::filesystem::perms(0755));
-    Write(context_ + "/bin/secret.key", "do not copy\n");
-    Write(context_ + "/.dockerignore", "**/*.key\n");
+    image::testing::WriteFile(context_ + "/bin/secret.key", "do not copy\n");
+    image::testing::WriteFile(context_ + "/.dockerignore", "**/*.key\n");
     image::testing::WriteTar(context_ + "/files.tar",
                              {{.path = "etc/", .type = AE_IFDIR, .perm = 0755},
                               {.path = "etc/app.conf", .uid = 7, .gid = 8, .data = "conf\n"}});
-    Write(context_ + "/Dockerfile", kDockerfile);
+    image::testing::WriteFile(context_ + "/Dockerfile", kDockerfile);
     request_.context_dir = context_;
     request_.store_root = dir_ / "store";
     request_.tags = {"test/app:1"};
@@ -145,13 +140,13 @@ TEST_F(BuilderTest, RepeatedBuildIsCachedAndGivesTheSameImage) {
 
 TEST_F(BuilderTest, ChangingOneCopiedFileRerunsOnlyThatStepAndLater) {
   BuildOutcome first = Build();
-  Write(context_ + "/bin/tool", "#!/bin/sh\necho changed\n");
+  image::testing::WriteFile(context_ + "/bin/tool", "#!/bin/sh\necho changed\n");
   BuildOutcome second = Build();
   // ENV and COPY hello.txt stay cached; COPY bin and everything after run.
   EXPECT_EQ(second.cached, 2u);
   EXPECT_NE(second.manifest_digest, first.manifest_digest);
   // An ignored file changing changes nothing.
-  Write(context_ + "/bin/secret.key", "another\n");
+  image::testing::WriteFile(context_ + "/bin/secret.key", "another\n");
   BuildOutcome third = Build();
   EXPECT_EQ(third.cached, third.steps);
   EXPECT_EQ(third.manifest_digest, second.manifest_digest);
@@ -179,7 +174,7 @@ TEST_F(BuilderTest, PruneDropsTheCacheAndRmKeepsIt) {
 }
 
 TEST_F(BuilderTest, ErrorsNameTheProblem) {
-  Write(context_ + "/Dockerfile", "FROM scratch\nCOPY missing.txt /\n");
+  image::testing::WriteFile(context_ + "/Dockerfile", "FROM scratch\nCOPY missing.txt /\n");
   BuildProgress progress(ProgressMode::kQuiet);
   BuildOutcome outcome;
   auto built = BuildImage(request_, progress, outcome);
@@ -187,7 +182,8 @@ TEST_F(BuilderTest, ErrorsNameTheProblem) {
   EXPECT_EQ(built.error().kind(), ErrorKind::kUsage);
   EXPECT_NE(built.error().message().find("missing.txt"), std::string::npos)
       << built.error().message();
-  Write(context_ + "/Dockerfile", "FROM scratch\nCOPY hello.txt bin/tool /app\n");
+  image::testing::WriteFile(context_ + "/Dockerfile",
+                            "FROM scratch\nCOPY hello.txt bin/tool /app\n");
   built = BuildImage(request_, progress, outcome);
   ASSERT_FALSE(built.ok());
   EXPECT_NE(built.error().message().find("must be a directory and end with a /"), std::string::npos)

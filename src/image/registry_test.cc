@@ -19,6 +19,7 @@
 #include "image/test_support.h"
 #include "image/testing/local_registry.h"
 #include "image/testing/oci_layout.h"
+#include "image/testing/tree_listing.h"
 
 namespace vk::image {
 namespace {
@@ -97,38 +98,14 @@ PullOptions Quiet() {
   return o;
 }
 
-// One line per entry: "path type perm uid gid size target [xattr names]".
+// One line per entry but hard links (they carry no metadata of their own;
+// checked by inode): "path type perm uid gid size target[ xattr names]".
 std::set<std::string> TarListing(const std::string& tar) {
+  testing::Tree tree;
+  testing::AddTarToTree(tar, tree, testing::TarContents::kSkip);
   std::set<std::string> out;
-  std::set<std::string> hardlinks;
-  archive* a = archive_read_new();
-  archive_read_support_format_all(a);
-  if (archive_read_open_filename(a, tar.c_str(), 65536) != ARCHIVE_OK) return out;
-  archive_entry* e;
-  while (archive_read_next_header(a, &e) == ARCHIVE_OK) {
-    std::string path = archive_entry_pathname(e);
-    while (!path.empty() && path.back() == '/') path.pop_back();
-    if (path.rfind("./", 0) == 0) path = path.substr(2);
-    bool hardlink = archive_entry_hardlink(e) != nullptr;
-    if (hardlink) {  // carries no metadata of its own; checked by inode below
-      hardlinks.insert("/" + path);
-      continue;
-    }
-    std::set<std::string> names;  // pax archives may name an xattr twice
-    const char* name;
-    const void* value;
-    size_t size;
-    archive_entry_xattr_reset(e);
-    while (archive_entry_xattr_next(e, &name, &value, &size) == ARCHIVE_OK) names.insert(name);
-    std::string xattrs;
-    for (const std::string& n : names) xattrs += " " + n;
-    const char* target = archive_entry_symlink(e);
-    out.insert(fmt::format("/{} {:o} {:o} {} {} {} {}{}", path, archive_entry_filetype(e),
-                           archive_entry_perm(e), archive_entry_uid(e), archive_entry_gid(e),
-                           archive_entry_filetype(e) != AE_IFREG ? -1 : archive_entry_size(e),
-                           target ? target : "", xattrs));
-  }
-  archive_read_free(a);
+  for (const auto& [path, entry] : tree)
+    if (entry.hardlink.empty()) out.insert(path + " " + entry.Describe());
   return out;
 }
 

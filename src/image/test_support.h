@@ -89,6 +89,16 @@ inline int Fsck(const std::string& image) {
   return status;
 }
 
+// Writes `text` to `path` with mode `perm`, making missing parents.
+inline void WriteFile(const std::string& path, const std::string& text, unsigned perm = 0644) {
+  std::filesystem::create_directories(std::filesystem::path(path).parent_path());
+  FILE* f = fopen(path.c_str(), "wb");
+  ASSERT_NE(f, nullptr) << path;
+  fwrite(text.data(), 1, text.size(), f);
+  fclose(f);
+  std::filesystem::permissions(path, std::filesystem::perms(perm));
+}
+
 inline std::string ReadFile(const std::string& path) {
   std::string out;
   FILE* f = fopen(path.c_str(), "rb");
