@@ -67,6 +67,10 @@ Result<void> AddArchiveEntries(image::TarStream& stream, const std::string& work
     std::string rel;
     for (const std::string& part : parts) rel += (rel.empty() ? "" : "/") + part;
     image::EntryMeta meta = VK_TRY(image::MetaFromEntry(entry).Context(rel));
+    // A Linux symlink has no mode of its own (lstat says 0777): docker
+    // unpacks with symlink(2), so its layer says 0777 whatever the archive
+    // recorded (0644 from many archivers).
+    if (meta.type == image::FileType::kSymlink) meta.permissions = 0777;
     SourceFile file{rel, meta, ""};
     if (meta.type == image::FileType::kRegular) {
       file.host_path = work_dir + "/unpacked-" + std::to_string(ordinal);

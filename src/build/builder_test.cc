@@ -54,7 +54,8 @@ class BuilderTest : public ::testing::Test {
     image::testing::WriteFile(context_ + "/.dockerignore", "**/*.key\n");
     image::testing::WriteTar(context_ + "/files.tar",
                              {{.path = "etc/", .type = AE_IFDIR, .perm = 0755},
-                              {.path = "etc/app.conf", .uid = 7, .gid = 8, .data = "conf\n"}});
+                              {.path = "etc/app.conf", .uid = 7, .gid = 8, .data = "conf\n"},
+                              {.path = "etc/app.link", .type = AE_IFLNK, .link = "app.conf"}});
     image::testing::WriteFile(context_ + "/Dockerfile", kDockerfile);
     request_.context_dir = context_;
     request_.store_root = dir_ / "store";
@@ -118,6 +119,8 @@ TEST_F(BuilderTest, StoresTheImageWithConfigLayersAndBase) {
       image::testing::Run("tar tvf " + store->BlobPath(record.layers[2]) + " --numeric-owner");
   EXPECT_NE(added.find("7/8"), std::string::npos) << added;  // the archive's owners
   EXPECT_NE(added.find("etc/app.conf"), std::string::npos) << added;
+  // The archive says 0644; an unpacked symlink is 0777, as docker's layer.
+  EXPECT_NE(added.find("lrwxrwxrwx 0/0"), std::string::npos) << added;
 
   // The ext4 base has the whole tree.
   ASSERT_FALSE(outcome.base_path.empty());
