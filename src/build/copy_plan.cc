@@ -76,14 +76,12 @@ std::string ResolvedDestination(const std::string& absolute, StageFiles& stage) 
 Result<void> CopyMatch(const SourceMatch& match, const std::string& dest, bool into_dir,
                        const CopyRequest& request, StageFiles& stage, LayerTar& layer) {
   if (match.directory) {
-    // A directory's contents go to dest, which becomes a directory.
+    // A directory's contents go to dest, which becomes a directory. BuildKit
+    // (fsutil's copy with CopyDirContents) makes a missing dest like any
+    // parent, 0755 and the --chown owner: the source directory's own mode,
+    // owner and --chmod are not given to it. An existing one keeps its own.
     AddParents(dest, stage, request.owner, layer);
-    const image::Inode* existing = stage.Lookup(dest);
-    if (existing != nullptr && existing->type == image::FileType::kDirectory) {
-      AddDirectory(dest, existing, request.owner, layer);
-    } else if (!dest.empty()) {
-      layer.Add(dest, EntryFor(match.files.front(), request));
-    }
+    AddDirectory(dest, stage.Lookup(dest), request.owner, layer);
     for (size_t i = 1; i < match.files.size(); ++i) {
       const SourceFile& file = match.files[i];
       layer.Add(Child(dest, file.rel), EntryFor(file, request));

@@ -96,6 +96,15 @@ TEST_F(CopyPlanTest, DirectoryContentsGoToTheDestination) {
   EXPECT_FALSE(layer.entries().count("app/src"));
   EXPECT_EQ(layer.entries().at("app/a").meta.uid, 1000u);
   EXPECT_EQ(layer.entries().at("app/a").meta.permissions, 0640u);
+  // The new destination is made like a parent (0755, the --chown owner),
+  // not from the 0700 source directory or --chmod, as BuildKit makes it.
+  EXPECT_EQ(layer.entries().at("app").meta.permissions, 0755u);
+  EXPECT_EQ(layer.entries().at("app").meta.uid, 1000u);
+  SourceMatch owned = Dir("home", {"a"});
+  owned.files.front().meta.uid = 1000;  // COPY --from a stage's /home/user
+  LayerTar from = Plan({{owned}, "/home/user/", "/", {}, {}, false});
+  EXPECT_EQ(from.entries().at("home/user").meta.uid, 0u);
+  EXPECT_EQ(from.entries().at("home/user").meta.permissions, 0755u);
 }
 
 TEST_F(CopyPlanTest, SeveralSourcesNeedADirectoryDestination) {
