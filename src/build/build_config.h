@@ -60,6 +60,11 @@ struct BuildConfig {
   std::vector<std::string> Shell() const;
 };
 
+// PATH of a stage without one: a RUN's environment, and a FROM scratch
+// image's config (as BuildKit writes it; buildah too).
+inline constexpr const char* kDefaultPath =
+    "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+
 // Bounds a hostile base config: 8 MiB, as image/manifest.h's kMaxConfigBytes.
 inline constexpr size_t kMaxBuildConfigBytes = 8 << 20;
 

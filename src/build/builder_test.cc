@@ -91,7 +91,8 @@ TEST_F(BuilderTest, StoresTheImageWithConfigLayersAndBase) {
   auto store = image::Store::Open(request_.store_root);
   auto config = ParseBuildConfig(*store->ReadBlob(record.config_digest, 1 << 20));
   ASSERT_TRUE(config.ok());
-  EXPECT_EQ(config->env, (std::vector<std::string>{"GREETING=hi", "PATH=/bin"}));
+  // PATH first: FROM scratch starts with docker's default PATH.
+  EXPECT_EQ(config->env, (std::vector<std::string>{"PATH=/bin", "GREETING=hi"}));
   EXPECT_EQ(config->working_dir, "/app/work");
   EXPECT_EQ(config->user, "1000");
   EXPECT_EQ(config->entrypoint, (std::vector<std::string>{"/app/bin/tool"}));
@@ -132,6 +133,22 @@ TEST_F(BuilderTest, StoresTheImageWithConfigLayersAndBase) {
   EXPECT_NE(work.find("Type: directory"), std::string::npos) << work;
   std::string tool = Debugfs(outcome.base_path, "stat /app/bin/tool");
   EXPECT_NE(tool.find("Mode:  0750"), std::string::npos) << tool;
+}
+
+// docker's empty image (BuildKit): the default PATH and "/" as the working
+// directory, so `ENV PATH=$PATH:...` extends it.
+TEST_F(BuilderTest, ScratchStartsWithDockersDefaultPathAndWorkdir) {
+  image::testing::WriteFile(context_ + "/Dockerfile",
+                            "FROM scratch\nENV PATH=$PATH:/app/bin\nCOPY hello.txt /\n");
+  Build();
+  image::ImageRecord record = Stored();
+  auto store = image::Store::Open(request_.store_root);
+  auto config = ParseBuildConfig(*store->ReadBlob(record.config_digest, 1 << 20));
+  ASSERT_TRUE(config.ok());
+  EXPECT_EQ(config->env,
+            (std::vector<std::string>{
+                "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin:/app/bin"}));
+  EXPECT_EQ(config->working_dir, "/");
 }
 
 TEST_F(BuilderTest, RepeatedBuildIsCachedAndGivesTheSameImage) {

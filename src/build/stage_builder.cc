@@ -5,6 +5,7 @@
 #include <ctime>
 
 #include "build/ascii.h"
+#include "build/build_config.h"
 #include "build/dockerfile_parser.h"
 #include "build/instruction_expansion.h"
 #include "build/step_text.h"
@@ -115,7 +116,13 @@ Result<void> StageBuilder::From() {
     return Ok();
   }
   if (AsciiLower(stage_.base) == "scratch") {
-    state_.key = CacheKey("scratch").Add(stage_.platform).Hex();
+    // docker's empty image (BuildKit's dockerfile2llb emptyImage): the
+    // default PATH, so ENV PATH=$PATH:... and `docker run` find programs,
+    // and "/" as the working directory.
+    state_.snapshot.config.env = {std::string("PATH=") + kDefaultPath};
+    state_.snapshot.config.working_dir = "/";
+    scope_ = VariableScope::Stage(s_.request.build_args, s_.global, EnvMap(state_.snapshot.config));
+    state_.key = CacheKey("scratch").Add(stage_.platform).Add(kDefaultPath).Hex();
     s_.progress.Cached();
     return Ok();
   }

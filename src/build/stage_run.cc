@@ -4,6 +4,7 @@
 #include <sys/stat.h>
 
 #include "base/remove_tree.h"
+#include "build/build_config.h"
 #include "build/run_step.h"
 #include "build/stage_builder.h"
 #include "build/upper_layer.h"
@@ -12,8 +13,6 @@
 
 namespace vk::build {
 namespace {
-
-constexpr const char* kDefaultPath = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
 
 // What the VM's set-up writes into the root: never part of a RUN's layer,
 // as docker bind-mounts these over the container's.
