@@ -13,6 +13,7 @@
 
 #include "agent/exec_listener.h"
 #include "agent/exec_server.h"
+#include "agent/guest_mounts.h"
 #include "agent/init_params.h"
 #include "agent/net_config.h"
 #include "agent/system_setup.h"
@@ -90,7 +91,7 @@ Result<void> PrepareSystem(const InitParams& params) {
   VK_TRY(MountSystemFilesystems());
   if (!params.hostname.empty()) VK_TRY(SetHostname(params.hostname));
   if (params.write_etc) VK_TRY(WriteEtcFiles(params.hostname.empty() ? "vk" : params.hostname));
-  VK_TRY(MountShares(params.fs_mounts));
+  VK_TRY(MountGuestMounts(params.tmpfs_mounts, params.fs_mounts, params.bind_mounts));
   if (auto loopback = BringUpLoopback(); !loopback.ok()) {
     ConsoleLine("warning: " + loopback.error().message());
   }

@@ -9,14 +9,15 @@ using proto::StrFormat;
 namespace {
 
 constexpr size_t kMaxHostname = 64;  // HOST_NAME_MAX
-constexpr size_t kMaxFsMounts = 64;  // bounds what a command line can make us mount
+// Bounds what a command line can make us mount, per kind of vk.* mount word.
+constexpr size_t kMaxMounts = 64;
 
-Result<FsMount> ParseFsMount(std::string_view value) {
-  std::vector<std::string> parts = Split(value, ':');
-  bool valid = (parts.size() == 2 || (parts.size() == 3 && parts[2] == "ro")) &&
-               !parts[0].empty() && parts[1].size() > 1 && parts[1][0] == '/';
-  if (!valid) return Error(StrFormat("vk.fs={} is not TAG:/PATH[:ro]", value));
-  return FsMount{parts[0], parts[1], parts.size() == 3};
+template <typename T, typename Parse>
+Result<void> AddMount(std::vector<T>& mounts, std::string_view key, std::string_view value,
+                      Parse parse) {
+  if (mounts.size() >= kMaxMounts) return Error(StrFormat("too many {} mounts", key));
+  mounts.push_back(VK_TRY(parse(value)));
+  return Ok();
 }
 
 Result<void> Apply(InitParams& params, std::string_view key, std::string_view value) {
@@ -52,8 +53,11 @@ Result<void> Apply(InitParams& params, std::string_view key, std::string_view va
     if (value.empty()) return Error("vk.overlay is empty");
     params.overlay = value;
   } else if (key == "vk.fs") {
-    if (params.fs_mounts.size() >= kMaxFsMounts) return Error("too many vk.fs mounts");
-    params.fs_mounts.push_back(VK_TRY(ParseFsMount(value)));
+    VK_TRY(AddMount(params.fs_mounts, key, value, ParseFsMount));
+  } else if (key == "vk.tmpfs") {
+    VK_TRY(AddMount(params.tmpfs_mounts, key, value, ParseTmpfsMount));
+  } else if (key == "vk.bind") {
+    VK_TRY(AddMount(params.bind_mounts, key, value, ParseBindMount));
   } else if (key == "vk.net") {
     params.net = VK_TRY(ParseNetParam(value));
   } else if (key == "vk.etc") {

@@ -8,17 +8,11 @@
 #include <string_view>
 #include <vector>
 
+#include "agent/mount_params.h"
 #include "agent/net_config.h"
 #include "base/result.h"
 
 namespace vk::agent {
-
-// vk.fs=TAG:GUEST_PATH[:ro]: a virtio-fs share to mount after switch_root.
-struct FsMount {
-  std::string tag;
-  std::string path;
-  bool read_only = false;
-};
 
 struct InitParams {
   std::string root;                  // vk.root=/dev/vda; empty: stay in the initramfs
@@ -36,7 +30,9 @@ struct InitParams {
   // vk.overlay=/dev/vdb: a writable scratch disk; root becomes an overlayfs
   // of the (read-only) root disk under an upper layer on this disk.
   std::string overlay;
-  std::vector<FsMount> fs_mounts;  // vk.fs=..., in order
+  std::vector<FsMount> fs_mounts;        // vk.fs=..., in order
+  std::vector<TmpfsMount> tmpfs_mounts;  // vk.tmpfs=..., in order
+  std::vector<BindMount> bind_mounts;    // vk.bind=..., in order
   // vk.etc=1: write /etc/hostname and /etc/hosts as docker does (vk run).
   bool write_etc = false;
   // vk.net=dhcp | vk.net=static:IP/PREFIX,GATEWAY,DNS: configure eth0.

@@ -116,3 +116,63 @@ TEST(InitParamsTest, AssignmentParams) {
 
 }  // namespace
 }  // namespace vk::agent
+
+namespace vk::agent {
+namespace {
+
+TEST(InitParamsTest, TmpfsMounts) {
+  auto params = ParseInitParams(
+      "vk.tmpfs=/scratch vk.tmpfs=/run/app:size=1048576:mode=1777 vk.tmpfs=/m:mode=700");
+  ASSERT_TRUE(params.ok()) << params.error().message();
+  ASSERT_EQ(params->tmpfs_mounts.size(), 3u);
+  EXPECT_EQ(params->tmpfs_mounts[0].path, "/scratch");
+  EXPECT_FALSE(params->tmpfs_mounts[0].size_bytes.has_value());
+  EXPECT_FALSE(params->tmpfs_mounts[0].mode.has_value());
+  EXPECT_EQ(params->tmpfs_mounts[1].path, "/run/app");
+  EXPECT_EQ(params->tmpfs_mounts[1].size_bytes, 1048576u);
+  EXPECT_EQ(params->tmpfs_mounts[1].mode, 01777u);
+  EXPECT_EQ(params->tmpfs_mounts[2].mode, 0700u);
+  EXPECT_FALSE(params->tmpfs_mounts[2].size_bytes.has_value());
+}
+
+TEST(InitParamsTest, BadTmpfsMountsAreErrors) {
+  for (const char* bad :
+       {"vk.tmpfs=", "vk.tmpfs=/", "vk.tmpfs=relative", "vk.tmpfs=/x/../y", "vk.tmpfs=/x/./y",
+        "vk.tmpfs=/x:size=", "vk.tmpfs=/x:size=0", "vk.tmpfs=/x:size=12k", "vk.tmpfs=/x:size=-1",
+        "vk.tmpfs=/x:size=99999999999999999999", "vk.tmpfs=/x:mode=8", "vk.tmpfs=/x:mode=10000",
+        "vk.tmpfs=/x:size=1:size=2", "vk.tmpfs=/x:mode=1:mode=2", "vk.tmpfs=/x:uid=0",
+        "vk.tmpfs=/x:size=1:mode=1:ro", "vk.tmpfs=/x:"}) {
+    EXPECT_FALSE(ParseInitParams(bad).ok()) << bad;
+  }
+  EXPECT_FALSE(ParseInitParams("vk.tmpfs=/" + std::string(kMaxMountPath, 'a')).ok());
+  EXPECT_TRUE(ParseInitParams("vk.tmpfs=/" + std::string(kMaxMountPath - 1, 'a')).ok());
+}
+
+TEST(InitParamsTest, BindMounts) {
+  auto params = ParseInitParams("vk.bind=/run/.vk-secrets/0:/etc/token:ro vk.bind=/a:/b");
+  ASSERT_TRUE(params.ok()) << params.error().message();
+  ASSERT_EQ(params->bind_mounts.size(), 2u);
+  EXPECT_EQ(params->bind_mounts[0].source, "/run/.vk-secrets/0");
+  EXPECT_EQ(params->bind_mounts[0].target, "/etc/token");
+  EXPECT_TRUE(params->bind_mounts[0].read_only);
+  EXPECT_FALSE(params->bind_mounts[1].read_only);
+  for (const char* bad :
+       {"vk.bind=", "vk.bind=/a", "vk.bind=/a:b", "vk.bind=a:/b", "vk.bind=/a:/b:rw",
+        "vk.bind=/a:/b:ro:x", "vk.bind=/a:/", "vk.bind=/a:/.."}) {
+    EXPECT_FALSE(ParseInitParams(bad).ok()) << bad;
+  }
+}
+
+TEST(InitParamsTest, MountWordsAreBounded) {
+  std::string many;
+  for (int i = 0; i < 64; ++i) many += " vk.tmpfs=/t" + std::to_string(i);
+  EXPECT_TRUE(ParseInitParams(many).ok());
+  EXPECT_FALSE(ParseInitParams(many + " vk.tmpfs=/one-more").ok());
+  std::string binds;
+  for (int i = 0; i < 65; ++i) binds += " vk.bind=/s:/t" + std::to_string(i);
+  EXPECT_FALSE(ParseInitParams(binds).ok());
+  EXPECT_FALSE(ParseInitParams("vk.fs=tag:/" + std::string(kMaxMountPath, 'a')).ok());
+}
+
+}  // namespace
+}  // namespace vk::agent

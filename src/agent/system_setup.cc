@@ -172,16 +172,6 @@ Result<void> MountSystemFilesystems() {
   return Ok();
 }
 
-Result<void> MountShares(const std::vector<FsMount>& mounts) {
-  for (const FsMount& m : mounts) {
-    VK_TRY(MakeDirectories(m.path));
-    unsigned long flags = MS_NODEV | (m.read_only ? MS_RDONLY : 0);
-    if (mount(m.tag.c_str(), m.path.c_str(), "virtiofs", flags, nullptr) < 0)
-      return Error::FromErrno(StrFormat("mount shared directory {} on {}", m.tag, m.path));
-  }
-  return Ok();
-}
-
 Result<void> MakeDirectories(const std::string& path) {
   for (size_t slash = 1; slash != std::string::npos;) {
     slash = path.find('/', slash + 1);

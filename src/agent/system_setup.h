@@ -19,8 +19,6 @@ Result<void> SwitchToRootDisk(const InitParams& params);
 // reported on the console and skipped.
 Result<void> MountSystemFilesystems();
 Result<void> SetHostname(const std::string& hostname);
-// virtio-fs shares (vk.fs=...), mount points created as needed.
-Result<void> MountShares(const std::vector<FsMount>& mounts);
 // mkdir -p.
 Result<void> MakeDirectories(const std::string& path);
 Result<void> WriteEtcFiles(const std::string& hostname);

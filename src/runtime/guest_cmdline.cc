@@ -1,5 +1,6 @@
 #include "runtime/guest_cmdline.h"
 
+#include <cstdio>
 #include <cstdlib>
 
 #include "runtime/vm_state.h"
@@ -11,6 +12,25 @@ namespace {
 constexpr const char* kBaseCmdline = "console=ttyS0 reboot=t panic=-1 quiet";
 constexpr const char* kDefaultPath =
     "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+
+std::string Octal(uint32_t value) {
+  char text[12];
+  std::snprintf(text, sizeof(text), "%o", value);
+  return text;
+}
+
+// vk.tmpfs and vk.bind words (docs/protocol.md, "Boot parameters").
+std::string MountWords(const LaunchOptions& options) {
+  std::string words;
+  for (const GuestTmpfs& tmpfs : options.tmpfs) {
+    words += " vk.tmpfs=" + tmpfs.guest_path;
+    if (tmpfs.size_bytes) words += ":size=" + std::to_string(*tmpfs.size_bytes);
+    if (tmpfs.mode) words += ":mode=" + Octal(*tmpfs.mode);
+  }
+  for (const GuestBind& bind : options.binds)
+    words += " vk.bind=" + bind.source + ":" + bind.target + (bind.read_only ? ":ro" : "");
+  return words;
+}
 
 }  // namespace
 
@@ -28,6 +48,7 @@ std::string GuestParams(const LaunchOptions& options, bool overlay) {
     const SharedDir& share = options.shares[i];
     params += " vk.fs=" + ShareTag(i) + ":" + share.guest_path + (share.read_only ? ":ro" : "");
   }
+  params += MountWords(options);
   if (!options.command.empty()) params += " vk.port=" + std::to_string(kLaunchPort);
   if (options.command.empty() && options.detach) params += " vk.idle=1";
   return params;

@@ -22,6 +22,22 @@ struct SharedDir {
   bool read_only = false;
 };
 
+// A tmpfs in the guest (vk run --tmpfs, RUN --mount=type=tmpfs): never on
+// any disk, gone with the VM.
+struct GuestTmpfs {
+  std::string guest_path;
+  std::optional<uint64_t> size_bytes;  // none: the guest kernel's default (half its memory)
+  std::optional<uint32_t> mode;        // none: 1777
+};
+
+// A guest file or directory bind-mounted onto another guest path (a build
+// secret from its share onto the RUN's target); a missing target is made.
+struct GuestBind {
+  std::string source;
+  std::string target;
+  bool read_only = true;
+};
+
 struct LaunchOptions {
   std::string disk;
   bool read_only = false;
@@ -45,6 +61,8 @@ struct LaunchOptions {
   // a fresh ext4 scratch disk, attached as vdb under an overlayfs root).
   std::function<Result<std::string>(const VmDir& run_dir)> make_scratch_disk;
   std::vector<SharedDir> shares;
+  std::vector<GuestTmpfs> tmpfs;        // mounted before the shares
+  std::vector<GuestBind> binds;         // after the shares
   std::string user;                     // the command's user (name, uid, name:group...)
   std::optional<proto::TtyConfig> tty;  // run the command on a terminal (stdin raw)
   bool stdin_open = true;               // false: the command's stdin is empty (EOF)

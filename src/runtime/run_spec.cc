@@ -16,6 +16,7 @@
 #include "image/scratch_template.h"
 #include "runtime/detach.h"
 #include "runtime/machine_size.h"
+#include "runtime/mount_spec.h"
 
 namespace vk {
 namespace {
@@ -48,12 +49,9 @@ Result<std::string> SharedDirectory(const std::string& path, const std::string& 
 }
 
 Result<SharedDir> CheckShare(const SharedDir& share) {
-  const std::string& guest = share.guest_path;
-  if (guest.size() < 2 || guest[0] != '/' || guest.find_first_of(" \t\n,:") != std::string::npos)
-    return Error(ErrorKind::kUsage, "share " + share.host_path + ":" + guest +
-                                        ": the guest path must be absolute, without spaces, "
-                                        "commas or colons");
-  return SharedDir{VK_TRY(SharedDirectory(share.host_path, "share")), guest, share.read_only};
+  VK_TRY(CheckGuestMountPath(share.guest_path, "share " + share.host_path + ":"));
+  return SharedDir{VK_TRY(SharedDirectory(share.host_path, "share")), share.guest_path,
+                   share.read_only};
 }
 
 // What the checks that need no image find wrong: before a pull, so a typo
@@ -230,6 +228,9 @@ Result<LaunchOptions> PrepareRun(const RunSpec& spec) {
   LaunchOptions o;
   VK_TRY(SetMachine(spec, o));
   for (const SharedDir& share : spec.shares) o.shares.push_back(VK_TRY(CheckShare(share)));
+  o.tmpfs = spec.tmpfs;
+  o.binds = spec.binds;
+  VK_TRY(CheckGuestMounts(o));
   Base base = VK_TRY(spec.rootfs_path.empty() ? ImageBase(spec) : RootfsBase(spec));
   o.disk = base.disk;
   o.read_only = true;

@@ -44,6 +44,8 @@ struct RunSpec {
   std::string user;                  // empty: the image's
   std::string workdir;               // in the guest; empty: the image's
   std::vector<SharedDir> shares;
+  std::vector<GuestTmpfs> tmpfs;  // --tmpfs PATH[:size=...,mode=...]
+  std::vector<GuestBind> binds;   // guest-side binds (the builder's secrets)
   std::string hostname;
   NetworkOptions network;      // firewall_file: a rules file on the host
   std::string firewall_rules;  // or the rules as text (kept in the VM's state dir)

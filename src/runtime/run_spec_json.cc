@@ -148,6 +148,56 @@ Result<SharedDir> ShareFromJson(const json& v) {
   return share;
 }
 
+Result<GuestTmpfs> TmpfsFromJson(const json& v) {
+  if (!v.is_object()) return Bad("tmpfs", "entries must be objects");
+  GuestTmpfs tmpfs;
+  for (const auto& [key, value] : v.items()) {
+    const std::string field = "tmpfs." + key;
+    if (key == "guest") {
+      tmpfs.guest_path = VK_TRY(String(value, field, kMaxShortString));
+    } else if (key == "size_bytes") {
+      tmpfs.size_bytes = VK_TRY(Unsigned(value, field, UINT64_MAX));
+    } else if (key == "mode") {
+      tmpfs.mode = static_cast<uint32_t>(VK_TRY(Unsigned(value, field, 07777)));
+    } else {
+      return Bad(field, "unknown field");
+    }
+  }
+  if (tmpfs.guest_path.empty()) return Bad("tmpfs", "each entry needs \"guest\"");
+  return tmpfs;
+}
+
+Result<GuestBind> BindFromJson(const json& v) {
+  if (!v.is_object()) return Bad("binds", "entries must be objects");
+  GuestBind bind;
+  for (const auto& [key, value] : v.items()) {
+    const std::string field = "binds." + key;
+    if (key == "source") {
+      bind.source = VK_TRY(String(value, field, kMaxShortString));
+    } else if (key == "target") {
+      bind.target = VK_TRY(String(value, field, kMaxShortString));
+    } else if (key == "read_only") {
+      bind.read_only = VK_TRY(Bool(value, field));
+    } else {
+      return Bad(field, "unknown field");
+    }
+  }
+  if (bind.source.empty() || bind.target.empty())
+    return Bad("binds", "each entry needs \"source\" and \"target\"");
+  return bind;
+}
+
+// A list of objects, each read by `item` into `out`.
+template <typename T>
+Result<void> ObjectsFromJson(const json& v, const std::string& field, std::vector<T>& out,
+                             Result<T> (*item)(const json&)) {
+  if (!v.is_array()) return Bad(field, "must be an array");
+  if (v.size() > kMaxListItems) return Bad(field, "too many entries");
+  out.clear();
+  for (const json& entry : v) out.push_back(VK_TRY(item(entry)));
+  return Ok();
+}
+
 Result<image::LayerOwner> LayerOwnerFromJson(const json& v) {
   if (!v.is_object()) return Bad("layer_owners", "entries must be objects");
   image::LayerOwner owner;
@@ -169,20 +219,12 @@ Result<image::LayerOwner> LayerOwnerFromJson(const json& v) {
   return owner;
 }
 
-Result<void> LayerOwnersFromJson(const json& v, const std::string&, RunSpec& s) {
-  if (!v.is_array()) return Bad("layer_owners", "must be an array");
-  if (v.size() > kMaxListItems) return Bad("layer_owners", "too many entries");
-  s.layer_owners.clear();
-  for (const json& item : v) s.layer_owners.push_back(VK_TRY(LayerOwnerFromJson(item)));
-  return Ok();
-}
-
-Result<void> SharesFromJson(const json& v, const std::string&, RunSpec& s) {
-  if (!v.is_array()) return Bad("shares", "must be an array");
-  if (v.size() > kMaxListItems) return Bad("shares", "too many entries");
-  s.shares.clear();
-  for (const json& item : v) s.shares.push_back(VK_TRY(ShareFromJson(item)));
-  return Ok();
+// A handler for a list of objects read by `item`.
+template <typename T>
+Handler Objects(std::vector<T> RunSpec::*member, Result<T> (*item)(const json&)) {
+  return [member, item](const json& v, const std::string& field, RunSpec& s) {
+    return ObjectsFromJson(v, field, s.*member, item);
+  };
 }
 
 Result<NetworkOptions::Mode> ModeFromJson(const json& v) {
@@ -236,7 +278,7 @@ const std::map<std::string, Handler, std::less<>>& Handlers() {
       {"image", Text(&RunSpec::image)},
       {"rootfs_path", Text(&RunSpec::rootfs_path)},
       {"layer_dir", Text(&RunSpec::layer_dir)},
-      {"layer_owners", LayerOwnersFromJson},
+      {"layer_owners", Objects(&RunSpec::layer_owners, LayerOwnerFromJson)},
       {"image_store", Text(&RunSpec::image_store)},
       {"cpus",
        [](const json& v, const std::string& field, RunSpec& s) -> Result<void> {
@@ -254,7 +296,9 @@ const std::map<std::string, Handler, std::less<>>& Handlers() {
       {"env", List(&RunSpec::env)},
       {"user", Text(&RunSpec::user)},
       {"workdir", Text(&RunSpec::workdir)},
-      {"shares", SharesFromJson},
+      {"shares", Objects(&RunSpec::shares, ShareFromJson)},
+      {"tmpfs", Objects(&RunSpec::tmpfs, TmpfsFromJson)},
+      {"binds", Objects(&RunSpec::binds, BindFromJson)},
       {"hostname", Text(&RunSpec::hostname)},
       {"network", NetworkFromJson},
       {"cold", Flag(&RunSpec::cold)},
@@ -311,6 +355,16 @@ std::string EncodeRunSpec(const RunSpec& spec) {
   for (const SharedDir& share : spec.shares)
     shares.push_back(
         {{"host", share.host_path}, {"guest", share.guest_path}, {"read_only", share.read_only}});
+  json tmpfs = json::array();
+  for (const GuestTmpfs& t : spec.tmpfs) {
+    json entry = {{"guest", t.guest_path}};
+    if (t.size_bytes) entry["size_bytes"] = *t.size_bytes;
+    if (t.mode) entry["mode"] = *t.mode;
+    tmpfs.push_back(entry);
+  }
+  json binds = json::array();
+  for (const GuestBind& b : spec.binds)
+    binds.push_back({{"source", b.source}, {"target", b.target}, {"read_only", b.read_only}});
   json j = {{"version", kVersion},
             {"name", spec.name},
             {"image", spec.image},
@@ -327,6 +381,8 @@ std::string EncodeRunSpec(const RunSpec& spec) {
             {"user", spec.user},
             {"workdir", spec.workdir},
             {"shares", shares},
+            {"tmpfs", tmpfs},
+            {"binds", binds},
             {"hostname", spec.hostname},
             {"network", NetworkJson(spec)},
             {"cold", spec.cold},

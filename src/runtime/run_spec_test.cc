@@ -26,6 +26,8 @@ RunSpec FullSpec() {
   spec.user = "1000:1000";
   spec.workdir = "/srv";
   spec.shares = {{"/home/me/src", "/src", true}, {"/data", "/data", false}};
+  spec.tmpfs = {{"/scratch", std::nullopt, std::nullopt}, {"/run/app", 1 << 20, 01777}};
+  spec.binds = {{"/run/.vk-secrets/0", "/etc/key", true}, {"/a", "/b", false}};
   spec.hostname = "web1";
   spec.network.mode = NetworkOptions::Mode::kInProcess;
   spec.network.publish = {"127.0.0.1:8080:80", "5353:53/udp"};
@@ -69,6 +71,17 @@ TEST(RunSpecJsonTest, EveryFieldSurvivesARoundTrip) {
   EXPECT_EQ(out->shares[0].guest_path, "/src");
   EXPECT_TRUE(out->shares[0].read_only);
   EXPECT_FALSE(out->shares[1].read_only);
+  ASSERT_EQ(out->tmpfs.size(), 2u);
+  EXPECT_EQ(out->tmpfs[0].guest_path, "/scratch");
+  EXPECT_FALSE(out->tmpfs[0].size_bytes.has_value());
+  EXPECT_FALSE(out->tmpfs[0].mode.has_value());
+  EXPECT_EQ(out->tmpfs[1].size_bytes, 1u << 20);
+  EXPECT_EQ(out->tmpfs[1].mode, 01777u);
+  ASSERT_EQ(out->binds.size(), 2u);
+  EXPECT_EQ(out->binds[0].source, "/run/.vk-secrets/0");
+  EXPECT_EQ(out->binds[0].target, "/etc/key");
+  EXPECT_TRUE(out->binds[0].read_only);
+  EXPECT_FALSE(out->binds[1].read_only);
   EXPECT_EQ(out->hostname, in.hostname);
   EXPECT_EQ(out->network.mode, NetworkOptions::Mode::kInProcess);
   EXPECT_EQ(out->network.publish, in.network.publish);
@@ -115,6 +128,12 @@ TEST(RunSpecJsonTest, UnknownFieldsAreNamed) {
   ExpectUsageError(R"({"version":1,"network":{"mod":"lan"}})", "\"network.mod\": unknown field");
   ExpectUsageError(R"({"version":1,"shares":[{"host":"/a","guest":"/b","ro":true}]})",
                    "\"shares.ro\": unknown field");
+  ExpectUsageError(R"({"version":1,"tmpfs":[{"guest":"/a","size":1}]})",
+                   "\"tmpfs.size\": unknown field");
+  ExpectUsageError(R"({"version":1,"tmpfs":[{"mode":1}]})", "each entry needs \"guest\"");
+  ExpectUsageError(R"({"version":1,"tmpfs":[{"guest":"/a","mode":4096}]})", "at most 4095");
+  ExpectUsageError(R"({"version":1,"binds":[{"source":"/a"}]})", "needs \"source\" and \"target\"");
+  ExpectUsageError(R"({"version":1,"binds":{}})", "\"binds\": must be an array");
 }
 
 TEST(RunSpecJsonTest, VersionIsChecked) {
@@ -196,6 +215,14 @@ TEST(RunSpecTest, BadSpecsAreUsageErrorsBeforeAnyPull) {
   bad_share.image = "alpine";
   bad_share.shares = {{"/", "relative", false}};
   EXPECT_EQ(PrepareRun(bad_share).error().kind(), ErrorKind::kUsage);
+  RunSpec bad_tmpfs;
+  bad_tmpfs.image = "alpine";
+  bad_tmpfs.tmpfs = {{"/with space", std::nullopt, std::nullopt}};
+  EXPECT_EQ(PrepareRun(bad_tmpfs).error().kind(), ErrorKind::kUsage);
+  RunSpec bad_bind;
+  bad_bind.image = "alpine";
+  bad_bind.binds = {{"/a", "/b/../c", true}};
+  EXPECT_EQ(PrepareRun(bad_bind).error().kind(), ErrorKind::kUsage);
   RunSpec missing_share;
   missing_share.image = "alpine";
   missing_share.shares = {{"/no/such/dir/anywhere", "/x", false}};
