@@ -11,6 +11,7 @@
 
 #include "base/result.h"
 #include "build/build_progress.h"
+#include "build/build_secrets.h"
 #include "build/variables.h"
 #include "image/store.h"
 
@@ -22,6 +23,7 @@ struct BuildRequest {
   std::vector<std::string> tags;  // image names ("app:1"); none: the image is only cached
   std::string target;             // --target STAGE; empty: the last stage
   VariableMap build_args;         // --build-arg K=V
+  SecretMap secrets;              // --secret id=ID,src=PATH|env=VAR
   bool no_cache = false;          // run every step (results still go into the cache)
   bool network = false;           // RUN steps get the VM's own LAN (--net)
   std::string store_root;         // empty: $VIRTKIT_HOME

@@ -210,5 +210,24 @@ TEST_F(BuilderTest, ErrorsNameTheProblem) {
       << built.error().message();
 }
 
+// RUN mounts that cannot be made fail before any VM boots.
+TEST_F(BuilderTest, RunMountErrorsComeBeforeTheVm) {
+  const std::pair<const char*, const char*> cases[] = {
+      {"RUN --mount=type=ssh true", "type=ssh is not implemented"},
+      {"RUN --mount=type=secret,id=npm,required true", "--secret id=npm,src=FILE"},
+      {"RUN --mount=type=tmpfs,size=1m true", "needs target=PATH"},
+  };
+  for (const auto& [run, words] : cases) {
+    Write(context_ + "/Dockerfile", std::string("FROM scratch\n") + run + "\n");
+    BuildProgress progress(ProgressMode::kQuiet);
+    BuildOutcome outcome;
+    auto built = BuildImage(request_, progress, outcome);
+    ASSERT_FALSE(built.ok()) << run;
+    EXPECT_EQ(built.error().kind(), ErrorKind::kUsage) << run;
+    EXPECT_NE(built.error().message().find(words), std::string::npos) << built.error().message();
+    EXPECT_EQ(outcome.vms_booted, 0u) << run;
+  }
+}
+
 }  // namespace
 }  // namespace vk::build

@@ -95,6 +95,25 @@ TEST(DockerfileParserTest, RunFlags) {
             "$DIR");
 }
 
+TEST(DockerfileParserTest, SecretAndTmpfsMountOptions) {
+  RunInstruction run = Only<RunInstruction>(
+      "RUN --mount=type=secret,id=npm,target=/root/.npmrc,mode=0440,uid=1000,gid=1001 "
+      "--mount=type=secret,source=aws --mount=type=tmpfs,dst=/scratch --mount=type=ssh make");
+  ASSERT_EQ(run.mounts.size(), 4u);
+  EXPECT_EQ(run.mounts[0].target, "/root/.npmrc");
+  EXPECT_EQ(run.mounts[0].mode, 0440u);
+  EXPECT_EQ(run.mounts[0].uid, 1000u);
+  EXPECT_EQ(run.mounts[0].gid, 1001u);
+  EXPECT_FALSE(run.mounts[0].required);
+  EXPECT_EQ(run.mounts[1].source, "aws");  // source= names the secret
+  EXPECT_TRUE(run.mounts[1].read_only);
+  EXPECT_EQ(run.mounts[2].type, MountType::kTmpfs);
+  EXPECT_EQ(run.mounts[2].target, "/scratch");
+  EXPECT_FALSE(run.mounts[2].size.has_value());
+  EXPECT_FALSE(run.mounts[2].read_only);
+  EXPECT_EQ(run.mounts[3].type, MountType::kSsh);
+}
+
 TEST(DockerfileParserTest, RunHeredoc) {
   auto parsed = ParseDockerfile("FROM a\nRUN <<EOF bash\nset -e\necho $HOME\nEOF\n");
   ASSERT_TRUE(parsed.ok()) << parsed.error().message();

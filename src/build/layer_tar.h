@@ -50,6 +50,9 @@ class LayerTar {
   // `dir/.wh..wh..opq`: what lower layers have in `dir` is hidden.
   void AddOpaque(std::string_view dir);
 
+  // Drops the entry at `path` (not what lies below it).
+  void Remove(const std::string& path) { entries_.erase(path); }
+
   bool empty() const { return entries_.empty(); }
   size_t size() const { return entries_.size(); }
   const std::map<std::string, LayerEntry>& entries() const { return entries_; }

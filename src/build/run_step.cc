@@ -30,6 +30,8 @@ RunSpec SpecFor(const RunStepSpec& step) {
   spec.user = step.user;
   spec.workdir = step.workdir;
   spec.shares = step.shares;
+  spec.tmpfs = step.tmpfs;
+  spec.binds = step.binds;
   spec.memory_bytes = step.memory_bytes;
   spec.cold = step.cold;
   spec.hostname = "buildkitsandbox";  // what BuildKit's RUN steps see

@@ -26,7 +26,9 @@ struct RunStepSpec {
   std::string user;
   std::string workdir;
   bool network = false;           // the VM's own LAN (egress through host sockets)
-  std::vector<SharedDir> shares;  // RUN --mount=type=bind|cache
+  std::vector<SharedDir> shares;  // RUN --mount=type=bind|cache, the secrets' directory
+  std::vector<GuestTmpfs> tmpfs;  // RUN --mount=type=tmpfs
+  std::vector<GuestBind> binds;   // RUN --mount=type=secret: each file onto its target
   uint64_t memory_bytes = 512ull << 20;
   bool cold = false;  // boot the kernel instead of the warm template
 };

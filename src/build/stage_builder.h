@@ -7,9 +7,11 @@
 #include <vector>
 
 #include "base/result.h"
+#include "build/build_secrets.h"
 #include "build/build_session.h"
 #include "build/copy_plan.h"
 #include "build/layer_tar.h"
+#include "build/run_step.h"
 #include "runtime/launch.h"
 
 namespace vk::build {
@@ -40,7 +42,9 @@ class StageBuilder {
 
   // stage_run.cc
   Result<void> Run(const RunInstruction& run);
-  Result<std::vector<SharedDir>> RunMounts(const RunInstruction& run);
+  Result<SharedDir> BindMountShare(const Mount& mount);
+  Result<StagedSecrets> RunMounts(const RunInstruction& run, RunStepSpec& spec);
+  Result<std::vector<std::string>> MountStubs(const RunStepSpec& spec);
   std::vector<std::string> RunArgv(const RunInstruction& run) const;
   std::vector<std::string> RunEnv() const;
 

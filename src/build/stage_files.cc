@@ -129,6 +129,15 @@ std::string StageFiles::Resolve(std::string_view path) {
   return parts.ok() ? JoinParts(*parts) : JoinParts(PathParts(path));
 }
 
+std::vector<std::string> StageFiles::MissingPaths(std::string_view path) {
+  std::vector<std::string> parts = CleanParts(Resolve(path)), missing;
+  for (size_t n = 1; n <= parts.size(); ++n) {
+    std::string prefix = JoinParts({parts.begin(), parts.begin() + static_cast<ptrdiff_t>(n)});
+    if (tree_.Find(prefix) == nullptr) missing.push_back(prefix);
+  }
+  return missing;
+}
+
 void StageFiles::Glob(const std::vector<std::string>& parts, size_t index,
                       std::vector<std::string>& at, std::vector<std::vector<std::string>>& found) {
   if (index == parts.size()) {

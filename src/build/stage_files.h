@@ -34,6 +34,11 @@ class StageFiles {
   // tree ("lib/x" -> "usr/lib/x"); the cleaned path when it cannot be.
   std::string Resolve(std::string_view path);
 
+  // The paths (relative, shallowest first) that `path` and its parents
+  // would add to the tree, symlinks on the way resolved as the guest would:
+  // {"run/secrets", "run/secrets/x"} for /run/secrets/x when only /run exists.
+  std::vector<std::string> MissingPaths(std::string_view path);
+
   // What COPY --from=STAGE SOURCE selects (wildcards allowed); regular
   // files' bytes are extracted into `extract_dir` (an existing directory).
   Result<std::vector<SourceMatch>> Select(std::string_view source, const std::string& extract_dir);

@@ -7,6 +7,7 @@
 #include "build/build_config.h"
 #include "build/run_step.h"
 #include "build/stage_builder.h"
+#include "build/stage_files.h"
 #include "build/upper_layer.h"
 #include "image/build.h"
 #include "image/sha256.h"
@@ -24,6 +25,10 @@ std::string Quoted(const std::vector<std::string>& argv) {
   return "\"" + out + "\"";
 }
 
+// The agent's own mount points (system_setup.cc, WriteEtcFiles' /etc).
+const std::vector<std::string> kAgentMountPoints = {"/dev", "/etc", "/proc",
+                                                    "/run", "/sys", "/tmp"};
+
 Result<std::string> CacheMountDir(const image::Store& store, const Mount& mount) {
   std::string id = mount.id.empty() ? mount.target : mount.id;
   image::Sha256 sha;
@@ -36,6 +41,21 @@ Result<std::string> CacheMountDir(const image::Store& store, const Mount& mount)
 }
 
 }  // namespace
+
+Result<SharedDir> StageBuilder::BindMountShare(const Mount& mount) {
+  if (!mount.from.empty())
+    return Error(ErrorKind::kUsage, "RUN --mount=type=bind,from=" + mount.from +
+                                        " is not implemented by vk build; COPY --from "
+                                        "the files into the stage instead");
+  // The context is shared read-only even for rw: a RUN must never write
+  // into the user's files (docker discards such writes too).
+  auto matches = VK_TRY(s_.context.Select(mount.source.empty() ? "." : mount.source));
+  const SourceFile& top = matches.front().files.front();
+  if (top.meta.type != image::FileType::kDirectory)
+    return Error(ErrorKind::kUsage, "RUN --mount=type=bind: " + mount.source +
+                                        " must be a directory (virtio-fs shares directories)");
+  return SharedDir{top.host_path, mount.target, true};
+}
 
 std::vector<std::string> StageBuilder::RunEnv() const {
   std::vector<std::string> env;
@@ -69,35 +89,48 @@ std::vector<std::string> StageBuilder::RunArgv(const RunInstruction& run) const 
   return argv;
 }
 
-Result<std::vector<SharedDir>> StageBuilder::RunMounts(const RunInstruction& run) {
-  std::vector<SharedDir> shares;
+Result<StagedSecrets> StageBuilder::RunMounts(const RunInstruction& run, RunStepSpec& spec) {
   for (const Mount& mount : run.mounts) {
     switch (mount.type) {
-      case MountType::kBind: {
-        if (!mount.from.empty())
-          return Error(ErrorKind::kUsage, "RUN --mount=type=bind,from=" + mount.from +
-                                              " is not implemented by vk build; COPY --from "
-                                              "the files into the stage instead");
-        // The context is shared read-only even for rw: a RUN must never write
-        // into the user's files (docker discards such writes too).
-        auto matches = VK_TRY(s_.context.Select(mount.source.empty() ? "." : mount.source));
-        const SourceFile& top = matches.front().files.front();
-        if (top.meta.type != image::FileType::kDirectory)
-          return Error(ErrorKind::kUsage,
-                       "RUN --mount=type=bind: " + mount.source +
-                           " must be a directory (virtio-fs shares directories)");
-        shares.push_back({top.host_path, mount.target, true});
-        break;
-      }
+      case MountType::kBind: spec.shares.push_back(VK_TRY(BindMountShare(mount))); break;
       case MountType::kCache:
-        shares.push_back({VK_TRY(CacheMountDir(s_.store, mount)), mount.target, false});
+        spec.shares.push_back({VK_TRY(CacheMountDir(s_.store, mount)), mount.target, false});
         break;
-      default:
+      case MountType::kTmpfs:
+        if (mount.target.empty())
+          return Error(ErrorKind::kUsage, "RUN --mount=type=tmpfs needs target=PATH");
+        spec.tmpfs.push_back({mount.target, mount.size, std::nullopt});
+        break;
+      case MountType::kSecret: break;  // StageSecrets, below
+      case MountType::kSsh:
         return Error(ErrorKind::kUsage,
-                     "RUN --mount types tmpfs, secret and ssh are not implemented by vk build");
+                     "RUN --mount=type=ssh is not implemented by vk build; copy a deploy key in "
+                     "with --mount=type=secret instead");
     }
   }
-  return shares;
+  StagedSecrets secrets = VK_TRY(StageSecrets(run.mounts, s_.request.secrets));
+  spec.shares.insert(spec.shares.end(), secrets.shares.begin(), secrets.shares.end());
+  spec.binds = secrets.binds;
+  spec.env.insert(spec.env.end(), secrets.env.begin(), secrets.env.end());
+  return secrets;
+}
+
+// Mount points the VM's set-up creates that the base lacks, with every
+// missing parent: the RUN's mounts and the agent's own file systems. The
+// upper reader leaves them out unless the RUN put something there (BuildKit
+// removes its mount stubs the same way).
+Result<std::vector<std::string>> StageBuilder::MountStubs(const RunStepSpec& spec) {
+  std::vector<std::string> targets(kAgentMountPoints.begin(), kAgentMountPoints.end());
+  for (const SharedDir& share : spec.shares) targets.push_back(share.guest_path);
+  for (const GuestTmpfs& tmpfs : spec.tmpfs) targets.push_back(tmpfs.guest_path);
+  for (const GuestBind& bind : spec.binds) targets.push_back(bind.target);
+  StageFiles* files = VK_TRY(state_.Files(s_.store));
+  std::vector<std::string> stubs;
+  for (const std::string& target : targets) {
+    std::vector<std::string> missing = files->MissingPaths(target);
+    stubs.insert(stubs.end(), missing.begin(), missing.end());
+  }
+  return stubs;
 }
 
 Result<void> StageBuilder::Run(const RunInstruction& run) {
@@ -112,7 +145,7 @@ Result<void> StageBuilder::Run(const RunInstruction& run) {
   spec.workdir =
       state_.snapshot.config.working_dir.empty() ? "/" : state_.snapshot.config.working_dir;
   spec.network = run.network != NetworkMode::kNone && s_.request.network;
-  spec.shares = VK_TRY(RunMounts(run));
+  StagedSecrets secrets = VK_TRY(RunMounts(run, spec));
   spec.memory_bytes = s_.request.run_memory_bytes;
   spec.cold = s_.request.cold;
   std::vector<std::string> layers;
@@ -123,6 +156,7 @@ Result<void> StageBuilder::Run(const RunInstruction& run) {
   ++s_.outcome.vms_booted;
   RunStepOutcome outcome =
       VK_TRY(RunInMicroVm(spec, [this](std::string_view bytes) { s_.progress.Output(bytes); }));
+  secrets = StagedSecrets();  // the host copies go with the VM
   if (outcome.exit_code != 0) {
     s_.outcome.failed_exit_code = outcome.exit_code;
     return Error(ErrorKind::kUsage,
@@ -133,7 +167,7 @@ Result<void> StageBuilder::Run(const RunInstruction& run) {
   if (::mkdir(upper.c_str(), 0700) != 0) return Error::FromErrno("create " + upper);
   UpperReadOptions options;
   options.skip = kVmFiles;
-  for (const SharedDir& share : spec.shares) options.skip.push_back(share.guest_path.substr(1));
+  options.stubs = VK_TRY(MountStubs(spec));
   LayerTar layer;
   VK_TRY(ReadUpperLayer(spec.scratch_disk, upper, options, layer));
   VK_TRY(CommitLayer(layer));

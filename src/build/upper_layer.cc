@@ -54,6 +54,9 @@ class UpperReader {
   bool Skipped(const std::string& path) const {
     return std::find(options_.skip.begin(), options_.skip.end(), path) != options_.skip.end();
   }
+  bool Stub(const std::string& path) const {
+    return std::find(options_.stubs.begin(), options_.stubs.end(), path) != options_.stubs.end();
+  }
 
   ext2_filsys fs_;
   const std::string& extract_dir_;
@@ -202,10 +205,15 @@ Result<void> UpperReader::Entry(const DirEntry& entry, const std::string& path, 
       out.host_path = VK_TRY(ReadData(entry.ino, m.size, path));
     }
   }
+  const bool empty_file = m.type == image::FileType::kRegular && m.size == 0;
+  if (empty_file && Stub(path)) return Ok();
   layer_.Add(path, std::move(out));
   if (m.type != image::FileType::kDirectory) return Ok();
   if (opaque) layer_.AddOpaque(path);
-  return Directory(entry.ino, path, depth + 1);
+  const size_t before = layer_.size();
+  VK_TRY(Directory(entry.ino, path, depth + 1));
+  if (!opaque && layer_.size() == before && Stub(path)) layer_.Remove(path);
+  return Ok();
 }
 
 }  // namespace

@@ -22,6 +22,11 @@ struct UpperReadOptions {
   // set-up writes (/etc/hosts, /etc/hostname, /etc/resolv.conf), as docker
   // keeps them out of a RUN's layer.
   std::vector<std::string> skip;
+  // Paths the VM's set-up created that the base lacks (mount points and
+  // their parents: StageFiles::MissingPaths): left out when the RUN put
+  // nothing there, i.e. an empty regular file (a bind's target) or a
+  // directory with nothing kept below it.
+  std::vector<std::string> stubs;
   uint64_t max_entries = 2'000'000;  // inodes read -> host memory
   uint32_t max_depth = 1024;         // directory nesting -> recursion depth
 };

@@ -115,3 +115,43 @@ TEST_F(UpperLayerTest, NotAnExt4IsAnError) {
 
 }  // namespace
 }  // namespace vk::build
+
+namespace vk::build {
+namespace {
+
+// Mount points the agent made (the base lacked them) stay out of the layer
+// unless the RUN left something there; a path that is no stub is kept even
+// when empty.
+TEST_F(UpperLayerTest, MountStubsAreDroppedUnlessTheRunWroteThere) {
+  std::string disk = MakeDisk({
+      {.path = "upper/", .type = AE_IFDIR, .perm = 0755},
+      {.path = "upper/scratch/", .type = AE_IFDIR, .perm = 0755},    // tmpfs mount point
+      {.path = "upper/cache/", .type = AE_IFDIR, .perm = 0755},      // parent of one
+      {.path = "upper/cache/apt/", .type = AE_IFDIR, .perm = 0755},  // share mount point
+      {.path = "upper/opt/", .type = AE_IFDIR, .perm = 0755},        // parent of one ...
+      {.path = "upper/opt/token", .perm = 0644},                     // bind target (empty)
+      {.path = "upper/opt/made-by-run", .data = "kept"},             // ... and the RUN's file
+      {.path = "upper/etc/", .type = AE_IFDIR, .perm = 0755},
+      {.path = "upper/etc/secret", .perm = 0644, .data = "x"},   // a stub path, written to
+      {.path = "upper/empty/", .type = AE_IFDIR, .perm = 0755},  // the RUN's own empty dir
+  });
+  LayerTar layer;
+  UpperReadOptions options;
+  options.stubs = {"scratch", "cache", "cache/apt", "opt", "opt/token", "etc/secret"};
+  auto read = ReadUpperLayer(disk, dir_ / "extract", options, layer);
+  ASSERT_TRUE(read.ok()) << read.error().message();
+  const auto& entries = layer.entries();
+  EXPECT_FALSE(entries.count("scratch"));
+  EXPECT_FALSE(entries.count("cache"));
+  EXPECT_FALSE(entries.count("cache/apt"));
+  EXPECT_FALSE(entries.count("opt/token"));
+  EXPECT_TRUE(entries.count("opt"));
+  EXPECT_TRUE(entries.count("opt/made-by-run"));
+  EXPECT_TRUE(entries.count("etc/secret"));
+  EXPECT_TRUE(entries.count("empty"));
+  EXPECT_EQ(entries.size(), 5u) << TarListing(
+      layer);  // opt, opt/made-by-run, etc, etc/secret, empty
+}
+
+}  // namespace
+}  // namespace vk::build

@@ -1,6 +1,7 @@
 // `vk build [-f Dockerfile] [-t NAME:TAG]... [--target STAGE] [--build-arg
-// K=V] [--no-cache] [--net] [--progress auto|plain] CONTEXT`: a Dockerfile
-// built into an image in the store (src/build/builder.h, docs/build.md).
+// K=V] [--secret id=ID,src=FILE] [--no-cache] [--net] [--progress auto|plain]
+// CONTEXT`: a Dockerfile built into an image in the store
+// (src/build/builder.h, docs/build.md).
 #include <cstdio>
 
 #include "cli/build_flags.h"
@@ -31,6 +32,9 @@ int RunBuild(const BuildArgs& a) {
   auto args = a.flags.BuildArgs();
   if (!args.ok()) return Fail("build", args.error());
   request.build_args = *args;
+  auto secrets = a.flags.Secrets();
+  if (!secrets.ok()) return Fail("build", secrets.error());
+  request.secrets = *secrets;
   auto memory = ParseMemory(a.memory);
   if (!memory.ok()) return Fail("build", memory.error());
   request.run_memory_bytes = *memory;

@@ -1,6 +1,6 @@
 // The build options `vk build` and `vk run -f` share: --target,
 // --build-arg K[=V] (a bare K takes the host's value, as docker does),
-// --no-cache, --progress.
+// --no-cache, --progress, --secret id=ID,src=PATH|env=VAR.
 #pragma once
 
 #include <CLI/CLI.hpp>
@@ -17,6 +17,7 @@ struct BuildFlags {
   std::string dockerfile;
   std::string target;
   std::vector<std::string> build_args;
+  std::vector<std::string> secrets;
   bool no_cache = false;
   std::string progress = "auto";
 
@@ -28,6 +29,19 @@ struct BuildFlags {
                    "environment)");
     app.add_flag("--no-cache", no_cache, "Run every step instead of reusing cached results");
     app.add_option("--progress", progress, "auto|tty|plain|quiet (default auto)");
+    app.add_option("--secret", secrets,
+                   "id=ID,src=FILE or id=ID,env=VARIABLE: a secret RUN --mount=type=secret "
+                   "reads (repeatable; never stored in the image)")
+        ->allow_extra_args(false);
+  }
+
+  Result<build::SecretMap> Secrets() const {
+    build::SecretMap map;
+    for (const std::string& text : secrets) {
+      auto [id, source] = VK_TRY(build::ParseSecretFlag(text));
+      map[id] = source;
+    }
+    return map;
   }
 
   Result<build::VariableMap> BuildArgs() const {

@@ -11,6 +11,7 @@
 #include "cli/command.h"
 #include "cli/vm_flags.h"
 #include "image/sha256.h"
+#include "runtime/mount_spec.h"
 #include "runtime/run_spec.h"
 
 namespace vk::cli {
@@ -20,7 +21,7 @@ struct RunArgs {
   RunSpec spec;
   VmFlags vm{"1G"};
   BuildFlags build;
-  std::vector<std::string> env_files, volumes;
+  std::vector<std::string> env_files, volumes, tmpfs;
   std::string host_workdir, pull = "missing";
 };
 
@@ -34,6 +35,7 @@ Result<RunSpec> SpecFrom(const RunArgs& a) {
   VK_TRY(a.vm.ApplyTo(spec));
   spec.pull = VK_TRY(image::ParsePullPolicy(a.pull).WithKind(ErrorKind::kUsage));
   for (const std::string& v : a.volumes) spec.shares.push_back(VK_TRY(ParseShare(v)));
+  for (const std::string& t : a.tmpfs) spec.tmpfs.push_back(VK_TRY(ParseTmpfsFlag(t)));
   if (!a.host_workdir.empty()) {
     spec.shares.push_back({a.host_workdir, "/work", false});
     spec.workdir = "/work";
@@ -68,6 +70,7 @@ Result<void> BuildFirst(RunArgs& a) {
   if (request.context_dir.empty()) request.context_dir = "/";
   request.target = a.build.target;
   request.build_args = VK_TRY(a.build.BuildArgs());
+  request.secrets = VK_TRY(a.build.Secrets());
   request.no_cache = a.build.no_cache;
   request.network = !a.vm.net.net.empty();
   request.cold = a.vm.cold;
@@ -93,6 +96,9 @@ Runner Setup(CLI::App& app) {
   app.add_option("--env-file", a.env_files, "Read K=V lines from FILE");
   app.add_option("-w,--workdir", a.host_workdir, "Share host DIR at /work and run there");
   app.add_option("-v,--volume", a.volumes, "Share HOST:GUEST[:ro] (repeatable)");
+  app.add_option("--tmpfs", a.tmpfs,
+                 "Mount a tmpfs at PATH[:size=64m,mode=1777] (repeatable; nosuid,nodev)")
+      ->allow_extra_args(false);
   app.add_flag("!--no-rm", s.remove_on_exit, "Keep a named foreground VM's state after it exits");
   app.add_flag("--rm", s.remove_on_exit,
                "Remove the VM's state when it exits (default in the foreground)");

@@ -17,9 +17,15 @@ namespace {
 
 namespace fs = std::filesystem;
 
+// The build stage's RUN checks its tmpfs mount and bakes a text derived
+// from the secret (upper-cased) into the program: the secret's own bytes
+// must appear nowhere in the store.
 constexpr const char* kDockerfile = R"DF(FROM e2e-build-debian:local AS build
-RUN printf '#!/bin/sh\necho "hello from $(id -u) in $(pwd) with $GREETING: $(cat greeting.txt)"\n' \
-    > /hello && chmod 755 /hello && rm /etc/debian_version
+RUN --mount=type=tmpfs,target=/scratch --mount=type=secret,id=greet,required \
+    grep -q ' /scratch tmpfs' /proc/mounts && echo scratch-data > /scratch/f && \
+    grep -q scratch-data /scratch/f && \
+    printf '#!/bin/sh\necho "hello from $(id -u) in $(pwd) with $GREETING: $(cat greeting.txt) %s"\n' \
+    "$(tr a-z A-Z < /run/secrets/greet)" > /hello && chmod 755 /hello && rm /etc/debian_version
 
 FROM e2e-build-debian:local AS final
 COPY --from=build /hello /usr/local/bin/hello
@@ -30,8 +36,11 @@ ENV GREETING=bonjour
 ENTRYPOINT ["/usr/local/bin/hello"]
 
 FROM build AS broken
-RUN echo failing-now; exit 3
+RUN --mount=type=secret,id=greet echo failing-now; exit 3
 )DF";
+
+// The secret's text; only its upper-cased form may reach the image.
+constexpr const char* kSecret = "open-sesame-e2e";
 
 size_t Count(const std::string& text, const std::string& what) {
   size_t n = 0;
@@ -53,8 +62,11 @@ TEST(BuildTest, MultiStageBuildRunCacheAndFailure) {
   fs::create_directories(context);
   std::ofstream(context + "/Dockerfile") << kDockerfile;
   std::ofstream(context + "/greeting.txt") << "greeting-v1";
+  const std::string secret = dir.path() + "/greet.txt";  // outside the context and the store
+  std::ofstream(secret) << kSecret;
   auto build = [&](std::vector<std::string> extra) {
-    std::vector<std::string> args{"build", "--progress", "plain", "--mem", "512M"};
+    std::vector<std::string> args{
+        "build", "--progress", "plain", "--mem", "512M", "--secret", "id=greet,src=" + secret};
     args.insert(args.end(), extra.begin(), extra.end());
     args.push_back(context);
     return RunVk(args, "", std::chrono::seconds(900));
@@ -65,10 +77,16 @@ TEST(BuildTest, MultiStageBuildRunCacheAndFailure) {
   ASSERT_EQ(first.exit_code, 0) << first.err;
   EXPECT_NE(first.err.find("1 VMs booted"), std::string::npos) << first.err;
 
-  // The result runs: the copied program as USER 1000 in WORKDIR with ENV.
-  ProcessResult run = RunVk({"run", "--mem", "512M", "e2e-app:1"}, "", std::chrono::seconds(900));
+  // The result runs: the copied program as USER 1000 in WORKDIR with ENV,
+  // and the text the RUN derived from the secret. One share (-v) like the
+  // build's RUN VMs (the secrets' directory): the same warm template. The
+  // --tmpfs must mount for the VM to start.
+  ProcessResult run = RunVk({"run", "--mem", "512M", "-v", context + ":/ctx:ro", "--tmpfs",
+                             "/cache:size=1m,mode=1777", "e2e-app:1"},
+                            "", std::chrono::seconds(900));
   EXPECT_EQ(run.exit_code, 0) << run.err;
-  EXPECT_NE(run.out.find("hello from 1000 in /app with bonjour: greeting-v1"), std::string::npos)
+  EXPECT_NE(run.out.find("hello from 1000 in /app with bonjour: greeting-v1 OPEN-SESAME-E2E"),
+            std::string::npos)
       << run.out << run.err;
 
   // Again: every step CACHED, nothing booted, the same image.
@@ -87,6 +105,15 @@ TEST(BuildTest, MultiStageBuildRunCacheAndFailure) {
   EXPECT_NE(deleted.err.find("File not found"), std::string::npos) << deleted.out << deleted.err;
   ProcessResult kept = RunProcess({"debugfs", "-R", "stat /etc/os-release", base});
   EXPECT_EQ(kept.err.find("File not found"), std::string::npos) << kept.err;
+  // The tmpfs's and the secret's mount points stay out of the layer.
+  for (const char* path : {"/scratch", "/run/secrets", "/run/.vk-secrets"}) {
+    ProcessResult absent = RunProcess({"debugfs", "-R", std::string("stat ") + path, base});
+    EXPECT_NE(absent.err.find("File not found"), std::string::npos) << path << absent.out;
+  }
+  // Nor are the secret's bytes anywhere in the store (layers, configs,
+  // cache entries, bases).
+  ProcessResult grep = RunProcess({"grep", "-rl", kSecret, dir.path() + "/home"});
+  EXPECT_EQ(grep.exit_code, 1) << grep.out << grep.err;
 
   // One copied file changed: its COPY and the steps after it run, no VM.
   std::ofstream(context + "/greeting.txt", std::ios::trunc) << "greeting-v2";
