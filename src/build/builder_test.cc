@@ -218,7 +218,7 @@ TEST_F(BuilderTest, RunMountErrorsComeBeforeTheVm) {
       {"RUN --mount=type=tmpfs,size=1m true", "needs target=PATH"},
   };
   for (const auto& [run, words] : cases) {
-    Write(context_ + "/Dockerfile", std::string("FROM scratch\n") + run + "\n");
+    image::testing::WriteFile(context_ + "/Dockerfile", std::string("FROM scratch\n") + run + "\n");
     BuildProgress progress(ProgressMode::kQuiet);
     BuildOutcome outcome;
     auto built = BuildImage(request_, progress, outcome);
