@@ -7,6 +7,7 @@
 #include <gtest/gtest.h>
 
 #include <fstream>
+#include <nlohmann/json.hpp>
 
 #include "build/build_config.h"
 #include "image/ext4_file_reader.h"
@@ -149,6 +150,22 @@ TEST_F(BuilderTest, ScratchStartsWithDockersDefaultPathAndWorkdir) {
             (std::vector<std::string>{
                 "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin:/app/bin"}));
   EXPECT_EQ(config->working_dir, "/");
+}
+
+// Docker builds an image with no layer at all from config instructions.
+TEST_F(BuilderTest, ConfigOnlyScratchImageHasNoLayersAndABase) {
+  image::testing::WriteFile(context_ + "/Dockerfile",
+                            "FROM scratch\nENV GREETING=hi\nLABEL a=b\nCMD [\"/hello\"]\n");
+  BuildOutcome outcome = Build();
+  image::ImageRecord record = Stored();
+  auto store = image::Store::Open(request_.store_root);
+  auto config = ParseBuildConfig(*store->ReadBlob(record.config_digest, 1 << 20));
+  ASSERT_TRUE(config.ok());
+  EXPECT_EQ(config->cmd, (std::vector<std::string>{"/hello"}));
+  ASSERT_FALSE(outcome.base_path.empty());
+  EXPECT_NE(Debugfs(outcome.base_path, "stat /").find("Type: directory"), std::string::npos);
+  auto manifest = nlohmann::json::parse(*store->ReadBlob(record.manifest_digest, 1 << 20));
+  EXPECT_TRUE(manifest["layers"].empty()) << manifest.dump();
 }
 
 TEST_F(BuilderTest, RepeatedBuildIsCachedAndGivesTheSameImage) {

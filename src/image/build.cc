@@ -123,7 +123,8 @@ Result<BuildResult> Finish(Ext4Image& image, const Digest& fingerprint, const Bu
 
 Result<BuildResult> BuildExt4FromTars(const std::vector<std::string>& inputs, Whiteouts whiteouts,
                                       const std::string& output, const BuildOptions& options) {
-  if (inputs.empty()) return Error("no input archives");
+  // No inputs is an image without layers (docker builds one from `FROM
+  // scratch` and config instructions alone): a root directory only.
   OpenInputs in = VK_TRY(OpenAll(inputs, DirName(output)));
   FsTree tree(options.limits);
   VK_TRY(IndexAll(in, tree, whiteouts));

@@ -10,6 +10,7 @@ namespace {
 using testing::Debugfs;
 using testing::Fsck;
 using ::testing::HasSubstr;
+using ::testing::Not;
 using testing::TarEntrySpec;
 using testing::TempDir;
 
@@ -72,6 +73,17 @@ TEST(BuildTar, MetadataSurvives) {
   EXPECT_THAT(Debugfs(img, "stat /run/fifo"), HasSubstr("Type: FIFO"));
   EXPECT_THAT(Debugfs(img, "stat /empty"), HasSubstr("Size: 0"));
   EXPECT_EQ(Debugfs(img, "cat /" + kLongName), "long");
+}
+
+// An image without layers (FROM scratch and config instructions alone).
+TEST(BuildTar, NoLayersIsAnEmptyRoot) {
+  TempDir dir;
+  auto result = BuildExt4FromTars({}, Whiteouts::kOci, dir / "empty.ext4", {});
+  ASSERT_TRUE(result.ok()) << result.error().message();
+  std::string img = dir / "empty.ext4";
+  EXPECT_EQ(Fsck(img), 0);
+  EXPECT_THAT(Debugfs(img, "stat /"), HasSubstr("Type: directory"));
+  EXPECT_THAT(Debugfs(img, "ls -l /"), Not(HasSubstr("etc")));
 }
 
 TEST(BuildTar, ReproducibleAndFingerprinted) {
