@@ -5,6 +5,8 @@
 #include <filesystem>
 #include <fstream>
 
+#include "base/remove_tree.h"
+
 namespace vk::gitlab {
 namespace {
 
@@ -54,7 +56,8 @@ TEST(GitlabStageEnvTest, IdentityTrustsTheResponseOverVariables) {
                               {"CUSTOM_ENV_CI_CONCURRENT_PROJECT_ID", "1"},
                               {"CUSTOM_ENV_CI_JOB_ID", "556"},  // a job's own variable
                               {"CUSTOM_ENV_CI_PROJECT_ID", "10"}}));
-  std::filesystem::remove_all(dir);
+  // mkdtemp under /tmp: removed through the guarded helper, never outside it.
+  (void)RemoveTreeWithin(std::filesystem::path(dir).parent_path(), dir);
   ASSERT_TRUE(job.ok()) << job.error().message();
   EXPECT_EQ(job->job_id, "555");
   EXPECT_EQ(job->project_id, "9");

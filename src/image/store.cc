@@ -132,7 +132,8 @@ Result<std::string> Store::DefaultRoot() { return DataDirectory(); }
 
 Result<Store> Store::Open(std::string root) {
   VK_TRY_CTX(EnsurePrivateDirectory(root), "image store");
-  for (const char* sub : {"blobs/sha256", "images", "bases", "integrity", "tmp", "locks", "build-cache"}) {
+  for (const char* sub :
+       {"blobs/sha256", "images", "bases", "integrity", "tmp", "locks", "build-cache"}) {
     std::error_code error;
     fs::create_directories(fs::path(root) / sub, error);
     if (error)
