@@ -3,19 +3,25 @@
 #
 #   targets            print every target name (one per fuzz/<name>.cc)
 #   build [TARGET...]  configure the `fuzz` preset (clang-14) and build the
-#                      fuzzers only, not the tests `all` would also build
-#   replay [TARGET...] build, then run every seed in fuzz/corpus/<name>/ once;
-#                      fails on any crash, leak, sanitizer report or timeout,
-#                      naming the target and input, and on a target without
-#                      seeds. scripts/test.sh runs this; bench/fuzz.sh runs
-#                      the targets for longer.
+#                      libFuzzer targets only, not the tests `all` would also
+#                      build (bench/fuzz.sh fuzzes with them)
+#   replay [TARGET...] run every seed in fuzz/corpus/<name>/ once through the
+#                      `asan` preset's replay binaries (g++, ASan + UBSan; the
+#                      libraries the asan build compiles anyway, see
+#                      fuzz/CMakeLists.txt), building them first; fails on any
+#                      crash, leak, sanitizer report or timeout, naming the
+#                      target and input, and on a target without seeds.
+#                      scripts/test.sh runs this after the asan build.
+#   replay-libfuzzer [TARGET...]
+#                      the same with the libFuzzer binaries of `build`
 #
 # Environment: VK_JOBS (build jobs, default nproc); ccache is used when the
 # caller sets CMAKE_CXX_COMPILER_LAUNCHER / CMAKE_C_COMPILER_LAUNCHER.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-readonly kBuildDir=build/fuzz/fuzz
+readonly kLibFuzzerDir=build/fuzz/fuzz
+readonly kReplayDir=build/asan/fuzz
 readonly kCorpusDir=fuzz/corpus
 # A seed is a small input: one taking this long is a hang, not slowness.
 readonly kInputTimeoutSeconds=60
@@ -56,6 +62,13 @@ Build() {
   cmake --build --preset fuzz -j "${VK_JOBS:-$(nproc)}" --target "${targets[@]}"
 }
 
+BuildReplayers() {
+  local targets
+  PickTargets "$@"
+  cmake --preset asan >/dev/null
+  cmake --build --preset asan -j "${VK_JOBS:-$(nproc)}" --target "${targets[@]}"
+}
+
 # Runs `binary` once over the given inputs, output to `log`; fails on a
 # non-zero exit or a sanitizer report that did not change the exit status.
 RunSeeds() {
@@ -65,10 +78,10 @@ RunSeeds() {
     -artifact_prefix="$(dirname "$log")/" "$@" >"$log" 2>&1 && ! grep -qE "$kSanitizerReport" "$log"
 }
 
-# Runs one target over its seeds; prints "name inputs result seconds".
+# Runs one target (in $build_dir) over its seeds; prints "name inputs result seconds".
 ReplayOne() {
   local target=$1 log=$2
-  local binary=$kBuildDir/$target corpus=$kCorpusDir/$target
+  local binary=$build_dir/$target corpus=$kCorpusDir/$target
   local seeds=() start=$EPOCHREALTIME
   [[ -x $binary ]] || { printf '%-26s %6s  %-8s\n' "$target" - "NO BINARY"; return 1; }
   [[ -d $corpus ]] && mapfile -t seeds < <(find "$corpus" -type f | sort)
@@ -99,10 +112,13 @@ NameCulprits() {
   grep -vE '^(INFO: |Running: |Executed )' "$log" | head -60 | sed 's/^/    /' >&2
 }
 
+# Replay BUILD_COMMAND BUILD_DIR [TARGET...]
 Replay() {
+  local build_command=$1 build_dir=$2
+  shift 2
   local targets target failed=()
   PickTargets "$@"
-  Build "${targets[@]}"
+  "$build_command" "${targets[@]}"
   local logs
   logs=$(mktemp -d "${TMPDIR:-/tmp}/vk-fuzz-replay.XXXXXX")
   # shellcheck disable=SC2064  # expand now: logs is local
@@ -123,6 +139,7 @@ shift || true
 case $command in
   targets) AllTargets ;;
   build) Build "$@" ;;
-  replay) Replay "$@" ;;
-  *) die "usage: scripts/fuzz.sh targets | build [TARGET...] | replay [TARGET...]" ;;
+  replay) Replay BuildReplayers "$kReplayDir" "$@" ;;
+  replay-libfuzzer) Replay Build "$kLibFuzzerDir" "$@" ;;
+  *) die "usage: scripts/fuzz.sh targets | build [TARGET...] | replay [TARGET...] | replay-libfuzzer [TARGET...]" ;;
 esac

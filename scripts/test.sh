@@ -2,7 +2,7 @@
 # The whole test suite, as CI runs it (.ci/run calls exactly this):
 #   1. dependencies, 2. release build + all tests (unit, the examples built
 #   against the installed library, end-to-end on KVM), 3. asan build (ASan +
-#   UBSan) + unit tests, 4. fuzz build + seed replay.
+#   UBSan) + unit tests, 4. every fuzz seed replayed by the asan build.
 # End-to-end tests need /dev/kvm. Where /dev/kvm exists they must run: a
 # skipped end-to-end test then fails the suite instead of passing silently.
 set -euo pipefail
@@ -50,7 +50,7 @@ cmake --build --preset asan -j "$jobs"
 step "asan unit tests"
 ctest --preset asan -j "$jobs" --timeout 900 2>&1 | tee "$log_dir/asan.log" || status=1
 
-step "fuzz build + replay of every seed corpus (libFuzzer, ASan + UBSan)"
+step "fuzz seed replay: every seed corpus once, ASan + UBSan (replay binaries of the asan build)"
 VK_JOBS=$jobs scripts/fuzz.sh replay || status=1
 
 if [[ -c /dev/kvm ]]; then

@@ -86,6 +86,11 @@ TEST(SetupMemoryTest, DropsFilePagesAndCodeStillRuns) {
 // A 1 MiB block freed on a thread of its own goes back to the kernel even
 // after a larger block raised glibc's dynamic thresholds.
 TEST(SetupMemoryTest, FixedThresholdsReturnAThreadsLargeBlock) {
+#if defined(__SANITIZE_ADDRESS__)
+  // ASan replaces glibc's malloc (mallopt does nothing) and holds freed
+  // blocks in its quarantine: what this test measures does not exist there.
+  GTEST_SKIP() << "glibc malloc behaviour; ASan's allocator replaces it";
+#endif
   {
     std::vector<uint8_t> large(8 << 20, 1);  // mapped alone; its free raises the thresholds
   }
