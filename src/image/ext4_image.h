@@ -25,6 +25,9 @@ inline constexpr uint32_t kExt4BlockSize = 4096;
 struct Ext4Geometry {
   uint64_t blocks = 0;
   uint64_t inodes = 0;
+  // Blocks per allocation cluster, a power of two; above 1 the image uses
+  // ext4's bigalloc (a block group then spans that many times more blocks).
+  uint32_t cluster_blocks = 1;
 };
 
 // Blocks and inodes for `stats` with headroom; `size_bytes` (if non-zero)
@@ -95,6 +98,7 @@ class Ext4Image {
   Result<void> Link(uint32_t parent, const std::string& name, uint32_t ino, FileType type);
   Result<void> SetMetadata(uint32_t ino, const Inode& inode);
   Result<void> SetXattrs(uint32_t ino, const Inode& inode);
+  void CountFreeClusters();
 
   static constexpr size_t kStagingBytes = 1 << 20;
   struct_ext2_filsys* fs_;

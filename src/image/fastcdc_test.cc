@@ -66,7 +66,9 @@ TEST(FastCdc, ChunksRespectMinAndMax) {
   size_t start = 0, total = 0;
   for (size_t i = 0; i < ends.size(); ++i) {
     size_t length = ends[i] - start;
-    if (i + 1 < ends.size()) EXPECT_GE(length, kSmall.min) << "chunk " << i;
+    if (i + 1 < ends.size()) {  // the last chunk may be short
+      EXPECT_GE(length, kSmall.min) << "chunk " << i;
+    }
     EXPECT_LE(length, kSmall.max) << "chunk " << i;
     total += length;
     start = ends[i];

@@ -12,7 +12,7 @@ namespace vk::image {
 namespace {
 
 // Bump when CreateScratchDisk's output changes.
-constexpr char kTemplateFormat[] = "virtkit-scratch-2";
+constexpr char kTemplateFormat[] = "virtkit-scratch-3";
 
 }  // namespace
 
