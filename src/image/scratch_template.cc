@@ -20,6 +20,11 @@ std::string ScratchTemplateName(uint64_t size_bytes) {
   return fmt::format("{}-{}.ext4", kTemplateFormat, size_bytes);
 }
 
+bool IsCurrentScratchTemplate(std::string_view file_name) {
+  const std::string prefix = std::string(kTemplateFormat) + "-";
+  return file_name.starts_with(prefix) && file_name.ends_with(".ext4");
+}
+
 Result<void> CreateScratchDiskFromTemplate(const std::string& template_dir,
                                            const std::string& output, uint64_t size_bytes) {
   std::string path = template_dir + "/" + ScratchTemplateName(size_bytes);

@@ -8,6 +8,7 @@
 
 #include <cstdint>
 #include <string>
+#include <string_view>
 
 #include "base/result.h"
 #include "base/sparse_copy.h"  // CopySparseFile, used for scratch disks
@@ -22,5 +23,10 @@ Result<void> CreateScratchDiskFromTemplate(const std::string& template_dir,
 // The template's file name for a size (format-versioned, so a change to the
 // scratch disk layout never reuses an old template).
 std::string ScratchTemplateName(uint64_t size_bytes);
+
+// Whether `file_name` (in the templates directory) is a finished template of
+// the current format: one of an older format is never used again, so
+// `vk image prune` removes it.
+bool IsCurrentScratchTemplate(std::string_view file_name);
 
 }  // namespace vk::image

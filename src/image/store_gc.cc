@@ -11,6 +11,7 @@
 
 #include "image/manifest.h"
 #include "image/reference.h"
+#include "image/scratch_template.h"
 #include "image/store.h"
 
 namespace vk::image {
@@ -23,7 +24,8 @@ using nlohmann::json;
 // process that is waiting for its lock; older ones are abandoned.
 constexpr auto kAbandonedPartialAge = std::chrono::hours(24);
 // A scratch template (templates/, written by `vk run` as NAME.tmp-PID then
-// renamed) takes under a second to make: an older temp was abandoned.
+// renamed) takes under a second to make: an older temp was abandoned. A
+// finished template of an older format is never used again.
 constexpr auto kAbandonedTemplateAge = std::chrono::hours(1);
 
 uint64_t RemoveFile(const fs::path& path) {
@@ -135,11 +137,14 @@ Result<PruneResult> Store::Prune(BuildCachePolicy cache) {
   }
   std::error_code templates_error;  // templates/ appears only after a first `vk run`
   for (const auto& entry : fs::directory_iterator(root_ + "/templates", templates_error)) {
+    const std::string name = entry.path().filename().string();
+    if (name.find(".tmp-") == std::string::npos) {
+      if (!IsCurrentScratchTemplate(name)) result.bytes_freed += RemoveFile(entry.path());
+      continue;
+    }
     std::error_code stat_error;
     auto age = now - fs::last_write_time(entry.path(), stat_error);
-    if (entry.path().filename().string().find(".tmp-") != std::string::npos && !stat_error &&
-        age > kAbandonedTemplateAge)
-      result.bytes_freed += RemoveFile(entry.path());
+    if (!stat_error && age > kAbandonedTemplateAge) result.bytes_freed += RemoveFile(entry.path());
   }
   if (error) return Error("prune " + root_ + ": " + error.message());
   return result;

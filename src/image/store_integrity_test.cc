@@ -13,6 +13,7 @@
 #include <filesystem>
 #include <fstream>
 
+#include "image/scratch_template.h"
 #include "image/store.h"
 #include "image/test_support.h"
 #include "image/testing/oci_layout.h"
@@ -151,17 +152,19 @@ TEST(StoreIntegrity, TempFilesOfAKilledWriterAreSweptLiveOnesKept) {
   EXPECT_EQ(CountFiles(dir / "store/tmp"), 3u);
 }
 
-TEST(StoreIntegrity, PruneDropsRecordsOfRemovedEntriesAndAbandonedTemplateTemps) {
+TEST(StoreIntegrity, PruneDropsRecordsOfRemovedEntriesAndAbandonedOrOutdatedTemplates) {
   TempDir dir;
   Store store = *Store::Open(dir / "store");
   std::string digest = *store.PutBlob(kBytes);  // no image refers to it
   std::string record = dir / "store/integrity/blob-" + digest.substr(7);
   ASSERT_TRUE(fs::exists(record));
   fs::create_directories(dir / "store/templates");
-  std::string old_temp = dir / "store/templates/virtkit-scratch-2-1G.ext4.tmp-4242";
-  std::string fresh_temp = dir / "store/templates/virtkit-scratch-2-2G.ext4.tmp-4243";
-  std::string done = dir / "store/templates/virtkit-scratch-2-1G.ext4";
-  for (const std::string& path : {old_temp, fresh_temp, done}) std::ofstream(path) << "x";
+  const std::string templates = dir / "store/templates/";
+  std::string done = templates + ScratchTemplateName(1ull << 30);
+  std::string old_temp = done + ".tmp-4242";
+  std::string fresh_temp = templates + ScratchTemplateName(2ull << 30) + ".tmp-4243";
+  std::string outdated = templates + "virtkit-scratch-2-1073741824.ext4";  // an older format
+  for (const std::string& path : {old_temp, fresh_temp, done, outdated}) std::ofstream(path) << "x";
   fs::last_write_time(old_temp, fs::file_time_type::clock::now() - std::chrono::hours(2));
   fs::last_write_time(done, fs::file_time_type::clock::now() - std::chrono::hours(2));
   auto pruned = store.Prune();
@@ -171,6 +174,7 @@ TEST(StoreIntegrity, PruneDropsRecordsOfRemovedEntriesAndAbandonedTemplateTemps)
   EXPECT_FALSE(fs::exists(old_temp));
   EXPECT_TRUE(fs::exists(fresh_temp));  // may be a `vk run` making it now
   EXPECT_TRUE(fs::exists(done));
+  EXPECT_FALSE(fs::exists(outdated));
 }
 
 }  // namespace
