@@ -75,7 +75,7 @@ class VsockDevice : public VirtioDevice {
   void ProcessQueue(size_t index) override {
     if (index == kTxQueue) ProcessTx();
     if (index == kRxQueue || index == kTxQueue) FlushRx();
-    if (index == vsock::kEventQueue) SendPendingReset();
+    if (index == vsock::kEventQueue) OnEventQueueNotify();
   }
 
   // No connection survives a snapshot (their host ends are sockets of the
@@ -98,6 +98,7 @@ class VsockDevice : public VirtioDevice {
       log::Info("virtio-vsock: guest CID {} restored as {}", saved_cid, config_.guest_cid);
     }
     reset_pending_ = true;
+    guest_may_hold_old_connections_ = true;
     SendPendingReset();
     return Ok();
   }
@@ -111,6 +112,7 @@ class VsockDevice : public VirtioDevice {
     control_.clear();
     listeners_.clear();  // stops watching and removes the socket files
     reset_pending_ = false;
+    guest_may_hold_old_connections_ = false;
     active_ = false;
   }
 
@@ -148,6 +150,16 @@ class VsockDevice : public VirtioDevice {
     peer.guest_port = to.src_port;
     peer.host_port = to.dst_port;
     QueueControl(peer, vsock::kOpRst);
+  }
+
+  // The driver notifies the event queue when it posts buffers. Once the
+  // TRANSPORT_RESET is out, the next notify is Linux re-posting that buffer,
+  // which it does after handling the event (virtio_transport_event_work):
+  // every connection from before the snapshot is reset by then.
+  void OnEventQueueNotify() {
+    const bool reset_delivered = !reset_pending_;
+    SendPendingReset();
+    if (reset_delivered) guest_may_hold_old_connections_ = false;
   }
 
   // A TRANSPORT_RESET not delivered yet (no event buffer posted): retried
@@ -196,7 +208,11 @@ class VsockDevice : public VirtioDevice {
       return;
     }
     if (it == connections_.end()) {
-      if (h.op != vsock::kOpRst) QueueReset(h);
+      // Not answered with RST while the guest may still hold connections
+      // from before a restore: an RST reads as the host closing the
+      // connection (EOF), and the agent then ends a command it would resume
+      // after the TRANSPORT_RESET's ECONNRESET. That reset ends them anyway.
+      if (h.op != vsock::kOpRst && !guest_may_hold_old_connections_) QueueReset(h);
       return;
     }
     Connection& c = *it->second;
@@ -524,6 +540,8 @@ class VsockDevice : public VirtioDevice {
   std::deque<PacketHeader> control_;
   uint32_t next_host_port_ = kFirstHostPort;
   bool reset_pending_ = false;
+  // Restored, and the guest has not yet shown it handled the TRANSPORT_RESET.
+  bool guest_may_hold_old_connections_ = false;
 };
 
 }  // namespace

@@ -10,12 +10,14 @@
 #include "virtio/testing/fake_driver.h"
 #include "virtio/vsock/vsock_device.h"
 #include "virtio/vsock/vsock_event.h"
+#include "virtio/vsock/vsock_packet.h"
 
 namespace vk::virtio {
 namespace {
 
 using testing::FakeDriver;
 using testing::FakeGuest;
+using testing::FakeVirtqueue;
 
 class VsockStateTest : public ::testing::Test {
  protected:
@@ -79,6 +81,43 @@ TEST_F(VsockStateTest, TheResetWaitsForAnEventBuffer) {
   uint16_t head = PostEvent();
   driver_->Notify(vsock::kEventQueue);
   ExpectTransportReset(head);
+}
+
+// A packet of a connection from before the snapshot, sent before the guest
+// handled the reset, gets no RST (which would read as the host closing it):
+// the reset's ECONNRESET lets the agent resume its command. Once the guest
+// has re-posted the event buffer, an unknown connection is reset as usual.
+TEST_F(VsockStateTest, OldConnectionsGetNoRstUntilTheGuestHandledTheReset) {
+  PostEvent();
+  driver_->Notify(vsock::kEventQueue);
+  SaveAndRestore();
+  FakeVirtqueue& rx = driver_->vq(0);
+  for (int i = 0; i < 4; ++i) rx.AddChain({}, {4096 + 44});
+  driver_->Notify(0);
+  auto send_rw = [&] {
+    vsock::PacketHeader h{};
+    h.src_cid = 3;
+    h.dst_cid = vsock::kHostCid;
+    h.src_port = 5000;
+    h.dst_port = 1024;
+    h.type = vsock::kTypeStream;
+    h.op = vsock::kOpRw;
+    std::vector<uint8_t> bytes(sizeof(h));
+    std::memcpy(bytes.data(), &h, sizeof(h));
+    driver_->vq(1).AddChain({bytes}, {});
+    driver_->Notify(1);
+  };
+  send_rw();
+  EXPECT_FALSE(rx.NextUsed().has_value()) << "an RST before the guest handled the reset";
+  PostEvent();  // Linux re-posts the event buffer after handling the event
+  driver_->Notify(vsock::kEventQueue);
+  send_rw();
+  auto used = rx.NextUsed();
+  ASSERT_TRUE(used.has_value());
+  auto bytes = rx.Written(static_cast<uint16_t>(used->id));
+  vsock::PacketHeader reply;
+  std::memcpy(&reply, bytes.data(), sizeof(reply));
+  EXPECT_EQ(reply.op, vsock::kOpRst);
 }
 
 }  // namespace
