@@ -84,7 +84,9 @@ tar -C "$work/root" -cf "$work/tree.tar" .
 # compresses inside its push).
 gzip_time=$(timed oci_image "$work/oci" v1 "$work/tree.tar")
 
-echo "== 3. push/pull of the 1 GiB disk vs skopeo copy of the same tree as an OCI image"
+# Wall times on a shared host: the load says how far to trust them.
+echo "== 3. push/pull of the 1 GiB disk vs skopeo copy of the same tree as an OCI image" \
+  "(load average $(cut -d' ' -f1-3 /proc/loadavg), $(nproc) CPUs)"
 vk_push=$(timed "$vk" registry push "$work/v1" "$reg/vm:v1")
 vk_pull=$(timed "$vk" registry pull "$reg/vm:v1" "$work/pulled")
 sk_push=$(timed skopeo copy -q --dest-tls-verify=false "oci:$work/oci:v1" "docker://$reg/img:v1")

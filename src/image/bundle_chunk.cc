@@ -27,12 +27,16 @@ Result<ChunkCompressor> ChunkCompressor::Create() {
 }
 
 Result<std::string> ChunkCompressor::Compress(std::span<const uint8_t> raw) {
-  std::string out(ZSTD_compressBound(raw.size()), '\0');
-  size_t n = ZSTD_compressCCtx(context_.get(), out.data(), out.size(), raw.data(), raw.size(),
+  // zstd wants room for its bound (16 MiB for a largest chunk); the frame
+  // is a fraction of that, so it is copied out of a buffer kept across
+  // chunks rather than zero-filling and faulting in a bound-sized string
+  // for each one.
+  size_t bound = ZSTD_compressBound(raw.size());
+  if (scratch_.size() < bound) scratch_.resize(bound);
+  size_t n = ZSTD_compressCCtx(context_.get(), scratch_.data(), bound, raw.data(), raw.size(),
                                kBundleZstdLevel);
   if (ZSTD_isError(n)) return Error(std::string("zstd compress: ") + ZSTD_getErrorName(n));
-  out.resize(n);
-  return out;
+  return std::string(scratch_.data(), n);
 }
 
 Result<ChunkDecompressor> ChunkDecompressor::Create() {

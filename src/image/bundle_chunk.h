@@ -9,6 +9,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "base/result.h"
 
@@ -33,6 +34,7 @@ class ChunkCompressor {
   };
   explicit ChunkCompressor(ZSTD_CCtx* context) : context_(context) {}
   std::unique_ptr<ZSTD_CCtx, Free> context_;
+  std::vector<char> scratch_;  // compressBound of the largest chunk so far
 };
 
 class ChunkDecompressor {

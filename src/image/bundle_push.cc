@@ -1,6 +1,6 @@
-// PushBundle: map each part, cut it with FastCDC in one pass, then (up to
-// 16 at once) hash each chunk, skip it when all zero or already in the
-// registry, else compress it and upload the frame. The index and the
+// PushBundle: map each part, cut it with FastCDC in one pass while workers
+// (up to 16 at once) hash each chunk, skip it when all zero or already in
+// the registry, else compress it and upload the frame. The index and the
 // manifest go last, so the tag never names a bundle with missing chunks.
 #include <dirent.h>
 #include <fcntl.h>
@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <atomic>
 #include <map>
+#include <mutex>
 #include <optional>
 
 #include "base/mapped_region.h"
@@ -68,19 +69,49 @@ Result<std::vector<OpenPart>> OpenParts(const std::string& dir) {
   return parts;
 }
 
-// Every chunk of every part, in order, from one pass of the chunker.
-std::vector<BundleChunk> CutParts(const std::vector<OpenPart>& parts, const FastCdc& cdc) {
-  std::vector<BundleChunk> chunks;
-  for (size_t i = 0; i < parts.size(); ++i) {
-    std::span<const uint8_t> bytes = parts[i].map.span();
-    for (uint64_t offset = 0; offset < bytes.size();) {
-      size_t length = cdc.NextChunk(bytes.subspan(offset));
-      chunks.push_back({i, offset, length, {}, {}});
-      offset += length;
-    }
+// The chunker's one pass over the parts, run by the workers that hash the
+// chunks: each cuts (under the lock) up to the chunk it took, so the cut
+// of the next chunks overlaps the hashing of the earlier ones instead of
+// preceding all of it.
+class ChunkCutter {
+ public:
+  ChunkCutter(const std::vector<OpenPart>& parts, const FastCdc& cdc) : parts_(parts), cdc_(cdc) {}
+
+  // At least the number of chunks there will be: a chunk other than a
+  // part's last holds at least min bytes.
+  size_t MaxChunks() const {
+    size_t n = 0;
+    for (const OpenPart& p : parts_) n += p.part.size / std::max<size_t>(cdc_.limits().min, 1) + 1;
+    return n;
   }
-  return chunks;
-}
+
+  // Cuts into `chunks` (MaxChunks() long) up to chunk i; false when the
+  // parts hold fewer chunks.
+  bool CutThrough(size_t i, std::vector<BundleChunk>& chunks) {
+    std::lock_guard lock(mutex_);
+    while (count_ <= i && part_ < parts_.size()) {
+      std::span<const uint8_t> bytes = parts_[part_].map.span();
+      if (offset_ == bytes.size()) {
+        ++part_;
+        offset_ = 0;
+        continue;
+      }
+      size_t length = cdc_.NextChunk(bytes.subspan(offset_));
+      chunks[count_++] = {part_, offset_, length, {}, {}};
+      offset_ += length;
+    }
+    return i < count_;
+  }
+
+  size_t count() const { return count_; }  // once no worker cuts
+
+ private:
+  const std::vector<OpenPart>& parts_;
+  const FastCdc& cdc_;
+  std::mutex mutex_;
+  size_t count_ = 0, part_ = 0;
+  uint64_t offset_ = 0;
+};
 
 // The chunks of the bundle this tag named before, by uncompressed digest:
 // those need no compressing to be found in the registry. Best effort.
@@ -168,16 +199,24 @@ Result<BundlePushResult> PushBundle(const std::string& dir, const Reference& ref
   BundleIndex index;
   FastCdc cdc = VK_TRY(FastCdc::Create(index.limits));
   for (const OpenPart& p : parts) index.parts.push_back(p.part);
-  std::vector<BundleChunk> chunks = CutParts(parts, cdc);
+  ChunkCutter cutter(parts, cdc);
+  size_t max_chunks = cutter.MaxChunks();
+  std::vector<BundleChunk> chunks(max_chunks);
   RegistryOptions registry_options;
   registry_options.insecure = options.insecure;
   RegistryClient client(ref, registry_options);
-  PushRun run{client, parts, chunks, std::vector<uint8_t>(chunks.size()),
-              std::vector<uint8_t>(chunks.size())};
+  PushRun run{client, parts, chunks, std::vector<uint8_t>(max_chunks),
+              std::vector<uint8_t>(max_chunks)};
   auto previous = PreviousChunks(client, ref);
-  VK_TRY_CTX(RunTransfers(chunks.size(), options.parallel,
-                          [&](size_t i) { return Classify(run, previous, i); }),
+  VK_TRY_CTX(RunTransfers(max_chunks, options.parallel,
+                          [&](size_t i) -> Result<void> {
+                            if (!cutter.CutThrough(i, chunks)) return Ok();  // past the end
+                            return Classify(run, previous, i);
+                          }),
              what);
+  chunks.resize(cutter.count());
+  run.stored.resize(chunks.size());
+  run.pending.resize(chunks.size());
   std::vector<size_t> pending;
   uint64_t to_send = 0;
   for (size_t i = 0; i < chunks.size(); ++i)

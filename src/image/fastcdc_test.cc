@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <bit>
 #include <vector>
 
 namespace vk::image {
@@ -27,6 +29,51 @@ std::vector<size_t> Cuts(const FastCdc& cdc, std::span<const uint8_t> data) {
 }
 
 constexpr ChunkLimits kSmall{256, 1024, 4096};
+
+// FastCDC 2020 as the paper states it, one byte at a time: the optimized
+// scan (lanes, skipped uniform runs) must cut exactly here.
+size_t ReferenceNextChunk(const ChunkLimits& limits, std::span<const uint8_t> data) {
+  size_t size = data.size();
+  if (size <= limits.min) return size;
+  size_t end = std::min(size, limits.max);
+  size_t normal = std::min(end, limits.avg);
+  int bits = std::countr_zero(limits.avg);
+  uint64_t mask_small = ~uint64_t{0} << (64 - (bits + 2));
+  uint64_t mask_large = ~uint64_t{0} << (64 - (bits - 2));
+  uint64_t hash = 0;
+  for (size_t i = limits.min; i < end; ++i) {
+    hash = (hash << 1) + GearTable()[data[i]];
+    if ((hash & (i < normal ? mask_small : mask_large)) == 0) return i + 1;
+  }
+  return end;
+}
+
+std::vector<size_t> ReferenceCuts(const ChunkLimits& limits, std::span<const uint8_t> data) {
+  std::vector<size_t> ends;
+  for (size_t at = 0; at < data.size();) {
+    at += ReferenceNextChunk(limits, data.subspan(at));
+    ends.push_back(at);
+  }
+  return ends;
+}
+
+// Random stretches between runs of one byte value (disk images hold long
+// zero runs), some runs long enough to cover whole scan blocks, some of a
+// value in `cutting` (whose run hash passes the mask, so a run cuts).
+std::vector<uint8_t> MixedRuns(size_t size, uint64_t seed, const std::vector<uint8_t>& cutting) {
+  std::vector<uint8_t> out = PseudoRandom(size, seed);
+  std::vector<uint8_t> dice = PseudoRandom(size / 1024, seed + 1);
+  for (size_t at = 0, k = 0; at < size && k + 3 < dice.size(); k += 4) {
+    size_t gap = size_t{dice[k]} << (dice[k + 1] % 12);
+    size_t run = size_t{dice[k + 2]} << (dice[k + 3] % 17);
+    uint8_t value = k % 12 == 0 ? 0 : dice[k + 3];
+    if (!cutting.empty() && k % 16 == 4) value = cutting[(k / 16) % cutting.size()];
+    at += gap;
+    std::fill(out.begin() + std::min(at, size), out.begin() + std::min(at + run, size), value);
+    at += run;
+  }
+  return out;
+}
 
 TEST(FastCdc, GearTableIsSplitMix64FromZero) {
   EXPECT_EQ(GearTable()[0], 0xe220a8397b1dcdafull);
@@ -57,6 +104,31 @@ TEST(FastCdc, SmallLimitsCutFixedBoundaries) {
   std::vector<size_t> expected = {1051, 2082,  3568,  4902,  5630,  6972,  7349, 8592,
                                   9431, 10614, 11891, 13010, 14196, 15417, 16384};
   EXPECT_EQ(Cuts(cdc, data), expected);
+}
+
+// The fast scan against the reference on inputs with many cuts per scan
+// block, cuts right after long runs, runs that cut, and the default limits.
+TEST(FastCdc, MatchesReferenceImplementation) {
+  const ChunkLimits many_cuts{128, 256, 1 << 20};  // the large mask has 6 bits
+  std::vector<uint8_t> cutting;                    // values whose run hash has none of them set
+  for (int b = 0; b < 256; ++b)
+    if (((0 - GearTable()[b]) >> 58) == 0) cutting.push_back(static_cast<uint8_t>(b));
+  ASSERT_FALSE(cutting.empty());
+  struct Case {
+    ChunkLimits limits;
+    size_t size;
+  };
+  for (const Case& c :
+       {Case{ChunkLimits{}, 64 << 20}, Case{{64 << 10, 256 << 10, 1 << 20}, 24 << 20},
+        Case{many_cuts, 8 << 20}, Case{kSmall, 2 << 20}}) {
+    FastCdc cdc = *FastCdc::Create(c.limits);
+    for (uint64_t seed : {5, 6}) {
+      std::vector<uint8_t> random = PseudoRandom(c.size, seed);
+      EXPECT_EQ(Cuts(cdc, random), ReferenceCuts(c.limits, random)) << "avg " << c.limits.avg;
+      std::vector<uint8_t> mixed = MixedRuns(c.size, seed, cutting);
+      EXPECT_EQ(Cuts(cdc, mixed), ReferenceCuts(c.limits, mixed)) << "avg " << c.limits.avg;
+    }
+  }
 }
 
 TEST(FastCdc, ChunksRespectMinAndMax) {

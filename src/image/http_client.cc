@@ -101,6 +101,14 @@ size_t OnBody(char* data, size_t size, size_t count, void* user) {
     }
     return length;  // keep the start of an error body only
   }
+  // One allocation for a body of declared length within the cap: appending
+  // curl's 16 KiB pieces would regrow it, copying (and faulting in) the
+  // bytes again at each doubling.
+  curl_off_t declared = -1;
+  if (t->response.body.empty() && t->success_status &&
+      curl_easy_getinfo(t->curl, CURLINFO_CONTENT_LENGTH_DOWNLOAD_T, &declared) == CURLE_OK &&
+      declared > 0 && static_cast<uint64_t>(declared) <= cap)
+    t->response.body.reserve(static_cast<size_t>(declared));
   t->response.body.append(data, length);
   return length;
 }
