@@ -51,7 +51,7 @@ Result<std::vector<JobVmInfo>> ListJobVms() {
   if (!all) return FromLibrary(all.error());
   std::vector<JobVmInfo> jobs;
   for (const virtkit::VmStatus& status : *all) {
-    if (IsJobVmName(status.name)) jobs.push_back({status.name, status.uptime});
+    if (IsJobVmName(status.name)) jobs.push_back({status.name, status.active, status.uptime});
   }
   return jobs;
 }

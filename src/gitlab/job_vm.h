@@ -26,7 +26,8 @@ Result<void> RemoveJob(const JobStates& states, const std::string& name);
 
 struct JobVmInfo {
   std::string name;
-  std::chrono::seconds uptime{0};
+  bool running = false;
+  std::chrono::seconds uptime{0};  // 0 once ended
 };
 // Every job VM of this user (IsJobVmName), running or not.
 Result<std::vector<JobVmInfo>> ListJobVms();

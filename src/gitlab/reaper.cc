@@ -46,6 +46,11 @@ std::vector<std::string> ReapStrays(const JobStates& states, std::chrono::second
   }
   for (const JobVmInfo& vm : *vms) {
     if (std::find(live.begin(), live.end(), vm.name) != live.end()) continue;
+    // A running job VM without our job state may be another data dir's
+    // live job: with XDG_RUNTIME_DIR set, every VIRTKIT_HOME of a user
+    // shares one VMs directory, while job states are per data dir. Only
+    // age makes it a stray then, as for job states.
+    if (vm.running && vm.uptime <= stray_age) continue;
     Note(lines, "removed the job VM " + vm.name + " (its job is gone)", RemoveJobVm(vm.name));
   }
   return lines;

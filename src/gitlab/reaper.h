@@ -2,7 +2,9 @@
 // a job whose cleanup never came (the runner died, the host rebooted) shows
 // as state older than stray_age; a VM whose job state is gone was started
 // by a prepare that was killed after its cleanup had already run (only
-// possible when the runner killed prepare but not its process group).
+// possible when the runner killed prepare but not its process group). The
+// latter goes once ended or older than stray_age too: a younger one may be
+// the live job of a runner with another data dir (reaper.cc).
 #pragma once
 
 #include <chrono>
