@@ -34,31 +34,36 @@ BuildProgress::BuildProgress(ProgressMode mode, std::FILE* out) : mode_(mode), o
     mode_ = ::isatty(::fileno(out_)) ? ProgressMode::kTty : ProgressMode::kPlain;
 }
 
-double BuildProgress::Elapsed() const {
-  return std::chrono::duration<double>(std::chrono::steady_clock::now() - started_).count();
+double BuildProgress::Elapsed(const Step& step) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - step.started).count();
 }
 
-void BuildProgress::Begin(std::string label) {
-  ++step_;
-  label_ = std::move(label);
-  started_ = std::chrono::steady_clock::now();
-  tail_.clear();
-  partial_.clear();
-  if (mode_ == ProgressMode::kPlain) std::fprintf(out_, "#%d %s\n", step_, label_.c_str());
+BuildProgress::StepId BuildProgress::Begin(std::string label) {
+  std::lock_guard lock(mutex_);
+  StepId id = ++last_id_;
+  Step& step = running_[id];
+  step.label = std::move(label);
+  step.started = std::chrono::steady_clock::now();
+  if (mode_ == ProgressMode::kPlain) std::fprintf(out_, "#%d %s\n", id, step.label.c_str());
   if (mode_ == ProgressMode::kTty) Redraw();
   std::fflush(out_);
+  return id;
 }
 
-void BuildProgress::Output(std::string_view bytes) {
+void BuildProgress::Output(StepId id, std::string_view bytes) {
+  std::lock_guard lock(mutex_);
+  auto it = running_.find(id);
+  if (it == running_.end()) return;
+  Step& step = it->second;
   for (char c : bytes) {
     if (c != '\n') {
-      if (partial_.size() < kMaxLineBytes) partial_ += c;
+      if (step.partial.size() < kMaxLineBytes) step.partial += c;
       continue;
     }
-    if (mode_ == ProgressMode::kPlain) std::fprintf(out_, "#%d %s\n", step_, partial_.c_str());
-    tail_.push_back(std::move(partial_));
-    partial_.clear();
-    if (tail_.size() > kTailLines) tail_.pop_front();
+    if (mode_ == ProgressMode::kPlain) std::fprintf(out_, "#%d %s\n", id, step.partial.c_str());
+    step.tail.push_back(std::move(step.partial));
+    step.partial.clear();
+    if (step.tail.size() > kTailLines) step.tail.pop_front();
   }
   if (mode_ == ProgressMode::kTty &&
       std::chrono::steady_clock::now() - last_draw_ >= kRedrawInterval)
@@ -66,59 +71,77 @@ void BuildProgress::Output(std::string_view bytes) {
   std::fflush(out_);
 }
 
-// The step's line with its elapsed time, then its last output lines dimmed,
-// drawn over what was drawn before.
+// Every running step's line with its elapsed time, then its last output
+// lines dimmed, drawn over what was drawn before.
 void BuildProgress::Redraw() {
-  EraseFold();
-  std::fprintf(out_, "\r\033[K=> %s  %.1fs\n", Printable(label_, 100).c_str(), Elapsed());
-  size_t first = tail_.size() > kFoldedLines ? tail_.size() - kFoldedLines : 0;
-  folded_drawn_ = 1;
-  for (size_t i = first; i < tail_.size(); ++i, ++folded_drawn_)
-    std::fprintf(out_, "\033[K\033[2m   %s\033[0m\n", Printable(tail_[i], 110).c_str());
+  EraseDrawn();
+  size_t folded = running_.empty() ? 0 : std::max(kMinFoldedLines, kFoldedLines / running_.size());
+  for (const auto& [id, step] : running_) {
+    std::fprintf(out_, "\r\033[K=> %s  %.1fs\n", Printable(step.label, 100).c_str(), Elapsed(step));
+    ++drawn_lines_;
+    size_t first = step.tail.size() > folded ? step.tail.size() - folded : 0;
+    for (size_t i = first; i < step.tail.size(); ++i, ++drawn_lines_)
+      std::fprintf(out_, "\033[K\033[2m   %s\033[0m\n", Printable(step.tail[i], 110).c_str());
+  }
   last_draw_ = std::chrono::steady_clock::now();
 }
 
-void BuildProgress::EraseFold() {
-  for (; folded_drawn_ > 0; --folded_drawn_) std::fprintf(out_, "\033[1A\033[K");
+void BuildProgress::EraseDrawn() {
+  for (; drawn_lines_ > 0; --drawn_lines_) std::fprintf(out_, "\033[1A\033[K");
 }
 
-void BuildProgress::Finish(std::string_view how) {
-  if (!partial_.empty()) {
-    if (mode_ == ProgressMode::kPlain) std::fprintf(out_, "#%d %s\n", step_, partial_.c_str());
-    tail_.push_back(std::move(partial_));
-    partial_.clear();
+void BuildProgress::Finish(StepId id, std::string_view how) {
+  std::lock_guard lock(mutex_);
+  auto it = running_.find(id);
+  if (it == running_.end()) return;
+  Step step = std::move(it->second);
+  running_.erase(it);
+  if (!step.partial.empty()) {
+    if (mode_ == ProgressMode::kPlain) std::fprintf(out_, "#%d %s\n", id, step.partial.c_str());
+    step.tail.push_back(std::move(step.partial));
+    step.partial.clear();
   }
   if (mode_ == ProgressMode::kPlain) {
     if (how == "CACHED")
-      std::fprintf(out_, "#%d CACHED\n", step_);
+      std::fprintf(out_, "#%d CACHED\n", id);
     else
-      std::fprintf(out_, "#%d %s %.1fs\n", step_, std::string(how).c_str(), Elapsed());
+      std::fprintf(out_, "#%d %s %.1fs\n", id, std::string(how).c_str(), Elapsed(step));
   } else if (mode_ == ProgressMode::kTty) {
-    EraseFold();
+    EraseDrawn();
     if (how == "CACHED")
-      std::fprintf(out_, "=> CACHED %s\n", Printable(label_, 100).c_str());
+      std::fprintf(out_, "=> CACHED %s\n", Printable(step.label, 100).c_str());
     else
-      std::fprintf(out_, "=> %s  %.1fs%s\n", Printable(label_, 100).c_str(), Elapsed(),
+      std::fprintf(out_, "=> %s  %.1fs%s\n", Printable(step.label, 100).c_str(), Elapsed(step),
                    how == "ERROR" ? "  ERROR" : "");
+    Redraw();
   }
+  if (how == "ERROR") failed_[id] = std::move(step);
   std::fflush(out_);
 }
 
-void BuildProgress::Cached() { Finish("CACHED"); }
-void BuildProgress::Done() { Finish("DONE"); }
-void BuildProgress::Failed() { Finish("ERROR"); }
+void BuildProgress::Cached(StepId step) { Finish(step, "CACHED"); }
+void BuildProgress::Done(StepId step) { Finish(step, "DONE"); }
+void BuildProgress::Failed(StepId step) { Finish(step, "ERROR"); }
 
 void BuildProgress::Note(std::string_view line) {
+  std::lock_guard lock(mutex_);
   if (mode_ == ProgressMode::kQuiet) return;
+  if (mode_ == ProgressMode::kTty) EraseDrawn();
   std::fprintf(out_, "%s%s\n", mode_ == ProgressMode::kTty ? "=> " : "#  ",
                std::string(line).c_str());
+  if (mode_ == ProgressMode::kTty) Redraw();
   std::fflush(out_);
 }
 
-std::string BuildProgress::Tail() const {
+std::string BuildProgress::Tail(StepId id) const {
+  std::lock_guard lock(mutex_);
+  const Step* step = nullptr;
+  if (auto it = running_.find(id); it != running_.end()) step = &it->second;
+  if (auto it = failed_.find(id); it != failed_.end()) step = &it->second;
+  if (step == nullptr) return {};
   std::string out;
-  for (const std::string& line : tail_) out += line + "\n";
-  if (!partial_.empty()) out += partial_ + "\n";
+  for (const std::string& line : step->tail) out += line + "\n";
+  if (!step->partial.empty()) out += step->partial + "\n";
   return out;
 }
 

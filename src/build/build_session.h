@@ -4,8 +4,10 @@
 // store's tmp/ for extracted files and disks (removed when the build ends).
 #pragma once
 
+#include <atomic>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <string>
 
 #include "base/result.h"
@@ -16,6 +18,7 @@
 #include "build/source_files.h"
 #include "build/stage_files.h"
 #include "build/variables.h"
+#include "image/pull.h"
 #include "image/store.h"
 
 namespace vk::build {
@@ -44,8 +47,19 @@ struct BuildSession {
   BuildOutcome outcome;
   size_t work_counter = 0;
 
+  std::map<std::string, std::unique_ptr<StageFiles>> image_files;  // by manifest digest
+  // Held by a stage's thread for all its host work (everything above is
+  // shared); a RUN step releases it while its VM runs (run_step.h).
+  std::mutex host_work;
+  std::atomic<bool> cancelled{false};  // a stage failed: running RUN VMs stop
+
   // A new empty directory inside work_dir.
   Result<std::string> MakeWorkDir(std::string_view hint);
+  // A built stage, and the index of its files (made on first use).
+  const StageState& Stage(size_t index) const;
+  Result<StageFiles*> StageFilesOf(size_t index);
+  // The index of an image's files (COPY --from=IMAGE, bind from=IMAGE).
+  Result<StageFiles*> ImageFilesOf(const image::ImageRecord& record);
 };
 
 // Builds stage `index` (its dependencies are built) into session.stages.

@@ -11,6 +11,7 @@
 #include "build/dockerfile_parser.h"
 #include "build/stage_builder.h"
 #include "build/stage_graph.h"
+#include "build/stage_scheduler.h"
 #include "image/manifest.h"
 #include "image/pull.h"
 #include "image/reference.h"
@@ -95,10 +96,17 @@ Result<void> BuildAll(BuildSession& s) {
   for (const Instruction& arg : dockerfile.global_args)
     VK_TRY(s.global.Declare(std::get<ArgInstruction>(arg.args), dockerfile.directives.escape));
   size_t target = VK_TRY(ResolveTarget(dockerfile, s.request.target));
-  for (size_t index : VK_TRY(StagesToBuild(dockerfile, target, s.global.Lookup()))) {
+  std::vector<StageTask> tasks;
+  for (size_t index : VK_TRY(StagesToBuild(dockerfile, target, s.global.Lookup())))
+    tasks.push_back({index, VK_TRY(DirectDependencies(dockerfile, index, s.global.Lookup()))});
+  auto build_stage = [&s](size_t index) -> Result<void> {
+    std::lock_guard host(s.host_work);
     StageBuilder builder(s, index);
-    s.stages[index] = VK_TRY(builder.Build());
-  }
+    StageState built = VK_TRY(builder.Build());
+    s.stages[index] = std::move(built);
+    return Ok();
+  };
+  VK_TRY(RunStages(tasks, s.request.jobs, build_stage, [&s] { s.cancelled = true; }));
   const StageState& final = s.stages.at(target);
   image::ImageRecord record = VK_TRY(WriteImage(s, final));
   if (s.request.tags.empty()) return Ok();

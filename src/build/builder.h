@@ -29,6 +29,7 @@ struct BuildRequest {
   std::string store_root;         // empty: $VIRTKIT_HOME
   uint64_t run_memory_bytes = 512ull << 20;
   bool cold = false;  // RUN VMs boot the kernel instead of a warm template
+  size_t jobs = 1;    // stages built at once (--jobs); 1: one after another
 };
 
 struct BuildOutcome {

@@ -227,12 +227,27 @@ TEST_F(BuilderTest, ErrorsNameTheProblem) {
       << built.error().message();
 }
 
+// Each source of a COPY --from is extracted apart (they used to collide).
+TEST_F(BuilderTest, CopyFromTakesSeveralSources) {
+  image::testing::WriteFile(context_ + "/Dockerfile",
+                            "FROM scratch AS base\nCOPY hello.txt bin/tool /app/\n"
+                            "FROM scratch\nCOPY --from=base /app/hello.txt /app/tool /out/\n");
+  BuildOutcome outcome = Build();
+  ASSERT_FALSE(outcome.base_path.empty());
+  EXPECT_EQ(*image::ReadExt4File(outcome.base_path, "/out/hello.txt", 100), "hello\n");
+  EXPECT_EQ(*image::ReadExt4File(outcome.base_path, "/out/tool", 100), "#!/bin/sh\necho tool\n");
+}
+
 // RUN mounts that cannot be made fail before any VM boots.
 TEST_F(BuilderTest, RunMountErrorsComeBeforeTheVm) {
   const std::pair<const char*, const char*> cases[] = {
       {"RUN --mount=type=ssh true", "type=ssh is not implemented"},
       {"RUN --mount=type=secret,id=npm,required true", "--secret id=npm,src=FILE"},
       {"RUN --mount=type=tmpfs,size=1m true", "needs target=PATH"},
+      {"RUN --mount=type=bind,source=missing.txt,target=/x true", "missing.txt"},
+      {"RUN --mount=type=bind,source=*.txt,target=/x true", "must name one path"},
+      {"FROM scratch AS b\nRUN --mount=type=bind,from=0,source=/nothing,target=/x true",
+       "/nothing"},
   };
   for (const auto& [run, words] : cases) {
     image::testing::WriteFile(context_ + "/Dockerfile", std::string("FROM scratch\n") + run + "\n");

@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <poll.h>
+#include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -20,6 +21,8 @@ namespace {
 constexpr uint64_t kScratchBytes = 64ull << 30;  // sparse: costs what the RUN writes
 // The child's one status line; anything longer is not from our child.
 constexpr size_t kMaxStatusBytes = 1 << 16;
+// How often a waiting step looks at the build's cancel flag.
+constexpr int kCancelPollMs = 200;
 
 RunSpec SpecFor(const RunStepSpec& step) {
   RunSpec spec;
@@ -109,10 +112,27 @@ Result<RunStepOutcome> ParseStatus(const std::string& text, int wait_status) {
   return Error(error_kind, "the RUN step's VM: " + what);
 }
 
+// Releases a held mutex for a scope (the VM wait), takes it back after.
+class Unlocked {
+ public:
+  explicit Unlocked(std::mutex* mutex) : mutex_(mutex) {
+    if (mutex_ != nullptr) mutex_->unlock();
+  }
+  ~Unlocked() {
+    if (mutex_ != nullptr) mutex_->lock();
+  }
+  Unlocked(const Unlocked&) = delete;
+  Unlocked& operator=(const Unlocked&) = delete;
+
+ private:
+  std::mutex* mutex_;
+};
+
 }  // namespace
 
 Result<RunStepOutcome> RunInMicroVm(const RunStepSpec& spec,
-                                    const std::function<void(std::string_view)>& on_output) {
+                                    const std::function<void(std::string_view)>& on_output,
+                                    StepWaiting waiting) {
   Pipe output = VK_TRY(MakePipe());
   Pipe status = VK_TRY(MakePipe());
   std::fflush(nullptr);
@@ -121,17 +141,32 @@ Result<RunStepOutcome> RunInMicroVm(const RunStepSpec& spec,
   if (pid == 0) ChildMain(spec, output.write.get(), status.write.get());
   output.write.Reset();
   status.write.Reset();
+  bool stopping = false;
   char buffer[8192];
   for (;;) {
-    ssize_t n = ::read(output.read.get(), buffer, sizeof(buffer));
+    if (!stopping && waiting.cancel != nullptr && waiting.cancel->load()) {
+      stopping = true;
+      ::kill(pid, SIGTERM);  // the child is ours and not yet reaped: the pid is its
+    }
+    ssize_t n = 0;
+    {
+      Unlocked released(waiting.host_work);
+      pollfd readable{output.read.get(), POLLIN, 0};
+      int ready = ::poll(&readable, 1, kCancelPollMs);
+      if (ready == 0) continue;
+      n = ready < 0 ? -1 : ::read(output.read.get(), buffer, sizeof(buffer));
+    }
     if (n < 0 && errno == EINTR) continue;
     if (n <= 0) break;
     on_output(std::string_view(buffer, static_cast<size_t>(n)));
   }
   auto text = ReadAllBounded(status.read.get());
   int wait_status = 0;
-  while (::waitpid(pid, &wait_status, 0) < 0) {
-    if (errno != EINTR) return Error::FromErrno("wait for the RUN step's VM process");
+  {
+    Unlocked released(waiting.host_work);
+    while (::waitpid(pid, &wait_status, 0) < 0) {
+      if (errno != EINTR) return Error::FromErrno("wait for the RUN step's VM process");
+    }
   }
   return ParseStatus(text.ok() ? *text : std::string(), wait_status);
 }

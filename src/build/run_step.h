@@ -6,8 +6,10 @@
 // builder must go on writing layers afterwards.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <functional>
+#include <mutex>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -37,11 +39,22 @@ struct RunStepOutcome {
   int exit_code = 0;  // the command's (128 + N for a signal)
 };
 
+// How a step shares the builder with stages building in parallel
+// (builder.cc): all host work runs under one lock, which the step releases
+// only while it waits for its VM. So when the VM's process is forked, no
+// other thread is inside library code holding a lock the child would need.
+struct StepWaiting {
+  std::mutex* host_work = nullptr;  // held by the caller; null: nothing to release
+  // Once set, the VM is asked to stop (SIGTERM): another stage failed.
+  const std::atomic<bool>* cancel = nullptr;
+};
+
 // Boots, runs argv, waits. The command's stdout and stderr (and vk's own
-// messages about the VM) reach `on_output` as they come. A failure of the
-// VM itself (no KVM, a panic) is an error; a command that exits non-zero is
-// an outcome.
+// messages about the VM) reach `on_output` as they come (with the host
+// lock held). A failure of the VM itself (no KVM, a panic) is an error; a
+// command that exits non-zero is an outcome.
 Result<RunStepOutcome> RunInMicroVm(const RunStepSpec& spec,
-                                    const std::function<void(std::string_view)>& on_output);
+                                    const std::function<void(std::string_view)>& on_output,
+                                    StepWaiting waiting = {});
 
 }  // namespace vk::build

@@ -72,6 +72,18 @@ Result<StageFiles*> StageState::Files(const image::Store& store) {
   return files.get();
 }
 
+const StageState& BuildSession::Stage(size_t index) const { return stages.at(index); }
+
+Result<StageFiles*> BuildSession::StageFilesOf(size_t index) {
+  return stages.at(index).Files(store);
+}
+
+Result<StageFiles*> BuildSession::ImageFilesOf(const image::ImageRecord& record) {
+  std::unique_ptr<StageFiles>& files = image_files[record.manifest_digest];
+  if (!files) files = VK_TRY(StageFiles::Index(image::LayerPaths(store, record)));
+  return files.get();
+}
+
 Result<std::string> BuildSession::MakeWorkDir(std::string_view hint) {
   std::string dir = work_dir + "/" + std::string(hint) + "-" + std::to_string(++work_counter);
   if (::mkdir(dir.c_str(), 0700) != 0) return Error::FromErrno("create " + dir);
@@ -104,15 +116,15 @@ Result<void> StageBuilder::From() {
   VK_TRY(ExpandFrom(stage_, s_.global.Lookup(), s_.dockerfile.directives.escape));
   std::string label = "[" + name_ + " 1/" + std::to_string(stage_.instructions.size() + 1) +
                       "] FROM " + stage_.base;
-  s_.progress.Begin(label);
+  step_ = s_.progress.Begin(label);
   for (size_t i = 0; i < stage_.index; ++i) {
     const Stage& earlier = s_.dockerfile.stages[i];
     if (earlier.name.empty() || earlier.name != stage_.base) continue;
-    const StageState& built = s_.stages.at(i);
+    const StageState& built = s_.Stage(i);
     state_.snapshot = built.snapshot;
     state_.key = CacheKey("stage").Add(built.key).Hex();
     scope_ = VariableScope::Stage(s_.request.build_args, s_.global, EnvMap(state_.snapshot.config));
-    s_.progress.Cached();
+    s_.progress.Cached(step_);
     return Ok();
   }
   if (AsciiLower(stage_.base) == "scratch") {
@@ -123,7 +135,7 @@ Result<void> StageBuilder::From() {
     state_.snapshot.config.working_dir = "/";
     scope_ = VariableScope::Stage(s_.request.build_args, s_.global, EnvMap(state_.snapshot.config));
     state_.key = CacheKey("scratch").Add(stage_.platform).Add(kDefaultPath).Hex();
-    s_.progress.Cached();
+    s_.progress.Cached(step_);
     return Ok();
   }
   // An image already in the store is used as it is (CACHED); else pulled.
@@ -134,13 +146,13 @@ Result<void> StageBuilder::From() {
   }
   auto resolved = FromImage(stage_.base);
   if (!resolved.ok()) {
-    s_.progress.Failed();
+    s_.progress.Failed(step_);
     return resolved;
   }
   if (stored) {
-    s_.progress.Cached();
+    s_.progress.Cached(step_);
   } else {
-    s_.progress.Done();
+    s_.progress.Done(step_);
   }
   return Ok();
 }
@@ -177,12 +189,12 @@ Result<void> StageBuilder::Step(const Instruction& written, size_t number, size_
   VK_TRY(ExpandInstruction(instruction, scope_.Lookup(), escape));
   CacheKey key(state_.key);
   key.Add(CanonicalText(instruction));
-  s_.progress.Begin("[" + name_ + " " + std::to_string(number) + "/" + std::to_string(total) +
-                    "] " + DisplayText(instruction));
+  step_ = s_.progress.Begin("[" + name_ + " " + std::to_string(number) + "/" +
+                            std::to_string(total) + "] " + DisplayText(instruction));
   ++s_.outcome.steps;
   auto keyed = KeyInputs(instruction, key);
   if (!keyed.ok()) {
-    s_.progress.Failed();
+    s_.progress.Failed(step_);
     return std::move(keyed).error();
   }
   state_.key = key.Hex();
@@ -191,7 +203,7 @@ Result<void> StageBuilder::Step(const Instruction& written, size_t number, size_
     if (auto hit = s_.cache.Find(state_.key)) {
       state_.snapshot = std::move(*hit);
       ++s_.outcome.cached;
-      s_.progress.Cached();
+      s_.progress.Cached(step_);
       return Ok();
     }
   }
@@ -200,11 +212,11 @@ Result<void> StageBuilder::Step(const Instruction& written, size_t number, size_
   current_ = nullptr;
   prepared_.clear();
   if (!executed.ok()) {
-    s_.progress.Failed();
+    s_.progress.Failed(step_);
     return std::move(executed).error().WithContext(DisplayText(instruction));
   }
   VK_TRY(s_.cache.Put(state_.key, state_.snapshot));
-  s_.progress.Done();
+  s_.progress.Done(step_);
   return Ok();
 }
 
@@ -217,6 +229,8 @@ Result<void> StageBuilder::KeyInputs(const Instruction& instruction, CacheKey& k
     // Everything in scope reaches the command's environment.
     for (const std::string& kv : RunEnv()) key.Add(kv);
     key.Add(s_.request.network ? "net" : "no-net");
+    for (const Mount& mount : std::get<RunInstruction>(instruction.args).mounts)
+      if (mount.type == MountType::kBind) key.Add(VK_TRY(BindKey(mount)));
   }
   return Ok();
 }

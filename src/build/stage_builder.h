@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "base/result.h"
+#include "build/bind_source.h"
 #include "build/build_secrets.h"
 #include "build/build_session.h"
 #include "build/copy_plan.h"
@@ -33,6 +34,8 @@ class StageBuilder {
   Result<void> Workdir(const std::string& path);
 
   // stage_copy.cc
+  Result<std::string> FromKey(const std::string& ref);
+  Result<StageFiles*> FromFiles(const std::string& ref);
   Result<std::string> CopyKey(const CopyInstruction& copy);
   Result<std::string> AddKey(const AddInstruction& add);
   Result<void> Copy(const CopyInstruction& copy);
@@ -42,7 +45,10 @@ class StageBuilder {
 
   // stage_run.cc
   Result<void> Run(const RunInstruction& run);
-  Result<SharedDir> BindMountShare(const Mount& mount);
+  Result<SourceMatch> BindSelection(const Mount& mount, const std::string& extract_dir);
+  Result<void> StageBind(const Mount& mount, size_t index, RunStepSpec& spec);
+  Result<SharedDir> CacheShare(const Mount& mount);
+  Result<std::string> BindKey(const Mount& mount);
   Result<StagedSecrets> RunMounts(const RunInstruction& run, RunStepSpec& spec);
   Result<std::vector<std::string>> MountStubs(const RunStepSpec& spec);
   std::vector<std::string> RunArgv(const RunInstruction& run) const;
@@ -58,6 +64,7 @@ class StageBuilder {
   StageState state_;
   VariableScope scope_;
   const Instruction* current_ = nullptr;  // the step being executed
+  BuildProgress::StepId step_ = 0;        // its progress line
   bool cmd_set_ = false;                  // this stage wrote CMD (ENTRYPOINT keeps it)
   std::vector<SourceMatch> prepared_;     // COPY/ADD sources hashed for the key
 };

@@ -25,6 +25,25 @@ Result<void> Unsupported(bool used, std::string_view flag) {
 
 }  // namespace
 
+// An earlier stage's key, or the manifest of the image `ref` names: what
+// a --from source's contents follow from.
+Result<std::string> StageBuilder::FromKey(const std::string& ref) {
+  std::optional<size_t> stage = VK_TRY(StageReference(s_.dockerfile, ref));
+  if (stage) return "stage:" + s_.Stage(*stage).key;
+  image::ImageRecord record =
+      VK_TRY(image::ResolveImage(s_.store, ref, image::PullPolicy::kMissing, {}));
+  return "image:" + record.manifest_digest;
+}
+
+// The files of an earlier stage or of an image (indexed once per build).
+Result<StageFiles*> StageBuilder::FromFiles(const std::string& ref) {
+  std::optional<size_t> stage = VK_TRY(StageReference(s_.dockerfile, ref));
+  if (stage) return s_.StageFilesOf(*stage);
+  image::ImageRecord record =
+      VK_TRY(image::ResolveImage(s_.store, ref, image::PullPolicy::kMissing, {}));
+  return s_.ImageFilesOf(record);
+}
+
 // Heredoc sources (COPY <<EOF /file) become files in the work directory.
 Result<std::vector<SourceMatch>> StageBuilder::InlineSources(
     const std::vector<InlineSource>& sources) {
@@ -53,14 +72,7 @@ Result<std::vector<SourceMatch>> StageBuilder::InlineSources(
 Result<std::string> StageBuilder::CopyKey(const CopyInstruction& copy) {
   VK_TRY(Unsupported(copy.parents, "COPY --parents"));
   VK_TRY(Unsupported(!copy.excludes.empty(), "COPY --exclude"));
-  if (!copy.from.empty()) {
-    std::optional<size_t> stage = VK_TRY(StageReference(s_.dockerfile, copy.from));
-    if (stage) return "stage:" + s_.stages.at(*stage).key;
-    image::ImageRecord record =
-        VK_TRY(image::ResolveImage(s_.store, copy.from, image::PullPolicy::kMissing, {})
-                   .Context("COPY --from=" + copy.from));
-    return "image:" + record.manifest_digest;
-  }
+  if (!copy.from.empty()) return FromKey(copy.from).Context("COPY --from=" + copy.from);
   prepared_.clear();
   for (const std::string& source : copy.sources) {
     auto matches = VK_TRY(s_.context.Select(source));
@@ -93,19 +105,10 @@ Result<std::string> StageBuilder::AddKey(const AddInstruction& add) {
 Result<void> StageBuilder::Copy(const CopyInstruction& copy) {
   CopyRequest request;
   if (!copy.from.empty()) {
-    std::optional<size_t> stage = VK_TRY(StageReference(s_.dockerfile, copy.from));
-    StageFiles* files = nullptr;
-    std::unique_ptr<StageFiles> image_files;
-    if (stage) {
-      files = VK_TRY(s_.stages.at(*stage).Files(s_.store));
-    } else {
-      image::ImageRecord record =
-          VK_TRY(image::ResolveImage(s_.store, copy.from, image::PullPolicy::kMissing, {}));
-      image_files = VK_TRY(StageFiles::Index(image::LayerPaths(s_.store, record)));
-      files = image_files.get();
-    }
-    std::string dir = VK_TRY(s_.MakeWorkDir("from"));
+    StageFiles* files = VK_TRY(FromFiles(copy.from));
     for (const std::string& source : copy.sources) {
+      // A directory per source: each Select numbers its extracted files from 0.
+      std::string dir = VK_TRY(s_.MakeWorkDir("from"));
       auto matches = VK_TRY(files->Select(source, dir).Context("COPY --from=" + copy.from));
       request.matches.insert(request.matches.end(), matches.begin(), matches.end());
     }

@@ -45,7 +45,7 @@ Result<void> AddInstructionInputs(const Dockerfile& dockerfile, const Instructio
   } else if (const auto* run = std::get_if<RunInstruction>(&instruction.args)) {
     for (const Mount& mount : run->mounts) {
       if (mount.from.empty()) continue;
-      std::optional<size_t> stage = FindByName(dockerfile, mount.from);
+      std::optional<size_t> stage = VK_TRY(StageReference(dockerfile, mount.from));
       if (stage) AddUnique(deps, *stage);
     }
   }

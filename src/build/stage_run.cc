@@ -3,7 +3,10 @@
 // directory becomes the step's layer.
 #include <sys/stat.h>
 
+#include <algorithm>
+
 #include "base/remove_tree.h"
+#include "build/bind_source.h"
 #include "build/build_config.h"
 #include "build/run_step.h"
 #include "build/stage_builder.h"
@@ -29,32 +32,102 @@ std::string Quoted(const std::vector<std::string>& argv) {
 const std::vector<std::string> kAgentMountPoints = {"/dev", "/etc", "/proc",
                                                     "/run", "/sys", "/tmp"};
 
-Result<std::string> CacheMountDir(const image::Store& store, const Mount& mount) {
+struct CacheDir {
+  std::string path;
+  bool created = false;  // new and empty: from= seeds it
+};
+
+Result<CacheDir> CacheMountDir(const image::Store& store, const Mount& mount) {
   std::string id = mount.id.empty() ? mount.target : mount.id;
   image::Sha256 sha;
   sha.Update(id);
   std::string root = store.root() + "/build-cache-mounts";
   ::mkdir(root.c_str(), 0700);
-  std::string dir = root + "/" + image::DigestHex(sha.Final()).substr(0, 32);
-  if (::mkdir(dir.c_str(), 0755) != 0 && errno != EEXIST) return Error::FromErrno("create " + dir);
+  CacheDir dir{root + "/" + image::DigestHex(sha.Final()).substr(0, 32)};
+  dir.created = ::mkdir(dir.path.c_str(), 0755) == 0;
+  if (!dir.created && errno != EEXIST) return Error::FromErrno("create " + dir.path);
   return dir;
 }
 
 }  // namespace
 
-Result<SharedDir> StageBuilder::BindMountShare(const Mount& mount) {
-  if (!mount.from.empty())
-    return Error(ErrorKind::kUsage, "RUN --mount=type=bind,from=" + mount.from +
-                                        " is not implemented by vk build; COPY --from "
-                                        "the files into the stage instead");
-  // The context is shared read-only even for rw: a RUN must never write
-  // into the user's files (docker discards such writes too).
+// What a bind mount selects: from the context (after .dockerignore), or
+// with from= from an earlier stage or an image, whose regular files are
+// extracted into `extract_dir`. One path, no wildcards (BuildKit's source).
+Result<SourceMatch> StageBuilder::BindSelection(const Mount& mount,
+                                                const std::string& extract_dir) {
+  std::string what = std::string("RUN --mount=type=") +
+                     (mount.type == MountType::kCache ? "cache" : "bind") +
+                     (mount.from.empty() ? "" : ",from=" + mount.from);
+  if (HasWildcards(mount.source))
+    return Error(ErrorKind::kUsage, what + ": source=" + mount.source + " must name one path");
+  std::vector<SourceMatch> matches;
+  if (mount.from.empty()) {
+    matches = VK_TRY(s_.context.Select(mount.source.empty() ? "." : mount.source).Context(what));
+  } else {
+    StageFiles* files = VK_TRY(FromFiles(mount.from).Context(what));
+    matches =
+        VK_TRY(files->Select(mount.source.empty() ? "/" : mount.source, extract_dir).Context(what));
+  }
+  if (matches.size() != 1)
+    return Error(ErrorKind::kUsage, what + ": the source must name one path");
+  return std::move(matches.front());
+}
+
+// Lays out bind mount number `index` in the step's staging directory for
+// its access (read-only or rw) and binds it onto its target.
+Result<void> StageBuilder::StageBind(const Mount& mount, size_t index, RunStepSpec& spec) {
+  if (mount.target.empty())
+    return Error(ErrorKind::kUsage, "RUN --mount=type=bind needs target=PATH");
+  const bool writable = !mount.read_only;
+  const char* guest_dir = writable ? kWritableBindsGuestDir : kBindsGuestDir;
+  auto share = std::find_if(spec.shares.begin(), spec.shares.end(),
+                            [&](const SharedDir& s) { return s.guest_path == guest_dir; });
+  if (share == spec.shares.end()) {
+    spec.shares.push_back(
+        {VK_TRY(s_.MakeWorkDir(writable ? "binds-rw" : "binds")), guest_dir, !writable});
+    share = std::prev(spec.shares.end());
+  }
+  std::string extract = VK_TRY(s_.MakeWorkDir("bind-from"));
+  SourceMatch match = VK_TRY(BindSelection(mount, extract));
+  const std::string name = std::to_string(index);
+  VK_TRY(LayOutBindSource(match, share->host_path + "/" + name, /*copy=*/writable,
+                          mount.from.empty() ? Sources::kUser : Sources::kOurs));
+  spec.binds.push_back({std::string(guest_dir) + "/" + name, mount.target, !writable});
+  return Ok();
+}
+
+// A cache mount's directory, shared read-write. A new one with from= starts
+// as a copy of that directory (BuildKit: "base of the cache mount").
+Result<SharedDir> StageBuilder::CacheShare(const Mount& mount) {
+  if (mount.target.empty())
+    return Error(ErrorKind::kUsage, "RUN --mount=type=cache needs target=PATH");
+  CacheDir dir = VK_TRY(CacheMountDir(s_.store, mount));
+  if (dir.created && !mount.from.empty()) {
+    std::string extract = VK_TRY(s_.MakeWorkDir("cache-from"));
+    SourceMatch match = VK_TRY(BindSelection(mount, extract));
+    if (!match.directory && match.files.front().meta.type != image::FileType::kDirectory)
+      return Error(ErrorKind::kUsage, "RUN --mount=type=cache,from=" + mount.from + ": " +
+                                          match.name + " must be a directory");
+    if (::rmdir(dir.path.c_str()) != 0) return Error::FromErrno("replace " + dir.path);
+    auto seeded = LayOutBindSource(match, dir.path, /*copy=*/true, Sources::kOurs);
+    if (!seeded.ok()) {
+      // Never leave a half-seeded cache behind for the next build to trust.
+      (void)RemoveTreeWithin(s_.store.root() + "/build-cache-mounts", dir.path);
+      return std::move(seeded).error();
+    }
+  }
+  return SharedDir{dir.path, mount.target, false};
+}
+
+// A bind mount's part of a RUN's key: what its source holds, as COPY keys
+// its sources (the files' digest, the stage's key, the image's manifest).
+Result<std::string> StageBuilder::BindKey(const Mount& mount) {
+  std::string key =
+      "bind:" + mount.target + ":" + (mount.read_only ? "ro:" : "rw:") + mount.source + ":";
+  if (!mount.from.empty()) return key + VK_TRY(FromKey(mount.from));
   auto matches = VK_TRY(s_.context.Select(mount.source.empty() ? "." : mount.source));
-  const SourceFile& top = matches.front().files.front();
-  if (top.meta.type != image::FileType::kDirectory)
-    return Error(ErrorKind::kUsage, "RUN --mount=type=bind: " + mount.source +
-                                        " must be a directory (virtio-fs shares directories)");
-  return SharedDir{top.host_path, mount.target, true};
+  return key + "context:" + VK_TRY(DigestSources(matches));
 }
 
 std::vector<std::string> StageBuilder::RunEnv() const {
@@ -90,12 +163,11 @@ std::vector<std::string> StageBuilder::RunArgv(const RunInstruction& run) const 
 }
 
 Result<StagedSecrets> StageBuilder::RunMounts(const RunInstruction& run, RunStepSpec& spec) {
+  size_t binds = 0;
   for (const Mount& mount : run.mounts) {
     switch (mount.type) {
-      case MountType::kBind: spec.shares.push_back(VK_TRY(BindMountShare(mount))); break;
-      case MountType::kCache:
-        spec.shares.push_back({VK_TRY(CacheMountDir(s_.store, mount)), mount.target, false});
-        break;
+      case MountType::kBind: VK_TRY(StageBind(mount, binds++, spec)); break;
+      case MountType::kCache: spec.shares.push_back(VK_TRY(CacheShare(mount))); break;
       case MountType::kTmpfs:
         if (mount.target.empty())
           return Error(ErrorKind::kUsage, "RUN --mount=type=tmpfs needs target=PATH");
@@ -110,7 +182,7 @@ Result<StagedSecrets> StageBuilder::RunMounts(const RunInstruction& run, RunStep
   }
   StagedSecrets secrets = VK_TRY(StageSecrets(run.mounts, s_.request.secrets));
   spec.shares.insert(spec.shares.end(), secrets.shares.begin(), secrets.shares.end());
-  spec.binds = secrets.binds;
+  spec.binds.insert(spec.binds.end(), secrets.binds.begin(), secrets.binds.end());
   spec.env.insert(spec.env.end(), secrets.env.begin(), secrets.env.end());
   return secrets;
 }
@@ -154,14 +226,15 @@ Result<void> StageBuilder::Run(const RunInstruction& run) {
   VK_TRY(image::FlattenLayersToExt4(layers, spec.root_disk, image::BuildOptions{})
              .Context("make the RUN step's root filesystem"));
   ++s_.outcome.vms_booted;
-  RunStepOutcome outcome =
-      VK_TRY(RunInMicroVm(spec, [this](std::string_view bytes) { s_.progress.Output(bytes); }));
+  RunStepOutcome outcome = VK_TRY(RunInMicroVm(
+      spec, [this](std::string_view bytes) { s_.progress.Output(step_, bytes); },
+      StepWaiting{&s_.host_work, &s_.cancelled}));
   secrets = StagedSecrets();  // the host copies go with the VM
   if (outcome.exit_code != 0) {
     s_.outcome.failed_exit_code = outcome.exit_code;
     return Error(ErrorKind::kUsage,
                  "process " + Quoted(spec.argv) + " did not complete successfully: exit code: " +
-                     std::to_string(outcome.exit_code) + "\n" + s_.progress.Tail());
+                     std::to_string(outcome.exit_code) + "\n" + s_.progress.Tail(step_));
   }
   std::string upper = dir + "/upper";
   if (::mkdir(upper.c_str(), 0700) != 0) return Error::FromErrno("create " + upper);

@@ -1,6 +1,6 @@
 // `vk build [-f Dockerfile] [-t NAME:TAG]... [--target STAGE] [--build-arg
 // K=V] [--secret id=ID,src=FILE] [--no-cache] [--net] [--progress auto|plain]
-// CONTEXT`: a Dockerfile built into an image in the store
+// [--jobs N] CONTEXT`: a Dockerfile built into an image in the store
 // (src/build/builder.h, docs/build.md).
 #include <cstdio>
 
@@ -25,16 +25,9 @@ int RunBuild(const BuildArgs& a) {
   request.context_dir = a.context;
   request.dockerfile = a.flags.dockerfile;
   request.tags = a.tags;
-  request.target = a.flags.target;
-  request.no_cache = a.flags.no_cache;
   request.network = a.net;
   request.cold = a.cold;
-  auto args = a.flags.BuildArgs();
-  if (!args.ok()) return Fail("build", args.error());
-  request.build_args = *args;
-  auto secrets = a.flags.Secrets();
-  if (!secrets.ok()) return Fail("build", secrets.error());
-  request.secrets = *secrets;
+  if (auto filled = a.flags.Fill(request); !filled.ok()) return Fail("build", filled.error());
   auto memory = ParseMemory(a.memory);
   if (!memory.ok()) return Fail("build", memory.error());
   request.run_memory_bytes = *memory;

@@ -1,11 +1,13 @@
 // The build options `vk build` and `vk run -f` share: --target,
 // --build-arg K[=V] (a bare K takes the host's value, as docker does),
-// --no-cache, --progress, --secret id=ID,src=PATH|env=VAR.
+// --no-cache, --progress, --secret id=ID,src=PATH|env=VAR, --jobs N.
 #pragma once
 
 #include <CLI/CLI.hpp>
+#include <algorithm>
 #include <cstdlib>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "base/result.h"
@@ -20,6 +22,9 @@ struct BuildFlags {
   std::vector<std::string> secrets;
   bool no_cache = false;
   std::string progress = "auto";
+  // Independent stages at once: BuildKit builds them all in parallel; each
+  // RUN is a VM with its own vCPU, so the host's CPUs bound what helps.
+  size_t jobs = std::max(1u, std::thread::hardware_concurrency());
 
   void Add(CLI::App& app, const char* file_help) {
     app.add_option("-f,--file", dockerfile, file_help);
@@ -33,6 +38,18 @@ struct BuildFlags {
                    "id=ID,src=FILE or id=ID,env=VARIABLE: a secret RUN --mount=type=secret "
                    "reads (repeatable; never stored in the image)")
         ->allow_extra_args(false);
+    app.add_option("--jobs", jobs, "Build up to N independent stages at once (default: host CPUs)")
+        ->check(CLI::PositiveNumber);
+  }
+
+  // The request's options these flags give (not the context or tags).
+  Result<void> Fill(build::BuildRequest& request) const {
+    request.target = target;
+    request.build_args = VK_TRY(BuildArgs());
+    request.secrets = VK_TRY(Secrets());
+    request.no_cache = no_cache;
+    request.jobs = jobs;
+    return Ok();
   }
 
   Result<build::SecretMap> Secrets() const {

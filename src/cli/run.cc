@@ -68,10 +68,7 @@ Result<void> BuildFirst(RunArgs& a) {
   request.dockerfile = real;
   request.context_dir = std::string(real).substr(0, std::string(real).rfind('/'));
   if (request.context_dir.empty()) request.context_dir = "/";
-  request.target = a.build.target;
-  request.build_args = VK_TRY(a.build.BuildArgs());
-  request.secrets = VK_TRY(a.build.Secrets());
-  request.no_cache = a.build.no_cache;
+  VK_TRY(a.build.Fill(request));
   request.network = !a.vm.net.net.empty();
   request.cold = a.vm.cold;
   request.tags = {BuiltImageName(real, a.build.target)};

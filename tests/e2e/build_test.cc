@@ -3,7 +3,8 @@
 // more on PVM hosts): a multi-stage build (a RUN writes a program and
 // deletes a base file; the final stage copies the program, sets USER,
 // WORKDIR, ENV, ENTRYPOINT), `vk run` of the result, a fully cached
-// rebuild, a rebuild after one copied file changed, and a failing RUN.
+// rebuild, a rebuild after one copied file changed, and a failing RUN with
+// bind mounts.
 #include <gtest/gtest.h>
 
 #include <filesystem>
@@ -36,7 +37,10 @@ ENV GREETING=bonjour
 ENTRYPOINT ["/usr/local/bin/hello"]
 
 FROM build AS broken
-RUN --mount=type=secret,id=greet echo failing-now; exit 3
+RUN --mount=type=bind,source=greeting.txt,target=/bound/greeting.txt --mount=type=bind,target=/ctx \
+    --mount=type=bind,from=final,source=/usr/local/bin/hello,target=/bound/hello \
+    echo "bound: $(cat /bound/greeting.txt) $(grep -c OPEN-SESAME /bound/hello) $(ls /ctx | tr '\n' ,)"; \
+    echo failing-now; exit 3
 )DF";
 
 // The secret's text; only its upper-cased form may reach the image.
@@ -62,6 +66,8 @@ TEST(BuildTest, MultiStageBuildRunCacheAndFailure) {
   fs::create_directories(context);
   std::ofstream(context + "/Dockerfile") << kDockerfile;
   std::ofstream(context + "/greeting.txt") << "greeting-v1";
+  std::ofstream(context + "/ignored.txt") << "never in a bind";
+  std::ofstream(context + "/.dockerignore") << "ignored.txt\n";
   const std::string secret = dir.path() + "/greet.txt";  // outside the context and the store
   std::ofstream(secret) << kSecret;
   auto build = [&](std::vector<std::string> extra) {
@@ -122,9 +128,14 @@ TEST(BuildTest, MultiStageBuildRunCacheAndFailure) {
   EXPECT_NE(edited.err.find("0 VMs booted"), std::string::npos) << edited.err;
   EXPECT_NE(edited.err.find("7 steps, 2 cached"), std::string::npos) << edited.err;
 
-  // A failing RUN: its output and exit code, and vk build fails.
+  // A failing RUN: its output and exit code, and vk build fails. Its bind
+  // mounts show a context file, the context without what .dockerignore
+  // names, and a file of another stage (from=). One virtio-fs share holds
+  // them all, so the RUN restores the same template as the others.
   ProcessResult broken = build({"--target", "broken"});
   EXPECT_EQ(broken.exit_code, 1) << broken.err;
+  EXPECT_NE(broken.err.find("bound: greeting-v2 1 Dockerfile,greeting.txt,"), std::string::npos)
+      << broken.err;
   EXPECT_NE(broken.err.find("failing-now"), std::string::npos) << broken.err;
   EXPECT_NE(broken.err.find("exit code: 3"), std::string::npos) << broken.err;
   ::unsetenv("VIRTKIT_HOME");

@@ -48,7 +48,9 @@ TEST_F(LaunchTest, CpusMemEnvAndWorkdirReachTheGuest) {
   ASSERT_EQ(r.exit_code, 0) << r.err;
   std::string expected_cpus = OnPvm() ? "1\n" : "2\n";
   EXPECT_EQ(r.out.substr(0, 2), expected_cpus) << r.out;
-  if (OnPvm()) EXPECT_NE(r.err.find("1 vCPU"), std::string::npos) << r.err;
+  if (OnPvm()) {
+    EXPECT_NE(r.err.find("1 vCPU"), std::string::npos) << r.err;
+  }
   size_t mem = r.out.find("MemTotal:");
   ASSERT_NE(mem, std::string::npos) << r.out;
   long kib = std::stol(r.out.substr(mem + 9));
