@@ -90,24 +90,28 @@ Result<std::vector<MapEntry>> ComposeReader::Map(const YAML::Node& node, std::st
   std::vector<MapEntry> entries;
   std::vector<YAML::Node> merges;
   for (auto it = node.begin(); it != node.end(); ++it) {
-    if (!it->first.IsScalar())
-      return At(it->first, "a key in " + std::string(what) + " must be a string");
-    const std::string& key = it->first.Scalar();
-    if (key == "<<" && it->first.Tag() != "!") {
-      if (it->second.IsSequence()) {
-        for (const YAML::Node& merged : it->second) merges.push_back(merged);
+    // Copies: `it->` yields a temporary pair, which a reference (or a
+    // range-for over a member of it) would outlive.
+    const YAML::Node key_node = it->first;
+    const YAML::Node value = it->second;
+    if (!key_node.IsScalar())
+      return At(key_node, "a key in " + std::string(what) + " must be a string");
+    const std::string key = key_node.Scalar();
+    if (key == "<<" && key_node.Tag() != "!") {
+      if (value.IsSequence()) {
+        for (const YAML::Node& merged : value) merges.push_back(merged);
       } else {
-        merges.push_back(it->second);
+        merges.push_back(value);
       }
       continue;
     }
     for (const MapEntry& seen : entries) {
       if (seen.key == key) {
-        return At(it->first, "duplicate key \"" + key + "\" in " + std::string(what) +
-                                 " (first at " + Where(seen.key_node) + ")");
+        return At(key_node, "duplicate key \"" + key + "\" in " + std::string(what) +
+                                " (first at " + Where(seen.key_node) + ")");
       }
     }
-    entries.push_back({key, it->first, it->second});
+    entries.push_back({key, key_node, value});
   }
   // Explicit keys win over merged ones; earlier merged maps over later ones.
   for (const YAML::Node& merged : merges) {
