@@ -7,6 +7,8 @@
 #include <fstream>
 #include <map>
 
+#include "base/remove_tree.h"
+
 namespace vk::fleet {
 namespace {
 
@@ -487,13 +489,15 @@ TEST(FleetComposeTest, MergeKeysAndAnchors) {
 class FleetComposeDirTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    char pattern[] = "/tmp/vk-fleet-test-XXXXXX";
-    ASSERT_NE(::mkdtemp(pattern), nullptr);
+    root_ = std::filesystem::temp_directory_path().string();
+    std::string pattern = root_ + "/vk-fleet-test-XXXXXX";
+    ASSERT_NE(::mkdtemp(pattern.data()), nullptr);
     dir_ = pattern;
     project_ = dir_ + "/My Project.v2";
     std::filesystem::create_directory(project_);
   }
-  void TearDown() override { std::filesystem::remove_all(dir_); }
+  // The one guarded delete: only inside the temp directory, no symlink followed.
+  void TearDown() override { (void)RemoveTreeWithin(root_, dir_); }
   void Write(const std::string& name, const std::string& text) {
     std::ofstream(project_ + "/" + name) << text;
   }
@@ -504,7 +508,7 @@ class FleetComposeDirTest : public ::testing::Test {
     return LoadComposeFile(options);
   }
 
-  std::string dir_, project_;
+  std::string root_, dir_, project_;
 };
 
 TEST_F(FleetComposeDirTest, FindsFilesInComposeOrder) {
