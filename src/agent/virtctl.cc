@@ -18,6 +18,8 @@
 #include "base/names.h"
 #include "base/unique_fd.h"
 #include "base/unix_socket.h"
+#include "proto/virtctl_client.h"
+#include "proto/virtctl_text.h"
 
 namespace vk::agent {
 namespace {
@@ -36,9 +38,6 @@ constexpr char kUsage[] =
     " | down\n"
     "Controls the units of the `vk fleet` this VM belongs to, through the fleet controller on\n"
     "the host (vsock port 4446; $VIRTCTL_SOCKET=PATH connects to that unix socket instead).\n";
-
-// Reads per read(): a log stream arrives in chunks of up to proto::kMaxLogChunk.
-constexpr size_t kReadSize = 64 * 1024;
 
 // ---- Arguments ----
 
@@ -114,101 +113,18 @@ Result<UniqueFd> ConnectController() {
                "; virtctl works inside `vk fleet` VMs");
 }
 
-// Reply lines off the connection, buffered (a log stream comes in chunks),
-// each bounded by proto::kMaxVirtctlLine.
-class LineReader {
- public:
-  explicit LineReader(int fd) : fd_(fd) {}
-
-  // The next line, newline included; at EOF a last line without one, or an
-  // error when nothing is left.
-  Result<std::string> Next() {
-    for (size_t scanned = 0;;) {
-      size_t newline = buffer_.find('\n', scanned);
-      if (newline != std::string::npos) {
-        std::string line = buffer_.substr(0, newline + 1);
-        buffer_.erase(0, newline + 1);
-        return line;
-      }
-      scanned = buffer_.size();
-      if (buffer_.size() >= proto::kMaxVirtctlLine) {
-        return Error("a reply line is over the limit of " + std::to_string(proto::kMaxVirtctlLine) +
-                     " bytes");
-      }
-      if (!VK_TRY(Fill())) return TakeRest();
-    }
-  }
-
- private:
-  // Reads more onto the buffer; false at EOF.
-  Result<bool> Fill() {
-    size_t had = buffer_.size();
-    buffer_.resize(had + kReadSize);
-    ssize_t n;
-    do {
-      n = ::read(fd_, buffer_.data() + had, kReadSize);
-    } while (n < 0 && errno == EINTR);
-    int err = errno;
-    buffer_.resize(had + static_cast<size_t>(std::max<ssize_t>(n, 0)));
-    if (n < 0) return Error::FromErrno("read", err);
-    return n > 0;
-  }
-
-  Result<std::string> TakeRest() {
-    if (buffer_.empty()) return Error("the fleet controller closed the connection without a reply");
-    return std::exchange(buffer_, {});
-  }
-
-  int fd_;
-  std::string buffer_;
-};
-
-// Sends the request; writes log chunks to stdout as they come; returns the
-// final reply.
-Result<VirtctlReply> Exchange(int fd, const VirtctlRequest& request) {
-  VK_TRY_CTX(WriteAll(fd, proto::EncodeVirtctlRequest(request)), "send the request");
-  LineReader reader(fd);
-  for (;;) {
-    std::string line = VK_TRY(reader.Next());
-    auto decoded =
-        VK_TRY_CTX(proto::DecodeVirtctlServerLine(line), "bad reply from the controller");
-    if (auto* reply = std::get_if<VirtctlReply>(&decoded)) return std::move(*reply);
-    VK_TRY_CTX(WriteAll(STDOUT_FILENO, std::get<proto::LogChunk>(decoded).text), "write logs");
-  }
-}
-
 // ---- Output ----
-
-std::string OrDash(const std::string& text) { return text.empty() ? "-" : text; }
-
-std::string Join(const std::vector<std::string>& items) {
-  std::string joined;
-  for (const std::string& item : items) joined += (joined.empty() ? "" : ", ") + item;
-  return joined;
-}
-
-// "45s", "2m5s", "1h2m3s", "3d0h0m7s".
-std::string FormatDuration(uint64_t seconds) {
-  constexpr std::array<std::pair<uint64_t, char>, 3> kUnits = {
-      {{86400, 'd'}, {3600, 'h'}, {60, 'm'}}};
-  std::string text;
-  for (const auto& [size, letter] : kUnits) {
-    if (seconds >= size || !text.empty()) text += std::to_string(seconds / size) + letter;
-    seconds %= size;
-  }
-  return text + std::to_string(seconds) + "s";
-}
 
 std::string Line(const std::string& text) { return text.empty() ? "" : text + "\n"; }
 
 // What a successful reply prints on stdout.
 std::string Render(const VirtctlRequest& request, const VirtctlReply& reply) {
   switch (request.op) {
-    case VirtctlOp::kList: return FormatUnitTable(reply.units);
+    case VirtctlOp::kList: return proto::FormatUnitTable(reply.units);
     case VirtctlOp::kStatus: {
       std::string text;
       for (const UnitInfo& unit : reply.units) {
-        text += (text.empty() ? "" : "\n") + FormatUnitStatus(unit);
+        text += (text.empty() ? "" : "\n") + proto::FormatUnitStatus(unit);
       }
       return text.empty() ? Line(reply.message) : text;
     }
@@ -226,7 +142,9 @@ int Fail(const std::string& message) {
 int Perform(const VirtctlRequest& request) {
   auto connection = ConnectController();
   if (!connection.ok()) return Fail(connection.error().message());
-  auto reply = Exchange(connection->get(), request);
+  auto reply = proto::ExchangeVirtctl(connection->get(), request, [](std::string_view text) {
+    (void)WriteAll(STDOUT_FILENO, text);  // a closed stdout ends us with SIGPIPE, as cat
+  });
   if (!reply.ok()) return Fail(reply.error().message());
   if (!reply->ok) return Fail(reply->error.empty() ? "the fleet controller refused" : reply->error);
   // After logs, stdout holds only the unit's output: a closing word goes to stderr.
@@ -243,38 +161,6 @@ int Perform(const VirtctlRequest& request) {
 bool InvokedAsVirtctl(std::string_view argv0) {
   size_t slash = argv0.rfind('/');
   return argv0.substr(slash == std::string_view::npos ? 0 : slash + 1) == "virtctl";
-}
-
-std::string FormatUnitTable(const std::vector<UnitInfo>& units) {
-  using Row = std::array<std::string, 6>;
-  std::vector<Row> rows = {{"NAME", "STATE", "HEALTH", "ADDRESS", "RESTARTS", "PORTS"}};
-  for (const UnitInfo& unit : units) {
-    rows.push_back({unit.name + (unit.dev ? "*" : ""), OrDash(unit.state), OrDash(unit.health),
-                    OrDash(unit.address), std::to_string(unit.restarts), Join(unit.ports)});
-  }
-  std::array<size_t, 6> widths{};
-  for (const Row& row : rows) {
-    for (size_t i = 0; i < row.size(); ++i) widths[i] = std::max(widths[i], row[i].size());
-  }
-  std::string text;
-  for (const Row& row : rows) {
-    std::string line;
-    for (size_t i = 0; i < row.size(); ++i) {
-      line += row[i] + std::string(widths[i] - row[i].size() + 2, ' ');
-    }
-    text += line.substr(0, line.find_last_not_of(' ') + 1) + "\n";
-  }
-  return text;
-}
-
-std::string FormatUnitStatus(const UnitInfo& unit) {
-  std::string text = "name: " + unit.name + "\nstate: " + OrDash(unit.state) +
-                     "\nhealth: " + OrDash(unit.health) + "\naddress: " + OrDash(unit.address) +
-                     "\nvm: " + OrDash(unit.vm) + "\nports: " + OrDash(Join(unit.ports)) +
-                     "\nrestarts: " + std::to_string(unit.restarts) + "\n";
-  if (unit.exit_code) text += "exit_code: " + std::to_string(*unit.exit_code) + "\n";
-  text += "uptime: " + FormatDuration(unit.uptime_seconds) + "\n";
-  return text + "dev: " + (unit.dev ? "yes" : "no") + "\n";
 }
 
 int RunVirtctl(int argc, char** argv) {

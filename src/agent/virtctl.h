@@ -15,11 +15,7 @@
 // stand-in). Exit status: 0 done, 1 refused or unreachable, 2 bad usage.
 #pragma once
 
-#include <string>
 #include <string_view>
-#include <vector>
-
-#include "proto/virtctl.h"
 
 namespace vk::agent {
 
@@ -30,9 +26,5 @@ bool InvokedAsVirtctl(std::string_view argv0);
 
 // argv[0] is the program name ("virtctl"); the rest as in the usage above.
 int RunVirtctl(int argc, char** argv);
-
-// What `list` and `status` print (exposed for tests).
-std::string FormatUnitTable(const std::vector<proto::UnitInfo>& units);
-std::string FormatUnitStatus(const proto::UnitInfo& unit);
 
 }  // namespace vk::agent

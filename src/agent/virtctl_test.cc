@@ -2,6 +2,8 @@
 // ($VIRTCTL_SOCKET): the request it sends, what it prints, its exit status.
 #include "agent/virtctl.h"
 
+#include "proto/virtctl_text.h"
+
 #include <gtest/gtest.h>
 #include <stdlib.h>
 #include <sys/socket.h>
@@ -148,14 +150,19 @@ TEST(Virtctl, ListPrintsAnAlignedTable) {
   EXPECT_EQ(request, "{\"op\":\"list\"}\n");
   EXPECT_EQ(run.status, 0) << run.err;
   EXPECT_EQ(run.out,
-            "NAME    STATE    HEALTH   ADDRESS        RESTARTS  PORTS\n"
-            "redis   running  healthy  192.168.127.3  1         127.0.0.1:6380->6379/tcp\n"
-            "shell*  running  -        192.168.127.2  0\n");
+            "NAME    VM          STATE    HEALTH   ADDRESS        RESTARTS  PORTS\n"
+            "redis   shop-redis  running  healthy  192.168.127.3  1         127.0.0.1:6380->6379/tcp\n"
+            "shell*  -           running  -        192.168.127.2  0\n");
   EXPECT_EQ(run.err, "");
 }
 
 TEST(Virtctl, ListOfNothingIsTheHeader) {
-  EXPECT_EQ(FormatUnitTable({}), "NAME  STATE  HEALTH  ADDRESS  RESTARTS  PORTS\n");
+  EXPECT_EQ(proto::FormatUnitTable({}), "NAME  VM  STATE  HEALTH  ADDRESS  RESTARTS  PORTS\n");
+}
+
+TEST(Virtctl, AnExitedUnitShowsItsCode) {
+  UnitInfo unit{.name = "job", .state = "exited", .exit_code = 3};
+  EXPECT_NE(proto::FormatUnitTable({unit}).find("exited(3)"), std::string::npos);
 }
 
 TEST(Virtctl, StatusPrintsKeyValueLines) {
@@ -172,7 +179,7 @@ TEST(Virtctl, StatusPrintsKeyValueLines) {
 
 TEST(Virtctl, StatusOfAStoppedDevUnit) {
   UnitInfo unit{.name = "shell", .uptime_seconds = 90061, .dev = true};
-  EXPECT_EQ(FormatUnitStatus(unit),
+  EXPECT_EQ(proto::FormatUnitStatus(unit),
             "name: shell\nstate: -\nhealth: -\naddress: -\nvm: -\nports: -\nrestarts: 0\n"
             "uptime: 1d1h1m1s\ndev: yes\n");
 }

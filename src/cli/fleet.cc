@@ -18,6 +18,7 @@
 #include "fleet/controller.h"
 #include "fleet/fleet_yaml.h"
 #include "proto/virtctl_client.h"
+#include "proto/virtctl_text.h"
 
 namespace vk::cli {
 namespace {
@@ -39,27 +40,6 @@ int RunConfig(const FleetSource& source) {
   return 0;
 }
 
-std::string Column(std::string text, size_t width) {
-  if (text.size() < width) text.resize(width, ' ');
-  return text + " ";
-}
-
-void PrintUnits(const std::vector<proto::UnitInfo>& units) {
-  std::printf("%s%s%s%s%s%sPORTS\n", Column("SERVICE", 12).c_str(), Column("VM", 20).c_str(),
-              Column("STATE", 11).c_str(), Column("HEALTH", 10).c_str(),
-              Column("ADDRESS", 16).c_str(), Column("RESTARTS", 8).c_str());
-  for (const proto::UnitInfo& u : units) {
-    std::string ports;
-    for (const std::string& p : u.ports) ports += (ports.empty() ? "" : ", ") + p;
-    std::string state = u.state;
-    if (u.state == "exited" && u.exit_code) state += " (" + std::to_string(*u.exit_code) + ")";
-    std::printf("%s%s%s%s%s%s%s\n", Column(u.name + (u.dev ? "*" : ""), 12).c_str(),
-                Column(u.vm, 20).c_str(), Column(state, 11).c_str(), Column(u.health, 10).c_str(),
-                Column(u.address, 16).c_str(), Column(std::to_string(u.restarts), 8).c_str(),
-                ports.c_str());
-  }
-}
-
 int RunRequest(const char* command, const FleetSource& source, proto::VirtctlOp op,
                const std::vector<std::string>& units) {
   auto dir = DirOf(source);
@@ -75,7 +55,7 @@ int RunRequest(const char* command, const FleetSource& source, proto::VirtctlOp 
       status = 1;
       continue;
     }
-    if (op == proto::VirtctlOp::kList) PrintUnits(reply->units);
+    if (op == proto::VirtctlOp::kList) std::fputs(proto::FormatUnitTable(reply->units).c_str(), stdout);
     if (!reply->message.empty()) std::printf("%s\n", reply->message.c_str());
   }
   return status;

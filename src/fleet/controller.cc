@@ -18,7 +18,6 @@ namespace {
 // waits that long before answering that the unit is not up yet.
 constexpr auto kStartDeadline = std::chrono::minutes(15);
 constexpr auto kStopDeadline = std::chrono::minutes(2);
-constexpr size_t kLogChunk = 32 * 1024;
 
 proto::VirtctlReply Refused(std::string error) {
   proto::VirtctlReply reply;
@@ -142,7 +141,7 @@ Result<std::string> Controller::Control(const std::string& caller,
 
 void Controller::StreamLogs(const std::string& service, bool follow, RequestStream& out) {
   UniqueFd fd(::open(dir_.ServiceLog(service).c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW));
-  char buffer[kLogChunk];
+  char buffer[proto::kMaxLogChunk];
   for (;;) {
     ssize_t n = fd ? ::read(fd.get(), buffer, sizeof(buffer)) : 0;
     if (n > 0) {

@@ -84,7 +84,7 @@ void RequestServer::AcceptLoop() {
     c.thread = std::thread([this, raw, &c] {
       Serve(raw);
       std::lock_guard done(mutex_);
-      c.fd.reset();  // marks it finished for the reaper
+      c.fd.Reset();  // marks it finished for the reaper
     });
   }
 }

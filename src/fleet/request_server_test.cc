@@ -7,6 +7,7 @@
 
 #include <cstdlib>
 
+#include "base/fd_io.h"
 #include "base/unix_socket.h"
 #include "proto/virtctl_client.h"
 

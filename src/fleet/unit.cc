@@ -121,7 +121,7 @@ void Unit::SetState(State state) {  // with mutex_ held
   changed_.notify_all();
 }
 
-void Unit::Note(const std::string& line) {
+void Unit::Note(const std::string& line) const {
   std::fprintf(stderr, "vk fleet: %s: %s\n", spec_.name.c_str(), line.c_str());
   auto fd = OpenPrivateFile(context_.log_path, O_WRONLY | O_APPEND);
   if (fd.ok()) (void)WriteAll(fd->get(), "vk fleet: " + line + "\n");

@@ -89,7 +89,7 @@ class Unit {
   void CopyOutput(const std::string& vm_log, uint64_t& offset);
   void Ended(const RunEnd& end, Clock::time_point started, std::unique_lock<std::mutex>& lock);
   bool StopWanted() const;
-  void Note(const std::string& line);
+  void Note(const std::string& line) const;
   void SetState(State state);
 
   const ServiceSpec spec_;

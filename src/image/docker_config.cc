@@ -169,6 +169,49 @@ Result<void> WriteConfig(const std::string& path, const json& config) {
 
 // --- credential helpers (docker-credential-helpers protocol) ---------------
 
+std::string TimedOut() {
+  return fmt::format("timed out after {} s", std::chrono::seconds(kHelperTimeout).count());
+}
+
+struct HelperRun {
+  std::string program;  // "docker-credential-pass"
+  int status = 0;       // waitpid status
+  std::string out, err;
+};
+
+// Feeds `input` to the helper's stdin (a socket, so a helper that exits
+// without reading gives EPIPE instead of SIGPIPE) and drains stdout/stderr.
+Result<void> Exchange(UniqueFd in, UniqueFd out, UniqueFd err, std::string_view input,
+                      HelperRun& run, Clock::time_point deadline) {
+  size_t written = 0;
+  UniqueFd* sources[2] = {&out, &err};
+  std::string* sinks[2] = {&run.out, &run.err};
+  while (out || err) {
+    if (in && written == input.size()) in.Reset();  // EOF tells the helper input is done
+    pollfd pfds[3] = {{in.get(), POLLOUT, 0}, {out.get(), POLLIN, 0}, {err.get(), POLLIN, 0}};
+    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
+    if (left.count() <= 0) return Error(TimedOut());
+    int r = ::poll(pfds, 3, static_cast<int>(left.count()));  // fd -1 entries are ignored
+    if (r < 0 && errno == EINTR) continue;
+    if (r < 0) return Error::FromErrno("poll");
+    if (pfds[0].revents) {
+      ssize_t n = ::send(in.get(), input.data() + written, input.size() - written,
+                         MSG_NOSIGNAL | MSG_DONTWAIT);
+      if (n >= 0) written += static_cast<size_t>(n);
+      if (n < 0 && errno != EAGAIN && errno != EINTR) in.Reset();  // helper closed stdin
+    }
+    for (int i = 0; i < 2; ++i) {
+      if (!pfds[i + 1].revents) continue;
+      char buf[4096];
+      ssize_t n = ::read(sources[i]->get(), buf, sizeof buf);
+      if (n > 0) sinks[i]->append(buf, static_cast<size_t>(n));
+      if (n == 0 || (n < 0 && errno != EINTR && errno != EAGAIN)) sources[i]->Reset();
+      if (sinks[i]->size() > kMaxHelperOutput) return Error("output too large");
+    }
+  }
+  return Ok();
+}
+
 // `program action` from PATH with stdio on `fds` (base/spawn.h).
 Result<pid_t> Spawn(const std::string& program, const char* action, const int (&fds)[3],
                     const std::string& config_path) {

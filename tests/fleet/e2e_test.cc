@@ -172,7 +172,7 @@ TEST_F(FleetE2eTest, DevVmRedisVirtctlRestartsPortsAndDown) {
   ProcessResult ps;
   for (int i = 0; i < 300; ++i) {
     ps = fleet({"ps"});
-    if (ps.exit_code != 0 || ps.out.find("exited (1)") != std::string::npos) break;
+    if (ps.exit_code != 0 || ps.out.find("exited(1)") != std::string::npos) break;
     std::this_thread::sleep_for(std::chrono::seconds(2));
   }
   EXPECT_EQ(ps.exit_code, 0) << ps.err;
@@ -187,7 +187,7 @@ TEST_F(FleetE2eTest, DevVmRedisVirtctlRestartsPortsAndDown) {
   size_t first = logs.out.find("redis says PONG");
   ASSERT_NE(first, std::string::npos) << logs.out;
   EXPECT_NE(logs.out.find("redis says PONG", first + 1), std::string::npos) << logs.out;
-  EXPECT_NE(ps.out.find("exited (1)"), std::string::npos) << ps.out;
+  EXPECT_NE(ps.out.find("exited(1)"), std::string::npos) << ps.out;
 
   // A published port reaches the service from the host.
   EXPECT_EQ(PingRedis(port), "+PONG\r\n");
