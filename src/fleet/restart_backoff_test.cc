@@ -9,7 +9,9 @@ using std::chrono::milliseconds;
 using std::chrono::seconds;
 using Delay = std::optional<Clock::duration>;
 
-constexpr Clock::time_point At(Clock::duration since_zero) { return Clock::time_point{} + since_zero; }
+constexpr Clock::time_point At(Clock::duration since_zero) {
+  return Clock::time_point{} + since_zero;
+}
 
 RestartPolicy Policy(RestartMode mode, int max_retries = 0) { return {mode, max_retries}; }
 
@@ -81,8 +83,8 @@ TEST(FleetRestartTest, OnFailureLimitCountsTotalRestarts) {
 }
 
 TEST(FleetRestartTest, UserStopHoldsUntilTheNextExplicitStart) {
-  for (RestartMode mode : {RestartMode::kAlways, RestartMode::kUnlessStopped,
-                           RestartMode::kOnFailure}) {
+  for (RestartMode mode :
+       {RestartMode::kAlways, RestartMode::kUnlessStopped, RestartMode::kOnFailure}) {
     Runs runs(Policy(mode));
     EXPECT_EQ(runs.End(1), Delay(milliseconds(100)));
     EXPECT_EQ(runs.End(143, seconds(1), ExitCause::kStoppedByUser), std::nullopt);
@@ -96,9 +98,9 @@ TEST(FleetRestartTest, UserStopHoldsUntilTheNextExplicitStart) {
 TEST(FleetRestartTest, DelayDoublesUpToAMinute) {
   Runs runs(Policy(RestartMode::kAlways));
   std::vector<Clock::duration> want = {
-      milliseconds(100),   milliseconds(200),   milliseconds(400),   milliseconds(800),
-      milliseconds(1600),  milliseconds(3200),  milliseconds(6400),  milliseconds(12800),
-      milliseconds(25600), milliseconds(51200), seconds(60),         seconds(60)};
+      milliseconds(100),   milliseconds(200),   milliseconds(400),  milliseconds(800),
+      milliseconds(1600),  milliseconds(3200),  milliseconds(6400), milliseconds(12800),
+      milliseconds(25600), milliseconds(51200), seconds(60),        seconds(60)};
   for (Clock::duration d : want) EXPECT_EQ(runs.End(1, milliseconds(500)), Delay(d));
   EXPECT_EQ(runs.tracker().Describe(), "always, 12 restarts, next in 1m");
 }

@@ -66,8 +66,8 @@ TEST(FleetStartOrderTest, WantedSubsetPullsItsDependenciesOnly) {
 
 TEST(FleetStartOrderTest, AutostartFalseOnlyWhenWantedOrNeeded) {
   FleetSpec spec = Fleet({Service("app", {On("db")}), Service("db"), Service("tool")});
-  spec.services[1].autostart = false;  // db
-  spec.services[2].autostart = false;  // tool
+  spec.services[1].autostart = false;                     // db
+  spec.services[2].autostart = false;                     // tool
   EXPECT_EQ(StartOrder(spec, {}), (Names{"db", "app"}));  // db pulled in as a dependency
   EXPECT_EQ(StartOrder(spec, {"tool"}), (Names{"tool"}));
 }
@@ -96,7 +96,7 @@ TEST(FleetStopOrderTest, OrderHoldsThroughServicesNotStopped) {
 
 // CheckDependencies ---------------------------------------------------------
 
-class FleetReadinessTest : public ::testing::Test {
+class FleetOrderReadinessTest : public ::testing::Test {
  protected:
   Readiness Check(const ServiceSpec& service) {
     return CheckDependencies(service, [this](const std::string& name) -> std::optional<UnitView> {
@@ -125,11 +125,11 @@ constexpr auto kReady = Readiness::Verdict::kReady;
 constexpr auto kWait = Readiness::Verdict::kWait;
 constexpr auto kFailed = Readiness::Verdict::kFailed;
 
-TEST_F(FleetReadinessTest, NoDependenciesIsReady) {
+TEST_F(FleetOrderReadinessTest, NoDependenciesIsReady) {
   ExpectVerdict(Check(Service("app")), kReady, "");
 }
 
-TEST_F(FleetReadinessTest, ServiceStarted) {
+TEST_F(FleetOrderReadinessTest, ServiceStarted) {
   ServiceSpec app = Service("app", {On("db")});
   units_["db"] = {};
   ExpectVerdict(Check(app), kWait, "waiting for db to start");
@@ -141,7 +141,7 @@ TEST_F(FleetReadinessTest, ServiceStarted) {
   ExpectVerdict(Check(app), kReady, "");
 }
 
-TEST_F(FleetReadinessTest, ServiceHealthy) {
+TEST_F(FleetOrderReadinessTest, ServiceHealthy) {
   ServiceSpec app = Service("app", {On("db", DependCondition::kHealthy)});
   units_["db"] = {UnitPhase::kStarting, UnitHealth::kNone, std::nullopt};
   ExpectVerdict(Check(app), kWait, "waiting for db to be healthy");
@@ -157,7 +157,7 @@ TEST_F(FleetReadinessTest, ServiceHealthy) {
   ExpectVerdict(Check(app), kFailed, "dependency db exited with 1");
 }
 
-TEST_F(FleetReadinessTest, ServiceCompletedSuccessfully) {
+TEST_F(FleetOrderReadinessTest, ServiceCompletedSuccessfully) {
   ServiceSpec app = Service("app", {On("migrate", DependCondition::kCompletedSuccessfully)});
   units_["migrate"] = Running();
   ExpectVerdict(Check(app), kWait, "waiting for migrate to complete");
@@ -169,7 +169,7 @@ TEST_F(FleetReadinessTest, ServiceCompletedSuccessfully) {
   ExpectVerdict(Check(app), kFailed, "dependency migrate stopped without an exit code");
 }
 
-TEST_F(FleetReadinessTest, FailureBeatsWaitAndFirstWaitIsReported) {
+TEST_F(FleetOrderReadinessTest, FailureBeatsWaitAndFirstWaitIsReported) {
   ServiceSpec app =
       Service("app", {On("a"), On("b"), On("c", DependCondition::kCompletedSuccessfully)});
   units_["a"] = {};
@@ -180,7 +180,7 @@ TEST_F(FleetReadinessTest, FailureBeatsWaitAndFirstWaitIsReported) {
   ExpectVerdict(Check(app), kFailed, "dependency c exited with 3");
 }
 
-TEST_F(FleetReadinessTest, NonRequiredDependencies) {
+TEST_F(FleetOrderReadinessTest, NonRequiredDependencies) {
   ServiceSpec app = Service("app", {On("metrics", DependCondition::kHealthy, false),
                                     On("cache", DependCondition::kHealthy, false)});
   // metrics is missing: skipped. cache is optional but present: waited for...
@@ -191,7 +191,7 @@ TEST_F(FleetReadinessTest, NonRequiredDependencies) {
   ExpectVerdict(Check(app), kReady, "");
 }
 
-TEST_F(FleetReadinessTest, MissingRequiredDependencyFails) {
+TEST_F(FleetOrderReadinessTest, MissingRequiredDependencyFails) {
   ExpectVerdict(Check(Service("app", {On("db")})), kFailed, "dependency db is not in the fleet");
 }
 
