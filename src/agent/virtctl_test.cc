@@ -2,8 +2,6 @@
 // ($VIRTCTL_SOCKET): the request it sends, what it prints, its exit status.
 #include "agent/virtctl.h"
 
-#include "proto/virtctl_text.h"
-
 #include <gtest/gtest.h>
 #include <stdlib.h>
 #include <sys/socket.h>
@@ -20,6 +18,7 @@
 #include "base/testing/fd_testing.h"
 #include "base/testing/scoped_env.h"
 #include "base/unix_socket.h"
+#include "proto/virtctl_text.h"
 
 namespace vk::agent {
 namespace {
@@ -149,10 +148,11 @@ TEST(Virtctl, ListPrintsAnAlignedTable) {
       RunAgainst({"list"}, {proto::EncodeVirtctlReply({.units = {Redis(), Shell()}})}, &request);
   EXPECT_EQ(request, "{\"op\":\"list\"}\n");
   EXPECT_EQ(run.status, 0) << run.err;
-  EXPECT_EQ(run.out,
-            "NAME    VM          STATE    HEALTH   ADDRESS        RESTARTS  PORTS\n"
-            "redis   shop-redis  running  healthy  192.168.127.3  1         127.0.0.1:6380->6379/tcp\n"
-            "shell*  -           running  -        192.168.127.2  0\n");
+  EXPECT_EQ(
+      run.out,
+      "NAME    VM          STATE    HEALTH   ADDRESS        RESTARTS  PORTS\n"
+      "redis   shop-redis  running  healthy  192.168.127.3  1         127.0.0.1:6380->6379/tcp\n"
+      "shell*  -           running  -        192.168.127.2  0\n");
   EXPECT_EQ(run.err, "");
 }
 
@@ -249,7 +249,7 @@ TEST(Virtctl, ABrokenConversationExits1) {
 
   Outcome garbage = RunAgainst({"list"}, {"hello\n"});
   EXPECT_EQ(garbage.status, 1);
-  EXPECT_NE(garbage.err.find("bad reply from the controller: virtctl reply: not valid JSON"),
+  EXPECT_NE(garbage.err.find("bad reply from the fleet controller: virtctl reply: not valid JSON"),
             std::string::npos)
       << garbage.err;
 

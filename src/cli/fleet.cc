@@ -55,7 +55,8 @@ int RunRequest(const char* command, const FleetSource& source, proto::VirtctlOp 
       status = 1;
       continue;
     }
-    if (op == proto::VirtctlOp::kList) std::fputs(proto::FormatUnitTable(reply->units).c_str(), stdout);
+    if (op == proto::VirtctlOp::kList)
+      std::fputs(proto::FormatUnitTable(reply->units).c_str(), stdout);
     if (!reply->message.empty()) std::printf("%s\n", reply->message.c_str());
   }
   return status;
@@ -84,7 +85,8 @@ int RunExec(const FleetSource& source, const std::string& service) {
   auto spec = LoadQuietly(source);
   if (!spec.ok()) return Fail("fleet exec", spec.error());
   if (spec->Find(service) == nullptr)
-    return Fail("fleet exec", Error(ErrorKind::kNotFound, "no service \"" + service + "\" in fleet " + spec->name));
+    return Fail("fleet exec", Error(ErrorKind::kNotFound,
+                                    "no service \"" + service + "\" in fleet " + spec->name));
   auto vm = fleet::ServiceVmName(spec->name, service);
   if (!vm.ok()) return Fail("fleet exec", vm.error());
   std::vector<std::string> argv = {SelfExecutable(), "exec"};
@@ -115,10 +117,11 @@ struct FleetArgs {
   bool follow = false;
 };
 
-CLI::App* Sub(CLI::App& app, const char* name, const char* description, FleetArgs& a) {
-  CLI::App* sub = app.add_subcommand(name, description);
-  a.source.Add(*sub);
-  return sub;
+// The fleet's source options belong to `vk fleet` and may also follow the
+// subcommand (fallthrough), except where the subcommand has the same flag:
+// `vk fleet -f FILE logs -f` (compose's own -f conflict, solved its way).
+CLI::App* Sub(CLI::App& app, const char* name, const char* description, FleetArgs&) {
+  return app.add_subcommand(name, description);
 }
 
 }  // namespace
@@ -138,6 +141,8 @@ namespace {
 Runner Setup(CLI::App& app) {
   auto a = std::make_shared<FleetArgs>();
   app.require_subcommand(1);
+  app.fallthrough();
+  a->source.Add(app);
   CLI::App* config = Sub(app, "config", "Print the resolved fleet as YAML", *a);
   CLI::App* up = Sub(app, "up", "Start the fleet (and attach to the dev VM's shell)", *a);
   up->add_flag("-d,--detach", a->up.detach, "Start in the background and return");

@@ -37,8 +37,12 @@ Result<void> BuildImages(const fleet::FleetSpec& spec) {
   for (const fleet::ServiceSpec& service : spec.services) {
     if (!service.build) continue;
     const fleet::BuildSpec& build = *service.build;
-    std::vector<std::string> argv = {SelfExecutable(), "build", "--net", "-t",
-                                     fleet::ServiceImageName(spec.name, service), "-f",
+    std::vector<std::string> argv = {SelfExecutable(),
+                                     "build",
+                                     "--net",
+                                     "-t",
+                                     fleet::ServiceImageName(spec.name, service),
+                                     "-f",
                                      build.context + "/" + build.dockerfile};
     if (!build.target.empty()) argv.insert(argv.end(), {"--target", build.target});
     for (const auto& [key, value] : build.args)
@@ -71,8 +75,9 @@ Result<ChildProcess> StartController(const FleetSource& source, const fleet::Fle
   UniqueFd log = VK_TRY(OpenPrivateFile(dir.ControllerLog(), O_WRONLY | O_APPEND));
   UniqueFd null(::open("/dev/null", O_RDONLY | O_CLOEXEC));
   if (!null) return Error::FromErrno("open /dev/null");
-  std::vector<std::string> argv = {SelfExecutable(), "fleet", "controller"};
+  std::vector<std::string> argv = {SelfExecutable(), "fleet"};
   for (const std::string& arg : source.Arguments()) argv.push_back(arg);
+  argv.push_back("controller");
   argv.insert(argv.end(), services.begin(), services.end());
   SpawnOptions options;
   options.stdio[0] = null.get();
@@ -86,8 +91,8 @@ Result<ChildProcess> StartController(const FleetSource& source, const fleet::Fle
     }
     if (AskFleet(dir, {proto::VirtctlOp::kList, "", false}).ok()) return child;
   }
-  return Error(ErrorKind::kTimeout, "the fleet controller did not answer; see " +
-                                        dir.ControllerLog());
+  return Error(ErrorKind::kTimeout,
+               "the fleet controller did not answer; see " + dir.ControllerLog());
 }
 
 bool Settled(const proto::UnitInfo& unit) {
@@ -116,11 +121,13 @@ Result<int> WaitForUnits(const fleet::FleetDir& dir, const std::vector<std::stri
     if (pending == 0) return failed;
     std::this_thread::sleep_for(std::chrono::seconds(1));
   }
-  return Error(ErrorKind::kTimeout, "the fleet's services did not start in time; see `vk fleet ps`");
+  return Error(ErrorKind::kTimeout,
+               "the fleet's services did not start in time; see `vk fleet ps`");
 }
 
 // Start requests to a running controller (`up` of a fleet that is up).
-Result<void> StartInRunningFleet(const fleet::FleetDir& dir, const std::vector<std::string>& names) {
+Result<void> StartInRunningFleet(const fleet::FleetDir& dir,
+                                 const std::vector<std::string>& names) {
   for (const std::string& name : names) {
     proto::VirtctlReply reply = VK_TRY(AskFleet(dir, {proto::VirtctlOp::kStart, name, false}));
     if (!reply.ok) std::fprintf(stderr, "vk fleet up: %s\n", reply.error.c_str());
@@ -133,9 +140,14 @@ void OnInterrupt(int) { g_interrupted = true; }
 
 // The dev VM's login shell, bash where the image has it.
 int AttachShell(const std::string& vm) {
-  std::vector<std::string> argv = {
-      SelfExecutable(), "exec", "-it", vm, "--", "/bin/sh", "-c",
-      "command -v bash >/dev/null 2>&1 && exec bash -l; exec sh -l"};
+  std::vector<std::string> argv = {SelfExecutable(),
+                                   "exec",
+                                   "-it",
+                                   vm,
+                                   "--",
+                                   "/bin/sh",
+                                   "-c",
+                                   "command -v bash >/dev/null 2>&1 && exec bash -l; exec sh -l"};
   auto pid = SpawnProcess(argv, {});
   if (!pid.ok()) return Fail("fleet up", pid.error());
   ChildProcess shell(*pid);
@@ -176,7 +188,8 @@ int RunFleetUp(const FleetSource& source, const FleetUpArgs& args) {
     std::fprintf(stderr, "vk fleet up: warning: %s\n", warning.c_str());
   for (const std::string& name : args.services) {
     if (spec->Find(name) == nullptr)
-      return Fail("fleet up", Error(ErrorKind::kNotFound, "no service \"" + name + "\" in fleet " + spec->name));
+      return Fail("fleet up", Error(ErrorKind::kNotFound,
+                                    "no service \"" + name + "\" in fleet " + spec->name));
   }
   if (auto built = BuildImages(*spec); !built.ok()) return Fail("fleet up", built.error());
   auto dir = fleet::FleetDir::Named(spec->name);
@@ -195,7 +208,8 @@ int RunFleetUp(const FleetSource& source, const FleetUpArgs& args) {
   auto failed = WaitForUnits(*dir, names);
   if (!failed.ok()) return Fail("fleet up", failed.error());
   if (*failed > 0)
-    std::fprintf(stderr, "vk fleet up: %d service(s) failed; see `vk fleet logs SERVICE`\n", *failed);
+    std::fprintf(stderr, "vk fleet up: %d service(s) failed; see `vk fleet logs SERVICE`\n",
+                 *failed);
   if (args.detach) {
     if (controller) controller->Release();  // it lives on in its own session
     return *failed > 0 ? 1 : 0;

@@ -72,16 +72,17 @@ Result<void> Controller::Start(const std::vector<std::string>& wanted) {
     };
     context.serve_virtctl = [this](Unit& unit, const std::string& path) {
       std::string caller = unit.spec().name;
-      return RequestServer::Listen(path, [this, caller](const proto::VirtctlRequest& request,
-                                                        RequestStream& out) {
-        Handle(caller, request, out);
-      });
+      return RequestServer::Listen(
+          path, [this, caller](const proto::VirtctlRequest& request, RequestStream& out) {
+            Handle(caller, request, out);
+          });
     };
     units_[service.name] = std::make_unique<Unit>(service, std::move(context));
   }
   server_ = VK_TRY(RequestServer::Listen(
-      dir_.ControllerSocket(),
-      [this](const proto::VirtctlRequest& request, RequestStream& out) { Handle("", request, out); }));
+      dir_.ControllerSocket(), [this](const proto::VirtctlRequest& request, RequestStream& out) {
+        Handle("", request, out);
+      }));
   for (const std::string& name : StartOrder(spec_, wanted)) units_.at(name)->Want();
   return Ok();
 }
@@ -109,11 +110,13 @@ void Controller::Handle(const std::string& caller, const proto::VirtctlRequest& 
     for (const auto& [name, unit] : units_) reply.units.push_back(unit->Info());
   } else if (request.op == proto::VirtctlOp::kStatus) {
     auto unit = Find(request.unit);
-    if (!unit.ok()) return (void)out.Send(proto::EncodeVirtctlReply(Refused(unit.error().message())));
+    if (!unit.ok())
+      return (void)out.Send(proto::EncodeVirtctlReply(Refused(unit.error().message())));
     reply.units.push_back((*unit)->Info());
   } else {
     auto done = Control(caller, request);
-    if (!done.ok()) return (void)out.Send(proto::EncodeVirtctlReply(Refused(done.error().message())));
+    if (!done.ok())
+      return (void)out.Send(proto::EncodeVirtctlReply(Refused(done.error().message())));
     reply.message = *done;
   }
   (void)out.Send(proto::EncodeVirtctlReply(reply));
@@ -183,7 +186,8 @@ Result<int> RemoveLeftovers(const FleetSpec& spec, const FleetDir& dir) {
     std::string name = VK_TRY(ServiceVmName(spec.name, service.name));
     auto vm = virtkit::Attach(name);
     if (!vm) continue;
-    if (auto gone = vm->Remove(); !gone) return Error("remove VM " + name + ": " + gone.error().message());
+    if (auto gone = vm->Remove(); !gone)
+      return Error("remove VM " + name + ": " + gone.error().message());
     ++removed;
   }
   if (::access(dir.path().c_str(), F_OK) == 0) {

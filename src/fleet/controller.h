@@ -49,8 +49,7 @@ class Controller {
 
   Result<void> Start(const std::vector<std::string>& wanted);
   // A request from `caller`: a service's name, or "" for the host.
-  void Handle(const std::string& caller, const proto::VirtctlRequest& request,
-              RequestStream& out);
+  void Handle(const std::string& caller, const proto::VirtctlRequest& request, RequestStream& out);
 
  private:
   Result<std::string> Control(const std::string& caller, const proto::VirtctlRequest& request);

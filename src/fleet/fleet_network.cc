@@ -55,10 +55,10 @@ Result<void> AddForwards(const ServiceSpec& service, uint32_t guest_ip, NetworkP
                               ? VK_TRY(FreeHostPort(host_ip, udp))
                               : static_cast<uint16_t>(port.published_first + i);
       plan.lan.forwards.push_back(forward);
-      plan.published[service.name].push_back(
-          net::FormatIpv4(host_ip == 0 ? 0x7F000001 : host_ip) + ":" +
-          std::to_string(forward.host_port) + "->" + std::to_string(forward.guest_port) + "/" +
-          port.protocol);
+      plan.published[service.name].push_back(net::FormatIpv4(host_ip == 0 ? 0x7F000001 : host_ip) +
+                                             ":" + std::to_string(forward.host_port) + "->" +
+                                             std::to_string(forward.guest_port) + "/" +
+                                             port.protocol);
     }
   }
   return Ok();
@@ -98,7 +98,8 @@ Result<std::unique_ptr<FleetNetwork>> FleetNetwork::Start(const NetworkPlan& pla
   network->loop_ = VK_TRY(EventLoop::Create());
   network->lan_ = VK_TRY_CTX(net::Lan::Create(*network->loop_, plan.lan), "fleet LAN");
   for (const auto& [name, ip] : plan.aliases) network->lan_->gateway().dns().RegisterName(name, ip);
-  network->server_ = VK_TRY(net::SwitchServer::Listen(*network->loop_, *network->lan_, socket_path));
+  network->server_ =
+      VK_TRY(net::SwitchServer::Listen(*network->loop_, *network->lan_, socket_path));
   EventLoop* loop = network->loop_.get();
   network->thread_ = std::thread([loop] {
     if (auto ran = loop->Run(); !ran.ok()) log::Error("fleet LAN: {}", ran.error().message());

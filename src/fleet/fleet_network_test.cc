@@ -28,10 +28,9 @@ TEST(FleetNetworkTest, ServicesGetFixedAddressesInNameOrder) {
   EXPECT_EQ(Ip(plan->lan.gateway.ip), "192.168.127.1");
   // Static leases by guest host name; a differing host name keeps the
   // service's name answering too.
-  std::vector<std::pair<std::string, uint32_t>> want = {
-      {"memo", plan->addresses.at("cache")},
-      {"db", plan->addresses.at("db")},
-      {"web", plan->addresses.at("web")}};
+  std::vector<std::pair<std::string, uint32_t>> want = {{"memo", plan->addresses.at("cache")},
+                                                        {"db", plan->addresses.at("db")},
+                                                        {"web", plan->addresses.at("web")}};
   EXPECT_EQ(plan->lan.hosts, want);
   ASSERT_EQ(plan->aliases.size(), 1u);
   EXPECT_EQ(plan->aliases[0].first, "cache");

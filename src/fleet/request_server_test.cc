@@ -24,7 +24,8 @@ class RequestServerTest : public ::testing::Test {
   }
   void TearDown() override { ::rmdir(dir_.c_str()); }
 
-  Result<proto::VirtctlReply> Ask(const proto::VirtctlRequest& request, std::string* logs = nullptr) {
+  Result<proto::VirtctlReply> Ask(const proto::VirtctlRequest& request,
+                                  std::string* logs = nullptr) {
     UniqueFd fd = VK_TRY(ConnectUnix(path_));
     return proto::ExchangeVirtctl(fd.get(), request, [&](std::string_view text) {
       if (logs != nullptr) logs->append(text);
@@ -38,20 +39,20 @@ class RequestServerTest : public ::testing::Test {
 TEST_F(RequestServerTest, AnswersEachConnectionsRequest) {
   std::vector<proto::VirtctlRequest> seen;
   std::mutex mutex;
-  auto server = RequestServer::Listen(path_, [&](const proto::VirtctlRequest& request,
-                                                 RequestStream& out) {
-    {
-      std::lock_guard lock(mutex);
-      seen.push_back(request);
-    }
-    proto::VirtctlReply reply;
-    reply.message = "did " + std::string(proto::VirtctlOpName(request.op)) + " " + request.unit;
-    if (request.op == proto::VirtctlOp::kLogs) {
-      (void)out.Send(proto::EncodeLogChunk("line one\n"));
-      (void)out.Send(proto::EncodeLogChunk(std::string("\xff binary\0", 9)));
-    }
-    (void)out.Send(proto::EncodeVirtctlReply(reply));
-  });
+  auto server =
+      RequestServer::Listen(path_, [&](const proto::VirtctlRequest& request, RequestStream& out) {
+        {
+          std::lock_guard lock(mutex);
+          seen.push_back(request);
+        }
+        proto::VirtctlReply reply;
+        reply.message = "did " + std::string(proto::VirtctlOpName(request.op)) + " " + request.unit;
+        if (request.op == proto::VirtctlOp::kLogs) {
+          (void)out.Send(proto::EncodeLogChunk("line one\n"));
+          (void)out.Send(proto::EncodeLogChunk(std::string("\xff binary\0", 9)));
+        }
+        (void)out.Send(proto::EncodeVirtctlReply(reply));
+      });
   ASSERT_TRUE(server.ok()) << server.error().message();
   auto stop = Ask({proto::VirtctlOp::kStop, "redis", false});
   ASSERT_TRUE(stop.ok()) << stop.error().message();
@@ -96,11 +97,12 @@ TEST_F(RequestServerTest, DestructionEndsStreamingHandlers) {
   ASSERT_TRUE(server.ok());
   auto fd = ConnectUnix(path_);
   ASSERT_TRUE(fd.ok());
-  ASSERT_TRUE(WriteAll(fd->get(), proto::EncodeVirtctlRequest({proto::VirtctlOp::kLogs, "a", true})).ok());
+  ASSERT_TRUE(
+      WriteAll(fd->get(), proto::EncodeVirtctlRequest({proto::VirtctlOp::kLogs, "a", true})).ok());
   while (!streaming) std::this_thread::sleep_for(std::chrono::milliseconds(5));
   server->reset();
   char byte;
-  EXPECT_EQ(::read(fd->get(), &byte, 1), 0);  // closed, no reply
+  EXPECT_EQ(::read(fd->get(), &byte, 1), 0);    // closed, no reply
   EXPECT_NE(::access(path_.c_str(), F_OK), 0);  // the socket file is gone
 }
 

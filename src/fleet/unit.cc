@@ -83,8 +83,9 @@ UnitView Unit::View() const {
   std::lock_guard lock(mutex_);
   UnitView view;
   switch (state_) {
-    case State::kStopped:
-    case State::kFailed: view.phase = UnitPhase::kNotStarted; break;
+    case State::kStopped: view.phase = UnitPhase::kNotStarted; break;
+    // Dependents fail with it: "stopped without an exit code" (start_order.h).
+    case State::kFailed: view.phase = UnitPhase::kExited; break;
     case State::kWaiting:
     case State::kStarting:
     case State::kBackoff: view.phase = UnitPhase::kStarting; break;

@@ -7,6 +7,7 @@
 
 #include "base/fd_io.h"
 #include "base/private_dir.h"
+#include "base/spawn.h"
 #include "fleet/unit.h"
 #include "proto/virtctl.h"
 #include "runtime/vm_dir.h"
@@ -133,8 +134,8 @@ virtkit::Options Unit::VmOptions() const {
   o.name = context_.vm_name;
   o.hostname = spec_.hostname.empty() ? spec_.name : spec_.hostname;
   o.cpus = spec_.cpus > 0 ? static_cast<unsigned>(std::ceil(spec_.cpus)) : 1;
-  o.memory_bytes = spec_.memory_bytes > 0 ? (spec_.memory_bytes + kMiB - 1) / kMiB * kMiB
-                                          : kDefaultMemory;
+  o.memory_bytes =
+      spec_.memory_bytes > 0 ? (spec_.memory_bytes + kMiB - 1) / kMiB * kMiB : kDefaultMemory;
   o.command = spec_.command.value_or(std::vector<std::string>{});
   o.entrypoint = spec_.entrypoint;
   if (spec_.dev && !spec_.command && !spec_.entrypoint) o.init = {"/bin/sh", "-c", kIdleCommand};
@@ -147,6 +148,7 @@ virtkit::Options Unit::VmOptions() const {
   o.network.switch_socket = context_.lan_socket;
   o.detach = true;
   o.boot_timeout = kBootTimeout;
+  o.vk_program = SelfExecutable();  // VMs are supervised by this very vk
   std::vector<VmSymlink> exposures = Exposures(spec_);
   if (!exposures.empty()) {
     o.rootfs_hooks.push_back([exposures](virtkit::Rootfs& root) -> virtkit::Result<void> {
@@ -220,7 +222,8 @@ void Unit::Probe(virtkit::Vm& vm, HealthTracker& tracker) {
       std::chrono::duration_cast<std::chrono::milliseconds>(spec_.healthcheck->timeout);
   auto result = vm.Exec(ProbeArgv(*spec_.healthcheck), options);
   bool passed = result && result->exit_code == 0;
-  std::string output = result ? result->stdout_text + result->stderr_text : result.error().message();
+  std::string output =
+      result ? result->stdout_text + result->stderr_text : result.error().message();
   if (output.size() > kMaxProbeOutput) output.resize(kMaxProbeOutput);
   UnitHealth health = tracker.OnProbe(passed, output, Clock::now());
   std::lock_guard lock(mutex_);
@@ -246,8 +249,7 @@ void Unit::CopyOutput(const std::string& vm_log, uint64_t& offset) {
   }
 }
 
-void Unit::Ended(const RunEnd& end, Clock::time_point started,
-                 std::unique_lock<std::mutex>& lock) {
+void Unit::Ended(const RunEnd& end, Clock::time_point started, std::unique_lock<std::mutex>& lock) {
   exit_code_ = end.exit_code;
   health_ = UnitHealth::kNone;
   auto delay = restarts_.OnExit(end.exit_code, end.cause, started, Clock::now());

@@ -21,9 +21,9 @@
 #include <vector>
 
 #include "base/defer.h"
-#include "base/spawn.h"
 #include "base/fd_io.h"
 #include "base/pipe.h"
+#include "base/spawn.h"
 #include "base/unique_fd.h"
 #include "image/base64.h"
 

@@ -34,7 +34,8 @@ std::string FormatUnitTable(const std::vector<UnitInfo>& units) {
   std::vector<Row> rows = {{"NAME", "VM", "STATE", "HEALTH", "ADDRESS", "RESTARTS", "PORTS"}};
   for (const UnitInfo& unit : units) {
     std::string state = OrDash(unit.state);
-    if (unit.state == "exited" && unit.exit_code) state += "(" + std::to_string(*unit.exit_code) + ")";
+    if (unit.state == "exited" && unit.exit_code)
+      state += "(" + std::to_string(*unit.exit_code) + ")";
     rows.push_back({unit.name + (unit.dev ? "*" : ""), OrDash(unit.vm), state, OrDash(unit.health),
                     OrDash(unit.address), std::to_string(unit.restarts), Join(unit.ports)});
   }

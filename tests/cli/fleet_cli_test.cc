@@ -33,13 +33,13 @@ class FleetCli : public ::testing::Test {
            "    depends_on: [db]\n    x-virtkit: {autostart: false}\n";
   }
   void TearDown() override {
-    e2e::RunVk({"fleet", "down", "-f", project_ + "/compose.yaml"});
+    e2e::RunVk({"fleet", "-f", project_ + "/compose.yaml", "down"});
     ::unsetenv("VIRTKIT_HOME");
     if (!saved_runtime_.empty()) ::setenv("XDG_RUNTIME_DIR", saved_runtime_.c_str(), 1);
   }
   e2e::ProcessResult Fleet(std::vector<std::string> args) {
     args.insert(args.begin(), "fleet");
-    args.insert(args.begin() + 2, {"-f", project_ + "/compose.yaml"});
+    args.insert(args.begin() + 1, {"-f", project_ + "/compose.yaml"});
     return e2e::RunVk(args, "", std::chrono::seconds(120));
   }
 
@@ -77,7 +77,7 @@ TEST_F(FleetCli, ControllerLivesFromUpToDown) {
   EXPECT_THAT(ps.out, HasSubstr("stopped"));
   EXPECT_THAT(ps.out, HasSubstr("192.168.127.10"));  // db, first by name
   EXPECT_THAT(ps.out, HasSubstr("192.168.127.11"));
-  EXPECT_THAT(ps.out, HasSubstr("127.0.0.1:"));      // web's picked host port
+  EXPECT_THAT(ps.out, HasSubstr("127.0.0.1:"));  // web's picked host port
   EXPECT_THAT(ps.out, HasSubstr("->80/tcp"));
 
   e2e::ProcessResult stop = Fleet({"stop", "web"});

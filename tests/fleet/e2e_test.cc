@@ -30,18 +30,6 @@ using e2e::RunVk;
 constexpr char kImage[] = "fleet-e2e:local";
 constexpr auto kUpTimeout = std::chrono::seconds(3600);
 
-uint16_t FreePort() {
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr));
-  socklen_t len = sizeof(addr);
-  ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
-  ::close(fd);
-  return ntohs(addr.sin_port);
-}
-
 // One redis PING over TCP from the host; the reply line, or "" on failure.
 std::string PingRedis(uint16_t port) {
   int fd = ::socket(AF_INET, SOCK_STREAM, 0);
@@ -89,12 +77,7 @@ class FleetE2eTest : public ::testing::Test {
     temp_ = new e2e::TempDir();
     home_ = reuse != nullptr && *reuse != '\0' ? reuse : temp_->path() + "/home";
     ::setenv("VIRTKIT_HOME", home_.c_str(), 1);
-    if (RunVk({"image", "inspect", kImage}).exit_code != 0) {
-      ProcessResult built =
-          RunVk({"image", "from-debian", kImage, "--packages", "redis-server,redis-tools"}, "",
-                std::chrono::seconds(1200));
-      build_error_ = built.exit_code == 0 ? "" : built.err;
-    }
+    build_error_ = e2e::EnsureDebianImage(kImage, "redis-server,redis-tools");
   }
   static void TearDownTestSuite() {
     ::unsetenv("VIRTKIT_HOME");
@@ -148,12 +131,12 @@ TEST_F(FleetE2eTest, DevVmRedisVirtctlRestartsPortsAndDown) {
   const std::string fleet_dir =
       (xdg != nullptr && *xdg != '\0' ? std::string(xdg) + "/virtkit" : home_) + "/fleets/fe2e";
   fs::create_directories(project);
-  const uint16_t port = FreePort();
+  const uint16_t port = e2e::FreeLoopbackPort();
   std::ofstream(project + "/compose.yaml") << ComposeFile(port);
   const std::vector<std::string> file = {"-f", project + "/compose.yaml"};
   auto fleet = [&](std::vector<std::string> args, std::vector<std::string> command = {}) {
     args.insert(args.begin(), "fleet");
-    args.insert(args.begin() + 2, file.begin(), file.end());
+    args.insert(args.begin() + 1, file.begin(), file.end());
     if (!command.empty()) {
       args.push_back("--");
       args.insert(args.end(), command.begin(), command.end());
