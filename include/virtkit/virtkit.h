@@ -221,6 +221,12 @@ struct Options {
   // init ends powers off; one without any (a rootfs without a config) serves
   // Exec() until stopped.
   std::vector<std::string> init;
+  // compose's pair, used when `init` is empty: `command` replaces only the
+  // image's Cmd (docker's `run IMAGE ARGS...`); `entrypoint` replaces its
+  // Entrypoint and, as docker's --entrypoint, resets its Cmd (an empty list
+  // runs `command` alone). nullopt/empty: the image's.
+  std::vector<std::string> command;
+  std::optional<std::vector<std::string>> entrypoint;
   std::vector<std::string> env;  // K=V, for init and every Exec()
   std::string user;              // name, uid, name:group or uid:gid
   std::string workdir;           // in the guest

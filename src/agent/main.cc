@@ -4,6 +4,8 @@
 // a unix socket (host-side tests and bench/exec.sh). `vk-agent connect
 // HOST-SOCK PORT` joins stdin/stdout to a guest vsock port through a VMM's
 // vsock socket: an SSH ProxyCommand for hosts or containers without vk.
+// Named `virtctl` (a fleet VM's symlink) or as `vk-agent virtctl ARGS...`, it
+// is the fleet controller's client; see agent/virtctl.h.
 #include <unistd.h>
 
 #include <cstdio>
@@ -11,6 +13,7 @@
 
 #include "agent/exec_listener.h"
 #include "agent/init.h"
+#include "agent/virtctl.h"
 #include "base/fd_io.h"
 #include "base/strings.h"
 #include "proto/vsock_stream.h"
@@ -42,7 +45,13 @@ int Connect(int argc, char** argv) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  if (getpid() == 1 || (argc > 1 && std::strcmp(argv[1], "init") == 0)) vk::agent::RunInit();
+  if (getpid() == 1) vk::agent::RunInit();
+  // Before the `init` word: `virtctl init` is a virtctl usage error, not a boot.
+  if (argc > 0 && vk::agent::InvokedAsVirtctl(argv[0])) return vk::agent::RunVirtctl(argc, argv);
+  if (argc > 1 && std::strcmp(argv[1], "virtctl") == 0) {
+    return vk::agent::RunVirtctl(argc - 1, argv + 1);
+  }
+  if (argc > 1 && std::strcmp(argv[1], "init") == 0) vk::agent::RunInit();
   if (argc > 1 && std::strcmp(argv[1], "serve") == 0) {
     int status = Serve(argc, argv);
     if (status != 2) return status;
@@ -53,6 +62,7 @@ int main(int argc, char** argv) {
   }
   static const char kUsage[] =
       "usage: vk-agent init | vk-agent serve --unix PATH | vk-agent connect HOST-SOCK PORT\n"
+      "       vk-agent virtctl ARGS... (or run it as `virtctl`: virtctl --help)\n"
       "vk-agent is the guest side of virtkit: it runs as /init inside a vk microVM.\n";
   (void)!write(STDERR_FILENO, kUsage, sizeof(kUsage) - 1);
   return 2;

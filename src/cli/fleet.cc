@@ -1,61 +1,34 @@
-// `vk fleet config [-f FILE] [--profile P]...` prints the resolved fleet as
-// YAML, like `docker compose config`; the fleet may also be given in the
-// command-line form (--vm/--service/--hosts, src/fleet/fleet_flags.h).
-// docs/fleet.md lists the compose keys a fleet honours.
+// `vk fleet`: a dev VM and service VMs on one LAN, like docker compose but
+// as microVMs (docs/fleet.md). `config` prints the resolved fleet; `up`
+// starts its controller (fleet_up.cc), which the other subcommands ask over
+// the fleet's controller.sock (proto/virtctl.h); `logs` and `exec` go to the
+// files and VMs directly.
+#include <fcntl.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <cstdio>
 #include <memory>
+#include <thread>
 
+#include "base/spawn.h"
+#include "base/unix_socket.h"
 #include "cli/command.h"
-#include "fleet/compose_file.h"
-#include "fleet/fleet_flags.h"
+#include "cli/fleet_commands.h"
+#include "fleet/controller.h"
 #include "fleet/fleet_yaml.h"
+#include "proto/virtctl_client.h"
+#include "proto/virtctl_text.h"
 
 namespace vk::cli {
 namespace {
 
-// Where the fleet comes from: a compose file, or the command-line form.
-struct FleetSource {
-  std::string file;
-  std::vector<std::string> profiles;
-  fleet::FleetFlags flags;
+Result<fleet::FleetSpec> LoadQuietly(const FleetSource& source) { return source.Load(); }
 
-  void Add(CLI::App& app) {
-    app.add_option("-f,--file", file,
-                   "Compose file (default: compose.yaml, compose.yml, docker-compose.yaml or "
-                   "docker-compose.yml here)");
-    app.add_option("--profile", profiles, "Enable services of this compose profile (repeatable)")
-        ->allow_extra_args(false);
-    app.add_option("--vm", flags.vm, "Command-line form: the dev VM's image");
-    app.add_option("--workdir", flags.workdir,
-                   "Command-line form: host DIR shared at /work in the dev VM");
-    app.add_option("--service", flags.services,
-                   "Command-line form: NAME:IMAGE[:KEY=VALUE...] (keys: port env volume restart "
-                   "cpus mem user workdir depends autostart; docs/fleet.md)")
-        ->allow_extra_args(false);
-    app.add_option("--hosts", flags.hosts, "Command-line form: a fixed LAN name NAME=IP")
-        ->allow_extra_args(false);
-  }
-
-  Result<fleet::FleetSpec> Load() const {
-    bool command_line = !flags.vm.empty() || !flags.services.empty();
-    if (command_line && !file.empty())
-      return Error(ErrorKind::kUsage, "give either -f FILE or --vm/--service, not both");
-    if (command_line && !profiles.empty())
-      return Error(ErrorKind::kUsage, "--profile selects services of a compose file");
-    if (!command_line && (!flags.workdir.empty() || !flags.hosts.empty()))
-      return Error(ErrorKind::kUsage, "--workdir and --hosts belong to --vm/--service");
-    char cwd[4096];
-    if (::getcwd(cwd, sizeof(cwd)) == nullptr) return Error::FromErrno("getcwd");
-    if (command_line) return fleet::FleetFromFlags(flags, cwd);
-    fleet::ComposeOptions options;
-    options.file = file;
-    options.dir = cwd;
-    options.profiles = profiles;
-    return fleet::LoadComposeFile(options);
-  }
-};
+Result<fleet::FleetDir> DirOf(const FleetSource& source) {
+  fleet::FleetSpec spec = VK_TRY(LoadQuietly(source));
+  return fleet::FleetDir::Named(spec.name);
+}
 
 int RunConfig(const FleetSource& source) {
   auto fleet = source.Load();
@@ -67,13 +40,142 @@ int RunConfig(const FleetSource& source) {
   return 0;
 }
 
+int RunRequest(const char* command, const FleetSource& source, proto::VirtctlOp op,
+               const std::vector<std::string>& units) {
+  auto dir = DirOf(source);
+  if (!dir.ok()) return Fail(command, dir.error());
+  std::vector<std::string> targets = units.empty() ? std::vector<std::string>{""} : units;
+  int status = 0;
+  for (const std::string& unit : targets) {
+    proto::VirtctlRequest request{op, unit, false};
+    auto reply = AskFleet(*dir, request);
+    if (!reply.ok()) return Fail(command, reply.error());
+    if (!reply->ok) {
+      std::fprintf(stderr, "vk %s: %s\n", command, reply->error.c_str());
+      status = 1;
+      continue;
+    }
+    if (op == proto::VirtctlOp::kList)
+      std::fputs(proto::FormatUnitTable(reply->units).c_str(), stdout);
+    if (!reply->message.empty()) std::printf("%s\n", reply->message.c_str());
+  }
+  return status;
+}
+
+// `logs`: the service logs the controller keeps, read from its files (they
+// are there while the fleet is up, also while its controller is busy).
+int RunLogs(const FleetSource& source, const std::vector<std::string>& services, bool follow) {
+  auto spec = LoadQuietly(source);
+  if (!spec.ok()) return Fail("fleet logs", spec.error());
+  auto dir = fleet::FleetDir::Named(spec->name);
+  if (!dir.ok()) return Fail("fleet logs", dir.error());
+  std::vector<std::string> names = services;
+  if (names.empty())
+    for (const fleet::ServiceSpec& s : spec->services) names.push_back(s.name);
+  for (const std::string& name : names) {
+    if (spec->Find(name) == nullptr)
+      return Fail("fleet logs", Error(ErrorKind::kNotFound, "no service \"" + name + "\""));
+  }
+  return FollowServiceLogs(*dir, names, follow, names.size() > 1);
+}
+
+// `exec SERVICE -- CMD`: `vk exec` on the service's VM, with a terminal when
+// this one has one (as compose's exec).
+int RunExec(const FleetSource& source, const std::string& service) {
+  auto spec = LoadQuietly(source);
+  if (!spec.ok()) return Fail("fleet exec", spec.error());
+  if (spec->Find(service) == nullptr)
+    return Fail("fleet exec", Error(ErrorKind::kNotFound,
+                                    "no service \"" + service + "\" in fleet " + spec->name));
+  auto vm = fleet::ServiceVmName(spec->name, service);
+  if (!vm.ok()) return Fail("fleet exec", vm.error());
+  std::vector<std::string> argv = {SelfExecutable(), "exec"};
+  if (::isatty(STDIN_FILENO)) argv.push_back("-it");
+  argv.push_back(*vm);
+  argv.push_back("--");
+  argv.insert(argv.end(), GuestCommand().begin(), GuestCommand().end());
+  std::vector<char*> pointers;
+  for (std::string& arg : argv) pointers.push_back(arg.data());
+  pointers.push_back(nullptr);
+  ::execv(argv[0].c_str(), pointers.data());
+  return Fail("fleet exec", Error::FromErrno("run " + argv[0]));
+}
+
+int RunController(const FleetSource& source, const std::vector<std::string>& services) {
+  auto spec = LoadQuietly(source);
+  if (!spec.ok()) return Fail("fleet controller", spec.error());
+  auto ran = fleet::RunController(*spec, services);
+  if (!ran.ok()) return Fail("fleet controller", ran.error());
+  return 0;
+}
+
+struct FleetArgs {
+  FleetSource source;
+  FleetUpArgs up;
+  std::vector<std::string> services;
+  std::string service;
+  bool follow = false;
+};
+
+// The fleet's source options belong to `vk fleet` and may also follow the
+// subcommand (fallthrough), except where the subcommand has the same flag:
+// `vk fleet -f FILE logs -f` (compose's own -f conflict, solved its way).
+CLI::App* Sub(CLI::App& app, const char* name, const char* description, FleetArgs&) {
+  return app.add_subcommand(name, description);
+}
+
+}  // namespace
+
+Result<proto::VirtctlReply> AskFleet(const fleet::FleetDir& dir,
+                                     const proto::VirtctlRequest& request,
+                                     const std::function<void(std::string_view)>& on_log) {
+  auto fd = ConnectUnix(dir.ControllerSocket());
+  if (!fd.ok())
+    return Error(ErrorKind::kNotFound,
+                 "fleet " + dir.name() + " is not up (start it with `vk fleet up`)");
+  return proto::ExchangeVirtctl(fd->get(), request, on_log);
+}
+
+namespace {
+
 Runner Setup(CLI::App& app) {
-  auto source = std::make_shared<FleetSource>();
+  auto a = std::make_shared<FleetArgs>();
   app.require_subcommand(1);
-  CLI::App* config = app.add_subcommand("config", "Print the resolved fleet as YAML");
-  source->Add(*config);
-  return [source, config]() -> int {
-    if (config->parsed()) return RunConfig(*source);
+  app.fallthrough();
+  a->source.Add(app);
+  CLI::App* config = Sub(app, "config", "Print the resolved fleet as YAML", *a);
+  CLI::App* up = Sub(app, "up", "Start the fleet (and attach to the dev VM's shell)", *a);
+  up->add_flag("-d,--detach", a->up.detach, "Start in the background and return");
+  up->add_option("services", a->up.services, "Only these services (and what they depend on)");
+  CLI::App* down = Sub(app, "down", "Stop every VM of the fleet and remove its state", *a);
+  CLI::App* ps = Sub(app, "ps", "List the fleet's services", *a);
+  CLI::App* logs = Sub(app, "logs", "Print services' output", *a);
+  logs->add_flag("-f,--follow", a->follow, "Keep printing while the fleet runs");
+  logs->add_option("services", a->services, "Services (default: all, prefixed)");
+  CLI::App* exec = Sub(app, "exec", "Run a command in a service's VM: exec SERVICE -- CMD", *a);
+  exec->add_option("service", a->service, "The service")->required();
+  CLI::App* start = Sub(app, "start", "Start services (and what they depend on)", *a);
+  CLI::App* stop = Sub(app, "stop", "Stop services", *a);
+  CLI::App* restart = Sub(app, "restart", "Stop and start services", *a);
+  for (CLI::App* sub : {start, stop, restart})
+    sub->add_option("services", a->services, "Services")->required();
+  CLI::App* controller = Sub(app, "controller", "", *a);  // hidden: what `up` runs
+  controller->add_option("services", a->services, "");
+  controller->group("");
+  return [=]() -> int {
+    if (config->parsed()) return RunConfig(a->source);
+    if (up->parsed()) return RunFleetUp(a->source, a->up);
+    if (down->parsed()) return RunFleetDown(a->source);
+    if (ps->parsed()) return RunRequest("fleet ps", a->source, proto::VirtctlOp::kList, {});
+    if (logs->parsed()) return RunLogs(a->source, a->services, a->follow);
+    if (exec->parsed()) return RunExec(a->source, a->service);
+    if (start->parsed())
+      return RunRequest("fleet start", a->source, proto::VirtctlOp::kStart, a->services);
+    if (stop->parsed())
+      return RunRequest("fleet stop", a->source, proto::VirtctlOp::kStop, a->services);
+    if (restart->parsed())
+      return RunRequest("fleet restart", a->source, proto::VirtctlOp::kRestart, a->services);
+    if (controller->parsed()) return RunController(a->source, a->services);
     return kExitUsage;
   };
 }

@@ -6,6 +6,7 @@
 #include <climits>
 #include <memory>
 
+#include "base/spawn.h"
 #include "cli/command.h"
 #include "gitlab/stages.h"
 
@@ -17,13 +18,6 @@ struct GitlabArgs {
   std::string script;
   std::string stage;
 };
-
-// Job VMs are supervised by this very vk, wherever it is installed.
-std::string SelfProgram() {
-  char path[PATH_MAX];
-  ssize_t n = ::readlink("/proc/self/exe", path, sizeof(path) - 1);
-  return n > 0 ? std::string(path, static_cast<size_t>(n)) : std::string();
-}
 
 CLI::App* Stage(CLI::App& app, const char* name, const char* description, GitlabArgs& args) {
   CLI::App* sub = app.add_subcommand(name, description);
@@ -43,7 +37,7 @@ Runner Setup(CLI::App& app) {
   run->add_option("stage", args->stage, "The stage's name")->required();
   CLI::App* cleanup = Stage(app, "cleanup", "Remove the job's VM and state", *args);
   return [args, config, prepare, run, cleanup] {
-    args->options.vk_program = SelfProgram();
+    args->options.vk_program = SelfExecutable();
     const gitlab::StageEnv env = gitlab::StageEnv::FromProcess();
     if (config->parsed()) return gitlab::ConfigStage(args->options, env);
     if (prepare->parsed()) return gitlab::PrepareStage(args->options, env);

@@ -7,7 +7,6 @@
 #include <unistd.h>
 
 #include <cstdio>
-#include <map>
 #include <memory>
 
 #include "base/log.h"
@@ -15,7 +14,7 @@
 #include "cli/command.h"
 #include "net/cidr.h"
 #include "net/lan.h"
-#include "net/stream_port.h"
+#include "net/switch_server.h"
 
 namespace vk::cli {
 namespace {
@@ -51,42 +50,6 @@ Result<net::LanOptions> LanOptionsFrom(const SwitchArgs& a) {
   return o;
 }
 
-// Peers come and go; each is a StreamPort joined to a switch port.
-class SwitchServer {
- public:
-  SwitchServer(EventLoop& loop, net::Lan& lan) : loop_(loop), lan_(lan) {}
-
-  void Accept(int listener) {
-    for (;;) {
-      auto fd = net::AcceptUnixStream(listener);
-      if (!fd.ok() && fd.error().errno_value() == 0) {  // a peer that is not us: refused
-        log::Warn("vk switch: {}", fd.error().message());
-        continue;
-      }
-      if (!fd.ok()) return;  // EAGAIN: no more pending
-      auto port = net::StreamPort::Create(loop_, std::move(*fd), nullptr);
-      if (!port.ok()) continue;
-      net::StreamPort* raw = port->get();
-      net::FrameSink* ingress = lan_.AddPort(raw, "peer-" + std::to_string(++count_));
-      raw->SetPeer(ingress);
-      raw->SetDisconnectCallback([this, raw, ingress](const Error&) {
-        // Not inside the port's own callback: removal destroys it.
-        loop_.Post([this, raw, ingress] {
-          lan_.RemovePort(ingress);
-          peers_.erase(raw);
-        });
-      });
-      peers_[raw] = std::move(*port);
-    }
-  }
-
- private:
-  EventLoop& loop_;
-  net::Lan& lan_;
-  std::map<net::StreamPort*, std::unique_ptr<net::StreamPort>> peers_;
-  uint64_t count_ = 0;
-};
-
 Result<UniqueFd> StopSignals() {
   sigset_t set;
   sigemptyset(&set);
@@ -101,17 +64,13 @@ Result<void> Serve(const SwitchArgs& a) {
   ::signal(SIGPIPE, SIG_IGN);
   auto loop = VK_TRY(EventLoop::Create());
   auto lan = VK_TRY(net::Lan::Create(*loop, VK_TRY(LanOptionsFrom(a))));
-  UniqueFd listener = VK_TRY(net::ListenUnixStream(a.listen));
+  auto server = VK_TRY(net::SwitchServer::Listen(*loop, *lan, a.listen));
   UniqueFd signals = VK_TRY(StopSignals());
-  SwitchServer server(*loop, *lan);
-  int listen_fd = listener.get();
-  VK_TRY(loop->Add(listen_fd, EPOLLIN, [&](uint32_t) { server.Accept(listen_fd); }));
   VK_TRY(loop->Add(signals.get(), EPOLLIN, [&](uint32_t) { loop->Stop(); }));
   std::fprintf(stderr, "vk switch: LAN %s, gateway %s, listening on %s\n", a.subnet.c_str(),
                net::FormatIpv4(lan->gateway().config().ip).c_str(), a.listen.c_str());
   VK_TRY(loop->Run());
-  ::unlink(a.listen.c_str());
-  return Ok();
+  return Ok();  // ~SwitchServer removes the socket
 }
 
 Runner Setup(CLI::App& app) {

@@ -223,6 +223,7 @@ constexpr ComposeKey kEnvFileKeys[] = {
 
 constexpr ComposeKey kVirtkitKeys[] = {
     {"autostart", S, ""},
+    {"control", S, ""},
     {"dev", S, ""},
     {"vm-symlinks", S, ""},
 };

@@ -156,6 +156,7 @@ Result<void> ParseVirtkit(ServiceParse& p, const YAML::Node& node) {
     if (e.key == "dev") p.service.dev = VK_TRY(p.reader.Bool(e.value, "x-virtkit.dev"));
     if (e.key == "autostart")
       p.service.autostart = VK_TRY(p.reader.Bool(e.value, "x-virtkit.autostart"));
+    if (e.key == "control") p.service.control = VK_TRY(p.reader.Bool(e.value, "x-virtkit.control"));
     if (e.key != "vm-symlinks") continue;
     if (!e.value.IsSequence())
       return p.reader.At(e.value, "x-virtkit.vm-symlinks must be a list of HOST:GUEST");

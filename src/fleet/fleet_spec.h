@@ -113,6 +113,7 @@ struct ServiceSpec {
   // x-virtkit
   bool dev = false;       // the developer's VM: attached by `up`, may use virtctl
   bool autostart = true;  // false: only started on request (virtctl start, fleet start)
+  bool control = false;   // may start/stop units with virtctl (the dev VM always may)
   std::vector<VmSymlink> vm_symlinks;
   int line = 0;  // where the service is defined, for errors; 0: not from a file
   bool operator==(const ServiceSpec&) const = default;

@@ -177,6 +177,8 @@ void EmitVirtkit(YAML::Emitter& out, const ServiceSpec& s) {
   out << s.dev;
   Key(out, "autostart");
   out << s.autostart;
+  Key(out, "control");
+  out << s.control;
   if (!s.vm_symlinks.empty()) {
     Key(out, "vm-symlinks");
     out << YAML::BeginSeq;

@@ -23,6 +23,7 @@
 #include "base/defer.h"
 #include "base/fd_io.h"
 #include "base/pipe.h"
+#include "base/spawn.h"
 #include "base/unique_fd.h"
 #include "image/base64.h"
 
@@ -168,38 +169,6 @@ Result<void> WriteConfig(const std::string& path, const json& config) {
 
 // --- credential helpers (docker-credential-helpers protocol) ---------------
 
-// Owns a spawned helper: kills and reaps it unless it was waited for.
-class ChildProcess {
- public:
-  explicit ChildProcess(pid_t pid) : pid_(pid) {}
-  ChildProcess(const ChildProcess&) = delete;
-  ChildProcess& operator=(const ChildProcess&) = delete;
-  ~ChildProcess() {
-    if (pid_ <= 0) return;
-    ::kill(pid_, SIGKILL);
-    while (::waitpid(pid_, nullptr, 0) < 0 && errno == EINTR) {
-    }
-  }
-
-  // The wait status, or nullopt if the child is still running at `deadline`.
-  std::optional<int> WaitUntil(Clock::time_point deadline) {
-    for (;;) {
-      int status = 0;
-      pid_t r = ::waitpid(pid_, &status, WNOHANG);
-      if (r == pid_) {
-        pid_ = -1;
-        return status;
-      }
-      if (r < 0 && errno != EINTR) return std::nullopt;
-      if (Clock::now() >= deadline) return std::nullopt;
-      std::this_thread::sleep_for(std::chrono::milliseconds(5));
-    }
-  }
-
- private:
-  pid_t pid_;
-};
-
 std::string TimedOut() {
   return fmt::format("timed out after {} s", std::chrono::seconds(kHelperTimeout).count());
 }
@@ -243,34 +212,16 @@ Result<void> Exchange(UniqueFd in, UniqueFd out, UniqueFd err, std::string_view 
   return Ok();
 }
 
-// posix_spawnp (PATH lookup, never a shell) with stdio on `fds`, an empty
-// signal mask and default dispositions: vk ignores SIGPIPE in places and
-// both would otherwise be inherited by the helper.
+// `program action` from PATH with stdio on `fds` (base/spawn.h).
 Result<pid_t> Spawn(const std::string& program, const char* action, const int (&fds)[3],
                     const std::string& config_path) {
-  posix_spawn_file_actions_t actions;
-  posix_spawn_file_actions_init(&actions);
-  Defer destroy_actions([&] { posix_spawn_file_actions_destroy(&actions); });
-  for (int i = 0; i < 3; ++i) posix_spawn_file_actions_adddup2(&actions, fds[i], i);
-  posix_spawnattr_t attr;
-  posix_spawnattr_init(&attr);
-  Defer destroy_attr([&] { posix_spawnattr_destroy(&attr); });
-  sigset_t none, all;
-  sigemptyset(&none);
-  sigfillset(&all);
-  sigdelset(&all, SIGKILL);
-  sigdelset(&all, SIGSTOP);
-  posix_spawnattr_setsigmask(&attr, &none);
-  posix_spawnattr_setsigdefault(&attr, &all);
-  posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
-  std::string argv0 = program, argv1 = action;
-  char* argv[] = {argv0.data(), argv1.data(), nullptr};
-  pid_t pid = -1;
-  int rc = ::posix_spawnp(&pid, program.c_str(), &actions, &attr, argv, environ);
-  if (rc == ENOENT)
+  SpawnOptions options;
+  for (int i = 0; i < 3; ++i) options.stdio[i] = fds[i];
+  options.search_path = true;
+  auto pid = SpawnProcess({program, action}, options);
+  if (!pid.ok() && pid.error().kind() == ErrorKind::kNotFound)
     return Error(fmt::format("credential helper {} not found in PATH (configured in {})", program,
                              config_path));
-  if (rc != 0) return Error::FromErrno("run " + program, rc);
   return pid;
 }
 

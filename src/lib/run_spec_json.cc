@@ -38,6 +38,25 @@ Result<void> SetNetwork(const Options& options, vk::RunSpec& spec) {
   return Ok();
 }
 
+// RunSpec's pair is docker's: `entrypoint` (one word; resets the image's Cmd)
+// and `command` (the image's Cmd or the arguments after entrypoint).
+Result<void> SetArgv(const Options& options, vk::RunSpec& spec) {
+  std::vector<std::string> argv;
+  if (!options.init.empty()) {
+    argv = options.init;
+  } else if (options.entrypoint) {
+    argv = *options.entrypoint;
+    argv.insert(argv.end(), options.command.begin(), options.command.end());
+    if (argv.empty()) return Error(ErrorKind::kUsage, "an empty entrypoint needs a command");
+  } else {
+    spec.command = options.command;  // after the image's Entrypoint
+    return Ok();
+  }
+  spec.entrypoint = argv.front();
+  spec.command.assign(argv.begin() + 1, argv.end());
+  return Ok();
+}
+
 }  // namespace
 
 // The runtime's own RunSpec and codec (src/runtime/run_spec.h): the library
@@ -60,7 +79,7 @@ Result<std::string> EncodeRunSpec(std::string_view image, const Options& options
   spec.image_store = options.image_cache_dir;
   spec.cpus = options.cpus;
   spec.memory_bytes = options.memory_bytes;
-  spec.command = options.init;
+  if (auto argv = SetArgv(options, spec); !argv) return argv.error();
   spec.env = options.env;
   spec.user = options.user;
   spec.workdir = options.workdir;

@@ -1,8 +1,11 @@
 #include "e2e/vk_process.h"
 
+#include <arpa/inet.h>
 #include <fcntl.h>
+#include <netinet/in.h>
 #include <poll.h>
 #include <signal.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -124,6 +127,25 @@ BackgroundVk::~BackgroundVk() {
   }
   ::kill(pid_, SIGKILL);
   ::waitpid(pid_, nullptr, 0);
+}
+
+uint16_t FreeLoopbackPort() {
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr));
+  socklen_t len = sizeof(addr);
+  ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
+  ::close(fd);
+  return ntohs(addr.sin_port);
+}
+
+std::string EnsureDebianImage(const std::string& image, const std::string& packages) {
+  if (RunVk({"image", "inspect", image}).exit_code == 0) return "";
+  ProcessResult built = RunVk({"image", "from-debian", image, "--packages", packages}, "",
+                              std::chrono::seconds(1200));
+  return built.exit_code == 0 ? "" : built.err;
 }
 
 std::string VmDirectoryForTest(const std::string& name) {

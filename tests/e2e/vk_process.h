@@ -5,6 +5,7 @@
 #include <sys/types.h>
 
 #include <chrono>
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -69,6 +70,13 @@ struct VmmMemory {
   long overhead_kib() const { return rss_kib - guest_kib; }
 };
 VmmMemory VmmMemoryOf(const std::string& name);
+
+// A TCP port on 127.0.0.1 that is free now.
+uint16_t FreeLoopbackPort();
+
+// Makes `image` with `vk image from-debian IMAGE --packages PACKAGES` in the
+// current VIRTKIT_HOME unless it is there already; "" or what vk said.
+std::string EnsureDebianImage(const std::string& image, const std::string& packages);
 
 // Why KVM tests cannot run here, or "" when /dev/kvm is usable.
 std::string KvmUnavailableReason();

@@ -33,23 +33,11 @@ std::string Slurp(const std::string& path) {
   return std::string(std::istreambuf_iterator<char>(in), {});
 }
 
-uint16_t FreePort() {
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr));
-  socklen_t len = sizeof(addr);
-  ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
-  ::close(fd);
-  return ntohs(addr.sin_port);
-}
-
 // A bare repository with a Makefile, served by `git daemon` on loopback
 // (the guest reaches it as host.lan).
 class GitServer {
  public:
-  explicit GitServer(const std::string& root) : port_(FreePort()) {
+  explicit GitServer(const std::string& root) : port_(e2e::FreeLoopbackPort()) {
     const std::string work = root + "/work";
     fs::create_directories(work);
     std::ofstream(work + "/Makefile")
@@ -100,11 +88,7 @@ class GitlabE2eTest : public ::testing::Test {
     temp_ = new e2e::TempDir();
     home_ = reuse != nullptr && *reuse != '\0' ? reuse : temp_->path() + "/home";
     ::setenv("VIRTKIT_HOME", home_.c_str(), 1);
-    if (RunVk({"image", "inspect", kImage}).exit_code != 0) {
-      ProcessResult built = RunVk({"image", "from-debian", kImage, "--packages", "git,make"}, "",
-                                  std::chrono::seconds(1200));
-      build_error_ = built.exit_code == 0 ? "" : built.err;
-    }
+    build_error_ = e2e::EnsureDebianImage(kImage, "git,make");
   }
   static void TearDownTestSuite() {
     ::unsetenv("VIRTKIT_HOME");

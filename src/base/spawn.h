@@ -1,0 +1,52 @@
+// Starting helper programs: posix_spawn (never a shell, never a fork of a
+// threaded vk), with stdio on given fds, an empty signal mask and default
+// signal dispositions (vk blocks or ignores some signals, and children
+// would otherwise inherit that). ChildProcess owns what was started.
+#pragma once
+
+#include <sys/types.h>
+
+#include <chrono>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "base/result.h"
+
+namespace vk {
+
+struct SpawnOptions {
+  int stdio[3] = {0, 1, 2};  // the child's stdin, stdout, stderr
+  bool new_session = false;  // setsid(): no controlling terminal, own process group
+  bool search_path = false;  // argv[0] looked up in PATH
+};
+
+// Starts argv; an error names the program (ENOENT: "not found").
+Result<pid_t> SpawnProcess(const std::vector<std::string>& argv, const SpawnOptions& options);
+
+// This very program (/proc/self/exe), to run vk's own subcommands.
+std::string SelfExecutable();
+
+// Owns a spawned child: kills and reaps it unless it was waited for or
+// released.
+class ChildProcess {
+ public:
+  explicit ChildProcess(pid_t pid) : pid_(pid) {}
+  ChildProcess(ChildProcess&& other) noexcept : pid_(other.pid_) { other.pid_ = -1; }
+  ChildProcess(const ChildProcess&) = delete;
+  ChildProcess& operator=(const ChildProcess&) = delete;
+  ~ChildProcess();
+
+  pid_t pid() const { return pid_; }
+  // The wait status, or nullopt if the child still runs at `deadline`.
+  std::optional<int> WaitUntil(std::chrono::steady_clock::time_point deadline);
+  // The wait status, once it ends.
+  int Wait();
+  // Leaves the child running and unreaped by us (a daemon's own session).
+  void Release() { pid_ = -1; }
+
+ private:
+  pid_t pid_;
+};
+
+}  // namespace vk
