@@ -87,7 +87,9 @@ Result<ChildProcess> StartController(const FleetSource& source, const fleet::Fle
   auto deadline = SteadyClock::now() + kControllerStartTimeout;
   while (SteadyClock::now() < deadline) {
     if (child.WaitUntil(SteadyClock::now() + std::chrono::milliseconds(200))) {
-      return Error("the fleet controller ended at once:\n" + LogTail(dir.ControllerLog()));
+      std::string log = LogTail(dir.ControllerLog());
+      (void)dir.Remove();  // a fleet that never came up leaves nothing behind
+      return Error("the fleet controller ended at once:\n" + log);
     }
     if (AskFleet(dir, {proto::VirtctlOp::kList, "", false}).ok()) return child;
   }
@@ -190,6 +192,10 @@ int RunFleetUp(const FleetSource& source, const FleetUpArgs& args) {
     if (spec->Find(name) == nullptr)
       return Fail("fleet up", Error(ErrorKind::kNotFound,
                                     "no service \"" + name + "\" in fleet " + spec->name));
+  }
+  for (const fleet::ServiceSpec& service : spec->services) {
+    if (auto vm = fleet::ServiceVmName(spec->name, service.name); !vm.ok())
+      return Fail("fleet up", vm.error());
   }
   if (auto built = BuildImages(*spec); !built.ok()) return Fail("fleet up", built.error());
   auto dir = fleet::FleetDir::Named(spec->name);

@@ -98,10 +98,8 @@ void Controller::Handle(const std::string& caller, const proto::VirtctlRequest& 
                         RequestStream& out) {
   proto::VirtctlReply reply;
   if (request.op == proto::VirtctlOp::kLogs) {
-    if (!Find(request.unit).ok()) {
-      (void)out.Send(proto::EncodeVirtctlReply(Refused(Find(request.unit).error().message())));
-      return;
-    }
+    if (auto unit = Find(request.unit); !unit.ok())
+      return (void)out.Send(proto::EncodeVirtctlReply(Refused(unit.error().message())));
     StreamLogs(request.unit, request.follow, out);
     (void)out.Send(proto::EncodeVirtctlReply(reply));
     return;
