@@ -4,8 +4,9 @@
 // VK_FLEET_E2E_HOME), plus a service that depends on redis being healthy,
 // exits 1 and is restarted once. Checked: names (`redis`, `redis.lan`),
 // virtctl stop/start from the dev VM, a published port from the host, the
-// restart policy, depends_on service_healthy, and that `down` leaves no VM,
-// process, socket or directory behind.
+// restart policy, depends_on service_healthy, virtctl's logs and its refusal
+// in a service without the right (exposed there by vm-symlinks), and that
+// `down` leaves no VM, process, socket or directory behind.
 #include <arpa/inet.h>
 #include <gtest/gtest.h>
 #include <netinet/in.h>
@@ -109,6 +110,7 @@ services:
   redis:
     <<: *small
     command: ["redis-server", "--protected-mode", "no", "--save", "", "--appendonly", "no"]
+    x-virtkit: {vm-symlinks: ["/usr/local/bin/vk-agent:/usr/local/bin/virtctl"]}
     ports: ["127.0.0.1:)" +
          std::to_string(port) + R"(:6379"]
     healthcheck:
@@ -184,12 +186,19 @@ TEST_F(FleetE2eTest, DevVmRedisVirtctlRestartsPortsAndDown) {
        "{ redis-cli -h redis ping && echo STILL-ANSWERS; true; } && virtctl start redis && "
        // redis-server itself needs a moment after its VM runs
        "for i in $(seq 120); do redis-cli -h redis ping 2>/dev/null && break; sleep 1; done && "
-       "virtctl list"});
+       "virtctl list && virtctl logs flaky"});
   EXPECT_EQ(dev.exit_code, 0) << dev.out << dev.err;
   EXPECT_NE(dev.out.find("PONG\nPONG\nredis stopped"), std::string::npos) << dev.out;
   EXPECT_EQ(dev.out.find("STILL-ANSWERS"), std::string::npos) << dev.out;
   EXPECT_NE(dev.out.find("redis started\nPONG"), std::string::npos) << dev.out;
   EXPECT_NE(dev.out.find("dev*"), std::string::npos) << dev.out;
+  EXPECT_NE(dev.out.find("redis says PONG"), std::string::npos) << dev.out;  // virtctl logs
+
+  // A service without the right (virtctl exposed by vm-symlinks) is refused, and told why.
+  ProcessResult refused = fleet({"exec", "redis"}, {"virtctl", "stop", "dev"});
+  EXPECT_EQ(refused.exit_code, 1) << refused.out << refused.err;
+  EXPECT_NE(refused.err.find("refused: redis may not stop units"), std::string::npos)
+      << refused.err;
 
   // `down` leaves no VM, process, socket or directory.
   std::vector<pid_t> processes = {RecordedPid(fleet_dir + "/controller.json"),
