@@ -118,7 +118,7 @@ int32_t krun_set_vm_config(uint32_t ctx_id, uint8_t num_vcpus, uint32_t ram_mib)
  * initramfs, so nothing is injected into the directory. A file
  * root_path/.krun_config.json is read at boot (see krun_set_exec()).
  */
-int32_t krun_set_root(uint32_t ctx_id, const char *root_path);
+int32_t krun_set_root(uint32_t ctx_id, const char* root_path);
 
 /*
  * Legacy: attaches the raw image disk_path as a writable block device. It
@@ -127,10 +127,10 @@ int32_t krun_set_root(uint32_t ctx_id, const char *root_path);
  * krun_set_data_disk(), the root image comes first (vda), the data image
  * second.
  */
-int32_t krun_set_root_disk(uint32_t ctx_id, const char *disk_path);
+int32_t krun_set_root_disk(uint32_t ctx_id, const char* disk_path);
 
 /* Legacy: like krun_set_root_disk(), for the second ("data") image. */
-int32_t krun_set_data_disk(uint32_t ctx_id, const char *disk_path);
+int32_t krun_set_data_disk(uint32_t ctx_id, const char* disk_path);
 
 /*
  * Attaches the raw image disk_path as the next virtio-blk device (vda, vdb,
@@ -138,7 +138,7 @@ int32_t krun_set_data_disk(uint32_t ctx_id, const char *disk_path);
  * read_only makes the device read-only for the guest (and lets an image the
  * caller cannot write be used). Do not mix with the legacy setters above.
  */
-int32_t krun_add_disk(uint32_t ctx_id, const char *block_id, const char *disk_path, bool read_only);
+int32_t krun_add_disk(uint32_t ctx_id, const char* block_id, const char* disk_path, bool read_only);
 
 /* Image formats for krun_add_disk2() and krun_add_disk3(). */
 #define KRUN_DISK_FORMAT_RAW 0
@@ -153,11 +153,8 @@ int32_t krun_add_disk(uint32_t ctx_id, const char *block_id, const char *disk_pa
  * contents: a guest can write any bytes into a raw image, so a later probe
  * could be fooled into following references to other host files.
  */
-int32_t krun_add_disk2(uint32_t ctx_id,
-                       const char *block_id,
-                       const char *disk_path,
-                       uint32_t disk_format,
-                       bool read_only);
+int32_t krun_add_disk2(uint32_t ctx_id, const char* block_id, const char* disk_path,
+                       uint32_t disk_format, bool read_only);
 
 /* Flush handling for krun_add_disk3(). */
 /* Flush requests are completed without syncing: data can be lost on a crash. */
@@ -171,13 +168,8 @@ int32_t krun_add_disk2(uint32_t ctx_id,
  * krun_add_disk2() plus direct_io (open the image with O_DIRECT, bypassing
  * the host page cache) and sync_mode (one of KRUN_SYNC_*, else -EINVAL).
  */
-int32_t krun_add_disk3(uint32_t ctx_id,
-                       const char *block_id,
-                       const char *disk_path,
-                       uint32_t disk_format,
-                       bool read_only,
-                       bool direct_io,
-                       uint32_t sync_mode);
+int32_t krun_add_disk3(uint32_t ctx_id, const char* block_id, const char* disk_path,
+                       uint32_t disk_format, bool read_only, bool direct_io, uint32_t sync_mode);
 
 /*
  * Boots with a block device as "/" instead of a virtio-fs directory.
@@ -189,26 +181,23 @@ int32_t krun_add_disk3(uint32_t ctx_id,
  * -EINVAL when no krun_add_disk*() call was made yet or a root was already
  * set (krun_set_root() or tag KRUN_FS_ROOT_TAG).
  */
-int32_t krun_set_root_disk_remount(uint32_t ctx_id, const char *device, const char *fstype, const char *options);
+int32_t krun_set_root_disk_remount(uint32_t ctx_id, const char* device, const char* fstype,
+                                   const char* options);
 
 /* Retired in libkrun: always returns -EINVAL. Use krun_add_virtiofs(). */
-int32_t krun_set_mapped_volumes(uint32_t ctx_id, const char *const mapped_volumes[]);
+int32_t krun_set_mapped_volumes(uint32_t ctx_id, const char* const mapped_volumes[]);
 
 /*
  * Shares the host directory c_path with the guest as a virtio-fs device
  * tagged c_tag (mount it with "mount -t virtiofs TAG DIR"). Writable.
  */
-int32_t krun_add_virtiofs(uint32_t ctx_id,
-                          const char *c_tag,
-                          const char *c_path);
+int32_t krun_add_virtiofs(uint32_t ctx_id, const char* c_tag, const char* c_path);
 
 /*
  * krun_add_virtiofs() with a DAX window size in bytes. virtkit has no DAX
  * window: the size is accepted and ignored.
  */
-int32_t krun_add_virtiofs2(uint32_t ctx_id,
-                           const char *c_tag,
-                           const char *c_path,
+int32_t krun_add_virtiofs2(uint32_t ctx_id, const char* c_tag, const char* c_path,
                            uint64_t shm_size);
 
 /*
@@ -216,11 +205,8 @@ int32_t krun_add_virtiofs2(uint32_t ctx_id,
  * the share. c_path NULL makes a share with no host directory behind it,
  * holding only what krun_fs_add_overlay_*() put there.
  */
-int32_t krun_add_virtiofs3(uint32_t ctx_id,
-                           const char *c_tag,
-                           const char *c_path,
-                           uint64_t shm_size,
-                           bool read_only);
+int32_t krun_add_virtiofs3(uint32_t ctx_id, const char* c_tag, const char* c_path,
+                           uint64_t shm_size, bool read_only);
 
 /*
  * Adds a read-only file at path (relative to the share's top; "a/b" needs
@@ -232,16 +218,16 @@ int32_t krun_add_virtiofs3(uint32_t ctx_id,
  * -ENOENT for an unknown tag or missing parent, -ENOTDIR for a parent that
  * is a file, -EINVAL for empty components or NULL arguments.
  */
-int32_t krun_fs_add_overlay_file(uint32_t ctx_id, const char *fs_tag,
-                                 const char *path, const uint8_t *data,
-                                 size_t data_len, uint32_t mode, bool one_shot);
+int32_t krun_fs_add_overlay_file(uint32_t ctx_id, const char* fs_tag, const char* path,
+                                 const uint8_t* data, size_t data_len, uint32_t mode,
+                                 bool one_shot);
 
 /*
  * Adds an empty, read-only directory at path to the share fs_tag (a mount
  * point, or a parent for overlay files). Errors as for the file variant.
  */
-int32_t krun_fs_add_overlay_dir(uint32_t ctx_id, const char *fs_tag,
-                                const char *path, uint32_t mode);
+int32_t krun_fs_add_overlay_dir(uint32_t ctx_id, const char* fs_tag, const char* path,
+                                uint32_t mode);
 
 /* ----------------------------------------------------------------- network */
 
@@ -268,9 +254,9 @@ int32_t krun_fs_add_overlay_dir(uint32_t ctx_id, const char *fs_tag,
 #define NET_FEATURE_HOST_UFO (1 << 14)
 
 /* The feature set that krun_set_passt_fd() and krun_set_gvproxy_path() use. */
-#define COMPAT_NET_FEATURES                                                  \
-  (NET_FEATURE_CSUM | NET_FEATURE_GUEST_CSUM | NET_FEATURE_GUEST_TSO4 |      \
-   NET_FEATURE_GUEST_UFO | NET_FEATURE_HOST_TSO4 | NET_FEATURE_HOST_UFO)
+#define COMPAT_NET_FEATURES                                                                     \
+  (NET_FEATURE_CSUM | NET_FEATURE_GUEST_CSUM | NET_FEATURE_GUEST_TSO4 | NET_FEATURE_GUEST_UFO | \
+   NET_FEATURE_HOST_TSO4 | NET_FEATURE_HOST_UFO)
 
 /*
  * Network model shared by the functions below. Each krun_add_net_*() call
@@ -295,12 +281,8 @@ int32_t krun_fs_add_overlay_dir(uint32_t ctx_id, const char *fs_tag,
  *            included) is -EINVAL.
  * The path is connected by krun_start_enter().
  */
-int32_t krun_add_net_unixstream(uint32_t ctx_id,
-                                const char *c_path,
-                                int fd,
-                                uint8_t *const c_mac,
-                                uint32_t features,
-                                uint32_t flags);
+int32_t krun_add_net_unixstream(uint32_t ctx_id, const char* c_path, int fd, uint8_t* const c_mac,
+                                uint32_t features, uint32_t flags);
 
 /*
  * Adds an interface whose frames are datagrams on a unix datagram socket,
@@ -312,12 +294,8 @@ int32_t krun_add_net_unixstream(uint32_t ctx_id,
  *            -EINVAL. NET_FLAG_VFKIT only has an effect with a path.
  * Other arguments as for krun_add_net_unixstream().
  */
-int32_t krun_add_net_unixgram(uint32_t ctx_id,
-                              const char *c_path,
-                              int fd,
-                              uint8_t *const c_mac,
-                              uint32_t features,
-                              uint32_t flags);
+int32_t krun_add_net_unixgram(uint32_t ctx_id, const char* c_path, int fd, uint8_t* const c_mac,
+                              uint32_t features, uint32_t flags);
 
 /*
  * Adds an interface backed by the host tap device c_tap_name (opened
@@ -327,10 +305,7 @@ int32_t krun_add_net_unixgram(uint32_t ctx_id,
  *            GUEST_UFO without NET_FEATURE_GUEST_CSUM is -EINVAL.
  *   flags:   0 or NET_FLAG_DHCP_CLIENT, else -EINVAL.
  */
-int32_t krun_add_net_tap(uint32_t ctx_id,
-                         char *c_tap_name,
-                         uint8_t *const c_mac,
-                         uint32_t features,
+int32_t krun_add_net_tap(uint32_t ctx_id, char* c_tap_name, uint8_t* const c_mac, uint32_t features,
                          uint32_t flags);
 
 /*
@@ -348,10 +323,10 @@ int32_t krun_set_passt_fd(uint32_t ctx_id, int fd);
  * COMPAT_NET_FEATURES and the MAC of krun_set_net_mac(). -EINVAL after
  * krun_add_net_*().
  */
-int32_t krun_set_gvproxy_path(uint32_t ctx_id, char *c_path);
+int32_t krun_set_gvproxy_path(uint32_t ctx_id, char* c_path);
 
 /* MAC address (6 bytes) for the legacy passt/gvproxy interface. */
-int32_t krun_set_net_mac(uint32_t ctx_id, uint8_t *const c_mac);
+int32_t krun_set_net_mac(uint32_t ctx_id, uint8_t* const c_mac);
 
 /*
  * Publishes guest TCP ports on the host. Each entry is "HOST_PORT:GUEST_PORT"
@@ -363,7 +338,7 @@ int32_t krun_set_net_mac(uint32_t ctx_id, uint8_t *const c_mac);
  * after krun_add_net_*() this is -EINVAL; set before one, it is ignored.
  * -ENODEV after krun_disable_implicit_vsock(). NULL clears the list.
  */
-int32_t krun_set_port_map(uint32_t ctx_id, const char *const port_map[]);
+int32_t krun_set_port_map(uint32_t ctx_id, const char* const port_map[]);
 
 /* -------------------------------------------------------- graphics, input */
 
@@ -388,9 +363,7 @@ int32_t krun_set_port_map(uint32_t ctx_id, const char *const port_map[]);
 int32_t krun_set_gpu_options(uint32_t ctx_id, uint32_t virgl_flags);
 
 /* As krun_set_gpu_options(), with a host window size; also ignored. */
-int32_t krun_set_gpu_options2(uint32_t ctx_id,
-                              uint32_t virgl_flags,
-                              uint64_t shm_size);
+int32_t krun_set_gpu_options2(uint32_t ctx_id, uint32_t virgl_flags, uint64_t shm_size);
 
 /* Most displays a context could have (virtio-gpu's scanout limit). */
 #define KRUN_MAX_DISPLAYS 16
@@ -399,13 +372,15 @@ int32_t krun_set_gpu_options2(uint32_t ctx_id,
 int32_t krun_add_display(uint32_t ctx_id, uint32_t width, uint32_t height);
 
 /* Would give a display a caller-made EDID blob. virtkit: -ENOTSUP. */
-int32_t krun_display_set_edid(uint32_t ctx_id, uint32_t display_id, const uint8_t *edid_blob, size_t blob_size);
+int32_t krun_display_set_edid(uint32_t ctx_id, uint32_t display_id, const uint8_t* edid_blob,
+                              size_t blob_size);
 
 /* Would set the DPI reported for a display. virtkit: -ENOTSUP. */
 int32_t krun_display_set_dpi(uint32_t ctx_id, uint32_t display_id, uint32_t dpi);
 
 /* Would set a display's physical size in mm. virtkit: -ENOTSUP. */
-int32_t krun_display_set_physical_size(uint32_t ctx_id, uint32_t display_id, uint16_t width_mm, uint16_t height_mm);
+int32_t krun_display_set_physical_size(uint32_t ctx_id, uint32_t display_id, uint16_t width_mm,
+                                       uint16_t height_mm);
 
 /* Would set a display's refresh rate in Hz. virtkit: -ENOTSUP. */
 int32_t krun_display_set_refresh_rate(uint32_t ctx_id, uint32_t display_id, uint32_t refresh_rate);
@@ -415,14 +390,14 @@ int32_t krun_display_set_refresh_rate(uint32_t ctx_id, uint32_t display_id, uint
  * libkrun's libkrun_display.h, which virtkit does not ship) of
  * backend_size bytes. virtkit: -ENOTSUP.
  */
-int32_t krun_set_display_backend(uint32_t ctx_id, const void *display_backend, size_t backend_size);
+int32_t krun_set_display_backend(uint32_t ctx_id, const void* display_backend, size_t backend_size);
 
 /*
  * Would add a virtio-input device driven by caller callbacks (structs from
  * libkrun's libkrun_input.h). virtkit: -ENOTSUP.
  */
-int krun_add_input_device(uint32_t ctx_id, const void *config_backend, size_t config_backend_size,
-                          const void *events_backend, size_t events_backend_size);
+int krun_add_input_device(uint32_t ctx_id, const void* config_backend, size_t config_backend_size,
+                          const void* events_backend, size_t events_backend_size);
 
 /* Would pass a host /dev/input/eventN descriptor through. virtkit: -ENOTSUP. */
 int krun_add_input_device_fd(uint32_t ctx_id, int input_fd);
@@ -478,12 +453,9 @@ static const uint16_t virtkit_krun_can_queue_sizes_[] = {64, 64, 64};
  * Would attach a device served by an external vhost-user backend at
  * socket_path. virtkit: -ENOTSUP (as libkrun built without vhost-user).
  */
-int32_t krun_add_vhost_user_device(uint32_t ctx_id,
-                                   uint32_t device_type,
-                                   const char *socket_path,
-                                   const char *name,
-                                   uint16_t num_queues,
-                                   const uint16_t *queue_sizes);
+int32_t krun_add_vhost_user_device(uint32_t ctx_id, uint32_t device_type, const char* socket_path,
+                                   const char* name, uint16_t num_queues,
+                                   const uint16_t* queue_sizes);
 
 /* ---------------------------------------------------------------- workload */
 
@@ -495,20 +467,19 @@ int32_t krun_add_vhost_user_device(uint32_t ctx_id,
  * too.) Malformed entries are skipped in the guest with a message on the
  * console, as libkrun does. NULL is -EINVAL. Replaces an earlier list.
  */
-int32_t krun_set_rlimits(uint32_t ctx_id, const char *const rlimits[]);
+int32_t krun_set_rlimits(uint32_t ctx_id, const char* const rlimits[]);
 
 /*
  * Would set SMBIOS OEM strings (type 11) for the guest firmware tables.
  * virtkit checks the array (NULL is -EINVAL) and ignores it.
  */
-int32_t krun_set_smbios_oem_strings(uint32_t ctx_id, const char *const oem_strings[]);
+int32_t krun_set_smbios_oem_strings(uint32_t ctx_id, const char* const oem_strings[]);
 
 /*
  * The workload's working directory, a guest path. If it cannot be entered
  * the process exits with status 125.
  */
-int32_t krun_set_workdir(uint32_t ctx_id,
-                         const char *workdir_path);
+int32_t krun_set_workdir(uint32_t ctx_id, const char* workdir_path);
 
 /*
  * What the guest runs.
@@ -525,19 +496,17 @@ int32_t krun_set_workdir(uint32_t ctx_id,
  * from the file always win), HOME=/ and TERM=linux when still unset, and
  * the guest hostname comes from HOSTNAME (default "localhost").
  */
-int32_t krun_set_exec(uint32_t ctx_id,
-                      const char *exec_path,
-                      const char *const argv[],
-                      const char *const envp[]);
+int32_t krun_set_exec(uint32_t ctx_id, const char* exec_path, const char* const argv[],
+                      const char* const envp[]);
 
 /*
  * Replaces the workload's environment only (same rules as krun_set_exec()'s
  * envp, NULL copies the caller's environment).
  */
-int32_t krun_set_env(uint32_t ctx_id, const char *const envp[]);
+int32_t krun_set_env(uint32_t ctx_id, const char* const envp[]);
 
 /* Firmware (e.g. EFI) instead of a kernel. virtkit: -ENOTSUP. */
-int32_t krun_set_firmware(uint32_t ctx_id, const char *firmware_path);
+int32_t krun_set_firmware(uint32_t ctx_id, const char* firmware_path);
 
 /* Kernel image formats for krun_set_kernel(). */
 #define KRUN_KERNEL_FORMAT_RAW 0
@@ -561,14 +530,11 @@ int32_t krun_set_firmware(uint32_t ctx_id, const char *firmware_path);
  *   cmdline:   kernel command line, or NULL for virtkit's default; the
  *              library appends its own words (devices, agent settings).
  */
-int32_t krun_set_kernel(uint32_t ctx_id,
-                        const char *kernel_path,
-                        uint32_t kernel_format,
-                        const char *initramfs,
-                        const char *cmdline);
+int32_t krun_set_kernel(uint32_t ctx_id, const char* kernel_path, uint32_t kernel_format,
+                        const char* initramfs, const char* cmdline);
 
 /* Confidential-computing (SEV/TDX) settings file. virtkit: -ENOTSUP. */
-int32_t krun_set_tee_config_file(uint32_t ctx_id, const char *filepath);
+int32_t krun_set_tee_config_file(uint32_t ctx_id, const char* filepath);
 
 /* ------------------------------------------------------------------- vsock */
 
@@ -578,9 +544,7 @@ int32_t krun_set_tee_config_file(uint32_t ctx_id, const char *filepath);
  * library connects to c_filepath (a host program listens there) and relays
  * bytes both ways. Same as krun_add_vsock_port2(..., false).
  */
-int32_t krun_add_vsock_port(uint32_t ctx_id,
-                            uint32_t port,
-                            const char *c_filepath);
+int32_t krun_add_vsock_port(uint32_t ctx_id, uint32_t port, const char* c_filepath);
 
 /*
  * As krun_add_vsock_port() when listen is false. When listen is true the
@@ -591,10 +555,7 @@ int32_t krun_add_vsock_port(uint32_t ctx_id,
  * for the same port replaces the earlier one. -ENODEV after
  * krun_disable_implicit_vsock() unless krun_add_vsock() re-added a device.
  */
-int32_t krun_add_vsock_port2(uint32_t ctx_id,
-                             uint32_t port,
-                             const char *c_filepath,
-                             bool listen);
+int32_t krun_add_vsock_port2(uint32_t ctx_id, uint32_t port, const char* c_filepath, bool listen);
 
 /*
  * Adds the vsock device explicitly, after krun_disable_implicit_vsock()
@@ -631,7 +592,7 @@ int32_t krun_get_shutdown_eventfd(uint32_t ctx_id);
  * console is disabled, and none on consoles added by the functions below.
  * A second call is -EINVAL.
  */
-int32_t krun_set_console_output(uint32_t ctx_id, const char *c_filepath);
+int32_t krun_set_console_output(uint32_t ctx_id, const char* c_filepath);
 
 /*
  * Puts the process under group id gid (setgid) just before the VM is built,
@@ -704,13 +665,13 @@ int32_t krun_disable_implicit_init(uint32_t ctx_id);
  * Would hand out libkrun's built-in init program. virtkit has none and
  * always returns -ENOTSUP (as libkrun built without its init blob does).
  */
-int32_t krun_get_default_init(const uint8_t **data_out, size_t *len_out);
+int32_t krun_get_default_init(const uint8_t** data_out, size_t* len_out);
 
 /*
  * Replaces the "console=" word of the guest kernel command line with
  * console=console_id (e.g. "ttyS0" or "hvc1").
  */
-int32_t krun_set_kernel_console(uint32_t ctx_id, const char *console_id);
+int32_t krun_set_kernel_console(uint32_t ctx_id, const char* console_id);
 
 /*
  * Adds a virtio-console device wired to three host descriptors (the next
@@ -721,18 +682,13 @@ int32_t krun_set_kernel_console(uint32_t ctx_id, const char *console_id);
  * connected to it. -1 leaves that stream out. The library duplicates the
  * descriptors at start; the caller keeps its own.
  */
-int32_t krun_add_virtio_console_default(uint32_t ctx_id,
-                                        int input_fd,
-                                        int output_fd,
-                                        int err_fd);
+int32_t krun_add_virtio_console_default(uint32_t ctx_id, int input_fd, int output_fd, int err_fd);
 
 /*
  * Adds a legacy 8250 serial port (ttyS0, ttyS1, ... in call order) reading
  * input_fd and writing output_fd; a terminal is put in raw mode.
  */
-int32_t krun_add_serial_console_default(uint32_t ctx_id,
-                                        int input_fd,
-                                        int output_fd);
+int32_t krun_add_serial_console_default(uint32_t ctx_id, int input_fd, int output_fd);
 
 /*
  * Adds an empty multi-port virtio-console device and returns its console
@@ -748,9 +704,7 @@ int32_t krun_add_virtio_console_multiport(uint32_t ctx_id);
  * terminal, -EINVAL for fd < 0 or a console_id not made by
  * krun_add_virtio_console_multiport().
  */
-int32_t krun_add_console_port_tty(uint32_t ctx_id,
-                                  uint32_t console_id,
-                                  const char *name,
+int32_t krun_add_console_port_tty(uint32_t ctx_id, uint32_t console_id, const char* name,
                                   int tty_fd);
 
 /*
@@ -758,11 +712,8 @@ int32_t krun_add_console_port_tty(uint32_t ctx_id,
  * what it writes goes to output_fd. No terminal features. -EINVAL for a
  * console_id not made by krun_add_virtio_console_multiport().
  */
-int32_t krun_add_console_port_inout(uint32_t ctx_id,
-                                    uint32_t console_id,
-                                    const char *name,
-                                    int input_fd,
-                                    int output_fd);
+int32_t krun_add_console_port_inout(uint32_t ctx_id, uint32_t console_id, const char* name,
+                                    int input_fd, int output_fd);
 
 /* ------------------------------------------------------------------- start */
 

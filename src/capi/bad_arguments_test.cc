@@ -14,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "capi/header_functions_testing.h"
 #include "capi/testing/capi_test_support.h"
 #include "libkrun.h"
 
@@ -523,18 +524,6 @@ std::vector<BadCall> AllBadCalls() {
 // Functions that take no argument that could be wrong.
 const std::set<std::string> kNoBadArguments = {"krun_create_ctx", "krun_get_max_vcpus",
                                                "krun_check_nested_virt", "krun_set_log_level"};
-
-std::set<std::string> HeaderFunctions() {
-  std::ifstream header(VK_LIBKRUN_HEADER);
-  std::string text((std::istreambuf_iterator<char>(header)), std::istreambuf_iterator<char>());
-  std::regex declaration(R"(\n(?:int32_t|int) (krun_[a-z0-9_]+)\()");
-  std::set<std::string> names;
-  for (auto it = std::sregex_iterator(text.begin(), text.end(), declaration);
-       it != std::sregex_iterator(); ++it) {
-    names.insert((*it)[1]);
-  }
-  return names;
-}
 
 TEST(BadArgumentsTest, EveryCallAnswersItsNegativeErrno) {
   krun_set_log_level(KRUN_LOG_LEVEL_OFF);

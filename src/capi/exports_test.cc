@@ -10,7 +10,11 @@
 #include <sstream>
 #include <string>
 
+#include "capi/header_functions_testing.h"
+
 namespace {
+
+using vk::capi::HeaderFunctions;
 
 std::string RunCommand(const std::string& command) {
   std::unique_ptr<FILE, int (*)(FILE*)> pipe(::popen(command.c_str(), "r"), ::pclose);
@@ -20,18 +24,6 @@ std::string RunCommand(const std::string& command) {
   size_t n;
   while ((n = fread(buffer, 1, sizeof(buffer), pipe.get())) > 0) out.append(buffer, n);
   return out;
-}
-
-std::set<std::string> HeaderFunctions() {
-  std::ifstream header(VK_LIBKRUN_HEADER);
-  std::string text((std::istreambuf_iterator<char>(header)), std::istreambuf_iterator<char>());
-  std::regex declaration(R"(\n(?:int32_t|int) (krun_[a-z0-9_]+)\()");
-  std::set<std::string> names;
-  for (auto it = std::sregex_iterator(text.begin(), text.end(), declaration);
-       it != std::sregex_iterator(); ++it) {
-    names.insert((*it)[1]);
-  }
-  return names;
 }
 
 TEST(ExportsTest, TheLibraryExportsExactlyTheHeaderFunctions) {
