@@ -45,7 +45,7 @@ void CheckExecRequest(std::span<const uint8_t> payload) {
   auto again = DecodeExecRequest(std::span(*encoded).subspan(kFrameHeaderSize));
   if (!again.ok() || again->argv != request->argv || again->env != request->env ||
       again->cwd != request->cwd || again->user != request->user ||
-      again->tty.has_value() != request->tty.has_value()) {
+      again->tty.has_value() != request->tty.has_value() || again->rlimits != request->rlimits) {
     abort();
   }
 }

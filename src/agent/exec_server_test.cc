@@ -7,6 +7,7 @@
 #include <signal.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -285,6 +286,25 @@ TEST_F(ExecServerTest, AppliesEnvironmentAndDirectory) {
   ExecRequest bad_dir = Command({"true"});
   bad_dir.cwd = "/no/such/dir";
   ExpectExit(Run(bad_dir), ExitStatus::Exited(126));
+}
+
+TEST_F(ExecServerTest, AppliesResourceLimitsBeforeExec) {
+  ExecRequest request = Command({"sh", "-c", "ulimit -n; ulimit -Hn; ulimit -c"});
+  request.rlimits = {{RLIMIT_NOFILE, 64, 64}, {RLIMIT_CORE, 0, 0}};
+  auto outcome = Run(request);
+  ExpectExit(outcome, ExitStatus::Exited(0));
+  EXPECT_EQ(outcome.out, "64\n64\n0\n") << outcome.err;
+}
+
+TEST_F(ExecServerTest, ALimitSetrlimitRefusesIs126) {
+  // RLIMIT_NOFILE above fs.nr_open is EPERM even for root: the command must
+  // not run at all rather than run without its limit.
+  ExecRequest request = Command({"sh", "-c", "echo ran"});
+  request.rlimits = {{RLIMIT_NOFILE, RLIM_INFINITY, RLIM_INFINITY}};
+  auto outcome = Run(request);
+  ExpectExit(outcome, ExitStatus::Exited(126));
+  EXPECT_EQ(outcome.out, "");
+  EXPECT_NE(outcome.err.find("setrlimit RLIMIT_NOFILE"), std::string::npos) << outcome.err;
 }
 
 bool ProcessGone(pid_t pid);

@@ -88,7 +88,7 @@ Result<UniqueFd> ConnectToHost(uint32_t port, int tries = kConnectTries) {
 
 Result<void> PrepareSystem(const InitParams& params) {
   if (!params.root.empty()) VK_TRY(SwitchToRootDisk(params));
-  VK_TRY(MountSystemFilesystems());
+  VK_TRY(MountSystemFilesystems(params.root_fstype == "virtiofs"));
   if (!params.hostname.empty()) VK_TRY(SetHostname(params.hostname));
   if (params.write_etc) VK_TRY(WriteEtcFiles(params.hostname.empty() ? "vk" : params.hostname));
   VK_TRY(MountGuestMounts(params.tmpfs_mounts, params.fs_mounts, params.bind_mounts));

@@ -26,6 +26,8 @@ Result<void> Apply(InitParams& params, std::string_view key, std::string_view va
   } else if (key == "vk.rootfstype") {
     if (value.empty()) return Error("vk.rootfstype is empty");
     params.root_fstype = value;
+  } else if (key == "vk.rootflags") {
+    params.root_options = value;
   } else if (key == "vk.ro") {
     if (value != "0" && value != "1") return Error(StrFormat("vk.ro={} is not 0 or 1", value));
     params.read_only = value == "1";

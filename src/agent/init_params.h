@@ -15,11 +15,13 @@
 namespace vk::agent {
 
 struct InitParams {
-  std::string root;                  // vk.root=/dev/vda; empty: stay in the initramfs
-  std::string root_fstype = "ext4";  // vk.rootfstype=
-  bool read_only = false;            // vk.ro=1
-  std::optional<uint32_t> port;      // vk.port=1024: host vsock port to call for the command
-  std::string hostname;              // vk.hostname=
+  std::string root;  // vk.root=/dev/vda; empty: stay in the initramfs
+  std::string root_fstype =
+      "ext4";                    // vk.rootfstype=; "auto": each block file system the kernel has
+  std::string root_options;      // vk.rootflags=: mount data for the root
+  bool read_only = false;        // vk.ro=1
+  std::optional<uint32_t> port;  // vk.port=1024: host vsock port to call for the command
+  std::string hostname;          // vk.hostname=
   // vk.serve=PORT: serve execs (`vk exec`) on this guest vsock port, and
   // power-off requests on PORT+1 (`vk stop`). vk.port absent: stay up.
   std::optional<uint32_t> serve_port;

@@ -41,6 +41,19 @@ TEST(InitParamsTest, ServerIdleAndPvmSwitches) {
   EXPECT_FALSE(ParseInitParams("vk.serve=4294967295").ok());  // PORT+1 must exist
 }
 
+TEST(InitParamsTest, RootFileSystemTypeAndMountData) {
+  auto params =
+      ParseInitParams("vk.root=/dev/vda1 vk.rootfstype=auto vk.rootflags=discard,noatime");
+  ASSERT_TRUE(params.ok());
+  EXPECT_EQ(params->root, "/dev/vda1");
+  EXPECT_EQ(params->root_fstype, "auto");
+  EXPECT_EQ(params->root_options, "discard,noatime");
+  auto dir = ParseInitParams("vk.root=vkroot vk.rootfstype=virtiofs");
+  ASSERT_TRUE(dir.ok());
+  EXPECT_EQ(dir->root_fstype, "virtiofs");
+  EXPECT_TRUE(dir->root_options.empty());
+}
+
 TEST(InitParamsTest, MalformedValuesAreErrors) {
   EXPECT_FALSE(ParseInitParams("vk.port=abc").ok());
   EXPECT_FALSE(ParseInitParams("vk.port=0").ok());

@@ -5,6 +5,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <sys/ioctl.h>
+#include <sys/resource.h>
 #include <sys/syscall.h>
 #include <termios.h>
 #include <unistd.h>
@@ -116,6 +117,27 @@ void SwitchUser(const proto::ExecRequest& request, const UserIdentity& user) {
   }
 }
 
+// Linux's RLIMIT_* numbers, for messages a user reads.
+std::string RlimitName(uint32_t resource) {
+  static constexpr const char* kNames[proto::kRlimitResources] = {
+      "CPU",     "FSIZE", "DATA",  "STACK",      "CORE",     "RSS",  "NPROC",  "NOFILE",
+      "MEMLOCK", "AS",    "LOCKS", "SIGPENDING", "MSGQUEUE", "NICE", "RTPRIO", "RTTIME"};
+  if (resource < proto::kRlimitResources) return std::string("RLIMIT_") + kNames[resource];
+  return StrFormat("resource {}", resource);
+}
+
+// Runs as root, before SwitchUser: raising a hard limit needs CAP_SYS_RESOURCE.
+void ApplyResourceLimits(const std::vector<proto::ResourceLimit>& limits) {
+  for (const auto& limit : limits) {
+    const rlimit value{static_cast<rlim_t>(limit.cur), static_cast<rlim_t>(limit.max)};
+    if (setrlimit(static_cast<int>(limit.resource), &value) < 0) {
+      Fail(kExitCannotRun,
+           StrFormat("setrlimit {} (soft {}, hard {}): {}", RlimitName(limit.resource), limit.cur,
+                     limit.max, strerror(errno)));
+    }
+  }
+}
+
 std::string EnvValue(const std::vector<std::string>& env, std::string_view name) {
   for (auto it = env.rbegin(); it != env.rend(); ++it) {
     if (it->size() > name.size() && StartsWith(*it, name) && (*it)[name.size()] == '=') {
@@ -155,6 +177,9 @@ std::string EnvValue(const std::vector<std::string>& env, std::string_view name)
   SetUpStdio(plan);
   auto user = LoadUser(request.user);
   if (!user.ok()) Fail(kExitCannotRun, user.error().message());
+  // After LoadUser, which opens files a low RLIMIT_NOFILE or RLIMIT_AS could
+  // deny the agent's own lookup.
+  ApplyResourceLimits(request.rlimits);
   SwitchUser(request, *user);
   const auto env = BuildEnvironment(request, user->home);
   const std::string& dir = request.cwd.empty() ? user->home : request.cwd;

@@ -16,8 +16,9 @@
 namespace vk::agent {
 
 // A command that could not be started exits with base/exit_codes.h's
-// kExitCannotRun (not executable, bad user or cwd) or kExitNotFound (no such
-// program); the reason goes to the command's stderr.
+// kExitCannotRun (not executable, bad user or cwd, a resource limit that
+// setrlimit refuses) or kExitNotFound (no such program); the reason goes to
+// the command's stderr.
 
 inline constexpr char kDefaultPath[] =
     "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";

@@ -11,6 +11,9 @@
 
 #include <cerrno>
 #include <cstring>
+#include <fstream>
+#include <string_view>
+#include <vector>
 
 #include "base/unique_fd.h"
 #include "proto/str_format.h"
@@ -89,18 +92,36 @@ Result<void> MountEarlyFilesystems() {
   return Ok();
 }
 
+// The kernel's block file systems (those /proc/filesystems does not mark
+// "nodev"), for vk.rootfstype=auto.
+static std::vector<std::string> BlockFilesystems() {
+  std::vector<std::string> types;
+  std::ifstream list("/proc/filesystems");
+  for (std::string line; std::getline(list, line);) {
+    if (line.rfind("nodev", 0) == 0) continue;
+    const size_t start = line.find_first_not_of(" \t");
+    if (start != std::string::npos) types.push_back(line.substr(start));
+  }
+  return types;
+}
+
 Result<void> MountRootDisk(const InitParams& params, const char* target) {
   VK_TRY(WaitForDevice(params.root));
   mkdir(target, 0755);
   const unsigned long flags = params.read_only ? MS_RDONLY : 0;
   // A read-only ext4 must not need its journal replayed (that is a write):
   // `noload` mounts it as it is, as a shared read-only base should be.
-  const char* data = params.read_only && params.root_fstype == "ext4" ? "noload" : nullptr;
-  if (mount(params.root.c_str(), target, params.root_fstype.c_str(), flags, data) < 0) {
-    return Error::FromErrno(StrFormat("mount root {} ({}{})", params.root, params.root_fstype,
-                                      params.read_only ? ", read-only" : ""));
+  std::string data = params.root_options;
+  if (params.read_only && params.root_fstype == "ext4" && data.empty()) data = "noload";
+  const std::vector<std::string> types =
+      params.root_fstype == "auto" ? BlockFilesystems() : std::vector{params.root_fstype};
+  for (const std::string& type : types) {
+    if (mount(params.root.c_str(), target, type.c_str(), flags,
+              data.empty() ? nullptr : data.c_str()) == 0)
+      return Ok();
   }
-  return Ok();
+  return Error::FromErrno(StrFormat("mount root {} ({}{})", params.root, params.root_fstype,
+                                    params.read_only ? ", read-only" : ""));
 }
 
 // vk run's root: the image's base (never written, shared by every VM of the
@@ -140,7 +161,7 @@ Result<void> SwitchToRootDisk(const InitParams& params) {
   return Ok();
 }
 
-Result<void> MountSystemFilesystems() {
+Result<void> MountSystemFilesystems(bool host_dir_root) {
   constexpr unsigned long kSafe = MS_NOSUID | MS_NODEV;
   VK_TRY(MountOne({"proc", "/proc", "proc", kSafe | MS_NOEXEC, nullptr}));
   VK_TRY(MountOne({"devtmpfs", "/dev", "devtmpfs", MS_NOSUID, "mode=0755"}));
@@ -153,6 +174,8 @@ Result<void> MountSystemFilesystems() {
       {"tmpfs", "/run", "tmpfs", kSafe, "mode=0755"},
   };
   for (const auto& spec : optional) {
+    const std::string_view target = spec.target;
+    if (host_dir_root && (target == "/tmp" || target == "/run")) continue;
     if (auto mounted = MountOne(spec); !mounted.ok())
       ConsoleLine("warning: " + mounted.error().message());
   }

@@ -17,7 +17,10 @@ Result<void> SwitchToRootDisk(const InitParams& params);
 // Inside the final root: dev/pts, dev/shm, /tmp, /run, cgroup2 and the
 // /dev/fd-style links. Missing mount points on a read-only root are
 // reported on the console and skipped.
-Result<void> MountSystemFilesystems();
+// `host_dir_root`: "/" is a host directory over virtio-fs (libkrun's
+// krun_set_root), whose own /tmp and /run stay visible, as libkrun's init
+// leaves them; other roots get tmpfs there.
+Result<void> MountSystemFilesystems(bool host_dir_root);
 Result<void> SetHostname(const std::string& hostname);
 // mkdir -p.
 Result<void> MakeDirectories(const std::string& path);

@@ -10,7 +10,11 @@ namespace {
 
 constexpr uint8_t kFlagClearEnv = 1 << 0;
 constexpr uint8_t kFlagTty = 1 << 1;
-constexpr uint8_t kKnownFlags = kFlagClearEnv | kFlagTty;
+// Set only when there are limits, so a request without them is byte for byte
+// what older hosts send (and older agents, which refuse unknown flags, fail
+// loudly instead of running the command without its limits).
+constexpr uint8_t kFlagRlimits = 1 << 2;
+constexpr uint8_t kKnownFlags = kFlagClearEnv | kFlagTty | kFlagRlimits;
 constexpr size_t kMaxErrorText = 4096;
 constexpr uint32_t kMaxPid = 1u << 22;  // PID_MAX_LIMIT on 64-bit Linux
 
@@ -84,6 +88,48 @@ Result<std::optional<TtyConfig>> ReadTty(ByteReader& reader, uint8_t flags) {
   return std::optional<TtyConfig>(std::move(tty));
 }
 
+void WriteRlimits(ByteWriter& writer, const std::vector<ResourceLimit>& rlimits) {
+  writer.U16(static_cast<uint16_t>(rlimits.size()));
+  for (const auto& limit : rlimits) {
+    writer.U32(limit.resource);
+    writer.U64(limit.cur);
+    writer.U64(limit.max);
+  }
+}
+
+// setrlimit() would reject these too, but only in the child, as exit 126;
+// refusing them here names the problem to the host before anything runs.
+Result<void> ValidateRlimit(const ResourceLimit& limit, size_t index) {
+  if (limit.resource >= kRlimitResources) {
+    return Error(StrFormat("rlimit {} names resource {}, not an RLIMIT_* number below {}", index,
+                           limit.resource, kRlimitResources));
+  }
+  if (limit.cur > limit.max) {
+    return Error(StrFormat("rlimit {} (resource {}): soft limit {} exceeds hard limit {}", index,
+                           limit.resource, limit.cur, limit.max));
+  }
+  return Ok();
+}
+
+Result<std::vector<ResourceLimit>> ReadRlimits(ByteReader& reader, uint8_t flags) {
+  std::vector<ResourceLimit> rlimits;
+  if (!(flags & kFlagRlimits)) return rlimits;
+  auto count = reader.U16();  // host-controlled
+  if (!count) return Error("truncated rlimit count");
+  if (*count > kMaxRlimits) {
+    return Error(StrFormat("{} rlimits exceed the limit of {}", *count, kMaxRlimits));
+  }
+  for (size_t i = 0; i < *count; ++i) {
+    auto resource = reader.U32();
+    auto cur = reader.U64();
+    auto max = reader.U64();
+    if (!resource || !cur || !max) return Error(StrFormat("rlimit {} is truncated", i));
+    rlimits.push_back({*resource, *cur, *max});
+    VK_TRY(ValidateRlimit(rlimits.back(), i));
+  }
+  return rlimits;
+}
+
 }  // namespace
 
 std::vector<uint8_t> EncodeHello(const Hello& hello) {
@@ -127,6 +173,7 @@ std::vector<uint8_t> EncodeExecRequestPayload(const ExecRequest& request) {
   uint8_t flags = 0;
   if (request.clear_env) flags |= kFlagClearEnv;
   if (request.tty) flags |= kFlagTty;
+  if (!request.rlimits.empty()) flags |= kFlagRlimits;
   writer.U8(flags);
   WriteStrings(writer, request.argv);
   WriteStrings(writer, request.env);
@@ -137,10 +184,16 @@ std::vector<uint8_t> EncodeExecRequestPayload(const ExecRequest& request) {
     writer.U16(request.tty->rows);
     writer.U16(request.tty->cols);
   }
+  if (!request.rlimits.empty()) WriteRlimits(writer, request.rlimits);
   return writer.Take();
 }
 
 Result<std::vector<uint8_t>> EncodeExecRequest(const ExecRequest& request) {
+  // The u16 count would wrap first, and a wrapped count can decode cleanly.
+  if (request.rlimits.size() > kMaxRlimits) {
+    return Error(
+        StrFormat("{} rlimits exceed the limit of {}", request.rlimits.size(), kMaxRlimits));
+  }
   auto payload = EncodeExecRequestPayload(request);
   if (payload.size() > kMaxFramePayload) {
     return Error(StrFormat("command line and environment take {} bytes, over the {} byte limit",
@@ -166,6 +219,7 @@ Result<ExecRequest> DecodeExecRequest(std::span<const uint8_t> payload) {
   request.cwd = std::move(*cwd);
   request.user = std::move(*user);
   request.tty = VK_TRY(ReadTty(reader, *flags));
+  request.rlimits = VK_TRY(ReadRlimits(reader, *flags));
   VK_TRY(ValidateRequest(request));
   return request;
 }

@@ -24,6 +24,10 @@ inline constexpr uint16_t kProtocolMinor = 1;  // 1.1: Started and Attach
 inline constexpr size_t kMaxArgs = 4096;
 inline constexpr size_t kMaxEnv = 4096;
 inline constexpr size_t kMaxStringLength = 64 * 1024;
+// Linux has 16 RLIMIT_* resources (0..15, RLIM_NLIMITS); one entry each is
+// all a request needs, so more is refused rather than applied in turn.
+inline constexpr uint32_t kRlimitResources = 16;
+inline constexpr size_t kMaxRlimits = 16;
 // Flow control: credit each side starts with per data stream, and the cap on
 // outstanding credit (more is a protocol violation; it bounds the receiver's
 // buffer for that stream).
@@ -45,6 +49,15 @@ struct TtyConfig {
   uint16_t cols = 80;
 };
 
+// One setrlimit() the agent makes in the command's process before exec. The
+// numbers are Linux's, not the host libc's, so they mean the same in the guest.
+struct ResourceLimit {
+  uint32_t resource = 0;  // RLIMIT_* number, below kRlimitResources
+  uint64_t cur = 0;       // soft limit; UINT64_MAX is RLIM_INFINITY
+  uint64_t max = 0;       // hard limit, at least cur; UINT64_MAX is RLIM_INFINITY
+  bool operator==(const ResourceLimit&) const = default;
+};
+
 struct ExecRequest {
   std::vector<std::string> argv;  // argv[0] is looked up in PATH if it has no '/'
   std::vector<std::string> env;   // "NAME=value", applied over the base environment
@@ -52,6 +65,10 @@ struct ExecRequest {
   std::string cwd;                // empty: the user's home directory, else "/"
   std::string user;               // "", "name", "uid", "name:group" or "uid:gid"
   std::optional<TtyConfig> tty;   // set: run on a pseudo-terminal, stderr merged
+  // Applied in order while the agent is still root (before switching to
+  // `user`), so a hard limit may be raised too; one that fails stops the
+  // command from starting (exit 126) rather than running it unlimited.
+  std::vector<ResourceLimit> rlimits;
 };
 
 enum class Stream : uint8_t { kStdin = 0, kStdout = 1, kStderr = 2 };

@@ -24,6 +24,12 @@ ExecRequest SampleRequest() {
   return request;
 }
 
+ExecRequest Command(std::string name) {
+  ExecRequest request;
+  request.argv = {std::move(name)};
+  return request;
+}
+
 TEST(MessagesTest, ExecRequestRoundTrips) {
   for (bool tty : {true, false}) {
     ExecRequest request = SampleRequest();
@@ -90,6 +96,99 @@ TEST(MessagesTest, RejectsHostileRequests) {
   ByteWriter unknown_flags;
   unknown_flags.U8(0x80);
   EXPECT_FALSE(DecodeExecRequest(unknown_flags.bytes()).ok());
+}
+
+ExecRequest RlimitRequest() {
+  ExecRequest request = SampleRequest();
+  request.rlimits = {{7, 64, 64}, {4, 0, UINT64_MAX}, {15, UINT64_MAX, UINT64_MAX}};
+  return request;
+}
+
+TEST(MessagesTest, ResourceLimitsRoundTripWithAndWithoutTty) {
+  for (bool tty : {true, false}) {
+    ExecRequest request = RlimitRequest();
+    if (!tty) request.tty.reset();
+    auto encoded = EncodeExecRequest(request);
+    ASSERT_TRUE(encoded.ok()) << encoded.error().message();
+    auto decoded = DecodeExecRequest(PayloadOf(*encoded));
+    ASSERT_TRUE(decoded.ok()) << decoded.error().message();
+    EXPECT_EQ(decoded->rlimits, request.rlimits);
+    EXPECT_EQ(decoded->argv, request.argv);
+    EXPECT_EQ(decoded->tty.has_value(), tty);
+  }
+}
+
+// Bytes laid out by hand as a host from before resource limits wrote them.
+TEST(MessagesTest, RequestWithoutLimitsIsTheOldEncoding) {
+  ByteWriter old;
+  old.U8(0x02);  // tty
+  old.U32(1);
+  old.String("true");
+  old.U32(0);
+  old.String("/");
+  old.String("");
+  old.String("vt100");
+  old.U16(24);
+  old.U16(80);
+  auto decoded = DecodeExecRequest(old.bytes());
+  ASSERT_TRUE(decoded.ok()) << decoded.error().message();
+  EXPECT_TRUE(decoded->rlimits.empty());
+  EXPECT_EQ(decoded->tty->term, "vt100");
+
+  ExecRequest request = Command("true");
+  request.cwd = "/";
+  request.tty = TtyConfig{"vt100", 24, 80};
+  EXPECT_EQ(EncodeExecRequestPayload(request), old.bytes()) << "no limits: not a byte changes";
+}
+
+TEST(MessagesTest, TruncatedResourceLimitsAreAnErrorAtEveryLength) {
+  const auto with_limits = EncodeExecRequestPayload(RlimitRequest());
+  ExecRequest without = RlimitRequest();
+  without.rlimits.clear();
+  const size_t start = EncodeExecRequestPayload(without).size();
+  for (size_t cut = start; cut < with_limits.size(); ++cut) {
+    EXPECT_FALSE(DecodeExecRequest({with_limits.data(), cut}).ok()) << cut;
+  }
+  EXPECT_TRUE(DecodeExecRequest(with_limits).ok());
+}
+
+TEST(MessagesTest, RejectsInvalidResourceLimits) {
+  auto refused = [](std::vector<ResourceLimit> rlimits) {
+    ExecRequest request = Command("true");
+    request.rlimits = std::move(rlimits);
+    EXPECT_FALSE(EncodeExecRequest(request).ok()) << "the host refuses to send it";
+    return !DecodeExecRequest(EncodeExecRequestPayload(request)).ok();
+  };
+  EXPECT_TRUE(refused({{16, 1, 1}})) << "no RLIMIT_* number 16";
+  EXPECT_TRUE(refused({{UINT32_MAX, 1, 1}}));
+  EXPECT_TRUE(refused({{7, 65, 64}})) << "soft above hard";
+  EXPECT_TRUE(refused({{7, UINT64_MAX, 64}}));
+  EXPECT_TRUE(refused(std::vector<ResourceLimit>(kMaxRlimits + 1, {7, 64, 64})));
+  // A count that wraps the u16 to a small number must not slip through.
+  ExecRequest wrapped = Command("true");
+  wrapped.rlimits.assign(65536 + 1, {7, 64, 64});
+  EXPECT_FALSE(EncodeExecRequest(wrapped).ok());
+
+  ExecRequest sixteen = Command("true");
+  sixteen.rlimits.assign(kMaxRlimits, {7, 64, 64});
+  EXPECT_TRUE(EncodeExecRequest(sixteen).ok()) << "the limit itself is allowed";
+}
+
+TEST(MessagesTest, RlimitFlagWithHostileCount) {
+  ExecRequest request = Command("true");
+  request.rlimits = {{7, 64, 64}};
+  auto payload = EncodeExecRequestPayload(request);
+  const size_t count_at = payload.size() - 20 - 2;  // u16 count, one 20-byte entry
+  ASSERT_EQ(payload[count_at + 1], 1);
+  payload[count_at] = 0xff;  // claims 65281 entries in 20 bytes
+  EXPECT_FALSE(DecodeExecRequest(payload).ok());
+  payload[count_at] = 0;
+  payload[count_at + 1] = 2;  // claims two, holds one
+  EXPECT_FALSE(DecodeExecRequest(payload).ok());
+  payload[count_at + 1] = 0;  // an empty list is harmless
+  auto empty = DecodeExecRequest(payload);
+  ASSERT_TRUE(empty.ok()) << empty.error().message();
+  EXPECT_TRUE(empty->rlimits.empty());
 }
 
 TEST(MessagesTest, OversizedRequestIsRefusedBeforeSending) {

@@ -42,10 +42,14 @@ Result<void> CheckCheckpointable(const LaunchOptions& options) {
         "cannot give back: start the VM with -d (its output then goes to `vk logs`) to "
         "checkpoint it");
   }
-  if (!options.shares.empty()) {
+  if (!options.shares.empty() || !options.root_dir.empty()) {
     return Error(
         "it has shared host directories (-v, --workdir), whose open files a checkpoint cannot "
         "save: start the VM without shares to checkpoint it");
+  }
+  if (options.root_device || !options.extra_disks.empty() || !options.vsock_ports.empty()) {
+    return Error(
+        "it has disks or vsock ports of a libkrun client, which a checkpoint does not record");
   }
   if (!options.kernel_path.empty() || !options.initrd_path.empty()) {
     return Error("it boots --kernel/--initrd; checkpoints need the built-in guest");

@@ -3,7 +3,9 @@
 #include <cstdio>
 #include <cstdlib>
 
+#include "proto/virtctl.h"
 #include "runtime/vm_state.h"
+#include "runtime/warm_template.h"
 
 namespace vk {
 
@@ -32,12 +34,36 @@ std::string MountWords(const LaunchOptions& options) {
   return words;
 }
 
+// vk.root words: the disk, the root directory's virtio-fs tag, or a device.
+std::string RootWords(const LaunchOptions& options) {
+  if (options.root_device) {
+    const RootDevice& root = *options.root_device;
+    std::string words = "vk.root=" + root.device;
+    if (!root.fstype.empty()) words += " vk.rootfstype=" + root.fstype;
+    if (!root.options.empty()) words += " vk.rootflags=" + root.options;
+    return words;
+  }
+  if (!options.root_dir.empty())
+    return std::string("vk.root=") + kRootShareTag + " vk.rootfstype=virtiofs";
+  return "vk.root=/dev/vda";
+}
+
 }  // namespace
+
+bool IsAgentVsockPort(uint32_t port) {
+  return port == kTemplatePort || port == kLaunchPort || port == kExecPort ||
+         port == kControlPort || port == proto::kVirtctlPort;
+}
 
 std::string ShareTag(size_t index) { return "vkfs" + std::to_string(index); }
 
+std::string ShareTagOf(const LaunchOptions& options, size_t index) {
+  const std::string& own = options.shares[index].tag;
+  return own.empty() ? ShareTag(index) : own;
+}
+
 std::string GuestParams(const LaunchOptions& options, bool overlay) {
-  std::string params = "vk.root=/dev/vda vk.serve=" + std::to_string(kExecPort);
+  std::string params = RootWords(options) + " vk.serve=" + std::to_string(kExecPort);
   std::string hostname = options.hostname.empty() ? options.name : options.hostname;
   if (!hostname.empty()) params += " vk.hostname=" + hostname;
   if (options.read_only || overlay) params += " vk.ro=1";
@@ -46,7 +72,9 @@ std::string GuestParams(const LaunchOptions& options, bool overlay) {
   if (options.network.mode != NetworkOptions::Mode::kNone) params += " vk.net=dhcp";
   for (size_t i = 0; i < options.shares.size(); ++i) {
     const SharedDir& share = options.shares[i];
-    params += " vk.fs=" + ShareTag(i) + ":" + share.guest_path + (share.read_only ? ":ro" : "");
+    if (share.guest_path.empty()) continue;  // the guest mounts it by its tag
+    params += " vk.fs=" + ShareTagOf(options, i) + ":" + share.guest_path +
+              (share.read_only ? ":ro" : "");
   }
   params += MountWords(options);
   if (!options.command.empty()) params += " vk.port=" + std::to_string(kLaunchPort);
@@ -82,6 +110,7 @@ proto::ExecRequest CommandRequest(const LaunchOptions& options) {
   request.cwd = options.workdir.empty() ? "/" : options.workdir;
   request.user = options.user;
   request.tty = options.tty;
+  request.rlimits = options.rlimits;
   return request;
 }
 

@@ -20,8 +20,17 @@ inline constexpr uint32_t kLaunchPort = 1024;
 // (it is already booted: seconds even on a loaded PVM host).
 inline constexpr auto kAssignmentTimeout = std::chrono::seconds(120);
 
+// The virtio-fs tag of LaunchOptions::root_dir's device.
+inline constexpr char kRootShareTag[] = "vkroot";
+
+// Ports the agent and the VMM talk on (host and guest side alike): a VM's
+// user cannot have them (LaunchOptions::vsock_ports).
+bool IsAgentVsockPort(uint32_t port);
+
 // virtio-fs tags, in the order the shares' devices are added.
 std::string ShareTag(size_t index);
+// The tag share `index` of `options` is served under (its own, or ShareTag).
+std::string ShareTagOf(const LaunchOptions& options, size_t index);
 // The per-VM vk.* words for the agent.
 std::string GuestParams(const LaunchOptions& options, bool overlay);
 // The command line every guest of this host boots with (console, panic

@@ -14,6 +14,7 @@
 #include <fstream>
 #include <future>
 #include <iterator>
+#include <set>
 #include <thread>
 
 #include "base/defer.h"
@@ -105,7 +106,7 @@ Result<void> AddShares(Machine& machine, const LaunchOptions& options) {
   for (size_t i = 0; i < options.shares.size(); ++i) {
     virtio::FsOptions fs;
     fs.shared_dir = options.shares[i].host_path;
-    fs.tag = ShareTag(i);
+    fs.tag = ShareTagOf(options, i);
     fs.read_only = options.shares[i].read_only;  // enforced here, not only by the guest
     auto device = VK_TRY_CTX(virtio::CreateFsDevice(fs), "share " + fs.shared_dir);
     VK_TRY(machine.AddVirtioDevice(std::move(device)));
@@ -113,23 +114,56 @@ Result<void> AddShares(Machine& machine, const LaunchOptions& options) {
   return Ok();
 }
 
-Result<void> AddDevices(Machine& machine, const LaunchOptions& options, const VmDir& run_dir,
-                        int console_fd, const std::string& scratch) {
+// Where the VMM listens for a user's listen=true vsock port: in the run
+// directory, the only place its sandboxed threads may make sockets; the
+// user's path is a symlink to it (LinkVsockPorts).
+std::string ListenLinkTarget(const VmDir& run_dir, uint32_t port) {
+  return run_dir.path() + "/vsock-listen-" + std::to_string(port) + ".sock";
+}
+
+// The guest's "/": the disk (vda), or root_dir over virtio-fs in its place
+// (or nothing: a root_device is on one of the extra disks).
+Result<void> AddRoot(Machine& machine, const LaunchOptions& options, const std::string& scratch) {
+  if (options.root_device) return Ok();
+  if (!options.root_dir.empty()) {
+    virtio::FsOptions fs;
+    fs.shared_dir = options.root_dir;
+    fs.tag = kRootShareTag;
+    fs.read_only = options.read_only;
+    auto device = VK_TRY_CTX(virtio::CreateFsDevice(fs), "root directory " + fs.shared_dir);
+    return machine.AddVirtioDevice(std::move(device));
+  }
   virtio::BlockConfig disk;
   disk.path = options.disk;
   disk.read_only = options.read_only || !scratch.empty();
-  VK_TRY(
-      machine.AddVirtioDevice(VK_TRY(virtio::CreateBlockDevice(disk).WithKind(ErrorKind::kDisk))));
+  return machine.AddVirtioDevice(
+      VK_TRY(virtio::CreateBlockDevice(disk).WithKind(ErrorKind::kDisk)));
+}
+
+Result<void> AddDevices(Machine& machine, const LaunchOptions& options, const VmDir& run_dir,
+                        int console_fd, const std::string& scratch) {
+  VK_TRY(AddRoot(machine, options, scratch));
   if (!scratch.empty()) {  // vdb: the writable layer
     virtio::BlockConfig layer;
     layer.path = scratch;
     VK_TRY(machine.AddVirtioDevice(
         VK_TRY(virtio::CreateBlockDevice(layer).WithKind(ErrorKind::kDisk))));
   }
+  for (const ExtraDisk& extra : options.extra_disks) {
+    virtio::BlockConfig disk;
+    disk.path = extra.path;
+    disk.read_only = extra.read_only;
+    VK_TRY(machine.AddVirtioDevice(
+        VK_TRY(virtio::CreateBlockDevice(disk).WithKind(ErrorKind::kDisk))));
+  }
   VK_TRY(AddShares(machine, options));
   virtio::VsockConfig vsock;
   vsock.uds_path = run_dir.VsockSocket();
   vsock.port_sockets = {{run_dir.ExecSocket(), kExecPort}, {run_dir.ControlSocket(), kControlPort}};
+  for (const VsockPortLink& link : options.vsock_ports) {
+    if (link.listen)
+      vsock.port_sockets.push_back({ListenLinkTarget(run_dir, link.port), link.port});
+  }
   VK_TRY(machine.AddVirtioDevice(VK_TRY(virtio::CreateVsockDevice(vsock))));
   VK_TRY(machine.AddVirtioDevice(virtio::CreateRngDevice()));
   // hvc0: a second console whose output joins the kernel console.
@@ -137,9 +171,27 @@ Result<void> AddDevices(Machine& machine, const LaunchOptions& options, const Vm
   return Ok();
 }
 
+// The user's vsock ports as symlinks, made before the sandbox goes on: a
+// guest connect to host port P makes the VMM connect to its run directory's
+// vsock.sock_P, which then leads to the user's socket; a listen=true port's
+// path leads to the socket the VMM listens on.
+Result<void> LinkVsockPorts(const LaunchOptions& options, const VmDir& run_dir) {
+  for (const VsockPortLink& link : options.vsock_ports) {
+    const std::string target = link.listen ? ListenLinkTarget(run_dir, link.port) : link.path;
+    const std::string at = link.listen ? link.path : run_dir.GuestConnectSocket(link.port);
+    if (::symlink(target.c_str(), at.c_str()) < 0)
+      return Error::FromErrno("vsock port " + std::to_string(link.port) + ": link " + at);
+  }
+  return Ok();
+}
+
 // What the sandbox leaves reachable by path once the VM runs.
 sandbox::ServedPaths SandboxPaths(const LaunchOptions& options, const std::string& run_dir) {
   sandbox::ServedPaths paths{.run_dir = run_dir};
+  if (!options.root_dir.empty()) {
+    paths.shares.push_back({options.root_dir, options.read_only ? sandbox::PathAccess::kReadOnly
+                                                                : sandbox::PathAccess::kReadWrite});
+  }
   for (const SharedDir& share : options.shares) {
     paths.shares.push_back({share.host_path, share.read_only ? sandbox::PathAccess::kReadOnly
                                                              : sandbox::PathAccess::kReadWrite});
@@ -188,7 +240,9 @@ Result<std::unique_ptr<VmmControlServer>> ServeVmmControl(
 VmRecord RecordFor(const LaunchOptions& options, const MachineConfig& config) {
   VmRecord record;
   record.name = options.name;
-  record.disk = options.display_name.empty() ? options.disk : options.display_name;
+  record.disk = !options.display_name.empty() ? options.display_name
+                : !options.root_dir.empty()   ? options.root_dir
+                                              : options.disk;
   record.cpus = config.cpus;
   record.memory_bytes = config.memory_bytes;
   record.pid = ::getpid();
@@ -244,6 +298,8 @@ Result<int> LaunchPrepared(const LaunchOptions& options, VmDir* run_dir, GuestFi
     }
     template_dir = *made;
   }
+  if (auto linked = LinkVsockPorts(options, *run_dir); !linked.ok())
+    return Error(ErrorKind::kUsage, linked.error().message());
   // Sandboxed threads cannot open files: nettle (snapshot checksums, bound
   // on first use) is loaded while this thread still can.
   if (auto loaded = LoadSha256(); !loaded.ok()) return std::move(loaded).error();
@@ -397,6 +453,51 @@ Result<void> CheckNewVm(const LaunchOptions& options) {
   return Ok();
 }
 
+namespace {
+
+// The guest's "/": an ext4 disk, or a host directory (root_dir) that is
+// served as it is, so it takes no writable layer of its own.
+Result<void> CheckRoot(const LaunchOptions& options) {
+  const int roots =
+      !options.disk.empty() + !options.root_dir.empty() + options.root_device.has_value();
+  if (roots != 1)
+    return Error(ErrorKind::kUsage, "a VM boots one root: a disk, a directory or a device");
+  if (options.root_device) {
+    if (options.extra_disks.empty())
+      return Error(ErrorKind::kUsage, "the root device " + options.root_device->device +
+                                          " must be on one of the VM's disks: it has none");
+    return Ok();
+  }
+  if (options.root_dir.empty()) return CheckExtDisk(options.disk).WithKind(ErrorKind::kDisk);
+  if (options.make_scratch_disk)
+    return Error(ErrorKind::kUsage,
+                 "a root directory is written directly: it takes no scratch disk");
+  struct stat st {};
+  if (::stat(options.root_dir.c_str(), &st) < 0 || !S_ISDIR(st.st_mode))
+    return Error(ErrorKind::kDisk, "root directory " + options.root_dir +
+                                       " is not a directory: give an existing directory tree");
+  return Ok();
+}
+
+// The user's vsock ports: none of the agent's, each port once, paths that
+// fit a unix socket address.
+Result<void> CheckVsockPorts(const LaunchOptions& options) {
+  std::set<uint32_t> seen;
+  for (const VsockPortLink& link : options.vsock_ports) {
+    const std::string port = std::to_string(link.port);
+    if (IsAgentVsockPort(link.port))
+      return Error(ErrorKind::kUsage, "vsock port " + port + " is virtkit's agent's: use another");
+    if (!seen.insert(link.port).second)
+      return Error(ErrorKind::kUsage, "vsock port " + port + " is given twice");
+    if (link.path.empty() || link.path.size() >= sizeof(sockaddr_un::sun_path))
+      return Error(ErrorKind::kUsage,
+                   "vsock port " + port + ": the socket path is empty or too long");
+  }
+  return Ok();
+}
+
+}  // namespace
+
 // Rules given as text: checked here, written to the VM's directory once it
 // exists (a checkpoint records the file's path, so it lives with the VM).
 Result<void> CheckFirewallRules(const LaunchOptions& options) {
@@ -503,7 +604,8 @@ Result<int> Launch(const LaunchOptions& in) {
   VK_TRY(CheckNewVm(options));
   VK_TRY(CheckFirewallRules(options));
   VK_TRY(CheckNetworkOptions(options.network).WithKind(ErrorKind::kNetwork));
-  VK_TRY(CheckExtDisk(options.disk).WithKind(ErrorKind::kDisk));
+  VK_TRY(CheckRoot(options));
+  VK_TRY(CheckVsockPorts(options));
   VmDir run_dir = VK_TRY(CreateRunDir(options));
   VK_TRY(WriteFirewallRules(run_dir, options));
   if (DetectKvmFlavor() == KvmFlavor::kPvm)
@@ -526,7 +628,7 @@ Result<int> Launch(const LaunchOptions& in) {
     }
   }
   proto::InstallTerminalSignalHandlers();
-  GuestFiles files(options.kernel_path, options.initrd_path);
+  GuestFiles files(options.kernel_path, options.initrd_path, options.initrd_add_agent);
   VK_TRY(files.CheckAvailable());
   return LaunchPrepared(options, &run_dir, files);
 }

@@ -18,8 +18,9 @@ namespace vk {
 // A host directory served to the guest over virtio-fs (vk run -v, --workdir).
 struct SharedDir {
   std::string host_path;
-  std::string guest_path;
+  std::string guest_path;  // empty: not mounted by the agent (the guest mounts the tag itself)
   bool read_only = false;
+  std::string tag;  // the virtio-fs tag; empty: vkfsN by position (ShareTag)
 };
 
 // A tmpfs in the guest (vk run --tmpfs, RUN --mount=type=tmpfs): never on
@@ -38,16 +39,45 @@ struct GuestBind {
   bool read_only = true;
 };
 
+// A raw disk image attached after the root's own devices (libkrun's
+// krun_add_disk*): the guest sees it as the next vdX and mounts it itself.
+struct ExtraDisk {
+  std::string path;
+  bool read_only = false;
+};
+
+// Instead of `disk` or `root_dir`: a guest block device (one of the extra
+// disks) mounted as "/" (libkrun's krun_set_root_disk_remount).
+struct RootDevice {
+  std::string device;   // "/dev/vda", "/dev/vdb1"
+  std::string fstype;   // empty: whichever block file system the kernel finds
+  std::string options;  // mount data, may be empty; no spaces
+};
+
+// A vsock port of the VM's user (libkrun's krun_add_vsock_port2).
+struct VsockPortLink {
+  uint32_t port = 0;
+  std::string path;     // a host unix socket
+  bool listen = false;  // false: a guest connect to host `port` reaches `path`;
+                        // true: connects to `path` reach guest `port`
+};
+
 struct LaunchOptions {
   std::string disk;
+  // Instead of `disk`: a host directory as the guest's "/" over virtio-fs
+  // (libkrun's krun_set_root). The guest writes into it unless read_only.
+  std::string root_dir;
+  std::optional<RootDevice> root_device;  // instead of both: "/" on an extra disk
+  std::vector<ExtraDisk> extra_disks;
   bool read_only = false;
   unsigned cpus = 1;
   uint64_t memory_bytes = 256ull << 20;
-  std::string console_path;      // empty: hidden (command) or the terminal (no command)
-  std::vector<std::string> env;  // K=V
-  std::string workdir;           // in the guest; empty: /
-  std::string kernel_path;       // empty: the embedded kernel
-  std::string initrd_path;       // empty: an initramfs with the embedded agent
+  std::string console_path;       // empty: hidden (command) or the terminal (no command)
+  std::vector<std::string> env;   // K=V
+  std::string workdir;            // in the guest; empty: /
+  std::string kernel_path;        // empty: the embedded kernel
+  std::string initrd_path;        // empty: an initramfs with the embedded agent
+  bool initrd_add_agent = false;  // initrd_path + the embedded agent (libkrun's krun_set_kernel)
   std::string extra_cmdline;
   std::optional<std::chrono::seconds> timeout;
   std::vector<std::string> command;        // empty: the disk's /sbin/init
@@ -61,18 +91,20 @@ struct LaunchOptions {
   // a fresh ext4 scratch disk, attached as vdb under an overlayfs root).
   std::function<Result<std::string>(const VmDir& run_dir)> make_scratch_disk;
   std::vector<SharedDir> shares;
-  std::vector<GuestTmpfs> tmpfs;        // mounted before the shares
-  std::vector<GuestBind> binds;         // after the shares
-  std::string user;                     // the command's user (name, uid, name:group...)
-  std::optional<proto::TtyConfig> tty;  // run the command on a terminal (stdin raw)
-  bool stdin_open = true;               // false: the command's stdin is empty (EOF)
-  std::string hostname;                 // default: the VM's name
-  std::string display_name;             // what `vk ps` shows (the image), default the disk
-  bool write_etc = false;               // docker-style /etc/hostname and /etc/hosts
+  std::vector<GuestTmpfs> tmpfs;              // mounted before the shares
+  std::vector<GuestBind> binds;               // after the shares
+  std::string user;                           // the command's user (name, uid, name:group...)
+  std::vector<proto::ResourceLimit> rlimits;  // set in the command's process before its exec
+  std::optional<proto::TtyConfig> tty;        // run the command on a terminal (stdin raw)
+  bool stdin_open = true;                     // false: the command's stdin is empty (EOF)
+  std::string hostname;                       // default: the VM's name
+  std::string display_name;                   // what `vk ps` shows (the image), default the disk
+  bool write_etc = false;                     // docker-style /etc/hostname and /etc/hosts
   // Boot the kernel instead of restoring the warm template of the VM's
   // shape (--cold; also VIRTKIT_COLD_BOOT=1). docs/snapshots.md.
   bool cold = false;
-  NetworkOptions network;  // --net, --net=SOCK, -p, --egress-allow
+  NetworkOptions network;                  // --net, --net=SOCK, -p, --egress-allow
+  std::vector<VsockPortLink> vsock_ports;  // not the agent's ports (IsAgentVsockPort)
   // Firewall rules as text (the library's): written to the VM's state dir
   // (VmDir::FirewallRules) and used as network.firewall_file, which must
   // then be empty.

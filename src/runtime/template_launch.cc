@@ -1,5 +1,6 @@
 #include "runtime/template_launch.h"
 
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 
@@ -27,8 +28,13 @@ bool EnvironmentSays(const char* name) {
 bool UseTemplate(const LaunchOptions& options) {
   if (options.cold || EnvironmentSays("VIRTKIT_COLD_BOOT")) return false;
   // Another initramfs may not hold our agent (nothing to take an assignment);
-  // --cmdline words only mean something at boot.
-  return options.initrd_path.empty() && options.extra_cmdline.empty();
+  // --cmdline words only mean something at boot. The guest learns share
+  // tags when it boots: a template knows only vkfsN.
+  bool own_tags = std::any_of(options.shares.begin(), options.shares.end(),
+                              [](const SharedDir& share) { return !share.tag.empty(); });
+  // Disks beyond the root's are not part of a template's shape.
+  return options.initrd_path.empty() && options.extra_cmdline.empty() && !own_tags &&
+         options.extra_disks.empty() && !options.root_device;
 }
 
 TemplateShape ShapeFor(const LaunchOptions& options, KvmFlavor flavor, uint32_t cpus,
@@ -37,6 +43,7 @@ TemplateShape ShapeFor(const LaunchOptions& options, KvmFlavor flavor, uint32_t 
   shape.cpus = cpus;
   shape.memory_bytes = options.memory_bytes;
   shape.root_read_only = options.read_only || scratch;
+  shape.root_dir = !options.root_dir.empty();
   shape.scratch = scratch;
   shape.net = options.network.mode != NetworkOptions::Mode::kNone;
   shape.shares = static_cast<uint32_t>(options.shares.size());
@@ -53,16 +60,22 @@ namespace {
 Result<void> AddTemplateDevices(Machine& machine, const TemplateShape& shape,
                                 const std::string& build_dir) {
   if (shape.net) VK_TRY(AttachTemplateNetwork(machine));
-  VK_TRY(machine.AddVirtioDevice(virtio::CreateEmptyBlockSlot(shape.root_read_only)));
-  if (shape.scratch) VK_TRY(machine.AddVirtioDevice(virtio::CreateEmptyBlockSlot(false)));
-  if (shape.shares > 0) VK_TRY(CreatePrivateDirectory(build_dir + "/empty"));
-  for (uint32_t i = 0; i < shape.shares; ++i) {
+  const std::string empty_dir = build_dir + "/empty";
+  if (shape.shares > 0 || shape.root_dir) VK_TRY(CreatePrivateDirectory(empty_dir));
+  auto add_share_slot = [&machine, &empty_dir](const std::string& tag) -> Result<void> {
     virtio::FsOptions fs;
-    fs.shared_dir = build_dir + "/empty";
-    fs.tag = ShareTag(i);
+    fs.shared_dir = empty_dir;
+    fs.tag = tag;
     fs.read_only = true;
-    VK_TRY(machine.AddVirtioDevice(VK_TRY(virtio::CreateFsDevice(fs))));
+    return machine.AddVirtioDevice(VK_TRY(virtio::CreateFsDevice(fs)));
+  };
+  if (shape.root_dir) {
+    VK_TRY(add_share_slot(kRootShareTag));
+  } else {
+    VK_TRY(machine.AddVirtioDevice(virtio::CreateEmptyBlockSlot(shape.root_read_only)));
   }
+  if (shape.scratch) VK_TRY(machine.AddVirtioDevice(virtio::CreateEmptyBlockSlot(false)));
+  for (uint32_t i = 0; i < shape.shares; ++i) VK_TRY(add_share_slot(ShareTag(i)));
   virtio::VsockConfig vsock;
   vsock.uds_path = VmDir::At(build_dir).VsockSocket();
   VK_TRY(machine.AddVirtioDevice(VK_TRY(virtio::CreateVsockDevice(vsock))));

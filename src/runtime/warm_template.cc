@@ -117,7 +117,8 @@ Result<std::string> TemplateDirectory(const TemplateShape& shape, const Template
       "\nguest " + guest.identity + "\ncpus " + std::to_string(shape.cpus) + "\nmemory " +
       std::to_string(shape.memory_bytes) + "\nroot_ro " + std::to_string(shape.root_read_only) +
       "\nscratch " + std::to_string(shape.scratch) + "\nnet " + std::to_string(shape.net) +
-      "\nshares " + std::to_string(shape.shares) + "\ncmdline " + shape.cmdline;
+      "\nshares " + std::to_string(shape.shares) + (shape.root_dir ? "\nroot dir" : "") +
+      "\ncmdline " + shape.cmdline;
   std::string root = VK_TRY(CacheRoot());
   return root + "/snapshots/" + Sha256Hex(key_text).substr(0, 32);
 }

@@ -29,6 +29,7 @@ struct TemplateShape {
   uint32_t cpus = 1;
   uint64_t memory_bytes = 0;
   bool root_read_only = false;  // vda
+  bool root_dir = false;        // "/" over virtio-fs (tag vkroot) in vda's place
   bool scratch = false;         // vdb (the writable layer of `vk run`)
   bool net = false;             // a virtio-net device (slot 0)
   uint32_t shares = 0;          // virtio-fs devices vkfs0..N-1

@@ -39,8 +39,10 @@ void DropResidentPages(std::span<const uint8_t> bytes) {
 
 }  // namespace
 
-GuestFiles::GuestFiles(std::string kernel_path, std::string initrd_path)
-    : kernel_path_(std::move(kernel_path)), initrd_path_(std::move(initrd_path)) {}
+GuestFiles::GuestFiles(std::string kernel_path, std::string initrd_path, bool add_agent)
+    : kernel_path_(std::move(kernel_path)),
+      initrd_path_(std::move(initrd_path)),
+      add_agent_(add_agent) {}
 
 Result<void> GuestFiles::CheckAvailable() const {
   if (kernel_path_.empty() && EmbeddedKernel().empty()) {
@@ -67,12 +69,21 @@ Result<std::string> GuestFiles::Identity() {
   return "kernel:" + BytesToHex(digest, size);
 }
 
+Result<std::vector<uint8_t>> GuestFiles::Initrd() {
+  if (initrd_path_.empty()) return BuildInitramfs(EmbeddedAgent());
+  std::vector<uint8_t> bytes = VK_TRY(ReadUserFile(initrd_path_));
+  if (!add_agent_) return bytes;
+  if (EmbeddedAgent().empty())
+    return Error("this vk has no embedded agent to add to the initramfs");
+  bytes.resize((bytes.size() + 3) & ~size_t{3}, 0);  // each archive starts 4-byte aligned
+  std::vector<uint8_t> agent = VK_TRY(BuildInitramfs(EmbeddedAgent()));
+  bytes.insert(bytes.end(), agent.begin(), agent.end());
+  return bytes;
+}
+
 Result<GuestBytes> GuestFiles::Load() {
   std::span<const uint8_t> kernel = VK_TRY(Kernel());
-  if (!initrd_) {
-    initrd_ = initrd_path_.empty() ? VK_TRY(BuildInitramfs(EmbeddedAgent()))
-                                   : VK_TRY(ReadUserFile(initrd_path_));
-  }
+  if (!initrd_) initrd_ = VK_TRY(Initrd());
   return GuestBytes{kernel, *initrd_};
 }
 

@@ -21,8 +21,10 @@ struct GuestBytes {
 
 class GuestFiles {
  public:
-  // Empty paths: the kernel and agent embedded in vk.
-  GuestFiles(std::string kernel_path, std::string initrd_path);
+  // Empty paths: the kernel and agent embedded in vk. `add_agent`: the
+  // initramfs at initrd_path gets the embedded agent appended as a second
+  // cpio archive (its /init wins), so a user's initramfs still boots our agent.
+  GuestFiles(std::string kernel_path, std::string initrd_path, bool add_agent = false);
 
   // Fails where this vk embeds no guest (sanitizer builds) and no path was given.
   Result<void> CheckAvailable() const;
@@ -39,8 +41,10 @@ class GuestFiles {
 
  private:
   Result<std::span<const uint8_t>> Kernel();
+  Result<std::vector<uint8_t>> Initrd();
 
   std::string kernel_path_, initrd_path_;
+  bool add_agent_ = false;
   std::optional<std::vector<uint8_t>> kernel_file_, initrd_;
 };
 

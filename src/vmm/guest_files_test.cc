@@ -56,6 +56,20 @@ TEST_F(GuestFilesTest, LoadReadsBothFilesOnceAndReleaseFreesThem) {
   EXPECT_EQ(reloaded->initrd.size(), 12u);
 }
 
+TEST_F(GuestFilesTest, AddingTheAgentNeedsTheEmbeddedOne) {
+  GuestFiles files(Write("k", "kernel-bytes"), Write("i", "initrd-bytes"), /*add_agent=*/true);
+  auto loaded = files.Load();
+  if (EmbeddedAgent().empty()) {  // unit tests link no embedded guest
+    ASSERT_FALSE(loaded.ok());
+    EXPECT_NE(loaded.error().message().find("no embedded agent"), std::string::npos);
+    return;
+  }
+  ASSERT_TRUE(loaded.ok());
+  // The user's bytes, zero padding to 4 bytes, then the agent's archive.
+  EXPECT_EQ(std::string(loaded->initrd.begin(), loaded->initrd.begin() + 12), "initrd-bytes");
+  EXPECT_GT(loaded->initrd.size(), 12u);
+}
+
 TEST_F(GuestFilesTest, MissingFilesAndAMissingEmbeddedGuestAreClearErrors) {
   GuestFiles missing(dir_ + "/no-kernel", "");
   auto identity = missing.Identity();

@@ -57,8 +57,26 @@ Result<SnapshotIdentity> ReadIdentity(StateReader& in) {
   return id;
 }
 
+// The build id of the object holding this code: vk itself, or libkrun.so
+// loaded into a client program (whose own id says nothing about the VMM).
+struct BuildIdSearch {
+  uintptr_t code = 0;  // an address inside the object we look for
+  std::string id;
+};
+
+bool HoldsAddress(const dl_phdr_info& info, uintptr_t address) {
+  for (int i = 0; i < info.dlpi_phnum; ++i) {
+    const ElfW(Phdr)& header = info.dlpi_phdr[i];
+    const uintptr_t start = info.dlpi_addr + header.p_vaddr;
+    if (header.p_type == PT_LOAD && address >= start && address - start < header.p_memsz)
+      return true;
+  }
+  return false;
+}
+
 int FindBuildId(dl_phdr_info* info, size_t, void* data) {
-  auto* out = static_cast<std::string*>(data);
+  auto* search = static_cast<BuildIdSearch*>(data);
+  if (!HoldsAddress(*info, search->code)) return 0;  // another object: go on
   for (int i = 0; i < info->dlpi_phnum; ++i) {
     const ElfW(Phdr)& header = info->dlpi_phdr[i];
     if (header.p_type != PT_NOTE) continue;
@@ -69,13 +87,13 @@ int FindBuildId(dl_phdr_info* info, size_t, void* data) {
       const uint8_t* name = note + sizeof(ElfW(Nhdr));
       const uint8_t* desc = name + ((nhdr->n_namesz + 3) & ~3u);
       if (nhdr->n_type == NT_GNU_BUILD_ID && desc + nhdr->n_descsz <= end) {
-        *out = BytesToHex(desc, nhdr->n_descsz);
+        search->id = BytesToHex(desc, nhdr->n_descsz);
         return 1;
       }
       note = desc + ((nhdr->n_descsz + 3) & ~3u);
     }
   }
-  return 1;  // only the main program (the first entry) counts
+  return 1;  // the object holding this code has no build id
 }
 
 Result<void> WriteState(const std::string& path, std::span<const uint8_t> body) {
@@ -104,9 +122,10 @@ std::string SnapshotIdentity::Difference(const SnapshotIdentity& other) const {
 }
 
 std::string CurrentVmmBuild() {
-  std::string id;
-  dl_iterate_phdr(FindBuildId, &id);
-  return id.empty() ? "unknown" : id;
+  BuildIdSearch search;
+  search.code = reinterpret_cast<uintptr_t>(&CurrentVmmBuild);
+  dl_iterate_phdr(FindBuildId, &search);
+  return search.id.empty() ? "unknown" : search.id;
 }
 
 std::string CurrentHostCpu() {

@@ -1,0 +1,202 @@
+#include "capi/launch_plan.h"
+
+#include <cerrno>
+
+#include "base/names.h"
+#include "capi/krun_config_file.h"
+#include "libkrun.h"
+
+namespace vk::capi {
+namespace {
+
+constexpr char kConfigFile[] = "/.krun_config.json";
+constexpr char kDefaultShell[] = "/bin/sh";
+// libkrun's guest: HOSTNAME names the machine, "localhost" without it.
+constexpr char kDefaultHostname[] = "localhost";
+
+Error Unsupported(const std::string& what) {
+  return Error(what + " is not supported by virtkit's libkrun (docs/libkrun.md lists what is)",
+               ENOTSUP);
+}
+
+Result<void> CheckSupported(const KrunConfig& config) {
+  if (config.kernel && config.kernel->format != KernelFormat::kElf)
+    return Unsupported("a kernel other than an ELF vmlinux (krun_set_kernel)");
+  if (!config.virtio_consoles.empty() || !config.serial_consoles.empty())
+    return Unsupported("an explicit console (krun_add_*_console_*)");
+  if (config.legacy_net) return Unsupported("krun_set_passt_fd/krun_set_gvproxy_path");
+  if (config.nets.size() > 1) return Unsupported("more than one network interface");
+  if (!config.nets.empty() &&
+      (config.nets[0].kind != NetKind::kUnixStream || config.nets[0].path.empty()))
+    return Unsupported("a network interface other than krun_add_net_unixstream with a path");
+  return Ok();
+}
+
+// NAME=value entries with one value per name, in first-set order.
+class Environment {
+ public:
+  void Set(const std::string& entry) {
+    const std::string name = entry.substr(0, entry.find('='));
+    for (std::string& existing : entries_) {
+      if (existing.substr(0, existing.find('=')) == name) {
+        existing = entry;
+        return;
+      }
+    }
+    entries_.push_back(entry);
+  }
+  std::optional<std::string> Get(const std::string& name) const {
+    for (const std::string& entry : entries_) {
+      const size_t equals = entry.find('=');
+      if (entry.substr(0, equals) == name)
+        return equals == std::string::npos ? "" : entry.substr(equals + 1);
+    }
+    return std::nullopt;
+  }
+  const std::vector<std::string>& entries() const { return entries_; }
+
+ private:
+  std::vector<std::string> entries_;
+};
+
+// libkrun's guest environment: the kernel's HOME=/ and TERM=linux, then the
+// context's; the file's entries only where a name is unset, except HOME and
+// TERM, which it overrides; KRUN_HOME/KRUN_TERM last (init/src/env.rs).
+Environment WorkloadEnvironment(const KrunConfig& config, const KrunConfigFile* file) {
+  Environment env;
+  env.Set("HOME=/");
+  env.Set("TERM=linux");
+  for (const std::string& entry : config.env.value_or(std::vector<std::string>{})) env.Set(entry);
+  if (file != nullptr) {
+    for (const std::string& entry : file->env) {
+      const std::string name = entry.substr(0, entry.find('='));
+      if (name == "HOME" || name == "TERM" || !env.Get(name)) env.Set(entry);
+    }
+  }
+  if (auto home = env.Get("KRUN_HOME")) env.Set("HOME=" + *home);
+  if (auto term = env.Get("KRUN_TERM")) env.Set("TERM=" + *term);
+  return env;
+}
+
+std::vector<std::string> WorkloadArgv(const KrunConfig& config, const KrunConfigFile* file) {
+  if (config.exec_path) {
+    std::vector<std::string> argv{*config.exec_path};
+    argv.insert(argv.end(), config.args.begin(), config.args.end());
+    return argv;
+  }
+  if (file != nullptr && !file->argv.empty()) return file->argv;
+  return {kDefaultShell};
+}
+
+// Disks in call order (vda, vdb, ...); libkrun's legacy root/data disks
+// only when no krun_add_disk* was made (lib.rs:305-319).
+std::vector<ExtraDisk> PlanDisks(const KrunConfig& config) {
+  std::vector<ExtraDisk> disks;
+  for (const DiskConfig& disk : config.disks) disks.push_back({disk.path, disk.read_only});
+  if (!disks.empty()) return disks;
+  if (config.root_disk) disks.push_back({*config.root_disk, false});
+  if (config.data_disk) disks.push_back({*config.data_disk, false});
+  return disks;
+}
+
+Result<std::optional<RootDevice>> PlanRootDevice(const KrunConfig& config) {
+  if (!config.root_disk_remount) return std::optional<RootDevice>();
+  const RootDiskRemount& remount = *config.root_disk_remount;
+  if (remount.options.find_first_of(" \t\n") != std::string::npos)
+    return Error("krun_set_root_disk_remount: mount options with spaces cannot be passed", EINVAL);
+  RootDevice device{remount.device, remount.fstype, remount.options};
+  if (device.fstype.empty()) device.fstype = "auto";
+  return std::optional<RootDevice>(device);
+}
+
+// The client's vsock ports, as links of the VM's vsock device.
+std::vector<VsockPortLink> PlanVsockPorts(const KrunConfig& config) {
+  std::vector<VsockPortLink> links;
+  for (const auto& [port, link] : config.vsock_ports)
+    links.push_back({port, link.path, link.listen});
+  return links;
+}
+
+// The root directory and the other shares (mounted by the guest by tag).
+void PlanShares(const KrunConfig& config, LaunchOptions& options) {
+  if (config.root_dir) options.root_dir = *config.root_dir;
+  for (const FsShare& share : config.shares) {
+    if (share.tag == kRootTag) {
+      options.root_dir = share.host_path;
+      options.read_only = share.read_only;
+      continue;
+    }
+    options.shares.push_back({share.host_path, "", share.read_only, share.tag});
+  }
+}
+
+// A NIC: its unix stream socket (a `vk switch`). No NIC but libkrun's
+// implicit TSI networking: the in-process LAN, with the port map as
+// 127.0.0.1 forwards (docs/libkrun.md, "Observable differences").
+NetworkOptions PlanNetwork(const KrunConfig& config) {
+  NetworkOptions net;
+  if (!config.nets.empty()) {
+    net.mode = NetworkOptions::Mode::kSwitch;
+    net.switch_socket = config.nets[0].path;
+    return net;
+  }
+  const bool tsi = config.vsock_mode == VsockMode::kImplicit ||
+                   (config.vsock_mode == VsockMode::kExplicit &&
+                    (config.tsi_features & KRUN_TSI_HIJACK_INET) != 0);
+  if (!tsi) return net;
+  net.mode = NetworkOptions::Mode::kInProcess;
+  for (const PortMapping& port : config.port_map)
+    net.publish.push_back("127.0.0.1:" + std::to_string(port.host) + ":" +
+                          std::to_string(port.guest));
+  return net;
+}
+
+}  // namespace
+
+Result<LaunchOptions> PlanLaunch(const KrunConfig& config, const HostSide& host) {
+  VK_TRY(CheckSupported(config));
+  LaunchOptions options;
+  options.cpus = config.vcpus;
+  options.memory_bytes = static_cast<uint64_t>(config.ram_mib) << 20;
+  PlanShares(config, options);
+  options.extra_disks = PlanDisks(config);
+  options.root_device = VK_TRY(PlanRootDevice(config));
+  if (options.root_dir.empty() && !options.root_device)
+    return Error("the context has no root (krun_set_root or krun_set_root_disk_remount)", EINVAL);
+  if (config.kernel) {
+    options.kernel_path = config.kernel->path;
+    options.initrd_path = config.kernel->initramfs;  // with our agent appended
+    options.initrd_add_agent = !options.initrd_path.empty();
+    // Our agent's vk.* words come first; the client's words are added.
+    if (config.kernel->cmdline) options.extra_cmdline = *config.kernel->cmdline;
+  }
+
+  // /.krun_config.json is read from a root directory; a disk root is not
+  // the host's to read.
+  Environment context_env = WorkloadEnvironment(config, nullptr);
+  const std::string file_path = context_env.Get("KRUN_CONFIG").value_or(kConfigFile);
+  std::optional<KrunConfigFile> file;
+  if (!options.root_dir.empty()) file = ReadKrunConfigFile(options.root_dir, file_path);
+  const KrunConfigFile* from_file = file ? &*file : nullptr;
+
+  options.command = WorkloadArgv(config, from_file);
+  Environment env = WorkloadEnvironment(config, from_file);
+  options.env = env.entries();
+  options.workdir =
+      config.workdir.value_or(from_file && from_file->workdir ? *from_file->workdir : "/");
+  if (from_file && from_file->tmpfs_at) options.tmpfs.push_back({*from_file->tmpfs_at, {}, {}});
+  options.hostname = env.Get("HOSTNAME").value_or(kDefaultHostname);
+  if (auto valid = CheckHostname(options.hostname); !valid.ok())
+    return Error("HOSTNAME=" + options.hostname + ": " + valid.error().message(), EINVAL);
+  for (const Rlimit& limit : config.rlimits)
+    options.rlimits.push_back({limit.resource, limit.cur, limit.max});
+
+  options.network = PlanNetwork(config);
+  options.vsock_ports = PlanVsockPorts(config);
+  if (config.console_output) options.console_path = *config.console_output;
+  if (host.terminal) options.tty = proto::TtyConfig{host.term, host.rows, host.cols};
+  options.display_name = !options.root_dir.empty() ? options.root_dir : options.root_device->device;
+  return options;
+}
+
+}  // namespace vk::capi

@@ -1,0 +1,112 @@
+/* A chroot-style libkrun client: a host directory as the guest's root, one
+ * command with its arguments, environment, working directory, resource
+ * limits and port map. Like krunvm/crun's krun handler it calls
+ * krun_start_enter(), which only returns on an error: the process otherwise
+ * ends with the workload's exit status.
+ *
+ *   chroot_runner ROOT [-w DIR] [-e NAME=VALUE]... [-p HOST:GUEST]...
+ *                 [-r ID=CUR:MAX]... [-m MIB] [-n SWITCH_SOCKET]
+ *                 [-c PORT:PATH]... [-l PORT:PATH]... -- PROGRAM [ARG...]
+ *
+ * -n attaches a NIC to a unix stream socket (krun_add_net_unixstream; a
+ * `vk switch`); -c lets the guest connect to host vsock PORT, reaching the
+ * unix socket PATH; -l makes PATH a socket whose connections reach guest
+ * vsock PORT (krun_add_vsock_port2 with listen false / true).
+ */
+#include <errno.h>
+#include <libkrun.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define MAX_LIST 64
+
+struct list {
+  const char* items[MAX_LIST + 1]; /* NULL-terminated, as libkrun wants */
+  int count;
+};
+
+static void add(struct list* list, const char* item) {
+  if (list->count == MAX_LIST) {
+    fprintf(stderr, "chroot_runner: too many -e/-p/-r options\n");
+    exit(2);
+  }
+  list->items[list->count++] = item;
+}
+
+/* "PORT:PATH" -> port, path (the string is split in place). */
+static uint32_t split_port(char* spec, char** path) {
+  char* colon = strchr(spec, ':');
+  if (!colon) {
+    fprintf(stderr, "chroot_runner: %s: expected PORT:PATH\n", spec);
+    exit(2);
+  }
+  *colon = '\0';
+  *path = colon + 1;
+  return (uint32_t)strtoul(spec, NULL, 10);
+}
+
+static int check(int32_t result, const char* what) {
+  if (result < 0) {
+    fprintf(stderr, "chroot_runner: %s: %s\n", what, strerror(-result));
+    exit(1);
+  }
+  return result;
+}
+
+int main(int argc, char** argv) {
+  struct list env = {0}, ports = {0}, rlimits = {0}, vsock_out = {0}, vsock_in = {0};
+  const char *workdir = NULL, *switch_socket = NULL;
+  unsigned ram_mib = 512;
+  int opt;
+  while ((opt = getopt(argc, argv, "w:e:p:r:m:n:c:l:")) != -1) {
+    switch (opt) {
+      case 'w': workdir = optarg; break;
+      case 'e': add(&env, optarg); break;
+      case 'p': add(&ports, optarg); break;
+      case 'r': add(&rlimits, optarg); break;
+      case 'm': ram_mib = (unsigned)strtoul(optarg, NULL, 10); break;
+      case 'n': switch_socket = optarg; break;
+      case 'c': add(&vsock_out, optarg); break;
+      case 'l': add(&vsock_in, optarg); break;
+      default: return 2;
+    }
+  }
+  if (argc - optind < 2) {
+    fprintf(stderr,
+            "usage: chroot_runner ROOT [-w DIR] [-e K=V] [-p H:G] [-r ID=CUR:MAX] "
+            "[-m MIB] -- PROGRAM [ARG...]\n");
+    return 2;
+  }
+  const char* root = argv[optind];
+  const char* program = argv[optind + 1];
+  const char* const* args = (const char* const*)&argv[optind + 2];
+
+  krun_set_log_level(KRUN_LOG_LEVEL_WARN);
+  uint32_t ctx = (uint32_t)check(krun_create_ctx(), "krun_create_ctx");
+  check(krun_set_vm_config(ctx, 1, ram_mib), "krun_set_vm_config");
+  check(krun_set_root(ctx, root), "krun_set_root");
+  if (workdir) check(krun_set_workdir(ctx, workdir), "krun_set_workdir");
+  if (ports.count) check(krun_set_port_map(ctx, ports.items), "krun_set_port_map");
+  if (switch_socket) {
+    uint8_t mac[6] = {0x5a, 0x94, 0xef, 0x00, 0x00, 0x01};
+    check(krun_add_net_unixstream(ctx, switch_socket, -1, mac, COMPAT_NET_FEATURES, 0),
+          "krun_add_net_unixstream");
+  }
+  for (int i = 0; i < vsock_out.count; i++) {
+    char* path;
+    uint32_t port = split_port((char*)vsock_out.items[i], &path);
+    check(krun_add_vsock_port2(ctx, port, path, false), "krun_add_vsock_port2");
+  }
+  for (int i = 0; i < vsock_in.count; i++) {
+    char* path;
+    uint32_t port = split_port((char*)vsock_in.items[i], &path);
+    check(krun_add_vsock_port2(ctx, port, path, true), "krun_add_vsock_port2");
+  }
+  if (rlimits.count) check(krun_set_rlimits(ctx, rlimits.items), "krun_set_rlimits");
+  check(krun_set_exec(ctx, program, args, env.items), "krun_set_exec");
+  int32_t failed = krun_start_enter(ctx);
+  fprintf(stderr, "chroot_runner: krun_start_enter: %s\n", strerror(-failed));
+  return 1;
+}
