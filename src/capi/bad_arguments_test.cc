@@ -569,6 +569,12 @@ TEST(BadArgumentsTest, AStartConsumesTheContextEvenWhenItFails) {
   ASSERT_EQ(krun_set_root(static_cast<uint32_t>(with_console), "/tmp"), 0);
   ASSERT_EQ(krun_add_serial_console_default(static_cast<uint32_t>(with_console), 0, 1), 0);
   EXPECT_EQ(krun_start_enter(static_cast<uint32_t>(with_console)), -ENOTSUP);
+  // And a vsock port the agent uses itself, refused before anything is made.
+  int32_t agent_port = krun_create_ctx();
+  ASSERT_EQ(krun_set_root(static_cast<uint32_t>(agent_port), "/tmp"), 0);
+  ASSERT_EQ(krun_add_vsock_port(static_cast<uint32_t>(agent_port), 1024, "/tmp/vk-test-1024.sock"),
+            0);
+  EXPECT_EQ(krun_start_enter(static_cast<uint32_t>(agent_port)), -EINVAL);
 }
 
 }  // namespace

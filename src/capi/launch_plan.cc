@@ -22,13 +22,15 @@ Error Unsupported(const std::string& what) {
 Result<void> CheckSupported(const KrunConfig& config) {
   if (config.kernel && config.kernel->format != KernelFormat::kElf)
     return Unsupported("a kernel other than an ELF vmlinux (krun_set_kernel)");
-  if (!config.virtio_consoles.empty() || !config.serial_consoles.empty())
-    return Unsupported("an explicit console (krun_add_*_console_*)");
-  if (config.legacy_net) return Unsupported("krun_set_passt_fd/krun_set_gvproxy_path");
-  if (config.nets.size() > 1) return Unsupported("more than one network interface");
-  if (!config.nets.empty() &&
-      (config.nets[0].kind != NetKind::kUnixStream || config.nets[0].path.empty()))
-    return Unsupported("a network interface other than krun_add_net_unixstream with a path");
+  if (!config.serial_consoles.empty())
+    return Unsupported("a serial console (krun_add_serial_console_default)");
+  const bool only_one_default =
+      config.virtio_consoles.empty() || (config.virtio_consoles.size() == 1 &&
+                                         config.virtio_consoles[0].kind == ConsoleKind::kDefault);
+  if (!only_one_default)
+    return Unsupported("a multiport console or a second console (krun_add_virtio_console_*)");
+  if (config.nets.size() + (config.legacy_net ? 1 : 0) > 1)
+    return Unsupported("more than one network interface");
   return Ok();
 }
 
@@ -130,14 +132,27 @@ void PlanShares(const KrunConfig& config, LaunchOptions& options) {
   }
 }
 
-// A NIC: its unix stream socket (a `vk switch`). No NIC but libkrun's
+// A NIC with the client's MAC: a unix stream socket (a `vk switch`, passt)
+// by path or fd, or a datagram link (unixgram socket, tap; by fd, or opened
+// by StartEnter: OpenNicLink). No NIC but libkrun's
 // implicit TSI networking: the in-process LAN, with the port map as
 // 127.0.0.1 forwards (docs/libkrun.md, "Observable differences").
 NetworkOptions PlanNetwork(const KrunConfig& config) {
   NetworkOptions net;
-  if (!config.nets.empty()) {
+  if (!config.nets.empty()) {  // a unix stream: its path, or the client's connected socket
+    const NetConfig& nic = config.nets[0];
     net.mode = NetworkOptions::Mode::kSwitch;
-    net.switch_socket = config.nets[0].path;
+    net.datagram = nic.kind != NetKind::kUnixStream;  // unixgram, tap: StartEnter opens those
+    if (nic.kind == NetKind::kUnixStream) net.switch_socket = nic.path;
+    net.switch_fd = nic.fd ? nic.fd.get() : -1;
+    net.mac = nic.mac;
+    return net;
+  }
+  if (config.legacy_net) {  // passt's stream fd, or gvproxy's unixgram path
+    net.mode = NetworkOptions::Mode::kSwitch;
+    net.datagram = config.legacy_net->kind == NetKind::kUnixGram;
+    net.switch_fd = config.legacy_net->fd ? config.legacy_net->fd.get() : -1;
+    net.mac = config.legacy_mac;
     return net;
   }
   const bool tsi = config.vsock_mode == VsockMode::kImplicit ||
@@ -152,6 +167,12 @@ NetworkOptions PlanNetwork(const KrunConfig& config) {
 }
 
 }  // namespace
+
+proto::StdioFds WorkloadStdio(const KrunConfig& config) {
+  if (config.virtio_consoles.empty()) return proto::StdioFds{};
+  const VirtioConsole& console = config.virtio_consoles[0];
+  return proto::StdioFds{console.input_fd, console.output_fd, console.err_fd};
+}
 
 Result<LaunchOptions> PlanLaunch(const KrunConfig& config, const HostSide& host) {
   VK_TRY(CheckSupported(config));
@@ -194,6 +215,7 @@ Result<LaunchOptions> PlanLaunch(const KrunConfig& config, const HostSide& host)
   options.network = PlanNetwork(config);
   options.vsock_ports = PlanVsockPorts(config);
   if (config.console_output) options.console_path = *config.console_output;
+  options.stdio = WorkloadStdio(config);
   if (host.terminal) options.tty = proto::TtyConfig{host.term, host.rows, host.cols};
   options.display_name = !options.root_dir.empty() ? options.root_dir : options.root_device->device;
   return options;

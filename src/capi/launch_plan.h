@@ -8,6 +8,7 @@
 
 #include "base/result.h"
 #include "capi/krun_config.h"
+#include "proto/exec_client.h"
 #include "runtime/launch.h"
 
 namespace vk::capi {
@@ -18,6 +19,10 @@ struct HostSide {
   std::string term;       // $TERM for that terminal
   uint16_t rows = 24, cols = 80;
 };
+
+// The workload's stdio on the host: the calling process's 0, 1, 2, or the
+// fds given to krun_add_virtio_console_default.
+proto::StdioFds WorkloadStdio(const KrunConfig& config);
 
 // ENOTSUP (with the reason) for settings virtkit's libkrun does not run;
 // EINVAL for values the guest could not use.

@@ -1,6 +1,8 @@
 #include "capi/launch_plan.h"
 
 #include <gtest/gtest.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <cerrno>
 
@@ -131,9 +133,32 @@ TEST_F(LaunchPlanTest, AUnixStreamNicGoesToThatSwitch) {
   NetConfig nic;
   nic.path = "/run/user/1000/lan.sock";
   config_.nets.push_back(std::move(nic));
+  config_.nets.back().mac = {0x5a, 0x94, 0xef, 0, 0, 1};
   LaunchOptions options = Plan();
   EXPECT_EQ(options.network.mode, NetworkOptions::Mode::kSwitch);
   EXPECT_EQ(options.network.switch_socket, "/run/user/1000/lan.sock");
+  EXPECT_EQ(options.network.switch_fd, -1);
+  ASSERT_TRUE(options.network.mac);
+  EXPECT_EQ((*options.network.mac)[5], 1);
+}
+
+TEST_F(LaunchPlanTest, AStreamSocketFdAndPasstsFdAreUsedAsTheyAre) {
+  int fds[2];
+  ASSERT_EQ(::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds), 0);
+  UniqueFd other(fds[1]);
+  NetConfig nic;
+  nic.fd.Reset(fds[0]);
+  config_.nets.push_back(std::move(nic));
+  EXPECT_EQ(Plan().network.switch_fd, fds[0]);
+  config_.nets.clear();
+  LegacyNet passt;
+  passt.fd.Reset(::dup(fds[1]));
+  const int passt_fd = passt.fd.get();
+  config_.legacy_net = std::move(passt);
+  LaunchOptions options = Plan();
+  EXPECT_EQ(options.network.mode, NetworkOptions::Mode::kSwitch);
+  EXPECT_EQ(options.network.switch_fd, passt_fd);
+  EXPECT_EQ(*options.network.mac, kDefaultLegacyMac);
 }
 
 TEST_F(LaunchPlanTest, ConsoleOutputAndTerminal) {
@@ -204,6 +229,35 @@ TEST_F(LaunchPlanTest, VsockPortsBecomeLinksOfTheVsockDevice) {
   EXPECT_TRUE(options.vsock_ports[1].listen);
 }
 
+TEST_F(LaunchPlanTest, TheDefaultConsoleGivesTheWorkloadsStdio) {
+  EXPECT_EQ(Plan().stdio.in, 0);
+  EXPECT_EQ(Plan().stdio.out, 1);
+  config_.virtio_consoles.push_back({ConsoleKind::kDefault, -1, 7, 8, {}});
+  LaunchOptions options = Plan();
+  EXPECT_EQ(options.stdio.in, -1);
+  EXPECT_EQ(options.stdio.out, 7);
+  EXPECT_EQ(options.stdio.err, 8);
+}
+
+TEST_F(LaunchPlanTest, UnixgramAndTapNicsAreDatagramLinks) {
+  NetConfig gram;
+  gram.kind = NetKind::kUnixGram;
+  gram.path = "/tmp/gvproxy.sock";
+  config_.nets.push_back(std::move(gram));
+  LaunchOptions options = Plan();
+  EXPECT_EQ(options.network.mode, NetworkOptions::Mode::kSwitch);
+  EXPECT_TRUE(options.network.datagram);
+  EXPECT_TRUE(options.network.switch_socket.empty());  // StartEnter opens it (OpenNicLink)
+  config_.nets.back().kind = NetKind::kTap;
+  config_.nets.back().path = "tap0";
+  EXPECT_TRUE(Plan().network.datagram);
+  config_.nets.clear();
+  config_.legacy_net.emplace();
+  config_.legacy_net->kind = NetKind::kUnixGram;  // krun_set_gvproxy_path
+  config_.legacy_net->path = "/tmp/gvproxy.sock";
+  EXPECT_TRUE(Plan().network.datagram);
+}
+
 TEST_F(LaunchPlanTest, SettingsVirtkitDoesNotRunAreENOTSUP) {
   auto fresh = [this] {
     config_ = KrunConfig{};
@@ -213,14 +267,13 @@ TEST_F(LaunchPlanTest, SettingsVirtkitDoesNotRunAreENOTSUP) {
   EXPECT_EQ(PlanErrno(), ENOTSUP);
   fresh();
   config_.virtio_consoles.emplace_back();
+  config_.virtio_consoles.back().kind = ConsoleKind::kMultiport;
   EXPECT_EQ(PlanErrno(), ENOTSUP);
   fresh();
-  config_.nets.emplace_back();
-  config_.nets.back().kind = NetKind::kUnixGram;
-  config_.nets.back().path = "/tmp/g.sock";
+  config_.virtio_consoles.resize(2);  // two default consoles
   EXPECT_EQ(PlanErrno(), ENOTSUP);
   fresh();
-  config_.legacy_net.emplace();
+  config_.nets.resize(2);
   EXPECT_EQ(PlanErrno(), ENOTSUP);
   fresh();
   EXPECT_EQ(PlanErrno(), 0);

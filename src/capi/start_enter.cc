@@ -2,6 +2,7 @@
 
 #include <poll.h>
 #include <signal.h>
+#include <sys/eventfd.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -14,6 +15,7 @@
 #include "base/terminal.h"
 #include "base/unique_fd.h"
 #include "capi/launch_plan.h"
+#include "capi/nic_link.h"
 #include "capi/refusal.h"
 #include "runtime/launch.h"
 
@@ -22,13 +24,15 @@ namespace {
 
 constexpr char kFunction[] = "krun_start_enter";
 
-HostSide ReadHostSide() {
+// The workload runs on a terminal when its stdin and stdout are one.
+HostSide ReadHostSide(const proto::StdioFds& stdio) {
   HostSide host;
-  host.terminal = ::isatty(STDIN_FILENO) == 1 && ::isatty(STDOUT_FILENO) == 1;
+  host.terminal =
+      stdio.in >= 0 && stdio.out >= 0 && ::isatty(stdio.in) == 1 && ::isatty(stdio.out) == 1;
   if (!host.terminal) return host;
   const char* term = std::getenv("TERM");
   host.term = term != nullptr ? term : "xterm";
-  if (auto size = TerminalSize(STDIN_FILENO)) {
+  if (auto size = TerminalSize(stdio.in)) {
     host.rows = size->first;
     host.cols = size->second;
   }
@@ -43,18 +47,37 @@ int ApplyIds(const KrunConfig& config) {
   return 0;
 }
 
-// krun_get_shutdown_eventfd: a write to it stops the workload the way a
-// SIGTERM to this process does (forwarded to the command in the guest, whose
-// end powers the VM off and ends the process with its status).
-void WatchShutdownEventfd(UniqueFd eventfd) {
-  if (!eventfd) return;
-  std::thread([fd = std::move(eventfd)] {
-    pollfd ready{fd.get(), POLLIN, 0};
-    while (::poll(&ready, 1, -1) < 0 && errno == EINTR) {
-    }
-    if ((ready.revents & POLLIN) != 0) ::kill(::getpid(), SIGTERM);
-  }).detach();
-}
+// krun_get_shutdown_eventfd: while the VM runs, a write to it stops the
+// workload the way a SIGTERM to this process does (forwarded to the command
+// in the guest, whose end powers the VM off and ends the process with its
+// status). A start that fails stops watching, so a later write does nothing.
+class ShutdownWatcher {
+ public:
+  explicit ShutdownWatcher(UniqueFd eventfd) {
+    if (!eventfd) return;
+    cancel_.Reset(::eventfd(0, EFD_CLOEXEC));
+    if (!cancel_) return;  // no watcher: the eventfd is then only a file descriptor
+    thread_ = std::thread([shutdown = std::move(eventfd), cancel = cancel_.get()] {
+      pollfd fds[2] = {{shutdown.get(), POLLIN, 0}, {cancel, POLLIN, 0}};
+      while (::poll(fds, 2, -1) < 0 && errno == EINTR) {
+      }
+      if ((fds[0].revents & POLLIN) != 0 && (fds[1].revents & POLLIN) == 0)
+        ::kill(::getpid(), SIGTERM);
+    });
+  }
+  ~ShutdownWatcher() {
+    if (!thread_.joinable()) return;
+    const uint64_t one = 1;
+    (void)!::write(cancel_.get(), &one, sizeof(one));
+    thread_.join();
+  }
+  ShutdownWatcher(const ShutdownWatcher&) = delete;
+  ShutdownWatcher& operator=(const ShutdownWatcher&) = delete;
+
+ private:
+  UniqueFd cancel_;
+  std::thread thread_;
+};
 
 // Failures of setting the VM up (nothing ran): a negative errno. Failures
 // once the guest ran (it panicked, or ended without an exit status): the
@@ -67,14 +90,17 @@ bool GuestRan(ErrorKind kind) {
 }  // namespace
 
 int StartEnter(KrunConfig config) {
-  auto plan = PlanLaunch(config, ReadHostSide());
+  auto plan = PlanLaunch(config, ReadHostSide(WorkloadStdio(config)));
   if (!plan.ok()) return Refuse(kFunction, plan.error());
   LaunchOptions& options = *plan;
+  auto nic = OpenNicLink(config);
+  if (!nic.ok()) return Refuse(kFunction, nic.error());
+  if (*nic) options.network.switch_fd = nic->get();
   if (int failed = ApplyIds(config); failed < 0) return failed;
   // What the client printed before must come out before the guest's output
   // (libkrun drops it: its _exit skips the client's stdio buffers).
   std::fflush(nullptr);
-  WatchShutdownEventfd(std::move(config.shutdown_eventfd));
+  ShutdownWatcher watcher(std::move(config.shutdown_eventfd));
   auto status = Launch(options);
   if (!status.ok()) {
     if (!GuestRan(status.error().kind())) return Refuse(kFunction, status.error());

@@ -6,23 +6,13 @@
 #include <filesystem>
 #include <fstream>
 
+#include "net/testing/frame_recorder.h"
+
 namespace vk::net {
 namespace {
 
-class Recorder : public FrameSink {
- public:
-  bool Deliver(std::span<const uint8_t> frame) override {
-    frames.emplace_back(frame.begin(), frame.end());
-    return true;
-  }
-  std::vector<std::vector<uint8_t>> frames;
-};
-
-std::vector<uint8_t> Frame(size_t size, uint8_t seed) {
-  std::vector<uint8_t> frame(size);
-  for (size_t i = 0; i < size; ++i) frame[i] = static_cast<uint8_t>(seed + i);
-  return frame;
-}
+using Recorder = testing::FrameRecorder;
+using testing::PatternFrame;
 
 std::vector<uint8_t> Framed(const std::vector<uint8_t>& frame) {
   uint32_t n = static_cast<uint32_t>(frame.size());
@@ -69,7 +59,8 @@ class NetStreamPortTest : public ::testing::Test {
 };
 
 TEST_F(NetStreamPortTest, IncomingFramesReachThePeer) {
-  std::vector<uint8_t> a = Frame(60, 1), b = Frame(1514, 2), c = Frame(kMaxFrame, 3);
+  std::vector<uint8_t> a = PatternFrame(60, 1), b = PatternFrame(1514, 2),
+                       c = PatternFrame(kMaxFrame, 3);
   std::vector<uint8_t> stream = Framed(a);
   for (const auto& f : {b, c}) {
     auto bytes = Framed(f);
@@ -85,23 +76,23 @@ TEST_F(NetStreamPortTest, IncomingFramesReachThePeer) {
 }
 
 TEST_F(NetStreamPortTest, ReassemblesByteByByte) {
-  std::vector<uint8_t> stream = Framed(Frame(100, 7));
-  auto second = Framed(Frame(20, 9));
+  std::vector<uint8_t> stream = Framed(PatternFrame(100, 7));
+  auto second = Framed(PatternFrame(20, 9));
   stream.insert(stream.end(), second.begin(), second.end());
   for (uint8_t byte : stream) {
     WriteFar({byte});
     Pump(1);
   }
   ASSERT_EQ(peer_.frames.size(), 2u);
-  EXPECT_EQ(peer_.frames[0], Frame(100, 7));
-  EXPECT_EQ(peer_.frames[1], Frame(20, 9));
+  EXPECT_EQ(peer_.frames[0], PatternFrame(100, 7));
+  EXPECT_EQ(peer_.frames[1], PatternFrame(20, 9));
 }
 
 TEST_F(NetStreamPortTest, OutgoingFramesAreLengthPrefixed) {
-  EXPECT_TRUE(port_->Deliver(Frame(60, 4)));
-  EXPECT_TRUE(port_->Deliver(Frame(300, 5)));
-  std::vector<uint8_t> expected = Framed(Frame(60, 4));
-  auto second = Framed(Frame(300, 5));
+  EXPECT_TRUE(port_->Deliver(PatternFrame(60, 4)));
+  EXPECT_TRUE(port_->Deliver(PatternFrame(300, 5)));
+  std::vector<uint8_t> expected = Framed(PatternFrame(60, 4));
+  auto second = Framed(PatternFrame(300, 5));
   expected.insert(expected.end(), second.begin(), second.end());
   EXPECT_EQ(ReadFar(), expected);
   EXPECT_FALSE(port_->Deliver({}));  // empty frames are not sent
@@ -109,14 +100,14 @@ TEST_F(NetStreamPortTest, OutgoingFramesAreLengthPrefixed) {
 }
 
 TEST_F(NetStreamPortTest, OversizedLengthDisconnects) {
-  WriteFar(Framed(Frame(10, 1)));
+  WriteFar(Framed(PatternFrame(10, 1)));
   WriteFar({0x00, 0x01, 0x00, 0x0f});  // 65551 > kMaxFrame
   Pump();
   EXPECT_EQ(peer_.frames.size(), 1u);  // the frame before it still arrived
   EXPECT_FALSE(port_->connected());
   EXPECT_NE(disconnect_.find("65551"), std::string::npos) << disconnect_;
   EXPECT_EQ(::recv(far_.get(), nullptr, 0, 0), 0);  // the far end sees EOF
-  EXPECT_FALSE(port_->Deliver(Frame(60, 1)));
+  EXPECT_FALSE(port_->Deliver(PatternFrame(60, 1)));
 }
 
 TEST_F(NetStreamPortTest, ZeroLengthDisconnects) {
@@ -136,7 +127,7 @@ TEST_F(NetStreamPortTest, PeerCloseDisconnects) {
 TEST_F(NetStreamPortTest, OutgoingBufferIsBoundedAndKeepsFraming) {
   int small = 4096;
   ASSERT_EQ(::setsockopt(far_.get(), SOL_SOCKET, SO_RCVBUF, &small, sizeof(small)), 0);
-  std::vector<uint8_t> frame = Frame(9000, 1);
+  std::vector<uint8_t> frame = PatternFrame(9000, 1);
   int accepted = 0, refused = 0;
   for (int i = 0; i < 1000 && refused == 0; ++i) (port_->Deliver(frame) ? accepted : refused)++;
   EXPECT_EQ(refused, 1);
@@ -167,7 +158,7 @@ TEST_F(NetStreamPortTest, OutgoingBufferIsBoundedAndKeepsFraming) {
 TEST(NetStreamFrameReader, SplitsAndJoinsAtAnyBoundary) {
   std::vector<uint8_t> stream;
   for (size_t size : {1, 14, 1500, 3}) {
-    auto bytes = Framed(Frame(size, static_cast<uint8_t>(size)));
+    auto bytes = Framed(PatternFrame(size, static_cast<uint8_t>(size)));
     stream.insert(stream.end(), bytes.begin(), bytes.end());
   }
   for (size_t chunk : {1, 2, 3, 5, 7, 100, 5000}) {

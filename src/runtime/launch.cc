@@ -355,7 +355,7 @@ Result<int> LaunchPrepared(const LaunchOptions& options, VmDir* run_dir, GuestFi
     ::unlink(command_socket.c_str());  // left by the checkpointed VMM of a restored VM
     auto listener = ListenUnix(command_socket);
     if (!listener.ok()) return Error(ErrorKind::kUsage, listener.error().message());
-    proto::StdioFds stdio;
+    proto::StdioFds stdio = options.stdio;
     if (!options.stdin_open) stdio.in = -1;
     session = std::make_unique<CommandSession>(std::move(*listener), CommandRequest(options), stdio,
                                                options.attach_command);

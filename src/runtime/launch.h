@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "base/result.h"
+#include "proto/exec_client.h"
 #include "proto/messages.h"
 #include "runtime/vm_dir.h"
 #include "runtime/vm_network.h"
@@ -97,6 +98,7 @@ struct LaunchOptions {
   std::vector<proto::ResourceLimit> rlimits;  // set in the command's process before its exec
   std::optional<proto::TtyConfig> tty;        // run the command on a terminal (stdin raw)
   bool stdin_open = true;                     // false: the command's stdin is empty (EOF)
+  proto::StdioFds stdio;                      // the command's stdio on the host (default 0, 1, 2)
   std::string hostname;                       // default: the VM's name
   std::string display_name;                   // what `vk ps` shows (the image), default the disk
   bool write_etc = false;                     // docker-style /etc/hostname and /etc/hosts

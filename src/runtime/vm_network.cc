@@ -1,7 +1,10 @@
 #include "runtime/vm_network.h"
 
+#include <fcntl.h>
+
 #include <random>
 
+#include "net/datagram_port.h"
 #include "net/lan.h"
 #include "net/stream_port.h"
 #include "virtio/net/net_device.h"
@@ -55,8 +58,21 @@ Result<void> AttachInProcess(Machine& machine, const NetworkOptions& options,
 
 Result<void> AttachToSwitch(Machine& machine, const NetworkOptions& options,
                             virtio::NetDevice& device) {
-  UniqueFd fd = VK_TRY_CTX(net::ConnectUnixStream(options.switch_socket),
-                           "--net=" + options.switch_socket + " (is `vk switch` running?)");
+  UniqueFd fd;
+  if (options.switch_fd >= 0) {
+    fd.Reset(::fcntl(options.switch_fd, F_DUPFD_CLOEXEC, 0));
+    if (!fd) return Error::FromErrno("the network's socket");
+  } else {
+    fd = VK_TRY_CTX(net::ConnectUnixStream(options.switch_socket),
+                    "--net=" + options.switch_socket + " (is `vk switch` running?)");
+  }
+  if (options.datagram) {
+    auto port = std::shared_ptr<net::DatagramPort>(
+        VK_TRY(net::DatagramPort::Create(machine.device_loop(), std::move(fd), &device)));
+    device.SetBackend(port.get());
+    machine.Own(port);
+    return Ok();
+  }
   auto port = std::shared_ptr<net::StreamPort>(
       VK_TRY(net::StreamPort::Create(machine.device_loop(), std::move(fd), &device, {})));
   device.SetBackend(port.get());
@@ -74,6 +90,8 @@ Result<void> CheckNetworkOptions(const NetworkOptions& options) {
       (!options.publish.empty() || !options.egress_allow.empty() || !options.firewall_file.empty()))
     return Error("with --net=SOCK, port forwards and firewall rules belong to `vk switch`");
   if (options.mode == NetworkOptions::Mode::kInProcess) VK_TRY(LanOptionsFor(options));
+  if (options.datagram && options.switch_fd < 0)
+    return Error("a datagram network needs its socket or tap descriptor");
   return Ok();
 }
 
@@ -89,7 +107,9 @@ Result<void> AttachNetwork(Machine& machine, const NetworkOptions& options,
                            const std::string& hostname, std::array<uint8_t, 6>* mac) {
   if (options.mode == NetworkOptions::Mode::kNone) return Ok();
   virtio::NetOptions net_options;
-  net_options.mac = options.mode == NetworkOptions::Mode::kSwitch ? SwitchMac(hostname) : kGuestMac;
+  net_options.mac = options.mac                                     ? *options.mac
+                    : options.mode == NetworkOptions::Mode::kSwitch ? SwitchMac(hostname)
+                                                                    : kGuestMac;
   if (mac != nullptr) *mac = net_options.mac;
   auto device = VK_TRY(virtio::NetDevice::Create(net_options));
   if (options.mode == NetworkOptions::Mode::kInProcess) {

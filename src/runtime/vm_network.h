@@ -5,6 +5,7 @@
 
 #include <array>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -16,10 +17,15 @@ namespace vk {
 struct NetworkOptions {
   enum class Mode { kNone, kInProcess, kSwitch };
   Mode mode = Mode::kNone;
-  std::string switch_socket;         // kSwitch
-  std::vector<std::string> publish;  // -p [HOSTIP:]HOSTPORT:GUESTPORT[/udp]
-  std::string egress_allow;          // --egress-allow name,*.name,CIDR
-  std::string firewall_file;         // --firewall FILE
+  std::string switch_socket;  // kSwitch: connect to this unix socket,
+  int switch_fd = -1;         // or use this connected socket (borrowed; dup'ed)
+  // kSwitch over switch_fd: one frame per read/write (a unix datagram
+  // socket, a tap device) instead of the length-prefixed stream.
+  bool datagram = false;
+  std::optional<std::array<uint8_t, 6>> mac;  // the NIC's; none: virtkit's choice
+  std::vector<std::string> publish;           // -p [HOSTIP:]HOSTPORT:GUESTPORT[/udp]
+  std::string egress_allow;                   // --egress-allow name,*.name,CIDR
+  std::string firewall_file;                  // --firewall FILE
 };
 
 // "--net" (in-process) or "--net=SOCK" (a vk switch) plus the flags above.

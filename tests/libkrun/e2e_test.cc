@@ -2,19 +2,25 @@
 // API, built as their own project against the *installed* header, library
 // and libkrun.pc, start real VMs on a busybox tree as root directory.
 #include <arpa/inet.h>
+#include <fcntl.h>
 #include <gtest/gtest.h>
 #include <netinet/in.h>
+#include <poll.h>
+#include <signal.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <chrono>
 #include <cstdio>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <future>
 #include <sstream>
 #include <thread>
+#include <vector>
 
 #include "base/unique_fd.h"
 #include "e2e/vk_process.h"
@@ -145,6 +151,24 @@ TEST_F(LibkrunTest, AWorkloadKilledBySignalNineGives137) {
   EXPECT_EQ(run.exit_code, 137) << run.err;
 }
 
+TEST_F(LibkrunTest, TheDefaultConsoleCarriesTheWorkloadsOutput) {
+  const std::string output = work_->path() + "/console.out";
+  ProcessResult run = Run({"-o", output}, {"/bin/sh", "-c", "echo to-out; echo to-err >&2; cat"});
+  EXPECT_EQ(run.exit_code, 0) << run.err;
+  EXPECT_EQ(run.out, "");  // not on the process's own stdout
+  std::string text = ReadText(output);
+  EXPECT_NE(text.find("to-out\n"), std::string::npos) << text;
+  EXPECT_NE(text.find("to-err\n"), std::string::npos) << text;
+}
+
+TEST_F(LibkrunTest, TheShutdownEventfdEndsTheWorkloadWithSigterm) {
+  // The runner writes the eventfd 20 s after krun_start_enter; without it
+  // the workload would sleep for 10 minutes.
+  ProcessResult run = Run({"-s", "20"}, {"/bin/sleep", "600"});
+  EXPECT_EQ(run.exit_code, 128 + SIGTERM) << run.err;
+  EXPECT_LT(run.elapsed, std::chrono::minutes(5));
+}
+
 TEST_F(LibkrunTest, APortMapReachesTheGuestFromTheHost) {
   const uint16_t port = FreeLoopbackPort();
   const std::string ready = root_ + "/tmp/listening";
@@ -229,13 +253,114 @@ TEST_F(LibkrunTest, AUnixStreamNicJoinsAVkSwitch) {
   BackgroundVk lan({"switch", "--listen", sock});
   for (int i = 0; i < 200 && !fs::exists(sock); ++i) ::usleep(50000);
   ASSERT_TRUE(fs::exists(sock));
-  // The switch's DHCP gives 192.168.127.x; its gateway answers pings.
-  ProcessResult run =
-      Run({"-n", sock}, {"/bin/sh", "-c",
-                         "ip -4 addr show eth0 | grep -o 'inet [0-9.]*'; "
-                         "ping -c 1 -W 5 192.168.127.1 >/dev/null && echo reached"});
+  // The switch's DHCP gives 192.168.127.x; its gateway answers pings. The
+  // NIC by socket path (-n), then by a socket the client connected (-N).
+  for (const char* how : {"-n", "-N"}) {
+    ProcessResult run =
+        Run({how, sock}, {"/bin/sh", "-c",
+                          "ip -4 addr show eth0 | grep -o 'inet [0-9.]*'; "
+                          "ping -c 1 -W 5 192.168.127.1 >/dev/null && echo reached"});
+    EXPECT_EQ(run.exit_code, 0) << how << run.out << run.err;
+    EXPECT_NE(run.out.find("inet 192.168.127."), std::string::npos) << how << run.out << run.err;
+    EXPECT_NE(run.out.find("reached"), std::string::npos) << how << run.out << run.err;
+  }
+}
+
+// A unixgram network peer as gvproxy's vfkit mode is one: it learns the
+// VM's address from its "VFKT" datagram, then relays frames between it and a
+// `vk switch`'s stream socket (adding and removing the length prefix).
+class DatagramToSwitch {
+ public:
+  DatagramToSwitch(const std::string& gram_path, const std::string& switch_path)
+      : gram_(ListenDatagram(gram_path)), stream_(ConnectTo(switch_path)) {
+    int fds[2];
+    if (::pipe2(fds, O_CLOEXEC) == 0) stop_read_.Reset(fds[0]), stop_write_.Reset(fds[1]);
+    relay_ = std::thread([this] { Relay(); });
+  }
+  ~DatagramToSwitch() {
+    (void)!::write(stop_write_.get(), "x", 1);
+    relay_.join();
+  }
+  bool ok() const { return gram_ && stream_; }
+  bool greeted() const { return greeted_; }
+
+ private:
+  static UniqueFd ListenDatagram(const std::string& path) {
+    UniqueFd sock(::socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0));
+    sockaddr_un address{};
+    address.sun_family = AF_UNIX;
+    std::snprintf(address.sun_path, sizeof(address.sun_path), "%s", path.c_str());
+    if (::bind(sock.get(), reinterpret_cast<sockaddr*>(&address), sizeof(address)) < 0)
+      return UniqueFd();
+    return sock;
+  }
+  void Relay() {
+    std::vector<uint8_t> frame(70000);
+    sockaddr_un vm{};
+    socklen_t vm_size = 0;
+    pollfd fds[3] = {
+        {gram_.get(), POLLIN, 0}, {stream_.get(), POLLIN, 0}, {stop_read_.get(), POLLIN, 0}};
+    while (::poll(fds, 3, -1) > 0 && fds[2].revents == 0) {
+      if (fds[0].revents & POLLIN) {
+        vm_size = sizeof(vm);
+        ssize_t n = ::recvfrom(gram_.get(), frame.data(), frame.size(), 0,
+                               reinterpret_cast<sockaddr*>(&vm), &vm_size);
+        if (n == 4 && std::memcmp(frame.data(), "VFKT", 4) == 0) {
+          greeted_ = true;
+        } else if (n > 0) {
+          uint8_t prefix[4] = {uint8_t(n >> 24), uint8_t(n >> 16), uint8_t(n >> 8), uint8_t(n)};
+          if (::write(stream_.get(), prefix, 4) != 4 ||
+              ::write(stream_.get(), frame.data(), size_t(n)) != n)
+            return;
+        }
+      }
+      if (fds[1].revents & POLLIN) {
+        uint8_t prefix[4];
+        if (::recv(stream_.get(), prefix, 4, MSG_WAITALL) != 4) return;
+        size_t n =
+            size_t(prefix[0]) << 24 | size_t(prefix[1]) << 16 | size_t(prefix[2]) << 8 | prefix[3];
+        if (n > frame.size() || ::recv(stream_.get(), frame.data(), n, MSG_WAITALL) != ssize_t(n))
+          return;
+        if (vm_size > 0)
+          ::sendto(gram_.get(), frame.data(), n, 0, reinterpret_cast<sockaddr*>(&vm), vm_size);
+      }
+    }
+  }
+
+  UniqueFd gram_, stream_, stop_read_, stop_write_;
+  std::atomic<bool> greeted_{false};
+  std::thread relay_;
+};
+
+TEST_F(LibkrunTest, AUnixgramNicReachesTheLanThroughAVfkitStylePeer) {
+  const std::string switch_sock = work_->path() + "/gram-lan.sock";
+  const std::string gram_sock = work_->path() + "/vfkit.sock";
+  BackgroundVk lan({"switch", "--listen", switch_sock});
+  for (int i = 0; i < 200 && !fs::exists(switch_sock); ++i) ::usleep(50000);
+  DatagramToSwitch peer(gram_sock, switch_sock);
+  ASSERT_TRUE(peer.ok());
+  ProcessResult run = Run({"-g", gram_sock}, {"/bin/sh", "-c",
+                                              "ip -4 addr show eth0 | grep -o 'inet [0-9.]*'; "
+                                              "ping -c 1 -W 5 192.168.127.1 >/dev/null && "
+                                              "echo reached"});
   EXPECT_EQ(run.exit_code, 0) << run.out << run.err;
+  EXPECT_TRUE(peer.greeted());
   EXPECT_NE(run.out.find("inet 192.168.127."), std::string::npos) << run.out << run.err;
+  EXPECT_NE(run.out.find("reached"), std::string::npos) << run.out << run.err;
+}
+
+TEST_F(LibkrunTest, ATapNicInANetworkNamespaceOfTheTest) {
+  // A user and network namespace of this test's own (no root needed): the
+  // tap exists only there, with the host side at 10.77.0.1.
+  const std::string script =
+      "ip tuntap add dev vktap0 mode tap && ip addr add 10.77.0.1/24 dev vktap0 && "
+      "ip link set vktap0 up && exec \"$@\"";
+  ProcessResult run = RunProcess({"unshare", "-rn", "sh", "-c", script, "sh", runner_, root_, "-t",
+                                  "vktap0", "--", "/bin/sh", "-c",
+                                  "ip addr add 10.77.0.2/24 dev eth0; ip link set eth0 up; "
+                                  "ping -c 1 -W 5 10.77.0.1 >/dev/null && echo reached"},
+                                 "", kRunTimeout);
+  EXPECT_EQ(run.exit_code, 0) << run.out << run.err;
   EXPECT_NE(run.out.find("reached"), std::string::npos) << run.out << run.err;
 }
 

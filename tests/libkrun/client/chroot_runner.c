@@ -5,19 +5,31 @@
  * ends with the workload's exit status.
  *
  *   chroot_runner ROOT [-w DIR] [-e NAME=VALUE]... [-p HOST:GUEST]...
- *                 [-r ID=CUR:MAX]... [-m MIB] [-n SWITCH_SOCKET]
- *                 [-c PORT:PATH]... [-l PORT:PATH]... -- PROGRAM [ARG...]
+ *                 [-r ID=CUR:MAX]... [-m MIB] [-n|-N SWITCH_SOCKET]
+ *                 [-g DATAGRAM_SOCKET] [-t TAP]
+ *                 [-c PORT:PATH]... [-l PORT:PATH]... [-s SECONDS] [-o FILE]
+ *                 -- PROGRAM [ARG...]
  *
  * -n attaches a NIC to a unix stream socket (krun_add_net_unixstream; a
- * `vk switch`); -c lets the guest connect to host vsock PORT, reaching the
+ * `vk switch`), by its path; -N the same through a socket the runner
+ * connects itself and passes as an fd; -g attaches it to a unix datagram
+ * socket (krun_add_net_unixgram, with vfkit's "VFKT" greeting), -t to a tap
+ * device (krun_add_net_tap); -c lets the guest connect to host vsock PORT, reaching the
  * unix socket PATH; -l makes PATH a socket whose connections reach guest
- * vsock PORT (krun_add_vsock_port2 with listen false / true).
+ * vsock PORT (krun_add_vsock_port2 with listen false / true); -s writes the
+ * shutdown eventfd (krun_get_shutdown_eventfd) SECONDS after the start; -o
+ * sends the workload's stdout and stderr to FILE, its stdin left out
+ * (krun_add_virtio_console_default).
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <libkrun.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #define MAX_LIST 64
@@ -47,6 +59,28 @@ static uint32_t split_port(char* spec, char** path) {
   return (uint32_t)strtoul(spec, NULL, 10);
 }
 
+static unsigned shutdown_after;
+
+/* Asks the VM to shut down: the workload gets SIGTERM. */
+static void* write_shutdown_eventfd(void* fd) {
+  uint64_t one = 1;
+  sleep(shutdown_after);
+  if (write((int)(intptr_t)fd, &one, sizeof(one)) != sizeof(one)) perror("chroot_runner: eventfd");
+  return NULL;
+}
+
+/* A stream socket connected to the unix socket at `path` (exits on failure). */
+static int connect_unix(const char* path) {
+  struct sockaddr_un address = {.sun_family = AF_UNIX};
+  int fd = socket(AF_UNIX, SOCK_STREAM, 0);
+  snprintf(address.sun_path, sizeof(address.sun_path), "%s", path);
+  if (fd < 0 || connect(fd, (struct sockaddr*)&address, sizeof(address)) < 0) {
+    perror(path);
+    exit(1);
+  }
+  return fd;
+}
+
 static int check(int32_t result, const char* what) {
   if (result < 0) {
     fprintf(stderr, "chroot_runner: %s: %s\n", what, strerror(-result));
@@ -57,10 +91,12 @@ static int check(int32_t result, const char* what) {
 
 int main(int argc, char** argv) {
   struct list env = {0}, ports = {0}, rlimits = {0}, vsock_out = {0}, vsock_in = {0};
-  const char *workdir = NULL, *switch_socket = NULL;
+  const char *workdir = NULL, *switch_socket = NULL, *output_file = NULL;
+  const char *datagram_socket = NULL, *tap = NULL;
   unsigned ram_mib = 512;
+  int switch_by_fd = 0;
   int opt;
-  while ((opt = getopt(argc, argv, "w:e:p:r:m:n:c:l:")) != -1) {
+  while ((opt = getopt(argc, argv, "w:e:p:r:m:n:N:g:t:c:l:s:o:")) != -1) {
     switch (opt) {
       case 'w': workdir = optarg; break;
       case 'e': add(&env, optarg); break;
@@ -68,8 +104,16 @@ int main(int argc, char** argv) {
       case 'r': add(&rlimits, optarg); break;
       case 'm': ram_mib = (unsigned)strtoul(optarg, NULL, 10); break;
       case 'n': switch_socket = optarg; break;
+      case 'N':
+        switch_socket = optarg;
+        switch_by_fd = 1;
+        break;
+      case 'g': datagram_socket = optarg; break;
+      case 't': tap = optarg; break;
       case 'c': add(&vsock_out, optarg); break;
       case 'l': add(&vsock_in, optarg); break;
+      case 'o': output_file = optarg; break;
+      case 's': shutdown_after = (unsigned)strtoul(optarg, NULL, 10); break;
       default: return 2;
     }
   }
@@ -91,8 +135,19 @@ int main(int argc, char** argv) {
   if (ports.count) check(krun_set_port_map(ctx, ports.items), "krun_set_port_map");
   if (switch_socket) {
     uint8_t mac[6] = {0x5a, 0x94, 0xef, 0x00, 0x00, 0x01};
-    check(krun_add_net_unixstream(ctx, switch_socket, -1, mac, COMPAT_NET_FEATURES, 0),
+    int fd = switch_by_fd ? connect_unix(switch_socket) : -1;
+    check(krun_add_net_unixstream(ctx, switch_by_fd ? NULL : switch_socket, fd, mac,
+                                  COMPAT_NET_FEATURES, 0),
           "krun_add_net_unixstream");
+  }
+  if (datagram_socket || tap) {
+    uint8_t mac[6] = {0x5a, 0x94, 0xef, 0x00, 0x00, 0x02};
+    if (datagram_socket)
+      check(
+          krun_add_net_unixgram(ctx, datagram_socket, -1, mac, COMPAT_NET_FEATURES, NET_FLAG_VFKIT),
+          "krun_add_net_unixgram");
+    else
+      check(krun_add_net_tap(ctx, (char*)tap, mac, COMPAT_NET_FEATURES, 0), "krun_add_net_tap");
   }
   for (int i = 0; i < vsock_out.count; i++) {
     char* path;
@@ -106,6 +161,20 @@ int main(int argc, char** argv) {
   }
   if (rlimits.count) check(krun_set_rlimits(ctx, rlimits.items), "krun_set_rlimits");
   check(krun_set_exec(ctx, program, args, env.items), "krun_set_exec");
+  if (output_file) {
+    int fd = open(output_file, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (fd < 0) {
+      perror(output_file);
+      return 1;
+    }
+    check(krun_disable_implicit_console(ctx), "krun_disable_implicit_console");
+    check(krun_add_virtio_console_default(ctx, -1, fd, fd), "krun_add_virtio_console_default");
+  }
+  if (shutdown_after) {
+    pthread_t writer;
+    int fd = check(krun_get_shutdown_eventfd(ctx), "krun_get_shutdown_eventfd");
+    pthread_create(&writer, NULL, write_shutdown_eventfd, (void*)(intptr_t)fd);
+  }
   int32_t failed = krun_start_enter(ctx);
   fprintf(stderr, "chroot_runner: krun_start_enter: %s\n", strerror(-failed));
   return 1;
