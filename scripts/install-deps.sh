@@ -17,6 +17,8 @@ packages=(
   # test fixtures and peers
   busybox-static qemu-system-x86 docker-registry skopeo umoci apache2-utils mmdebstrap iperf3
   socat tmux
+  # libkrun clients (tests/libkrun): the ctypes client, compressed kernels, the tap namespace
+  python3 zstd bzip2 iproute2
   # the Dockerfile peer of src/build/buildah_conformance_test.cc and bench/build.sh
   buildah
 )

@@ -20,8 +20,8 @@ Error Unsupported(const std::string& what) {
 }
 
 Result<void> CheckSupported(const KrunConfig& config) {
-  if (config.kernel && config.kernel->format != KernelFormat::kElf)
-    return Unsupported("a kernel other than an ELF vmlinux (krun_set_kernel)");
+  if (config.kernel && config.kernel->format == KernelFormat::kRaw)
+    return Unsupported("a RAW kernel (krun_set_kernel: give an ELF vmlinux, plain or compressed)");
   if (!config.serial_consoles.empty())
     return Unsupported("a serial console (krun_add_serial_console_default)");
   const bool only_one_default =

@@ -14,6 +14,7 @@
 #include "base/log.h"
 #include "base/terminal.h"
 #include "base/unique_fd.h"
+#include "capi/kernel_image.h"
 #include "capi/launch_plan.h"
 #include "capi/nic_link.h"
 #include "capi/refusal.h"
@@ -93,6 +94,11 @@ int StartEnter(KrunConfig config) {
   auto plan = PlanLaunch(config, ReadHostSide(WorkloadStdio(config)));
   if (!plan.ok()) return Refuse(kFunction, plan.error());
   LaunchOptions& options = *plan;
+  if (config.kernel && config.kernel->format != KernelFormat::kElf) {  // IMAGE_GZ/BZ2/ZSTD
+    auto kernel = DecompressedKernelFile(config.kernel->path);
+    if (!kernel.ok()) return Refuse(kFunction, kernel.error());
+    options.kernel_path = *kernel;
+  }
   auto nic = OpenNicLink(config);
   if (!nic.ok()) return Refuse(kFunction, nic.error());
   if (*nic) options.network.switch_fd = nic->get();

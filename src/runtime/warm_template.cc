@@ -39,16 +39,6 @@ std::string Sha256Hex(std::string_view text) {
   return BytesToHex(digest.data(), digest.size());
 }
 
-Result<std::string> CacheRoot() {
-  const char* cache = std::getenv("XDG_CACHE_HOME");
-  if (cache != nullptr && *cache == '/') return std::string(cache) + "/virtkit";
-  const char* home = std::getenv("HOME");
-  if (home == nullptr || *home != '/') {
-    return Error("neither XDG_CACHE_HOME nor HOME is set: set one (templates live there)");
-  }
-  return std::string(home) + "/.cache/virtkit";
-}
-
 // One line of the agent's, newline included, waiting until `deadline`.
 Result<std::string> ReadLine(int fd, Clock::time_point deadline) {
   return ReadLineBefore(fd, deadline, kMaxReplyLine).Context("the agent's reply");
@@ -110,6 +100,16 @@ Result<void> BuildTemplate(const TemplateShape& shape, const TemplateGuest& gues
 }
 
 }  // namespace
+
+Result<std::string> CacheRoot() {
+  const char* cache = std::getenv("XDG_CACHE_HOME");
+  if (cache != nullptr && *cache == '/') return std::string(cache) + "/virtkit";
+  const char* home = std::getenv("HOME");
+  if (home == nullptr || *home != '/') {
+    return Error("neither XDG_CACHE_HOME nor HOME is set: set one (templates live there)");
+  }
+  return std::string(home) + "/.cache/virtkit";
+}
 
 Result<std::string> TemplateDirectory(const TemplateShape& shape, const TemplateGuest& guest) {
   std::string key_text =

@@ -49,6 +49,10 @@ struct TemplateGuest {
 // vk build and the snapshot format.
 Result<std::string> TemplateDirectory(const TemplateShape& shape, const TemplateGuest& guest);
 
+// $XDG_CACHE_HOME/virtkit (default ~/.cache/virtkit): templates, and other
+// files made once and reused (decompressed libkrun kernels).
+Result<std::string> CacheRoot();
+
 struct TemplateOptions {
   std::chrono::seconds boot_timeout{900};
   bool show_progress = true;  // one line on stderr while a template is made

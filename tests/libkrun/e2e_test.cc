@@ -364,13 +364,17 @@ TEST_F(LibkrunTest, ATapNicInANetworkNamespaceOfTheTest) {
   EXPECT_NE(run.out.find("reached"), std::string::npos) << run.out << run.err;
 }
 
-TEST_F(LibkrunTest, AKernelRunnerBootsItsOwnKernelAndMountsItsDiskAsRoot) {
+TEST_F(LibkrunTest, AKernelRunnerBootsItsOwnCompressedKernelAndMountsItsDiskAsRoot) {
   TempDir assets;
   ProcessResult extracted = RunVk({"guest-assets", assets.path()});
   ASSERT_EQ(extracted.exit_code, 0) << extracted.err;
   const std::string disk = MakeBusyboxDisk(assets);
+  // Compressed whole (KRUN_KERNEL_FORMAT_IMAGE_ZSTD): decompressed into the
+  // cache once, then booted as the ELF it is.
+  ProcessResult compressed = RunProcess({"zstd", "-q", assets.path() + "/vmlinux"});
+  ASSERT_EQ(compressed.exit_code, 0) << compressed.err;
   ProcessResult run = RunProcess(
-      {kernel_runner_, assets.path() + "/vmlinux", assets.path() + "/initramfs.cpio", disk,
+      {kernel_runner_, assets.path() + "/vmlinux.zst", assets.path() + "/initramfs.cpio", disk,
        "krun.test=1", "--", "/bin/sh", "-c",
        "grep -o krun.test=1 /proc/cmdline; grep -o '^/dev/vda / ext4' /proc/mounts; exit 5"},
       "", kRunTimeout);
