@@ -49,7 +49,7 @@ Result<std::unique_ptr<DatagramPort>> DatagramPort::Create(EventLoop& loop, Uniq
 }
 
 DatagramPort::DatagramPort(EventLoop& loop, UniqueFd fd, FrameSink* peer)
-    : loop_(loop), peer_(peer), fd_(std::move(fd)) {}
+    : loop_(loop), peer_(peer), fd_(std::move(fd)), read_buffer_(kMaxFrame + 1) {}
 
 DatagramPort::~DatagramPort() { loop_.Remove(fd_.get()); }
 
@@ -67,16 +67,13 @@ bool DatagramPort::Deliver(std::span<const uint8_t> frame) {
 }
 
 void DatagramPort::ReadAvailable() {
-  // One frame more than the largest allowed: a longer datagram is cut, and
-  // its size tells that it was.
-  std::vector<uint8_t> buffer(kMaxFrame + 1);
   for (int i = 0; i < kFramesPerEvent; ++i) {
-    const ssize_t n = ::read(fd_.get(), buffer.data(), buffer.size());
+    const ssize_t n = ::read(fd_.get(), read_buffer_.data(), read_buffer_.size());
     if (n < 0) return;  // EAGAIN, or an error the next write reports too
     const auto size = static_cast<size_t>(n);
     // Not under mutex_: the peer may answer through Deliver() at once.
     const bool delivered = size > 0 && size <= kMaxFrame && peer_ != nullptr &&
-                           peer_->Deliver(std::span(buffer.data(), size));
+                           peer_->Deliver(std::span(read_buffer_.data(), size));
     std::lock_guard lock(mutex_);
     ++(delivered ? counters_.rx_frames : counters_.rx_dropped);
   }

@@ -15,6 +15,7 @@
 #include <mutex>
 #include <span>
 #include <string>
+#include <vector>
 
 #include "base/event_loop.h"
 #include "base/frame_sink.h"
@@ -52,6 +53,9 @@ class DatagramPort : public FrameSink {
   EventLoop& loop_;
   FrameSink* peer_;  // non-owning
   UniqueFd fd_;
+  // Loop thread only, made once (not per frame): one byte more than the
+  // largest frame, so a longer datagram shows by its size that it was cut.
+  std::vector<uint8_t> read_buffer_;
   mutable std::mutex mutex_;  // guards counters_
   DatagramPortCounters counters_;
 };
