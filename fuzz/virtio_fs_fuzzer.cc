@@ -1,7 +1,9 @@
 // Fuzzes the virtio-fs FUSE server: the input is a sequence of requests
 // (each prefixed by a u16 length) sent after a real FUSE_INIT to a server
 // over a fresh temp directory holding a file, a directory and a symlink
-// pointing out of it. Must never crash, hang or touch anything outside.
+// pointing out of it, with virtual entries on top (a file, a directory
+// holding a file, a one_shot file). Must never crash, hang or touch
+// anything outside.
 #include <linux/fuse.h>
 #include <stdlib.h>
 #include <sys/stat.h>
@@ -44,6 +46,20 @@ void Populate(const std::string& root) {
   (void)::symlink("/etc/passwd", (root + "/evil").c_str());
 }
 
+// Virtual entries' data must outlive the server: static.
+constexpr uint8_t kVirtualData[] = "virtual fuzz data";
+
+std::vector<vk::virtio::fs::VirtualEntry> VirtualEntries() {
+  using vk::virtio::fs::VirtualEntry;
+  std::span<const uint8_t> data(kVirtualData, sizeof(kVirtualData) - 1);
+  std::vector<VirtualEntry> root;
+  root.push_back(VirtualEntry{"vf", S_IFREG | 0444, data, false, {}});
+  root.push_back(VirtualEntry{"vd", S_IFDIR | 0555, {}, false, {}});
+  root.back().children.push_back(VirtualEntry{"x", S_IFREG | 0600, data, false, {}});
+  root.push_back(VirtualEntry{"once", S_IFREG | 0400, data, true, {}});
+  return root;
+}
+
 void SendInit(vk::virtio::fs::FuseServer& server, std::span<uint8_t> reply) {
   std::vector<uint8_t> request(sizeof(fuse_in_header) + sizeof(fuse_init_in));
   fuse_in_header header{};
@@ -63,7 +79,9 @@ void SendInit(vk::virtio::fs::FuseServer& server, std::span<uint8_t> reply) {
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   Share share;
   Populate(share.root);
-  auto server = vk::virtio::fs::FuseServer::Create(share.root, vk::virtio::fs::Access::kReadWrite);
+  static const auto entries = VirtualEntries();
+  auto server =
+      vk::virtio::fs::FuseServer::Create(share.root, vk::virtio::fs::Access::kReadWrite, entries);
   if (!server.ok()) return 0;
   static std::vector<uint8_t> reply(vk::virtio::fs::kMaxReadWrite + 4096);
   SendInit(**server, reply);

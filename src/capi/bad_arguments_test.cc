@@ -161,8 +161,6 @@ std::vector<BadCall> DiskAndFsCalls() {
        [](uint32_t) { return krun_add_virtiofs(U, "t", "/tmp"); }},
       {"krun_add_virtiofs", "NULL tag", -EINVAL,
        [](uint32_t c) { return krun_add_virtiofs(c, nullptr, "/tmp"); }},
-      {"krun_add_virtiofs", "NULL path", -EINVAL,
-       [](uint32_t c) { return krun_add_virtiofs(c, "t", nullptr); }},
       {"krun_add_virtiofs", "empty tag", -EINVAL,
        [](uint32_t c) { return krun_add_virtiofs(c, "", "/tmp"); }},
       {"krun_add_virtiofs", "37-byte tag", -EINVAL,
@@ -175,8 +173,6 @@ std::vector<BadCall> DiskAndFsCalls() {
        [](uint32_t) { return krun_add_virtiofs3(U, "t", "/tmp", 0, true); }},
       {"krun_add_virtiofs3", "NULL tag", -EINVAL,
        [](uint32_t c) { return krun_add_virtiofs3(c, nullptr, "/tmp", 0, true); }},
-      {"krun_add_virtiofs3", "NULL path (overlay-only share)", -ENOTSUP,
-       [](uint32_t c) { return krun_add_virtiofs3(c, "t", nullptr, 0, true); }},
       {"krun_fs_add_overlay_file", "unknown id", -ENOENT,
        [](uint32_t) {
          static const uint8_t data[] = {1, 2};
@@ -188,8 +184,29 @@ std::vector<BadCall> DiskAndFsCalls() {
        }},
       {"krun_fs_add_overlay_file", "NULL data, 5 bytes", -EINVAL,
        [](uint32_t c) { return krun_fs_add_overlay_file(c, "t", "f", nullptr, 5, 0, false); }},
-      {"krun_fs_add_overlay_file", "good", -ENOTSUP,
+      {"krun_fs_add_overlay_file", "no share tagged t", -ENOENT,
        [](uint32_t c) { return krun_fs_add_overlay_file(c, "t", "f", nullptr, 0, 0, true); }},
+      {"krun_fs_add_overlay_file", "/dev/root without a root", -ENOENT,
+       [](uint32_t c) {
+         return krun_fs_add_overlay_file(c, "/dev/root", "f", nullptr, 0, 0100644, false);
+       }},
+      {"krun_fs_add_overlay_file", "missing parent directory", -ENOENT,
+       [](uint32_t c) {
+         krun_add_virtiofs3(c, "t", nullptr, 0, false);
+         return krun_fs_add_overlay_file(c, "t", "etc/hostname", nullptr, 0, 0100644, false);
+       }},
+      {"krun_fs_add_overlay_file", "parent is a file", -ENOTDIR,
+       [](uint32_t c) {
+         krun_add_virtiofs3(c, "t", nullptr, 0, false);
+         krun_fs_add_overlay_file(c, "t", "etc", nullptr, 0, 0100644, false);
+         return krun_fs_add_overlay_file(c, "t", "etc/hostname", nullptr, 0, 0100644, false);
+       }},
+      {"krun_fs_add_overlay_file", "empty component", -EINVAL,
+       [](uint32_t c) {
+         krun_add_virtiofs3(c, "t", nullptr, 0, false);
+         krun_fs_add_overlay_dir(c, "t", "etc", 040755);
+         return krun_fs_add_overlay_file(c, "t", "etc//hostname", nullptr, 0, 0100644, false);
+       }},
       {"krun_fs_add_overlay_dir", "unknown id", -ENOENT,
        [](uint32_t) { return krun_fs_add_overlay_dir(U, "t", "d", 040755); }},
       {"krun_fs_add_overlay_dir", "NULL path", -EINVAL,
@@ -567,7 +584,9 @@ TEST(BadArgumentsTest, AStartConsumesTheContextEvenWhenItFails) {
   // So does a setting virtkit's libkrun does not run.
   int32_t with_console = krun_create_ctx();
   ASSERT_EQ(krun_set_root(static_cast<uint32_t>(with_console), "/tmp"), 0);
-  ASSERT_EQ(krun_add_serial_console_default(static_cast<uint32_t>(with_console), 0, 1), 0);
+  ASSERT_EQ(krun_set_kernel(static_cast<uint32_t>(with_console), "/proc/self/exe",
+                            KRUN_KERNEL_FORMAT_RAW, nullptr, nullptr),
+            0);
   EXPECT_EQ(krun_start_enter(static_cast<uint32_t>(with_console)), -ENOTSUP);
   // And a vsock port the agent uses itself, refused before anything is made.
   int32_t agent_port = krun_create_ctx();

@@ -16,6 +16,7 @@
 #include "base/unique_fd.h"
 #include "capi/port_map_spec.h"
 #include "capi/rlimit_spec.h"
+#include "virtio/fs/virtual_entries.h"
 
 namespace vk::capi {
 
@@ -47,14 +48,17 @@ struct RootDiskRemount {
 // One virtio-fs share (krun_set_root adds one with tag kRootTag).
 struct FsShare {
   std::string tag;
-  std::string host_path;
+  std::string host_path;  // empty: only overlay entries (krun_add_virtiofs3 with NULL)
   uint64_t shm_size = 0;  // DAX window: accepted, ignored (we have no DAX)
   bool read_only = false;
+  // krun_fs_add_overlay_*: virtual files and directories over the share's
+  // root (their file data is the client's, not copied).
+  std::vector<virtio::fs::VirtualEntry> overlay;
 };
 
 // krun_set_kernel's formats that we accept (KRUN_KERNEL_FORMAT_*).
 enum class KernelFormat : uint32_t {
-  kRaw = 0,  // a bzImage for us (a libkrunfw blob for libkrun)
+  kRaw = 0,  // a libkrunfw kernel bundle (x86_64): not run (docs/libkrun.md, difference 13)
   kElf = 1,
   kImageBz2 = 3,
   kImageGz = 4,
@@ -127,6 +131,14 @@ struct VirtioConsole {
   std::vector<ConsolePort> ports;  // kMultiport only
 };
 
+// What the VM's devices can take (launch_plan.cc checks these against the
+// devices' own bounds): ports of one multiport console and the bytes of a
+// port name (virtio/console/multiport_console_device.h), and the 8250 UARTs
+// at the four legacy I/O ports, ttyS0-ttyS3 (vmm/serial_ports.h).
+inline constexpr size_t kMaxConsolePorts = 31;
+inline constexpr size_t kMaxConsolePortNameBytes = 255;
+inline constexpr size_t kMaxSerialConsoles = 4;
+
 struct SerialConsole {
   int input_fd = -1;
   int output_fd = -1;
@@ -140,9 +152,10 @@ struct KrunConfig {
   bool split_irqchip = false;  // recorded, ignored (always in-kernel irqchip)
 
   // Root and storage.
-  std::optional<std::string> root_dir;   // krun_set_root: "/" over virtio-fs tag kRootTag
-  std::optional<std::string> root_disk;  // legacy, vda when `disks` is empty
-  std::optional<std::string> data_disk;  // legacy, after root_disk
+  std::optional<std::string> root_dir;  // krun_set_root: "/" over virtio-fs tag kRootTag
+  std::vector<virtio::fs::VirtualEntry> root_overlay;  // overlay entries of kRootTag
+  std::optional<std::string> root_disk;                // legacy, vda when `disks` is empty
+  std::optional<std::string> data_disk;                // legacy, after root_disk
   std::vector<DiskConfig> disks;
   std::optional<RootDiskRemount> root_disk_remount;
   std::vector<FsShare> shares;  // krun_add_virtiofs*, in call order

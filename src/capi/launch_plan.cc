@@ -1,5 +1,8 @@
 #include "capi/launch_plan.h"
 
+#include <fmt/format.h>
+
+#include <algorithm>
 #include <cerrno>
 
 #include "base/names.h"
@@ -8,6 +11,10 @@
 
 namespace vk::capi {
 namespace {
+
+static_assert(kMaxConsolePorts == virtio::kMaxConsolePorts);
+static_assert(kMaxConsolePortNameBytes == virtio::kMaxConsolePortNameBytes);
+static_assert(kMaxSerialConsoles == kMaxSerialPorts);
 
 constexpr char kConfigFile[] = "/.krun_config.json";
 constexpr char kDefaultShell[] = "/bin/sh";
@@ -21,14 +28,16 @@ Error Unsupported(const std::string& what) {
 
 Result<void> CheckSupported(const KrunConfig& config) {
   if (config.kernel && config.kernel->format == KernelFormat::kRaw)
-    return Unsupported("a RAW kernel (krun_set_kernel: give an ELF vmlinux, plain or compressed)");
-  if (!config.serial_consoles.empty())
-    return Unsupported("a serial console (krun_add_serial_console_default)");
-  const bool only_one_default =
-      config.virtio_consoles.empty() || (config.virtio_consoles.size() == 1 &&
-                                         config.virtio_consoles[0].kind == ConsoleKind::kDefault);
-  if (!only_one_default)
-    return Unsupported("a multiport console or a second console (krun_add_virtio_console_*)");
+    return Unsupported(
+        "a RAW kernel (a libkrunfw bundle; krun_set_kernel: give an ELF vmlinux, plain or "
+        "compressed)");
+  if (config.serial_consoles.size() > kMaxSerialConsoles)
+    return Unsupported("more than " + std::to_string(kMaxSerialConsoles) +
+                       " serial consoles (COM1-COM4)");
+  const auto defaults = std::count_if(
+      config.virtio_consoles.begin(), config.virtio_consoles.end(),
+      [](const VirtioConsole& console) { return console.kind == ConsoleKind::kDefault; });
+  if (defaults > 1) return Unsupported("a second krun_add_virtio_console_default");
   if (config.nets.size() + (config.legacy_net ? 1 : 0) > 1)
     return Unsupported("more than one network interface");
   return Ok();
@@ -120,16 +129,20 @@ std::vector<VsockPortLink> PlanVsockPorts(const KrunConfig& config) {
 }
 
 // The root directory and the other shares (mounted by the guest by tag).
-void PlanShares(const KrunConfig& config, LaunchOptions& options) {
+Result<void> PlanShares(const KrunConfig& config, LaunchOptions& options) {
   if (config.root_dir) options.root_dir = *config.root_dir;
+  options.root_virtual_entries = config.root_overlay;
   for (const FsShare& share : config.shares) {
     if (share.tag == kRootTag) {
+      if (share.host_path.empty())
+        return Unsupported("a root share without a host directory (krun_add_virtiofs3)");
       options.root_dir = share.host_path;
       options.read_only = share.read_only;
       continue;
     }
-    options.shares.push_back({share.host_path, "", share.read_only, share.tag});
+    options.shares.push_back({share.host_path, "", share.read_only, share.tag, share.overlay});
   }
+  return Ok();
 }
 
 // A NIC with the client's MAC: a unix stream socket (a `vk switch`, passt)
@@ -166,12 +179,60 @@ NetworkOptions PlanNetwork(const KrunConfig& config) {
   return net;
 }
 
+// Terminal ports of multiport consoles: the guest's hvc1, hvc2, ...
+size_t TerminalPorts(const KrunConfig& config) {
+  size_t count = 0;
+  for (const VirtioConsole& console : config.virtio_consoles)
+    for (const ConsolePort& port : console.ports) count += port.kind == ConsolePortKind::kTty;
+  return count;
+}
+
+// Each krun_add_virtio_console_multiport is a device of its own; a terminal
+// port is announced as a console (libkrun marks it VIRTIO_CONSOLE_CONSOLE_PORT).
+std::vector<virtio::MultiportConsoleConfig> PlanConsoles(const KrunConfig& config) {
+  std::vector<virtio::MultiportConsoleConfig> consoles;
+  for (const VirtioConsole& console : config.virtio_consoles) {
+    // A device without ports shows the guest nothing: it is left out.
+    if (console.kind != ConsoleKind::kMultiport || console.ports.empty()) continue;
+    virtio::MultiportConsoleConfig device;
+    for (const ConsolePort& port : console.ports)
+      device.ports.push_back(
+          {port.name, port.input_fd, port.output_fd, port.kind == ConsolePortKind::kTty});
+    consoles.push_back(std::move(device));
+  }
+  return consoles;
+}
+
+// krun_set_kernel_console's device must be one the VM has: a console= naming
+// none would leave the guest's init without /dev/console.
+Result<std::string> PlanKernelConsole(const KrunConfig& config) {
+  if (!config.kernel_console) return std::string();
+  const std::string& name = *config.kernel_console;
+  std::vector<std::string> devices = {"hvc0"};
+  for (size_t i = 1; i <= TerminalPorts(config); ++i) devices.push_back("hvc" + std::to_string(i));
+  const size_t uarts = std::max<size_t>(config.serial_consoles.size(), 1);
+  for (size_t i = 0; i < uarts; ++i) devices.push_back("ttyS" + std::to_string(i));
+  if (std::find(devices.begin(), devices.end(), name) != devices.end()) return name;
+  return Error("krun_set_kernel_console: the VM has no console " + name + " (it has " +
+                   fmt::format("{}", fmt::join(devices, ", ")) + ")",
+               EINVAL);
+}
+
+std::vector<SerialPortConfig> PlanSerialPorts(const KrunConfig& config) {
+  std::vector<SerialPortConfig> ports;
+  for (const SerialConsole& console : config.serial_consoles)
+    ports.push_back({console.output_fd, console.input_fd});
+  return ports;
+}
+
 }  // namespace
 
 proto::StdioFds WorkloadStdio(const KrunConfig& config) {
-  if (config.virtio_consoles.empty()) return proto::StdioFds{};
-  const VirtioConsole& console = config.virtio_consoles[0];
-  return proto::StdioFds{console.input_fd, console.output_fd, console.err_fd};
+  for (const VirtioConsole& console : config.virtio_consoles) {
+    if (console.kind == ConsoleKind::kDefault)
+      return proto::StdioFds{console.input_fd, console.output_fd, console.err_fd};
+  }
+  return proto::StdioFds{};
 }
 
 Result<LaunchOptions> PlanLaunch(const KrunConfig& config, const HostSide& host) {
@@ -179,7 +240,7 @@ Result<LaunchOptions> PlanLaunch(const KrunConfig& config, const HostSide& host)
   LaunchOptions options;
   options.cpus = config.vcpus;
   options.memory_bytes = static_cast<uint64_t>(config.ram_mib) << 20;
-  PlanShares(config, options);
+  VK_TRY(PlanShares(config, options));
   options.extra_disks = PlanDisks(config);
   options.root_device = VK_TRY(PlanRootDevice(config));
   if (options.root_dir.empty() && !options.root_device)
@@ -215,6 +276,9 @@ Result<LaunchOptions> PlanLaunch(const KrunConfig& config, const HostSide& host)
   options.network = PlanNetwork(config);
   options.vsock_ports = PlanVsockPorts(config);
   if (config.console_output) options.console_path = *config.console_output;
+  options.serial_ports = PlanSerialPorts(config);
+  options.consoles = PlanConsoles(config);
+  options.kernel_console = VK_TRY(PlanKernelConsole(config));
   options.stdio = WorkloadStdio(config);
   if (host.terminal) options.tty = proto::TtyConfig{host.term, host.rows, host.cols};
   options.display_name = !options.root_dir.empty() ? options.root_dir : options.root_device->device;

@@ -2,11 +2,13 @@
 
 #include <gtest/gtest.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
 
 #include "base/testing/temp_dir.h"
+#include "runtime/guest_cmdline.h"
 
 namespace vk::capi {
 namespace {
@@ -260,16 +262,91 @@ TEST_F(LaunchPlanTest, UnixgramAndTapNicsAreDatagramLinks) {
   EXPECT_TRUE(Plan().network.datagram);
 }
 
+// Serial consoles are COM1.. with the caller's fds; the kernel console then
+// moves to hvc0 unless the client names one the VM has.
+TEST_F(LaunchPlanTest, SerialConsolesAndTheKernelConsole) {
+  config_.serial_consoles.push_back({7, 8});
+  config_.serial_consoles.push_back({-1, 9});
+  LaunchOptions options = Plan();
+  ASSERT_EQ(options.serial_ports.size(), 2u);
+  EXPECT_EQ(options.serial_ports[0].input_fd, 7);
+  EXPECT_EQ(options.serial_ports[0].output_fd, 8);
+  EXPECT_EQ(options.serial_ports[1].input_fd, -1);
+  EXPECT_EQ(options.serial_ports[1].output_fd, 9);
+  EXPECT_EQ(options.kernel_console, "");
+  EXPECT_EQ(KernelConsole(options), "hvc0");
+  config_.kernel_console = "ttyS1";
+  EXPECT_EQ(Plan().kernel_console, "ttyS1");
+  config_.kernel_console = "ttyS2";  // only two UARTs
+  EXPECT_EQ(PlanErrno(), EINVAL);
+  config_.serial_consoles.clear();
+  config_.kernel_console = "ttyS0";  // COM1 always exists
+  EXPECT_EQ(KernelConsole(Plan()), "ttyS0");
+  config_.kernel_console.reset();
+  EXPECT_EQ(KernelConsole(Plan()), "ttyS0");
+  config_.serial_consoles.resize(5);
+  EXPECT_EQ(PlanErrno(), ENOTSUP);
+}
+
+// Each multiport console is a device; a terminal port is a console (hvc1..),
+// which krun_set_kernel_console may then name. The default console stays
+// the workload's stdio wherever it is in the list.
+TEST_F(LaunchPlanTest, MultiportConsolesBecomeDevicesWithTheirPorts) {
+  VirtioConsole multiport;
+  multiport.kind = ConsoleKind::kMultiport;
+  multiport.ports.push_back({ConsolePortKind::kInOut, "alpha", 5, 6});
+  multiport.ports.push_back({ConsolePortKind::kTty, "term", 7, 7});
+  config_.virtio_consoles.push_back(multiport);
+  VirtioConsole default_console;
+  default_console.input_fd = -1;
+  default_console.output_fd = 11;
+  default_console.err_fd = 12;
+  config_.virtio_consoles.push_back(default_console);
+  LaunchOptions options = Plan();
+  ASSERT_EQ(options.consoles.size(), 1u);
+  ASSERT_EQ(options.consoles[0].ports.size(), 2u);
+  EXPECT_EQ(options.consoles[0].ports[0].name, "alpha");
+  EXPECT_EQ(options.consoles[0].ports[0].input_fd, 5);
+  EXPECT_EQ(options.consoles[0].ports[0].output_fd, 6);
+  EXPECT_FALSE(options.consoles[0].ports[0].console);
+  EXPECT_TRUE(options.consoles[0].ports[1].console);
+  EXPECT_EQ(options.stdio.out, 11);
+  EXPECT_EQ(options.stdio.err, 12);
+  config_.kernel_console = "hvc1";
+  EXPECT_EQ(Plan().kernel_console, "hvc1");
+  config_.kernel_console = "hvc2";  // one terminal port only
+  EXPECT_EQ(PlanErrno(), EINVAL);
+}
+
+// Overlay entries go with their share (the root's with the root directory);
+// a share of overlay entries only has no host path; a root made only of
+// overlay entries is not run.
+TEST_F(LaunchPlanTest, OverlayEntriesTravelWithTheirShares) {
+  config_.root_overlay.push_back({.name = "init.extra", .mode = S_IFREG | 0755});
+  FsShare virtual_only{.tag = "cfg"};
+  virtual_only.overlay.push_back({.name = "app.conf", .mode = S_IFREG | 0644});
+  config_.shares.push_back(virtual_only);
+  LaunchOptions options = Plan();
+  ASSERT_EQ(options.root_virtual_entries.size(), 1u);
+  EXPECT_EQ(options.root_virtual_entries[0].name, "init.extra");
+  ASSERT_EQ(options.shares.size(), 1u);
+  EXPECT_EQ(options.shares[0].host_path, "");
+  EXPECT_EQ(options.shares[0].tag, "cfg");
+  ASSERT_EQ(options.shares[0].virtual_entries.size(), 1u);
+  EXPECT_EQ(options.shares[0].virtual_entries[0].name, "app.conf");
+  config_ = KrunConfig{};
+  config_.shares.push_back({.tag = kRootTag});
+  EXPECT_EQ(PlanErrno(), ENOTSUP);
+}
+
 TEST_F(LaunchPlanTest, SettingsVirtkitDoesNotRunAreENOTSUP) {
   auto fresh = [this] {
     config_ = KrunConfig{};
     config_.root_dir = root_.path();
   };
-  config_.serial_consoles.push_back({0, 1});
-  EXPECT_EQ(PlanErrno(), ENOTSUP);
-  fresh();
-  config_.virtio_consoles.emplace_back();
-  config_.virtio_consoles.back().kind = ConsoleKind::kMultiport;
+  config_.kernel.emplace();
+  config_.kernel->path = "/proc/self/exe";
+  config_.kernel->format = KernelFormat::kRaw;
   EXPECT_EQ(PlanErrno(), ENOTSUP);
   fresh();
   config_.virtio_consoles.resize(2);  // two default consoles

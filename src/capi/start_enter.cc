@@ -8,6 +8,7 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstdlib>
+#include <memory>
 #include <thread>
 
 #include "base/exit_codes.h"
@@ -107,7 +108,17 @@ int StartEnter(KrunConfig config) {
   // (libkrun drops it: its _exit skips the client's stdio buffers).
   std::fflush(nullptr);
   ShutdownWatcher watcher(std::move(config.shutdown_eventfd));
-  auto status = Launch(options);
+  auto status = [&options] {
+    // A serial console or terminal port passes keys on as typed (libkrun's
+    // builder.rs sets raw mode on them too); restored before the _exit.
+    std::vector<std::unique_ptr<RawTerminal>> raw;
+    for (const SerialPortConfig& port : options.serial_ports)
+      if (port.input_fd >= 0) raw.push_back(std::make_unique<RawTerminal>(port.input_fd));
+    for (const virtio::MultiportConsoleConfig& console : options.consoles)
+      for (const virtio::ConsolePortSpec& port : console.ports)
+        if (port.console) raw.push_back(std::make_unique<RawTerminal>(port.input_fd));
+    return Launch(options);
+  }();
   if (!status.ok()) {
     if (!GuestRan(status.error().kind())) return Refuse(kFunction, status.error());
     log::Error("{}: {}", kFunction, status.error().message());

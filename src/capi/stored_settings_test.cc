@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 #include <stdlib.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -90,6 +91,35 @@ TEST(StoredSettingsTest, RootAndShares) {
     EXPECT_FALSE(config.shares[0].read_only);
     EXPECT_EQ(config.shares[1].shm_size, 1u << 30);
     EXPECT_TRUE(config.shares[2].read_only);
+  });
+}
+
+// Overlay entries land in the share they name (the root's for /dev/root),
+// file data not copied; a share may hold only overlay entries.
+TEST(StoredSettingsTest, OverlayEntries) {
+  Ctx c;
+  static const uint8_t hostname[] = {'v', 'm', '\n'};
+  ASSERT_EQ(krun_set_root(c, "/srv/root"), 0);
+  ASSERT_EQ(krun_fs_add_overlay_dir(c, "/dev/root", "etc", 040750), 0);
+  ASSERT_EQ(krun_fs_add_overlay_file(c, "/dev/root", "/etc/hostname", hostname, 3, 0100600, true),
+            0);
+  ASSERT_EQ(krun_add_virtiofs3(c, "virtual", nullptr, 0, false), 0);
+  ASSERT_EQ(krun_fs_add_overlay_file(c, "virtual", "f", nullptr, 0, 0644, false), 0);
+  Inspect(c, [](const KrunConfig& config) {
+    ASSERT_EQ(config.root_overlay.size(), 1u);
+    const auto& etc = config.root_overlay[0];
+    EXPECT_EQ(etc.name, "etc");
+    EXPECT_EQ(etc.mode, S_IFDIR | 0750u);
+    ASSERT_EQ(etc.children.size(), 1u);
+    EXPECT_EQ(etc.children[0].name, "hostname");
+    EXPECT_EQ(etc.children[0].mode, S_IFREG | 0600u);
+    EXPECT_EQ(etc.children[0].data.data(), hostname);  // the client's memory
+    EXPECT_EQ(etc.children[0].data.size(), 3u);
+    EXPECT_TRUE(etc.children[0].one_shot);
+    ASSERT_EQ(config.shares.size(), 1u);
+    EXPECT_EQ(config.shares[0].host_path, "");
+    ASSERT_EQ(config.shares[0].overlay.size(), 1u);
+    EXPECT_EQ(config.shares[0].overlay[0].mode, S_IFREG | 0644u);  // the type from the call
   });
 }
 

@@ -27,10 +27,9 @@ constexpr size_t kMaxSocketPathBytes = 107;
 // Bounds on what a loop of calls can make us hold.
 constexpr size_t kMaxVsockPorts = 1024;
 constexpr size_t kMaxConsoles = 16;
-constexpr size_t kMaxConsolePorts = 64;  // per multiport device
-// The 8250 UARTs at the four legacy I/O ports (ttyS0-ttyS3).
-constexpr size_t kMaxSerialConsoles = 4;
-constexpr size_t kMaxPortNameBytes = 255;
+using vk::capi::kMaxConsolePortNameBytes;
+using vk::capi::kMaxConsolePorts;
+using vk::capi::kMaxSerialConsoles;
 constexpr size_t kMaxConsoleIdBytes = 32;
 
 // A console name goes into the kernel command line as one "console=" word.
@@ -57,7 +56,7 @@ int32_t AddVirtioConsole(const char* function, uint32_t ctx_id, vk::capi::Virtio
 int32_t AddConsolePort(const char* function, uint32_t ctx_id, uint32_t console_id, const char* name,
                        ConsolePort port) {
   if (name != nullptr) {
-    auto text = vk::capi::ReadString(name, kMaxPortNameBytes);
+    auto text = vk::capi::ReadString(name, kMaxConsolePortNameBytes);
     if (!text) return Refuse(function, text.error());
     port.name = std::move(*text);
   }

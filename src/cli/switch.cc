@@ -3,13 +3,13 @@
 // stream,addr.type=unix,addr.path=SOCK`) and gvisor-tap-vsock peers can too
 // (u32 big-endian length-prefixed Ethernet frames).
 #include <signal.h>
-#include <sys/signalfd.h>
 #include <unistd.h>
 
 #include <cstdio>
 #include <memory>
 
 #include "base/log.h"
+#include "base/stop_signals.h"
 #include "base/strings.h"
 #include "cli/command.h"
 #include "net/cidr.h"
@@ -50,22 +50,12 @@ Result<net::LanOptions> LanOptionsFrom(const SwitchArgs& a) {
   return o;
 }
 
-Result<UniqueFd> StopSignals() {
-  sigset_t set;
-  sigemptyset(&set);
-  for (int signo : {SIGINT, SIGTERM, SIGHUP}) sigaddset(&set, signo);
-  ::sigprocmask(SIG_BLOCK, &set, nullptr);
-  UniqueFd fd(::signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK));
-  if (!fd) return Error::FromErrno("signalfd");
-  return fd;
-}
-
 Result<void> Serve(const SwitchArgs& a) {
   ::signal(SIGPIPE, SIG_IGN);
   auto loop = VK_TRY(EventLoop::Create());
   auto lan = VK_TRY(net::Lan::Create(*loop, VK_TRY(LanOptionsFrom(a))));
   auto server = VK_TRY(net::SwitchServer::Listen(*loop, *lan, a.listen));
-  UniqueFd signals = VK_TRY(StopSignals());
+  UniqueFd signals = VK_TRY(StopSignalFd());
   VK_TRY(loop->Add(signals.get(), EPOLLIN, [&](uint32_t) { loop->Stop(); }));
   std::fprintf(stderr, "vk switch: LAN %s, gateway %s, listening on %s\n", a.subnet.c_str(),
                net::FormatIpv4(lan->gateway().config().ip).c_str(), a.listen.c_str());

@@ -14,6 +14,8 @@
 #include <string>
 #include <vector>
 
+#include "base/testing/temp_dir.h"
+
 namespace vk::image::testing {
 
 struct TarEntrySpec {
@@ -110,19 +112,7 @@ inline std::string ReadFile(const std::string& path) {
   return out;
 }
 
-// A fresh directory per test, removed afterwards.
-class TempDir {
- public:
-  TempDir() {
-    std::string tmpl = (std::filesystem::temp_directory_path() / "vk-image-XXXXXX").string();
-    path_ = mkdtemp(tmpl.data());
-  }
-  ~TempDir() { std::filesystem::remove_all(path_); }
-  std::string operator/(const std::string& name) const { return path_ + "/" + name; }
-  const std::string& path() const { return path_; }
-
- private:
-  std::string path_;
-};
+// A fresh directory per test, removed afterwards (base/testing/temp_dir.h).
+using TempDir = vk::testing::TempTree;
 
 }  // namespace vk::image::testing

@@ -48,10 +48,11 @@ Result<void> CheckCheckpointable(const LaunchOptions& options) {
         "save: start the VM without shares to checkpoint it");
   }
   if (options.root_device || !options.extra_disks.empty() || !options.vsock_ports.empty() ||
-      options.network.switch_fd >= 0 || options.network.mac) {
+      options.network.switch_fd >= 0 || options.network.mac || !options.serial_ports.empty() ||
+      !options.consoles.empty()) {
     return Error(
-        "it has disks, vsock ports or a network socket of a libkrun client, which a checkpoint "
-        "does not record");
+        "it has disks, vsock ports, consoles or a network socket of a libkrun client, which a "
+        "checkpoint does not record");
   }
   if (!options.kernel_path.empty() || !options.initrd_path.empty()) {
     return Error("it boots --kernel/--initrd; checkpoints need the built-in guest");

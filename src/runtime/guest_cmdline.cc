@@ -11,7 +11,8 @@ namespace vk {
 
 namespace {
 
-constexpr const char* kBaseCmdline = "console=ttyS0 reboot=t panic=-1 quiet";
+constexpr const char* kBaseCmdline = "reboot=t panic=-1 quiet";
+constexpr const char* kDefaultConsole = "ttyS0";
 constexpr const char* kDefaultPath =
     "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
 
@@ -82,8 +83,13 @@ std::string GuestParams(const LaunchOptions& options, bool overlay) {
   return params;
 }
 
-std::string BaseCmdline(KvmFlavor flavor) {
-  std::string cmdline = kBaseCmdline;
+std::string KernelConsole(const LaunchOptions& options) {
+  if (!options.kernel_console.empty()) return options.kernel_console;
+  return options.serial_ports.empty() ? kDefaultConsole : "hvc0";
+}
+
+std::string BaseCmdline(KvmFlavor flavor, const std::string& console) {
+  std::string cmdline = "console=" + console + " " + kBaseCmdline;
   std::string quirks = FlavorCmdline(flavor);
   if (!quirks.empty()) cmdline += " " + quirks;
   return cmdline;
@@ -95,7 +101,11 @@ std::string ExtraKernelArgs() {
 }
 
 std::string GuestCmdline(const LaunchOptions& options, KvmFlavor flavor, bool overlay) {
-  std::string cmdline = BaseCmdline(flavor) + " " + GuestParams(options, overlay);
+  std::string cmdline = BaseCmdline(flavor, KernelConsole(options));
+  // The kernel probes ttyS1.. only when told to (kernel/config.fragment).
+  if (options.serial_ports.size() > 1)
+    cmdline += " 8250.nr_uarts=" + std::to_string(options.serial_ports.size());
+  cmdline += " " + GuestParams(options, overlay);
   if (!options.extra_cmdline.empty()) cmdline += " " + options.extra_cmdline;
   if (std::string extra = ExtraKernelArgs(); !extra.empty()) cmdline += " " + extra;
   return cmdline;

@@ -33,9 +33,11 @@ std::string ShareTag(size_t index);
 std::string ShareTagOf(const LaunchOptions& options, size_t index);
 // The per-VM vk.* words for the agent.
 std::string GuestParams(const LaunchOptions& options, bool overlay);
+// The console= device of a VM (LaunchOptions::kernel_console).
+std::string KernelConsole(const LaunchOptions& options);
 // The command line every guest of this host boots with (console, panic
 // handling, the KVM flavor's quirks).
-std::string BaseCmdline(KvmFlavor flavor);
+std::string BaseCmdline(KvmFlavor flavor, const std::string& console = "ttyS0");
 // VIRTKIT_KERNEL_ARGS: for looking into a guest's boot (e.g. "loglevel=7").
 std::string ExtraKernelArgs();
 // A cold boot's whole command line.

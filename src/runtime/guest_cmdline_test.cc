@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include "runtime/template_launch.h"
+
 namespace vk {
 namespace {
 
@@ -25,6 +27,29 @@ TEST(GuestParamsTest, TheRootIsTheDiskADirectoryOrADevice) {
   params = GuestParams(device, false);
   EXPECT_TRUE(Has(params, "vk.root=/dev/vdb1 vk.rootfstype=auto vk.rootflags=discard,noatime"))
       << params;
+}
+
+// Ordinary VMs: the kernel console is COM1 (the console log). With libkrun's
+// serial consoles COM1.. are the caller's: the kernel console moves to hvc0
+// and the kernel probes as many UARTs as there are.
+TEST(GuestCmdlineTest, SerialConsolesMoveTheKernelConsoleAndAddUarts) {
+  LaunchOptions plain;
+  plain.disk = "/images/base.ext4";
+  std::string cmdline = GuestCmdline(plain, KvmFlavor::kHardware, false);
+  EXPECT_TRUE(Has(cmdline, "console=ttyS0 reboot=t panic=-1 quiet")) << cmdline;
+  EXPECT_FALSE(Has(cmdline, "8250.nr_uarts"));
+
+  LaunchOptions serial = plain;
+  serial.serial_ports.resize(3);
+  cmdline = GuestCmdline(serial, KvmFlavor::kHardware, false);
+  EXPECT_TRUE(Has(cmdline, "console=hvc0 reboot=t")) << cmdline;
+  EXPECT_FALSE(Has(cmdline, "console=ttyS0"));
+  EXPECT_TRUE(Has(cmdline, " 8250.nr_uarts=3 ")) << cmdline;
+
+  serial.kernel_console = "ttyS2";
+  cmdline = GuestCmdline(serial, KvmFlavor::kHardware, false);
+  EXPECT_TRUE(Has(cmdline, "console=ttyS2 reboot=t")) << cmdline;
+  EXPECT_FALSE(UseTemplate(serial));
 }
 
 TEST(GuestParamsTest, SharesWithoutAGuestPathAreLeftToTheGuestUnderTheirTags) {

@@ -108,7 +108,9 @@ Result<void> AddShares(Machine& machine, const LaunchOptions& options) {
     fs.shared_dir = options.shares[i].host_path;
     fs.tag = ShareTagOf(options, i);
     fs.read_only = options.shares[i].read_only;  // enforced here, not only by the guest
-    auto device = VK_TRY_CTX(virtio::CreateFsDevice(fs), "share " + fs.shared_dir);
+    fs.virtual_entries = options.shares[i].virtual_entries;
+    auto device = VK_TRY_CTX(virtio::CreateFsDevice(fs),
+                             "share " + (fs.shared_dir.empty() ? fs.tag : fs.shared_dir));
     VK_TRY(machine.AddVirtioDevice(std::move(device)));
   }
   return Ok();
@@ -130,6 +132,7 @@ Result<void> AddRoot(Machine& machine, const LaunchOptions& options, const std::
     fs.shared_dir = options.root_dir;
     fs.tag = kRootShareTag;
     fs.read_only = options.read_only;
+    fs.virtual_entries = options.root_virtual_entries;
     auto device = VK_TRY_CTX(virtio::CreateFsDevice(fs), "root directory " + fs.shared_dir);
     return machine.AddVirtioDevice(std::move(device));
   }
@@ -168,6 +171,8 @@ Result<void> AddDevices(Machine& machine, const LaunchOptions& options, const Vm
   VK_TRY(machine.AddVirtioDevice(virtio::CreateRngDevice()));
   // hvc0: a second console whose output joins the kernel console.
   VK_TRY(machine.AddVirtioDevice(virtio::CreateConsoleDevice({console_fd, -1})));
+  for (const virtio::MultiportConsoleConfig& console : options.consoles)
+    VK_TRY(machine.AddVirtioDevice(VK_TRY(virtio::CreateMultiportConsoleDevice(console))));
   return Ok();
 }
 
@@ -193,6 +198,7 @@ sandbox::ServedPaths SandboxPaths(const LaunchOptions& options, const std::strin
                                                                 : sandbox::PathAccess::kReadWrite});
   }
   for (const SharedDir& share : options.shares) {
+    if (share.host_path.empty()) continue;  // virtual entries only: no host path to reach
     paths.shares.push_back({share.host_path, share.read_only ? sandbox::PathAccess::kReadOnly
                                                              : sandbox::PathAccess::kReadWrite});
   }
@@ -325,6 +331,7 @@ Result<int> LaunchPrepared(const LaunchOptions& options, VmDir* run_dir, GuestFi
   config.cpus = cpus;
   config.memory_bytes = options.memory_bytes;
   config.console_fd = console->get();
+  config.serial_ports = options.serial_ports;
   config.guest_identity = guest.identity;  // a checkpoint of it is tied to this guest
   if (from_checkpoint) config.restore_from = options.restore_checkpoint;
   auto machine =

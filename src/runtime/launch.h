@@ -13,15 +13,21 @@
 #include "proto/messages.h"
 #include "runtime/vm_dir.h"
 #include "runtime/vm_network.h"
+#include "virtio/console/multiport_console_device.h"
+#include "virtio/fs/virtual_entries.h"
+#include "vmm/serial_ports.h"
 
 namespace vk {
 
 // A host directory served to the guest over virtio-fs (vk run -v, --workdir).
 struct SharedDir {
-  std::string host_path;
+  std::string host_path;   // empty: a share of virtual entries only (libkrun)
   std::string guest_path;  // empty: not mounted by the agent (the guest mounts the tag itself)
   bool read_only = false;
   std::string tag;  // the virtio-fs tag; empty: vkfsN by position (ShareTag)
+  // libkrun's overlay entries: read-only virtual files and directories over
+  // the share's root (virtio/fs/virtual_entries.h; file data not copied).
+  std::vector<virtio::fs::VirtualEntry> virtual_entries;
 };
 
 // A tmpfs in the guest (vk run --tmpfs, RUN --mount=type=tmpfs): never on
@@ -68,6 +74,7 @@ struct LaunchOptions {
   // Instead of `disk`: a host directory as the guest's "/" over virtio-fs
   // (libkrun's krun_set_root). The guest writes into it unless read_only.
   std::string root_dir;
+  std::vector<virtio::fs::VirtualEntry> root_virtual_entries;  // over root_dir, as for shares
   std::optional<RootDevice> root_device;  // instead of both: "/" on an extra disk
   std::vector<ExtraDisk> extra_disks;
   bool read_only = false;
@@ -105,7 +112,18 @@ struct LaunchOptions {
   // Boot the kernel instead of restoring the warm template of the VM's
   // shape (--cold; also VIRTKIT_COLD_BOOT=1). docs/snapshots.md.
   bool cold = false;
-  NetworkOptions network;                  // --net, --net=SOCK, -p, --egress-allow
+  NetworkOptions network;  // --net, --net=SOCK, -p, --egress-allow
+  // libkrun's serial consoles: ttyS0.. wired to the caller's descriptors.
+  // The kernel console then moves from ttyS0 to hvc0 (console_path), so
+  // the guest's ttyS0 carries only what programs write to it.
+  std::vector<SerialPortConfig> serial_ports;
+  // libkrun's krun_set_kernel_console: the console= device, one this VM has
+  // (ttyS0..ttyS<serial ports - 1>, hvc0, hvc1.. for console ports below).
+  // Empty: ttyS0, or hvc0 as above.
+  std::string kernel_console;
+  // libkrun's multiport virtio consoles (ports with the caller's fds), after
+  // the implicit hvc0: their console ports become hvc1, hvc2, ...
+  std::vector<virtio::MultiportConsoleConfig> consoles;
   std::vector<VsockPortLink> vsock_ports;  // not the agent's ports (IsAgentVsockPort)
   // Firewall rules as text (the library's): written to the VM's state dir
   // (VmDir::FirewallRules) and used as network.firewall_file, which must

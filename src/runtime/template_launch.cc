@@ -30,11 +30,16 @@ bool UseTemplate(const LaunchOptions& options) {
   // Another initramfs may not hold our agent (nothing to take an assignment);
   // --cmdline words only mean something at boot. The guest learns share
   // tags when it boots: a template knows only vkfsN.
-  bool own_tags = std::any_of(options.shares.begin(), options.shares.end(),
-                              [](const SharedDir& share) { return !share.tag.empty(); });
+  // Virtual entries (libkrun's overlay) are not part of a template's shape either.
+  bool own_tags = std::any_of(
+      options.shares.begin(), options.shares.end(),
+      [](const SharedDir& share) { return !share.tag.empty() || !share.virtual_entries.empty(); });
   // Disks beyond the root's are not part of a template's shape.
+  // Consoles and another console= are libkrun's, wired at boot.
   return options.initrd_path.empty() && options.extra_cmdline.empty() && !own_tags &&
-         options.extra_disks.empty() && !options.root_device;
+         options.extra_disks.empty() && !options.root_device && options.serial_ports.empty() &&
+         options.consoles.empty() && options.kernel_console.empty() &&
+         options.root_virtual_entries.empty();
 }
 
 TemplateShape ShapeFor(const LaunchOptions& options, KvmFlavor flavor, uint32_t cpus,

@@ -162,6 +162,15 @@ class Queue {
   void EnableNotification(const GuestMemory& memory);
   // Whether avail has entries the device has not popped yet.
   bool HasAvailable(const GuestMemory& memory) const;
+  // vhost-user (vhost_user/backend.h): the front end carries the ring
+  // positions across a back-end stop and restart (GET_VRING_BASE returns
+  // next_avail; the used index is read back from the used ring). Only for a
+  // ready queue: any readiness change restarts both at 0.
+  uint16_t next_avail() const { return next_avail_; }
+  void set_ring_positions(uint16_t next_avail, uint16_t next_used) {
+    next_avail_ = next_avail;
+    next_used_ = signalled_used_ = next_used;
+  }
   // Gives back the `count` most recently popped chains (snapshots: chains a
   // device held unused): the next Pop() returns them again, oldest first.
   // They must be the last chains popped, none of them pushed; chains popped

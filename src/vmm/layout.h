@@ -37,8 +37,7 @@ inline constexpr uint64_t kIoapic = 0xfec00000;
 inline constexpr uint64_t kLapic = 0xfee00000;
 
 // I/O ports.
-inline constexpr uint16_t kSerialPort = 0x3f8;
-inline constexpr uint32_t kSerialIrq = 4;
+// The COM ports (0x3f8.., IRQs 4 and 3) are in vmm/serial_ports.h.
 inline constexpr uint16_t kI8042Data = 0x60;
 inline constexpr uint16_t kI8042Command = 0x64;
 inline constexpr uint8_t kI8042ResetCommand = 0xfe;

@@ -113,13 +113,10 @@ Result<void> Machine::Init() {
     VK_TRY(vm_->SetUserMemoryRegion(slot++, range.guest_address, range.size, range.host));
   }
   loop_ = VK_TRY(EventLoop::Create());
-  kvm::Vm* vm = vm_.get();
-  serial_ = std::make_unique<Serial>(config_.console_fd, [vm] {
-    // Edge on the ISA line: KVM latches it in the PIC/IOAPIC.
-    auto up = vm->SetIrqLine(layout::kSerialIrq, true);
-    auto down = vm->SetIrqLine(layout::kSerialIrq, false);
-    (void)up, (void)down;
-  });
+  if (restored() && !config_.serial_ports.empty()) {
+    return Error("a VM with serial consoles cannot be restored from a snapshot");
+  }
+  serial_ = VK_TRY(SerialPorts::Create(*vm_, *loop_, config_.console_fd, config_.serial_ports));
   return Ok();
 }
 
@@ -272,7 +269,7 @@ Result<void> Machine::RestoreState() {
     vcpus_.push_back(std::move(vcpu));
   }
   VK_TRY(ApplyVm(*vm_, vm_state));
-  VK_TRY_CTX(serial_->RestoreState(in), "serial port");
+  VK_TRY_CTX(serial_->com1().RestoreState(in), "serial port");
   for (const auto& slot : virtio_) {
     VK_TRY_CTX(slot->transport->RestoreState(in), std::string(slot->transport->device().name()));
   }
@@ -350,7 +347,7 @@ Result<std::vector<uint8_t>> Machine::SaveDeviceState() {
     ServePendingNotifications();
     StateWriter out;
     auto result = [&]() -> Result<void> {
-      serial_->SaveState(out);
+      serial_->com1().SaveState(out);
       for (const auto& slot : virtio_) {
         VK_TRY_CTX(slot->transport->SaveState(out), std::string(slot->transport->device().name()));
       }
@@ -389,6 +386,10 @@ void Machine::HoldDevices(uint64_t resumes) {
 }
 
 Result<void> Machine::SaveSnapshot(const std::string& dir) {
+  if (!config_.serial_ports.empty()) {
+    return Error(
+        "a VM with serial consoles cannot be snapshotted (their descriptors are the caller's)");
+  }
   VK_TRY(Pause());
   // The devices first: serving the last requests may raise interrupts,
   // which the interrupt controllers' state below must include.
@@ -468,12 +469,12 @@ void Machine::HandleIo(kvm_run& run) {
   bool out = run.io.direction == KVM_EXIT_IO_OUT;
   uint16_t port = run.io.port;
   for (uint32_t i = 0; i < run.io.count; ++i, data += run.io.size) {
-    if (port >= layout::kSerialPort && port < layout::kSerialPort + 8) {
-      uint16_t offset = port - layout::kSerialPort;
+    uint16_t offset = 0;
+    if (Serial* uart = serial_->Decode(port, offset)) {
       if (out) {
-        serial_->Write(offset, data[0]);
+        uart->Write(offset, data[0]);
       } else {
-        data[0] = serial_->Read(offset);
+        data[0] = uart->Read(offset);
       }
     } else if (port == layout::kExitPort && out) {
       Stop({ExitKind::kPowerOff, data[0], "the guest powered off"});

@@ -24,7 +24,7 @@
 #include "virtio/device.h"
 #include "virtio/mmio_transport.h"
 #include "vmm/kernel_loader.h"
-#include "vmm/serial.h"
+#include "vmm/serial_ports.h"
 #include "vmm/snapshot_file.h"
 
 namespace vk {
@@ -36,6 +36,10 @@ struct MachineConfig {
   uint32_t cpus = 1;
   uint64_t memory_bytes = 256ull << 20;
   int console_fd = -1;  // serial output; not owned; -1 = discard
+  // libkrun's serial consoles: COM1.. (ttyS0..) wired to these instead of
+  // COM1 writing console_fd (at most kMaxSerialPorts). Such a machine
+  // cannot be snapshotted (the descriptors are the caller's).
+  std::vector<SerialPortConfig> serial_ports;
   // Resume the snapshot in this directory instead of booting (kernel, initrd
   // and cmdline are then unused; the devices added must be the snapshot's,
   // in the same order). docs/snapshots.md.
@@ -109,7 +113,7 @@ class Machine {
   }
 
   const GuestMemory& memory() const { return memory_; }
-  std::string ConsoleTail(size_t max_bytes = 4096) const { return serial_->Tail(max_bytes); }
+  std::string ConsoleTail(size_t max_bytes = 4096) const { return serial_->com1().Tail(max_bytes); }
   MachineStats stats() const;
   uint32_t cpus() const { return config_.cpus; }
   // The device thread's loop: backends that must run beside the devices
@@ -157,7 +161,7 @@ class Machine {
   std::future<Result<PreloadedGuest>> preload_;
   std::vector<std::unique_ptr<kvm::Vcpu>> vcpus_;
   std::unique_ptr<EventLoop> loop_;
-  std::unique_ptr<Serial> serial_;
+  std::unique_ptr<SerialPorts> serial_;
   std::vector<std::unique_ptr<VirtioSlot>> virtio_;
   std::vector<std::shared_ptr<void>> owned_;  // after loop_/virtio_: destroyed first
   std::string cmdline_;

@@ -22,6 +22,13 @@ constexpr size_t kMaxLine = 4096;
 }  // namespace
 
 uint8_t Serial::Read(uint16_t offset) {
+  bool drained = false;
+  uint8_t value = ReadLocked(offset, drained);
+  if (drained && input_drained_) input_drained_();
+  return value;
+}
+
+uint8_t Serial::ReadLocked(uint16_t offset, bool& drained) {
   std::lock_guard lock(mutex_);
   switch (offset) {
     case kData: {
@@ -29,6 +36,7 @@ uint8_t Serial::Read(uint16_t offset) {
       if (input_.empty()) return 0;
       uint8_t byte = input_.front();
       input_.pop_front();
+      drained = input_.empty();
       UpdateInterrupt();
       return byte;
     }
@@ -93,7 +101,7 @@ void Serial::Emit(uint8_t byte) {
   tail_.push_back(static_cast<char>(byte));
   if (tail_.size() > kMaxTail) tail_.erase(0, tail_.size() - kMaxTail / 2);
   line_.push_back(static_cast<char>(byte));
-  if (byte != '\n' && line_.size() < kMaxLine) return;
+  if (line_buffered_ && byte != '\n' && line_.size() < kMaxLine) return;
   WriteLine();
 }
 
@@ -103,13 +111,22 @@ void Serial::WriteLine() {
   line_.clear();
 }
 
-void Serial::Receive(const std::string& bytes) {
+void Serial::Receive(std::string_view bytes) {
   std::lock_guard lock(mutex_);
   for (char c : bytes) {
     if (input_.size() >= kMaxInput) break;
     input_.push_back(static_cast<uint8_t>(c));
   }
   UpdateInterrupt();
+}
+
+size_t Serial::InputSpace() const {
+  std::lock_guard lock(mutex_);
+  return kMaxInput - input_.size();
+}
+
+void Serial::SetInputDrained(std::function<void()> callback) {
+  input_drained_ = std::move(callback);
 }
 
 void Serial::Flush() {

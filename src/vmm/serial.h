@@ -1,8 +1,9 @@
-// A 16550A-compatible UART at COM1 (0x3f8, IRQ 4): the guest kernel console.
-// Output goes to an fd (a log file or the terminal). Only what Linux's 8250
-// driver uses is modelled: THR/RBR, IER, IIR (THR-empty and RX interrupts),
-// LCR with the divisor latch, MCR, LSR, MSR, SCR. Input, when enabled, is
-// fed with Receive().
+// A 16550A-compatible UART (COM1 at 0x3f8, IRQ 4, is the guest kernel
+// console; COM2-COM4 exist for libkrun's serial consoles). Output goes to an
+// fd (a log file, the terminal, a pipe). Only what Linux's 8250 driver uses
+// is modelled: THR/RBR, IER, IIR (THR-empty and RX interrupts), LCR with the
+// divisor latch, MCR, LSR, MSR, SCR. Input, when enabled, is fed with
+// Receive().
 #pragma once
 
 #include <cstdint>
@@ -10,6 +11,7 @@
 #include <functional>
 #include <mutex>
 #include <string>
+#include <string_view>
 
 #include "base/capped_write.h"
 #include "base/result.h"
@@ -22,17 +24,26 @@ class Serial {
   // `raise_irq` pulses the UART's interrupt line; `output_fd` is not owned.
   // A regular output file grows to at most `max_output_bytes` (the guest
   // controls what it prints; see base/capped_write.h).
+  // A log is written a line at a time (kernel messages from several sources
+  // stay whole); an interactive port (`line_buffered` false) passes each
+  // byte on at once, so a prompt without a newline shows.
   Serial(int output_fd, std::function<void()> raise_irq,
-         uint64_t max_output_bytes = kDefaultConsoleLogLimit)
+         uint64_t max_output_bytes = kDefaultConsoleLogLimit, bool line_buffered = true)
       : output_fd_(output_fd),
         max_output_bytes_(max_output_bytes),
+        line_buffered_(line_buffered),
         raise_irq_(std::move(raise_irq)) {}
 
   // Guest port access at offset 0..7 from the base port (guest-controlled).
   uint8_t Read(uint16_t offset);
   void Write(uint16_t offset, uint8_t value);
-  // Host input for the guest (bounded: excess bytes are dropped).
-  void Receive(const std::string& bytes);
+  // Host input for the guest (bounded: bytes beyond InputSpace() are
+  // dropped, so a reader that must not lose any asks InputSpace() first).
+  void Receive(std::string_view bytes);
+  size_t InputSpace() const;
+  // Called, without the UART's lock, each time the guest has read the last
+  // queued input byte: a paused input reader may go on.
+  void SetInputDrained(std::function<void()> callback);
   // The last `max_bytes` of output, kept to explain a guest crash.
   std::string Tail(size_t max_bytes = 4096) const;
   // Writes out a partial last line (at machine exit).
@@ -49,6 +60,7 @@ class Serial {
   Result<void> RestoreState(StateReader& in);
 
  private:
+  uint8_t ReadLocked(uint16_t offset, bool& drained);
   void UpdateInterrupt();  // callers hold mutex_
   void Emit(uint8_t byte);
   void WriteLine();  // callers hold mutex_
@@ -56,7 +68,9 @@ class Serial {
   mutable std::mutex mutex_;
   int output_fd_;
   uint64_t max_output_bytes_;
+  bool line_buffered_;
   std::function<void()> raise_irq_;
+  std::function<void()> input_drained_;  // set before the vCPUs run
   uint8_t ier_ = 0, lcr_ = 0, mcr_ = 0, scr_ = 0, dll_ = 0x0c, dlm_ = 0;
   bool thr_empty_pending_ = false;  // a THR-empty interrupt awaits an IIR read
   bool irq_asserted_ = false;

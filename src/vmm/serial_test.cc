@@ -40,6 +40,34 @@ TEST(SerialTest, ConsoleFileStopsGrowingAtItsLimit) {
   EXPECT_EQ(serial.Tail(4), "y\ny\n");
 }
 
+// A libkrun serial console is interactive: a prompt shows before its newline.
+TEST(SerialTest, UnbufferedPortPassesEachByteOnAtOnce) {
+  UniqueFd file(::memfd_create("console", MFD_CLOEXEC));
+  Serial serial(
+      file.get(), [] {}, kDefaultConsoleLogLimit, false);
+  Print(serial, "login: ");
+  EXPECT_EQ(testing::FdContents(file.get()), "login: ");
+}
+
+// Host input is never dropped by a reader that asks for room first, and it
+// learns when the guest has read everything.
+TEST(SerialTest, InputSpaceShrinksAndTheDrainedCallbackFires) {
+  Serial serial(-1, [] {});
+  int drained = 0;
+  serial.SetInputDrained([&] { ++drained; });
+  const size_t empty = serial.InputSpace();
+  ASSERT_GT(empty, 2u);
+  serial.Receive("ab");
+  EXPECT_EQ(serial.InputSpace(), empty - 2);
+  EXPECT_EQ(serial.Read(0), 'a');
+  EXPECT_EQ(drained, 0);
+  EXPECT_EQ(serial.Read(0), 'b');
+  EXPECT_EQ(drained, 1);
+  EXPECT_EQ(serial.InputSpace(), empty);
+  serial.Receive(std::string(empty + 10, 'x'));  // beyond the bound: the excess is dropped
+  EXPECT_EQ(serial.InputSpace(), 0u);
+}
+
 TEST(SerialTest, DefaultLimitIsSixteenMebibytes) {
   EXPECT_EQ(kDefaultConsoleLogLimit, 16ull << 20);
 }

@@ -202,42 +202,11 @@ TEST_F(NetTest, TwoVmsOnASwitchFindEachOtherByName) {
       << "#!/bin/sh\nip -4 addr show eth0 | grep -o 'inet [0-9./]*'\npoweroff -f\n";
   std::string qemu_disk = dir_.path() + "/qemu.ext4";
   ASSERT_EQ(RunVk({"mkext", dir_.path() + "/rootfs", qemu_disk}).exit_code, 0);
-  ProcessResult qemu = RunProcess(
-      {"qemu-system-x86_64",
-       "-M",
-       "microvm,acpi=off",  // our kernel finds virtio-mmio devices on its command line
-       "-enable-kvm",
-       "-cpu",
-       "EPYC-Rome",
-       "-m",
-       "256M",
-       "-nodefaults",
-       "-no-user-config",
-       "-nographic",
-       "-serial",
-       "stdio",
-       "-kernel",
-       assets.path() + "/vmlinux",
-       "-initrd",
-       assets.path() + "/initramfs.cpio",
-       "-append",
-       "console=ttyS0 reboot=t panic=-1 quiet vk.root=/dev/vda vk.ro=1 vk.net=dhcp "
-       "vk.hostname=qemu" +
-           std::string(fs::exists("/sys/module/kvm_pvm") ? " noxsave clearcpuid=popcnt,smap nosmap "
-                                                           "tsc=reliable percpu_alloc=page vk.pvm=1"
-                                                         : ""),
-       "-drive",
-       "id=root,file=" + qemu_disk + ",format=raw,if=none,readonly=on",
-       "-device",
-       "virtio-blk-device,drive=root",
-       "-netdev",
-       "stream,id=lan,addr.type=unix,addr.path=" + sock,
-       "-device",
-       "virtio-net-device,netdev=lan",
-       "-device",
-       "isa-debug-exit,iobase=0xf4,iosize=0x04",  // how our kernel powers QEMU off
-       "-no-reboot"},
-      "", std::chrono::seconds(600));
+  ProcessResult qemu =
+      RunProcess(QemuMicrovmCommand(assets.path(), qemu_disk, "vk.net=dhcp vk.hostname=qemu",
+                                    {"-netdev", "stream,id=lan,addr.type=unix,addr.path=" + sock,
+                                     "-device", "virtio-net-device,netdev=lan"}),
+                 "", std::chrono::seconds(600));
   EXPECT_NE(qemu.out.find("inet 192.168.127."), std::string::npos) << qemu.out << qemu.err;
 }
 

@@ -239,15 +239,44 @@ std::string KvmUnavailableReason() {
   return "";
 }
 
-TempDir::TempDir() {
-  std::string pattern = (fs::temp_directory_path() / "vk-e2e.XXXXXX").string();
-  if (::mkdtemp(pattern.data()) == nullptr) throw std::runtime_error("mkdtemp failed");
-  path_ = pattern;
-}
-
-TempDir::~TempDir() {
-  std::error_code ignored;
-  fs::remove_all(path_, ignored);
+std::vector<std::string> QemuMicrovmCommand(const std::string& assets, const std::string& disk,
+                                            const std::string& params,
+                                            const std::vector<std::string>& devices,
+                                            bool shared_memory) {
+  const bool pvm = fs::exists("/sys/module/kvm_pvm");
+  // acpi=off: our kernel finds virtio-mmio devices on its command line.
+  std::vector<std::string> argv = {
+      "qemu-system-x86_64",
+      "-M",
+      std::string("microvm,acpi=off") + (shared_memory ? ",memory-backend=mem" : ""),
+      "-enable-kvm",
+      "-cpu",
+      pvm ? "EPYC-Rome" : "host",  // `-cpu host` fails on PVM (MSR 0x10a)
+      "-m",
+      "256M",
+      "-nodefaults",
+      "-no-user-config",
+      "-nographic",
+      "-serial",
+      "stdio",
+      "-kernel",
+      assets + "/vmlinux",
+      "-initrd",
+      assets + "/initramfs.cpio",
+      "-append",
+      "console=ttyS0 reboot=t panic=-1 quiet vk.root=/dev/vda vk.ro=1 " + params +
+          (pvm ? " noxsave clearcpuid=popcnt,smap nosmap tsc=reliable percpu_alloc=page vk.pvm=1"
+               : ""),
+      "-drive",
+      "id=root,file=" + disk + ",format=raw,if=none,readonly=on",
+      "-device",
+      "virtio-blk-device,drive=root"};
+  if (shared_memory) {
+    argv.insert(argv.end(), {"-object", "memory-backend-memfd,id=mem,size=256M,share=on"});
+  }
+  argv.insert(argv.end(), devices.begin(), devices.end());
+  argv.insert(argv.end(), {"-device", "isa-debug-exit,iobase=0xf4,iosize=0x04", "-no-reboot"});
+  return argv;
 }
 
 std::string MakeBusyboxDisk(const TempDir& dir) {

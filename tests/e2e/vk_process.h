@@ -9,6 +9,8 @@
 #include <string>
 #include <vector>
 
+#include "base/testing/temp_dir.h"
+
 namespace vk::e2e {
 
 struct ProcessResult {
@@ -81,18 +83,21 @@ std::string EnsureDebianImage(const std::string& image, const std::string& packa
 // Why KVM tests cannot run here, or "" when /dev/kvm is usable.
 std::string KvmUnavailableReason();
 
-// A fresh temporary directory, removed by the destructor.
-class TempDir {
- public:
-  TempDir();
-  ~TempDir();
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  const std::string& path() const { return path_; }
+// A fresh temporary directory, removed by the destructor without following
+// symlinks out of it (base/testing/temp_dir.h).
+using TempDir = vk::testing::TempTree;
 
- private:
-  std::string path_;
-};
+// The command line of a QEMU microvm booting our guest (kernel and agent
+// initramfs from `vk guest-assets ASSETS`) with `disk` as its read-only root
+// (/dev/vda) and `params` (vk.* words) after the base kernel command line;
+// `devices` are appended. On PVM hosts it adds the kernel switches and CPU
+// model that work there (kernel/README.md). `shared_memory`: guest RAM is
+// a shared memfd, as vhost-user back ends need. Ends with the exit device
+// our kernel powers off through (0xf4).
+std::vector<std::string> QemuMicrovmCommand(const std::string& assets, const std::string& disk,
+                                            const std::string& params,
+                                            const std::vector<std::string>& devices,
+                                            bool shared_memory = false);
 
 // Builds an ext4 root with Debian's busybox-static (every applet linked) plus
 // /etc/passwd, /etc/group and an /sbin/init that powers the VM off. Returns

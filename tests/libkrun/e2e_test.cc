@@ -161,6 +161,89 @@ TEST_F(LibkrunTest, TheDefaultConsoleCarriesTheWorkloadsOutput) {
   EXPECT_NE(text.find("to-err\n"), std::string::npos) << text;
 }
 
+// The host end of a console: accepts one connection at `path` and answers
+// each line with PING replaced by PONG.
+class PingPongPeer {
+ public:
+  explicit PingPongPeer(const std::string& path) : listener_(ListenAt(path)) {
+    thread_ = std::thread([this] {
+      UniqueFd peer(::accept4(listener_.get(), nullptr, nullptr, SOCK_CLOEXEC));
+      if (!peer) return;
+      for (std::string line = ReadLine(peer.get()); !line.empty(); line = ReadLine(peer.get())) {
+        heard_ += line + "\n";
+        std::string reply = line;
+        if (size_t at = reply.find("PING"); at != std::string::npos) reply.replace(at, 4, "PONG");
+        reply += "\n";
+        if (::write(peer.get(), reply.data(), reply.size()) < 0) return;
+      }
+    });
+  }
+  ~PingPongPeer() { Finish(); }
+  bool listening() const { return static_cast<bool>(listener_); }
+  // What the guest sent, once the VM has ended (its end of the connection
+  // closed with it).
+  const std::string& Finish() {
+    if (thread_.joinable()) {
+      ::shutdown(listener_.get(), SHUT_RDWR);  // never connected: stop waiting
+      thread_.join();
+    }
+    return heard_;
+  }
+
+ private:
+  UniqueFd listener_;
+  std::string heard_;
+  std::thread thread_;
+};
+
+// One VM for every console kind and the root's overlay entries (they, like
+// the consoles, make a VM that boots instead of restoring a template).
+// Serial consoles are ttyS0, ttyS1 in the
+// order added (COM1, COM2), wired to the client's descriptors, and the
+// kernel's own console is not on them. A multiport virtio console's ports
+// are found by name in /sys/class/virtio-ports (/dev/vportNpM); its terminal
+// port is a console, the guest's hvc1 (hvc0 is the implicit console).
+// Overlay files are served from the client's memory over the root
+// directory; the one-shot one can be looked up once.
+TEST_F(LibkrunTest, ConsolesOfEveryKindAndOverlayFiles) {
+  const std::string serial0 = work_->path() + "/ttyS0.out";
+  const std::string serial1 = work_->path() + "/ttyS1.sock";
+  const std::string alpha = work_->path() + "/alpha.sock";
+  const std::string beta = work_->path() + "/beta.sock";
+  for (const std::string& path : {serial1, alpha, beta}) fs::remove(path);
+  PingPongPeer serial_peer(serial1), alpha_peer(alpha), beta_peer(beta);
+  ASSERT_TRUE(serial_peer.listening() && alpha_peer.listening() && beta_peer.listening());
+  const std::string script =
+      "stty -F /dev/ttyS1 raw -echo && exec 3<>/dev/ttyS1 && echo PING-SERIAL >&3 && "
+      "read -r reply <&3 && echo \"ttyS1 answered: $reply\" && echo hello-ttyS0 > /dev/ttyS0\n"
+      "port() { for p in /sys/class/virtio-ports/*; do "
+      "[ \"$(cat $p/name 2>/dev/null)\" = \"$1\" ] && echo /dev/${p##*/}; done; }\n"
+      "exec 4<>$(port alpha) 5<>$(port beta) || exit 9\n"
+      "echo PING-ALPHA >&4 && read -r reply <&4 && echo \"alpha answered: $reply\"\n"
+      "echo PING-BETA >&5 && read -r reply <&5 && echo \"beta answered: $reply\"\n"
+      "echo hello-term > /dev/hvc1\n"
+      "echo \"overlay: $(cat /virt/hello) $(ls /virt)\"\n"
+      "echo \"once: $(cat /once)\"; cat /once 2>/dev/null || echo 'once again: gone'\n";
+  ProcessResult run =
+      Run({"-O", serial0, "-S", serial1, "-P", "alpha:" + alpha, "-P", "beta:" + beta, "-T", "term",
+           "-D", "virt", "-F", "virt/hello=from-memory", "-1", "once=secret"},
+          {"/bin/sh", "-c", script});
+  EXPECT_EQ(run.exit_code, 0) << run.out << run.err;
+  EXPECT_NE(run.out.find("ttyS1 answered: PONG-SERIAL"), std::string::npos) << run.out << run.err;
+  EXPECT_EQ(serial_peer.Finish(), "PING-SERIAL\n");
+  EXPECT_EQ(ReadText(serial0), "hello-ttyS0\r\n");  // the tty's ONLCR, nothing of the kernel's
+  EXPECT_NE(run.out.find("alpha answered: PONG-ALPHA"), std::string::npos) << run.out << run.err;
+  EXPECT_NE(run.out.find("beta answered: PONG-BETA"), std::string::npos) << run.out << run.err;
+  EXPECT_EQ(alpha_peer.Finish(), "PING-ALPHA\n");
+  EXPECT_EQ(beta_peer.Finish(), "PING-BETA\n");
+  EXPECT_NE(run.err.find("tty term: hello-term"), std::string::npos) << run.err;
+  EXPECT_NE(run.out.find("overlay: from-memory hello"), std::string::npos) << run.out << run.err;
+  EXPECT_NE(run.out.find("once: secret"), std::string::npos) << run.out;
+  EXPECT_NE(run.out.find("once again: gone"), std::string::npos) << run.out;
+  EXPECT_FALSE(fs::exists(root_ + "/virt"));  // nothing was written into the host's tree
+  EXPECT_FALSE(fs::exists(root_ + "/once"));
+}
+
 TEST_F(LibkrunTest, TheShutdownEventfdEndsTheWorkloadWithSigterm) {
   // The runner writes the eventfd 20 s after krun_start_enter; without it
   // the workload would sleep for 10 minutes.

@@ -129,7 +129,8 @@ Result<std::unique_ptr<VirtioDevice>> CreateFsDevice(const FsOptions& options) {
     return Error("virtio-fs: num_request_queues must be 1 to " + std::to_string(kMaxRequestQueues));
   }
   auto access = options.read_only ? fs::Access::kReadOnly : fs::Access::kReadWrite;
-  auto server = VK_TRY_CTX(fs::FuseServer::Create(options.shared_dir, access), "virtio-fs");
+  auto server = VK_TRY_CTX(
+      fs::FuseServer::Create(options.shared_dir, access, options.virtual_entries), "virtio-fs");
   return std::unique_ptr<VirtioDevice>(new FsDevice(options, std::move(server)));
 }
 

@@ -12,11 +12,14 @@
 #include <sstream>
 
 #include "virtio/fs/fs_test_harness.h"
+#include "virtio/testing/fuse_dirents.h"
 
 namespace vk::virtio::fs {
 namespace {
 
+using testing::Dirent;
 using testing::FsHarness;
+using testing::ParseDirents;
 using testing::Reply;
 using testing::Req;
 using testing::TempDir;
@@ -36,30 +39,6 @@ void Spit(const std::string& path, std::string_view text) { std::ofstream(path) 
 uint64_t Node(const Reply& reply) { return reply.As<fuse_entry_out>().nodeid; }
 uint64_t CreatedFh(const Reply& reply) {
   return reply.As<fuse_open_out>(sizeof(fuse_entry_out)).fh;
-}
-
-// Parses READDIR / READDIRPLUS replies: name -> nodeid (0 for plain READDIR).
-struct Dirent {
-  std::string name;
-  uint64_t off = 0;
-  uint64_t nodeid = 0;
-  uint32_t mode = 0;
-};
-std::vector<Dirent> ParseDirents(const std::vector<uint8_t>& body, bool plus) {
-  std::vector<Dirent> out;
-  size_t at = 0;
-  size_t prefix = plus ? sizeof(fuse_entry_out) : 0;
-  while (at + prefix + FUSE_NAME_OFFSET <= body.size()) {
-    fuse_entry_out entry{};
-    if (plus) std::memcpy(&entry, body.data() + at, sizeof(entry));
-    fuse_dirent dirent;
-    std::memcpy(&dirent, body.data() + at + prefix, FUSE_NAME_OFFSET);
-    const char* name = reinterpret_cast<const char*>(body.data() + at + prefix + FUSE_NAME_OFFSET);
-    out.push_back({std::string(name, dirent.namelen), dirent.off, entry.nodeid, entry.attr.mode});
-    at += prefix + FUSE_DIRENT_SIZE(&dirent);
-  }
-  EXPECT_EQ(at, body.size());
-  return out;
 }
 
 class FsOpsTest : public ::testing::Test {

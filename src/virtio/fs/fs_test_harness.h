@@ -42,6 +42,23 @@ class TempDir {
   std::string path_;
 };
 
+// Descriptors 0.. of `vq` as the Linux driver lays out a FUSE request: the
+// header, the rest of the request (if any) in a second readable
+// descriptor, then a writable buffer of `reply_size` bytes for the reply.
+inline void SetFuseChain(virtio::testing::FakeVirtqueue& vq, uint64_t request_area,
+                         size_t request_size, uint64_t reply_area, uint32_t reply_size) {
+  using virtio::testing::FakeVirtqueue;
+  uint32_t first = static_cast<uint32_t>(std::min(request_size, sizeof(fuse_in_header)));
+  uint16_t index = 0;
+  vq.SetDescriptor(index, request_area, first, FakeVirtqueue::kNext, 1);
+  if (request_size > first) {
+    ++index;
+    vq.SetDescriptor(index, request_area + first, static_cast<uint32_t>(request_size - first),
+                     FakeVirtqueue::kNext, 2);
+  }
+  vq.SetDescriptor(index + 1, reply_area, reply_size, FakeVirtqueue::kWrite, 0);
+}
+
 // Builds one request: fuse_in_header (len and unique filled in) + args.
 class Req {
  public:
@@ -119,16 +136,7 @@ class FsHarness {
   // returns the used length, or -1 if the chain did not come back.
   int64_t Submit(size_t request_size, uint32_t reply_size, size_t queue = 1) {
     auto& vq = *vqs_.at(queue);
-    using virtio::testing::FakeVirtqueue;
-    uint32_t first = static_cast<uint32_t>(std::min(request_size, sizeof(fuse_in_header)));
-    uint16_t index = 0;
-    vq.SetDescriptor(index, request_area_, first, FakeVirtqueue::kNext, 1);
-    if (request_size > first) {
-      ++index;
-      vq.SetDescriptor(index, request_area_ + first, static_cast<uint32_t>(request_size - first),
-                       FakeVirtqueue::kNext, 2);
-    }
-    vq.SetDescriptor(index + 1, reply_area_, reply_size, FakeVirtqueue::kWrite, 0);
+    SetFuseChain(vq, request_area_, request_size, reply_area_, reply_size);
     vq.Publish(0);
     device_->ProcessQueue(queue);
     auto used = vq.NextUsed();

@@ -12,9 +12,24 @@ Result<uint64_t> HandleTable::Add(UniqueFd fd, HandleKind kind, uint64_t node) {
   return fh;
 }
 
+Result<uint64_t> HandleTable::AddVirtual(HandleKind kind, uint64_t node, uint32_t virtual_node) {
+  if (handles_.size() >= kMaxHandles) return Errno(EMFILE);
+  uint64_t fh = next_++;
+  handles_.emplace(fh, HostHandle{UniqueFd(), kind, node, virtual_node});
+  return fh;
+}
+
 Result<HostHandle*> HandleTable::Get(uint64_t fh, HandleKind kind) {
   auto it = handles_.find(fh);
   if (it == handles_.end() || it->second.kind != kind) return Errno(EBADF);
+  return &it->second;
+}
+
+Result<HostHandle*> HandleTable::Get(uint64_t fh, HandleKind kind, HandleKind or_kind) {
+  auto it = handles_.find(fh);
+  if (it == handles_.end() || (it->second.kind != kind && it->second.kind != or_kind)) {
+    return Errno(EBADF);
+  }
   return &it->second;
 }
 

@@ -29,6 +29,35 @@ Result<void> InodeTable::SetRoot(UniqueFd fd) {
   return Ok();
 }
 
+void InodeTable::SetVirtualRoot(uint32_t node) {
+  Clear();
+  by_id_.clear();
+  by_key_.clear();
+  root_ = nullptr;
+  virtual_.clear();
+  by_node_.clear();
+  virtual_[kRootId] = VirtualInode{node, 1};
+  by_node_[node] = kRootId;
+}
+
+const VirtualInode* InodeTable::GetVirtual(uint64_t id) const {
+  auto it = virtual_.find(id);
+  return it == virtual_.end() ? nullptr : &it->second;
+}
+
+Result<uint64_t> InodeTable::AddVirtual(uint32_t node) {
+  auto found = by_node_.find(node);
+  if (found != by_node_.end()) {
+    ++virtual_.at(found->second).nlookup;
+    return found->second;
+  }
+  if (size() >= kMaxInodes) return Errno(ENFILE);
+  uint64_t id = next_id_++;  // the host's counter: IDs never collide
+  virtual_.emplace(id, VirtualInode{node, 1});
+  by_node_[node] = id;
+  return id;
+}
+
 Inode* InodeTable::Get(uint64_t id) {
   auto it = by_id_.find(id);
   return it == by_id_.end() ? nullptr : &it->second;
@@ -46,7 +75,7 @@ Result<uint64_t> InodeTable::Add(UniqueFd fd, uint64_t parent, std::string_view 
     }
     return found->second;
   }
-  if (by_id_.size() >= kMaxInodes || InFdReserve(fd.get())) return Errno(ENFILE);
+  if (size() >= kMaxInodes || InFdReserve(fd.get())) return Errno(ENFILE);
   uint64_t id = next_id_++;
   Inode inode{std::move(fd), st.st_dev,        st.st_ino, st.st_mode & S_IFMT, 1,
               parent,        std::string(name)};
@@ -57,6 +86,13 @@ Result<uint64_t> InodeTable::Add(UniqueFd fd, uint64_t parent, std::string_view 
 
 void InodeTable::Forget(uint64_t id, uint64_t count) {
   if (id == kRootId) return;
+  if (auto virt = virtual_.find(id); virt != virtual_.end()) {
+    virt->second.nlookup -= std::min(count, virt->second.nlookup);
+    if (virt->second.nlookup > 0) return;
+    by_node_.erase(virt->second.node);
+    virtual_.erase(virt);
+    return;
+  }
   auto it = by_id_.find(id);
   if (it == by_id_.end()) return;  // guest-controlled: unknown IDs are ignored
   Inode& inode = it->second;
@@ -82,6 +118,14 @@ void InodeTable::Clear() {
     }
     by_key_.erase({it->second.dev, it->second.ino});
     it = by_id_.erase(it);
+  }
+  for (auto it = virtual_.begin(); it != virtual_.end();) {
+    if (it->first == kRootId) {
+      ++it;
+      continue;
+    }
+    by_node_.erase(it->second.node);
+    it = virtual_.erase(it);
   }
 }
 

@@ -26,6 +26,7 @@ Result<void> ReplyStat(ReplyWriter& reply, const struct stat& st) {
 Result<void> FuseServer::DoLookup(Request& request) {
   std::string_view name = VK_TRY(request.args.ReadString(kMaxNameBytes));
   uint64_t parent = request.header.nodeid;
+  if (auto handled = LookupVirtual(request, parent, name)) return std::move(*handled);
   if (name == "..") {
     // Never above the share: ".." of the root is the root itself.
     Inode* dir = VK_TRY(GetInode(parent));
@@ -60,9 +61,15 @@ Result<void> FuseServer::GetAttr(Request& request) {
   auto in = VK_TRY(request.args.Read<fuse_getattr_in>());
   struct stat st;
   if (in.getattr_flags & FUSE_GETATTR_FH) {
-    HostHandle* handle = VK_TRY(handles_.Get(in.fh, HandleKind::kFile));
+    HostHandle* handle = VK_TRY(handles_.Get(in.fh, HandleKind::kFile, HandleKind::kVirtualFile));
+    if (handle->kind == HandleKind::kVirtualFile) {
+      return VirtualGetAttr(request, VirtualInode{handle->virtual_node, 0});
+    }
     if (::fstat(handle->fd.get(), &st) != 0) return LastErrno();
     return ReplyStat(request.reply, st);
+  }
+  if (const VirtualInode* inode = inodes_.GetVirtual(request.header.nodeid)) {
+    return VirtualGetAttr(request, *inode);
   }
   return ReplyAttr(request, VK_TRY(GetInode(request.header.nodeid))->fd.get());
 }
@@ -106,6 +113,7 @@ Result<void> FuseServer::Chmod(const Inode& inode, int file_fd, mode_t mode) {
 
 Result<void> FuseServer::SetAttr(Request& request) {
   auto in = VK_TRY(request.args.Read<fuse_setattr_in>());
+  VK_TRY(CheckHostNode(request.header.nodeid));
   Inode* inode = VK_TRY(GetInode(request.header.nodeid));
   int file_fd = -1;
   if (in.valid & FATTR_FH) file_fd = VK_TRY(handles_.Get(in.fh, HandleKind::kFile))->fd.get();
@@ -143,6 +151,7 @@ Result<void> FuseServer::SetAttr(Request& request) {
 }
 
 Result<void> FuseServer::ReadLink(Request& request) {
+  if (inodes_.IsVirtual(request.header.nodeid)) return Errno(EINVAL);  // never a symlink
   Inode* inode = VK_TRY(GetInode(request.header.nodeid));
   if (inode->type != S_IFLNK) return Errno(EINVAL);
   char target[kMaxSymlinkTarget + 1];
@@ -153,9 +162,15 @@ Result<void> FuseServer::ReadLink(Request& request) {
 }
 
 Result<void> FuseServer::StatFs(Request& request) {
-  Inode* inode = VK_TRY(GetInode(request.header.nodeid));
+  int fd = -1;
+  if (inodes_.IsVirtual(request.header.nodeid)) {
+    if (!host_root_) return VirtualStatFs(request);
+    fd = inodes_.root().fd.get();  // the filesystem the entries overlay
+  } else {
+    fd = VK_TRY(GetInode(request.header.nodeid))->fd.get();
+  }
   struct statfs st;
-  if (::fstatfs(inode->fd.get(), &st) != 0) return LastErrno();
+  if (::fstatfs(fd, &st) != 0) return LastErrno();
   fuse_statfs_out out{};
   out.st.blocks = st.f_blocks;
   out.st.bfree = st.f_bfree;
@@ -170,6 +185,9 @@ Result<void> FuseServer::StatFs(Request& request) {
 
 Result<void> FuseServer::DoAccess(Request& request) {
   auto in = VK_TRY(request.args.Read<fuse_access_in>());
+  if (const VirtualInode* inode = inodes_.GetVirtual(request.header.nodeid)) {
+    return VirtualAccess(request, *inode, in.mask);
+  }
   Inode* inode = VK_TRY(GetInode(request.header.nodeid));
   int mask = static_cast<int>(in.mask & (R_OK | W_OK | X_OK));
   if ((mask & W_OK) && access_ == Access::kReadOnly) return Errno(EROFS);

@@ -25,6 +25,9 @@ bool Writes(int flags) { return (flags & O_ACCMODE) != O_RDONLY || (flags & O_TR
 
 Result<void> FuseServer::Open(Request& request) {
   auto in = VK_TRY(request.args.Read<fuse_open_in>());
+  if (const VirtualInode* node = inodes_.GetVirtual(request.header.nodeid)) {
+    return VirtualOpen(request, *node, in.flags);
+  }
   Inode* inode = VK_TRY(GetInode(request.header.nodeid));
   if (inode->type == S_IFDIR) return Errno(EISDIR);
   // Only regular files: never a host fifo, socket or device behind a name.
@@ -42,6 +45,7 @@ Result<void> FuseServer::Open(Request& request) {
 Result<void> FuseServer::Create(Request& request) {
   auto in = VK_TRY(request.args.Read<fuse_create_in>());
   std::string name(VK_TRY(request.args.ReadName()));
+  VK_TRY(CheckNotVirtual(request.header.nodeid, name));
   Inode* dir = VK_TRY(GetInode(request.header.nodeid));
   if (dir->type != S_IFDIR) return Errno(ENOTDIR);
   // O_NOFOLLOW: a symlink already at `name` is ELOOP, never written through.
@@ -71,7 +75,9 @@ Result<void> FuseServer::Create(Request& request) {
 
 Result<void> FuseServer::Read(Request& request) {
   auto in = VK_TRY(request.args.Read<fuse_read_in>());
-  HostHandle* handle = VK_TRY(handles_.Get(in.fh, HandleKind::kFile));
+  HostHandle* handle = VK_TRY(handles_.Get(in.fh, HandleKind::kFile, HandleKind::kVirtualFile));
+  if (handle->kind == HandleKind::kVirtualFile)
+    return VirtualRead(request, *handle, in.offset, in.size);
   off_t offset = VK_TRY(Offset(in.offset));
   size_t size = std::min<size_t>({in.size, kMaxReadWrite, request.reply.space()});
   ssize_t got;
@@ -85,7 +91,8 @@ Result<void> FuseServer::Read(Request& request) {
 
 Result<void> FuseServer::Write(Request& request) {
   auto in = VK_TRY(request.args.Read<fuse_write_in>());
-  HostHandle* handle = VK_TRY(handles_.Get(in.fh, HandleKind::kFile));
+  HostHandle* handle = VK_TRY(handles_.Get(in.fh, HandleKind::kFile, HandleKind::kVirtualFile));
+  if (handle->kind == HandleKind::kVirtualFile) return Errno(EROFS);
   off_t offset = VK_TRY(Offset(in.offset));
   // guest-controlled size: must be present in the request and within max_write.
   std::span<const uint8_t> data = request.args.rest();
@@ -102,7 +109,7 @@ Result<void> FuseServer::Write(Request& request) {
 
 Result<void> FuseServer::Release(Request& request) {
   auto in = VK_TRY(request.args.Read<fuse_release_in>());
-  VK_TRY(handles_.Get(in.fh, HandleKind::kFile));
+  VK_TRY(handles_.Get(in.fh, HandleKind::kFile, HandleKind::kVirtualFile));
   handles_.Remove(in.fh);
   return Ok();
 }
@@ -110,13 +117,14 @@ Result<void> FuseServer::Release(Request& request) {
 Result<void> FuseServer::Flush(Request& request) {
   // No host-side locks or buffers: close(2) semantics need nothing here.
   auto in = VK_TRY(request.args.Read<fuse_flush_in>());
-  VK_TRY(handles_.Get(in.fh, HandleKind::kFile));
+  VK_TRY(handles_.Get(in.fh, HandleKind::kFile, HandleKind::kVirtualFile));
   return Ok();
 }
 
 Result<void> FuseServer::Fsync(Request& request) {
   auto in = VK_TRY(request.args.Read<fuse_fsync_in>());
-  HostHandle* handle = VK_TRY(handles_.Get(in.fh, HandleKind::kFile));
+  HostHandle* handle = VK_TRY(handles_.Get(in.fh, HandleKind::kFile, HandleKind::kVirtualFile));
+  if (handle->kind == HandleKind::kVirtualFile) return Ok();  // nothing to write back
   int result = (in.fsync_flags & FUSE_FSYNC_FDATASYNC) ? ::fdatasync(handle->fd.get())
                                                        : ::fsync(handle->fd.get());
   if (result != 0) return LastErrno();
@@ -125,7 +133,8 @@ Result<void> FuseServer::Fsync(Request& request) {
 
 Result<void> FuseServer::Fallocate(Request& request) {
   auto in = VK_TRY(request.args.Read<fuse_fallocate_in>());
-  HostHandle* handle = VK_TRY(handles_.Get(in.fh, HandleKind::kFile));
+  HostHandle* handle = VK_TRY(handles_.Get(in.fh, HandleKind::kFile, HandleKind::kVirtualFile));
+  if (handle->kind == HandleKind::kVirtualFile) return Errno(EROFS);
   constexpr uint32_t kModes = FALLOC_FL_KEEP_SIZE | FALLOC_FL_PUNCH_HOLE | FALLOC_FL_ZERO_RANGE;
   if (in.mode & ~kModes) return Errno(EOPNOTSUPP);
   off_t offset = VK_TRY(Offset(in.offset));
@@ -138,7 +147,8 @@ Result<void> FuseServer::Fallocate(Request& request) {
 
 Result<void> FuseServer::Lseek(Request& request) {
   auto in = VK_TRY(request.args.Read<fuse_lseek_in>());
-  HostHandle* handle = VK_TRY(handles_.Get(in.fh, HandleKind::kFile));
+  HostHandle* handle = VK_TRY(handles_.Get(in.fh, HandleKind::kFile, HandleKind::kVirtualFile));
+  if (handle->kind == HandleKind::kVirtualFile) return VirtualLseek(request, *handle, in);
   if (in.whence != SEEK_SET && in.whence != SEEK_CUR && in.whence != SEEK_END &&
       in.whence != SEEK_DATA && in.whence != SEEK_HOLE) {
     return Errno(EINVAL);
@@ -153,6 +163,15 @@ Result<void> FuseServer::Lseek(Request& request) {
 Result<void> FuseServer::CopyFileRange(Request& request) {
   auto in = VK_TRY(request.args.Read<fuse_copy_file_range_in>());
   if (in.flags != 0) return Errno(EINVAL);
+  // Into a virtual file: EROFS. Out of one: EOPNOTSUPP, and the guest
+  // kernel falls back to READ + WRITE (fs/fuse/file.c).
+  using enum HandleKind;
+  if (VK_TRY(handles_.Get(in.fh_out, kFile, kVirtualFile))->kind == kVirtualFile) {
+    return Errno(EROFS);
+  }
+  if (VK_TRY(handles_.Get(in.fh_in, kFile, kVirtualFile))->kind == kVirtualFile) {
+    return Errno(EOPNOTSUPP);
+  }
   int from = VK_TRY(handles_.Get(in.fh_in, HandleKind::kFile))->fd.get();
   int to = VK_TRY(handles_.Get(in.fh_out, HandleKind::kFile))->fd.get();
   off_t off_in = VK_TRY(Offset(in.off_in));

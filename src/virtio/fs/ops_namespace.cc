@@ -26,6 +26,7 @@ Result<int> DirFd(InodeTable& inodes, uint64_t id) {
 Result<void> FuseServer::MkDir(Request& request) {
   auto in = VK_TRY(request.args.Read<fuse_mkdir_in>());
   std::string name(VK_TRY(request.args.ReadName()));
+  VK_TRY(CheckNotVirtual(request.header.nodeid, name));
   int dir = VK_TRY(DirFd(inodes_, request.header.nodeid));
   if (::mkdirat(dir, name.c_str(), GuestMode(in.mode & 07777, S_IFDIR)) != 0) return LastErrno();
   return ReplyEntry(request, request.header.nodeid, name);
@@ -34,6 +35,7 @@ Result<void> FuseServer::MkDir(Request& request) {
 Result<void> FuseServer::MkNod(Request& request) {
   auto in = VK_TRY(request.args.Read<fuse_mknod_in>());
   std::string name(VK_TRY(request.args.ReadName()));
+  VK_TRY(CheckNotVirtual(request.header.nodeid, name));
   int dir = VK_TRY(DirFd(inodes_, request.header.nodeid));
   mode_t type = in.mode & S_IFMT;
   // No host device nodes from the guest; a 0:0 char device is an overlayfs
@@ -50,6 +52,7 @@ Result<void> FuseServer::SymLink(Request& request) {
   std::string name(VK_TRY(request.args.ReadName()));
   std::string target(VK_TRY(request.args.ReadString(kMaxSymlinkTarget)));
   if (target.empty()) return Errno(ENOENT);
+  VK_TRY(CheckNotVirtual(request.header.nodeid, name));
   int dir = VK_TRY(DirFd(inodes_, request.header.nodeid));
   // The target is stored, never resolved by us.
   if (::symlinkat(target.c_str(), dir, name.c_str()) != 0) return LastErrno();
@@ -59,7 +62,9 @@ Result<void> FuseServer::SymLink(Request& request) {
 Result<void> FuseServer::Link(Request& request) {
   auto in = VK_TRY(request.args.Read<fuse_link_in>());
   std::string name(VK_TRY(request.args.ReadName()));
+  VK_TRY(CheckNotVirtual(request.header.nodeid, name));
   int dir = VK_TRY(DirFd(inodes_, request.header.nodeid));
+  VK_TRY(CheckHostNode(in.oldnodeid));
   Inode* old = VK_TRY(GetInode(in.oldnodeid));
   if (old->type == S_IFDIR) return Errno(EPERM);
   if (::linkat(old->fd.get(), "", dir, name.c_str(), AT_EMPTY_PATH) != 0) {
@@ -83,6 +88,7 @@ Result<void> FuseServer::Link(Request& request) {
 
 Result<void> FuseServer::Unlink(Request& request) {
   std::string name(VK_TRY(request.args.ReadName()));
+  VK_TRY(CheckNotVirtual(request.header.nodeid, name));
   int dir = VK_TRY(DirFd(inodes_, request.header.nodeid));
   if (::unlinkat(dir, name.c_str(), 0) != 0) return LastErrno();
   return Ok();
@@ -90,6 +96,7 @@ Result<void> FuseServer::Unlink(Request& request) {
 
 Result<void> FuseServer::RmDir(Request& request) {
   std::string name(VK_TRY(request.args.ReadName()));
+  VK_TRY(CheckNotVirtual(request.header.nodeid, name));
   int dir = VK_TRY(DirFd(inodes_, request.header.nodeid));
   if (::unlinkat(dir, name.c_str(), AT_REMOVEDIR) != 0) return LastErrno();
   return Ok();
@@ -112,6 +119,8 @@ Result<void> FuseServer::Rename2(Request& request) {
 Result<void> FuseServer::DoRename(uint64_t old_parent, std::string_view old_name,
                                   uint64_t new_parent, std::string_view new_name, uint32_t flags) {
   if (flags & ~(RENAME_NOREPLACE | RENAME_EXCHANGE | RENAME_WHITEOUT)) return Errno(EINVAL);
+  VK_TRY(CheckNotVirtual(old_parent, old_name));
+  VK_TRY(CheckNotVirtual(new_parent, new_name));
   int old_dir = VK_TRY(DirFd(inodes_, old_parent));
   int new_dir = VK_TRY(DirFd(inodes_, new_parent));
   std::string from(old_name), to(new_name);

@@ -57,6 +57,7 @@ Result<UniqueFd> FuseServer::XattrFd(uint64_t node, int flags) {
 Result<void> FuseServer::GetXattr(Request& request) {
   auto in = VK_TRY(request.args.Read<fuse_getxattr_in>());
   std::string name = VK_TRY(XattrName(request.args));
+  if (inodes_.IsVirtual(request.header.nodeid)) return Errno(ENODATA);  // virtual: none
   UniqueFd fd = VK_TRY(XattrFd(request.header.nodeid, O_RDONLY));
   return ReplySized(request.reply, in.size, [&](char* buffer, size_t size) {
     return ::fgetxattr(fd.get(), name.c_str(), buffer, size);
@@ -65,6 +66,10 @@ Result<void> FuseServer::GetXattr(Request& request) {
 
 Result<void> FuseServer::ListXattr(Request& request) {
   auto in = VK_TRY(request.args.Read<fuse_getxattr_in>());
+  if (inodes_.IsVirtual(request.header.nodeid)) {
+    // No xattrs: an empty list (a size probe answers 0).
+    return ReplySized(request.reply, in.size, [](char*, size_t) { return ssize_t{0}; });
+  }
   UniqueFd fd = VK_TRY(XattrFd(request.header.nodeid, O_RDONLY));
   return ReplySized(request.reply, in.size, [&](char* buffer, size_t size) {
     return ::flistxattr(fd.get(), buffer, size);
@@ -74,6 +79,7 @@ Result<void> FuseServer::ListXattr(Request& request) {
 Result<void> FuseServer::SetXattr(Request& request) {
   auto in = VK_TRY(request.args.Read<SetXattrIn>());
   std::string name = VK_TRY(XattrName(request.args));
+  VK_TRY(CheckHostNode(request.header.nodeid));
   std::span<const uint8_t> value = request.args.rest();
   if (in.size > kMaxXattrBytes) return Errno(E2BIG);
   if (in.size > value.size()) return Errno(EINVAL);
@@ -89,6 +95,7 @@ Result<void> FuseServer::SetXattr(Request& request) {
 
 Result<void> FuseServer::RemoveXattr(Request& request) {
   std::string name = VK_TRY(XattrName(request.args));
+  VK_TRY(CheckHostNode(request.header.nodeid));
   UniqueFd fd = VK_TRY(XattrFd(request.header.nodeid, O_RDONLY));
   if (::fremovexattr(fd.get(), name.c_str()) != 0) return LastErrno();
   return Ok();

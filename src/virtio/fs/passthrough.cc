@@ -20,11 +20,17 @@ constexpr uint16_t kMaxBackground = 64;
 
 }  // namespace
 
-Result<std::unique_ptr<FuseServer>> FuseServer::Create(const std::string& shared_dir,
-                                                       Access access) {
+Result<std::unique_ptr<FuseServer>> FuseServer::Create(
+    const std::string& shared_dir, Access access, std::span<const VirtualEntry> virtual_entries) {
+  VirtualTree tree = VK_TRY_CTX(VirtualTree::Build(virtual_entries), "virtual entries");
+  std::unique_ptr<FuseServer> server(new FuseServer(access, std::move(tree)));
+  if (shared_dir.empty()) {
+    server->host_root_ = false;
+    server->inodes_.SetVirtualRoot(VirtualTree::kRoot);
+    return server;
+  }
   int fd = ::open(shared_dir.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC);
   if (fd < 0) return Error::FromErrno("open shared directory " + shared_dir);
-  std::unique_ptr<FuseServer> server(new FuseServer(access));
   VK_TRY_CTX(server->inodes_.SetRoot(UniqueFd(fd)), "shared directory " + shared_dir);
   return server;
 }

@@ -40,6 +40,33 @@
 // this way too. O_NONBLOCK also makes an open that would wait for a host
 // process's lease break fail with EWOULDBLOCK instead of stalling the VM.
 //
+// Virtual entries (virtual_entries.h). A share may carry a tree of
+// read-only in-memory files and directories, fixed when the server is
+// created. With no host directory the tree is the whole share: its root is a
+// virtual directory (0755, the VMM's euid/egid). Otherwise the top-level
+// entries overlay the host root, and only the root: LOOKUP there finds a
+// virtual name before the host (it shadows a host entry of that name), and
+// READDIR lists the virtual entries, then the host's minus the shadowed
+// names; a virtual directory shows its own children only, never a host
+// directory's. Virtual inodes take node IDs from the host inodes' counter
+// (InodeTable), so an ID never names both; their attributes are synthesized
+// (VirtualTree::Stat: ino in a range of their own, times = server creation),
+// and host ops never see them: InodeTable::Get and HandleTable::Get refuse
+// their IDs and handles (EBADF), so a path that does not know them touches
+// no host fd. They are read-only whatever the share's access: every op that
+// would change one, a name inside a virtual directory or a top-level virtual
+// name of the root (SETATTR, CREATE, MKDIR, MKNOD, SYMLINK, LINK, UNLINK,
+// RMDIR, RENAME either side, SETXATTR, REMOVEXATTR, WRITE, FALLOCATE,
+// COPY_FILE_RANGE into one, OPEN for writing or with O_TRUNC) is EROFS. No
+// xattrs (ENODATA, an empty list); READLINK is EINVAL; READ past the end
+// returns 0 bytes. one_shot: the first successful LOOKUP consumes the name
+// (with entry_valid 0, so the guest's next use of the name asks again and
+// gets ENOENT, or the host entry it shadowed); READDIRPLUS lists it without
+// an inode, so listing is not that lookup; the inode the guest got stays
+// readable until forgotten. A consumed name stays gone across FUSE_DESTROY
+// and device reset: a secret handed over once is not handed over again
+// after a guest reboot. File data is not copied: it must outlive the server.
+//
 // Threading: not thread-safe; the device serializes calls (device.h).
 #pragma once
 
@@ -48,6 +75,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <span>
 #include <string>
 
@@ -56,6 +84,7 @@
 #include "virtio/fs/fuse_wire.h"
 #include "virtio/fs/handle_table.h"
 #include "virtio/fs/inode_table.h"
+#include "virtio/fs/virtual_entries.h"
 
 namespace vk::virtio::fs {
 
@@ -71,7 +100,11 @@ inline constexpr size_t kMaxRequestBytes = kMaxReadWrite + 4096;
 
 class FuseServer {
  public:
-  static Result<std::unique_ptr<FuseServer>> Create(const std::string& shared_dir, Access access);
+  // An empty `shared_dir` makes a share of `virtual_entries` alone (see
+  // "Virtual entries" above); the entries' file data is not copied.
+  static Result<std::unique_ptr<FuseServer>> Create(
+      const std::string& shared_dir, Access access,
+      std::span<const VirtualEntry> virtual_entries = {});
 
   // Handles one request (fuse_in_header + args) and writes the reply
   // (fuse_out_header + payload) into `reply`. Returns the reply length; 0
@@ -99,7 +132,7 @@ class FuseServer {
   };
   using Op = Result<void> (FuseServer::*)(Request&);
 
-  FuseServer(Access access) : access_(access) {}
+  FuseServer(Access access, VirtualTree tree) : access_(access), tree_(std::move(tree)) {}
   static Op Lookup(uint32_t opcode);
   static bool Modifies(uint32_t opcode);
 
@@ -164,8 +197,37 @@ class FuseServer {
   Result<void> ListXattr(Request& request);
   Result<void> RemoveXattr(Request& request);
   Result<UniqueFd> XattrFd(uint64_t node, int flags);
+  // ops_virtual.cc: virtual entries (the rule "Virtual entries" above).
+  // The virtual directory whose children appear in directory `id`: its own
+  // node for a virtual directory, the tree's root for the host root.
+  std::optional<uint32_t> OverlayDir(uint64_t id) const;
+  // EROFS if `parent` is virtual or `name` is a virtual entry in it.
+  Result<void> CheckNotVirtual(uint64_t parent, std::string_view name) const;
+  // EROFS if `id` is a virtual inode.
+  Result<void> CheckHostNode(uint64_t id) const;
+  // LOOKUP of a virtual name, or any name in a virtual directory; nullopt
+  // when the host must answer.
+  std::optional<Result<void>> LookupVirtual(Request& request, uint64_t parent,
+                                            std::string_view name);
+  Result<void> ReplyVirtualEntry(Request& request, uint32_t node);
+  // READDIRPLUS: an entry for a virtual node (nodeid 0 for one_shot ones).
+  Result<fuse_entry_out> VirtualPlusEntry(uint32_t node);
+  Result<void> VirtualGetAttr(Request& request, const VirtualInode& inode);
+  Result<void> VirtualOpen(Request& request, const VirtualInode& inode, uint32_t flags);
+  Result<void> VirtualOpenDir(Request& request, const VirtualInode& inode);
+  Result<void> VirtualRead(Request& request, const HostHandle& handle, uint64_t offset,
+                           uint32_t size);
+  Result<void> VirtualLseek(Request& request, const HostHandle& handle, const fuse_lseek_in& in);
+  Result<void> VirtualStatFs(Request& request);
+  Result<void> VirtualAccess(Request& request, const VirtualInode& inode, uint32_t mask);
+  // ops_dir.cc: listings with virtual entries.
+  Result<void> ReadVirtualDir(Request& request, const fuse_read_in& in, uint32_t dir, bool plus);
+  Result<void> ReadMergedRoot(Request& request, const fuse_read_in& in, HostHandle& handle,
+                              bool plus);
 
   Access access_;
+  VirtualTree tree_;
+  bool host_root_ = true;  // false: a share of virtual entries alone
   bool initialized_ = false;
   InodeTable inodes_;
   HandleTable handles_;
