@@ -12,7 +12,6 @@ namespace vk {
 namespace {
 
 constexpr const char* kBaseCmdline = "reboot=t panic=-1 quiet";
-constexpr const char* kDefaultConsole = "ttyS0";
 constexpr const char* kDefaultPath =
     "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
 
@@ -85,7 +84,7 @@ std::string GuestParams(const LaunchOptions& options, bool overlay) {
 
 std::string KernelConsole(const LaunchOptions& options) {
   if (!options.kernel_console.empty()) return options.kernel_console;
-  return options.serial_ports.empty() ? kDefaultConsole : "hvc0";
+  return options.serial_ports.empty() ? kDefaultKernelConsole : "hvc0";
 }
 
 std::string BaseCmdline(KvmFlavor flavor, const std::string& console) {

@@ -37,7 +37,9 @@ std::string GuestParams(const LaunchOptions& options, bool overlay);
 std::string KernelConsole(const LaunchOptions& options);
 // The command line every guest of this host boots with (console, panic
 // handling, the KVM flavor's quirks).
-std::string BaseCmdline(KvmFlavor flavor, const std::string& console = "ttyS0");
+// The kernel console of ordinary VMs: COM1, whose output is the console log.
+inline constexpr char kDefaultKernelConsole[] = "ttyS0";
+std::string BaseCmdline(KvmFlavor flavor, const std::string& console = kDefaultKernelConsole);
 // VIRTKIT_KERNEL_ARGS: for looking into a guest's boot (e.g. "loglevel=7").
 std::string ExtraKernelArgs();
 // A cold boot's whole command line.
