@@ -23,8 +23,16 @@
 # round trip several-fold from run to run, which would drown the difference
 # being measured.
 #
+#  3. `vk run --rootfs DISK -- true` (the default busybox disk, 256 MiB, one
+#     vCPU) under --vmm qemu against our VMM booting cold (--cold) and
+#     restoring its warm template (the default), in alternating rounds
+#     (bench/lib.sh bench_rounds): process start to exit, medians of RUNS
+#     (VM_RUNS, default 5; --quick: 1) and the ratios. QEMU always boots:
+#     it has no template.
+#
 # Builds nothing: expects build/release (cmake --build --preset release
-# --target vk_fs_bench vk_virtiofsd_bench), or VK_FS_BENCH/VK_VIRTIOFSD_BENCH.
+# --target vk vk_fs_bench vk_virtiofsd_bench), or VK_FS_BENCH/VK_VIRTIOFSD_BENCH
+# and VK.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -39,8 +47,9 @@ for bin in "$fs_bench" "$vu_bench"; do
     exit 1
   }
 done
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
+# shellcheck source=bench/lib.sh
+source bench/lib.sh
+bench_init bench/virtiofsd.sh  # sets vk, work (removed on exit) and disk
 
 if ((quick)); then
   runs=(--benchmark_min_time=0.05)
@@ -108,11 +117,22 @@ for label, suffix, size in ops:
     print(f"{label:<16} {b_text:>14} {e_text:>14} {v_text:>14} {ratio(v, b):>11} {ratio(v, e):>11}")
 PY
 
-# Not measured yet: `vk run -- true` under `--vmm qemu` (QEMU microvm with
-# vhost-user-fs-device on `vk virtiofsd`) against the built-in VMM: the
-# `--vmm qemu` backend does not exist yet (docs/backends.md), so there is
-# nothing to run; this section will time both with bench_rounds
-# (bench/lib.sh) once it lands.
+vm_runs=${VM_RUNS:-5}
+((quick)) && vm_runs=1
+run_qemu() { "$vk" run --vmm qemu --rootfs "$disk" --mem 256M -- true >/dev/null 2>&1; }
+run_cold() { "$vk" run --cold --rootfs "$disk" --mem 256M -- true >/dev/null 2>&1; }
+run_template() { "$vk" run --rootfs "$disk" --mem 256M -- true >/dev/null 2>&1; }
 echo
-echo "== vk run -- true, --vmm qemu vs built-in VMM: NOT MEASURED YET"
-echo "   (the --vmm qemu backend is not built yet; docs/backends.md)"
+echo "== vk run --rootfs DISK -- true: --vmm qemu vs our VMM (cold, template)"
+echo "warming up (the rootfs base, the template, QEMU's cached guest files)"
+run_template
+run_qemu
+bench_rounds "$vm_runs" qemu cold template
+qemu_wall=$(times_median qemu)
+cold_wall=$(times_median cold)
+template_wall=$(times_median template)
+printf '\n%-24s %10s %10s %10s %12s %12s\n' "median of $vm_runs" "qemu" "ours cold" \
+  "ours tmpl" "qemu/cold" "qemu/tmpl"
+printf '%-24s %9.2fs %9.2fs %9.2fs %12.2f %12.2f\n' "process start to exit" "$qemu_wall" \
+  "$cold_wall" "$template_wall" "$(ratio "$qemu_wall" "$cold_wall")" \
+  "$(ratio "$qemu_wall" "$template_wall")"

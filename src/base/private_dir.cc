@@ -7,6 +7,8 @@
 #include <cerrno>
 #include <cstdlib>
 
+#include "base/file_io.h"
+
 namespace vk {
 namespace {
 
@@ -85,6 +87,17 @@ Result<UniqueFd> OpenPrivateFile(const std::string& path, int flags) {
   if (!fd) return Error::FromErrno("open " + path);
   if (::fchmod(fd.get(), 0600) != 0) return Error::FromErrno("chmod 0600 " + path);
   return fd;
+}
+
+Result<void> WritePrivateFileAtomically(const std::string& path, std::span<const uint8_t> bytes) {
+  const std::string temporary = path + ".tmp." + std::to_string(::getpid());
+  UniqueFd out = VK_TRY(OpenPrivateFile(temporary, O_TRUNC));
+  auto written = WriteAllAt(out.get(), bytes, 0);
+  if (!written.ok() || ::rename(temporary.c_str(), path.c_str()) != 0) {
+    ::unlink(temporary.c_str());
+    return written.ok() ? Error::FromErrno("rename " + temporary) : std::move(written).error();
+  }
+  return Ok();
 }
 
 Result<void> WritePrivateFile(const std::string& path, const std::string& contents) {

@@ -7,6 +7,7 @@
 // fall back to a shared place such as /tmp when HOME is unset.
 #pragma once
 
+#include <span>
 #include <string>
 
 #include "base/result.h"
@@ -41,5 +42,9 @@ Result<UniqueFd> OpenPrivateFile(const std::string& path, int flags);
 
 // Writes `contents` to a new or truncated 0600 file.
 Result<void> WritePrivateFile(const std::string& path, const std::string& contents);
+
+// Writes a 0600 file readers see whole or not at all (a temporary file
+// renamed over `path`): for caches several vk processes fill at once.
+Result<void> WritePrivateFileAtomically(const std::string& path, std::span<const uint8_t> bytes);
 
 }  // namespace vk

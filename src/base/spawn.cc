@@ -1,8 +1,10 @@
 #include "base/spawn.h"
 
+#include <fcntl.h>
 #include <limits.h>
 #include <signal.h>
 #include <spawn.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -15,8 +17,50 @@ extern char** environ;
 
 namespace vk {
 
+namespace {
+
+// posix_spawn cannot set a parent-death signal, so this one forks. The child
+// of a threaded process may only make async-signal-safe calls before exec:
+// everything it uses is prepared here, and a failed exec is exit status 127.
+Result<pid_t> SpawnDyingWithParent(const std::vector<std::string>& argv,
+                                   const SpawnOptions& options) {
+  if (options.search_path || argv[0].empty() || argv[0][0] != '/')
+    return Error(ErrorKind::kUsage, "spawn " + argv[0] + ": needs an absolute path");
+  if (::access(argv[0].c_str(), X_OK) != 0)
+    return Error::FromErrno("run " + argv[0]).WithKind(ErrorKind::kNotFound);
+  std::vector<std::string> copies = argv;
+  std::vector<char*> pointers;
+  for (std::string& arg : copies) pointers.push_back(arg.data());
+  pointers.push_back(nullptr);
+  const pid_t parent = ::getpid();
+  const pid_t pid = ::fork();
+  if (pid < 0) return Error::FromErrno("run " + argv[0]);
+  if (pid > 0) return pid;
+  if (options.new_session) ::setsid();
+  for (int i = 0; i < 3; ++i) {
+    if (options.stdio[i] == i) {
+      ::fcntl(i, F_SETFD, 0);  // keep it across exec
+    } else if (::dup2(options.stdio[i], i) < 0) {
+      ::_exit(127);
+    }
+  }
+  struct sigaction defaults {};
+  defaults.sa_handler = SIG_DFL;
+  for (int signo = 1; signo < NSIG; ++signo) ::sigaction(signo, &defaults, nullptr);
+  sigset_t none;
+  sigemptyset(&none);
+  ::sigprocmask(SIG_SETMASK, &none, nullptr);
+  ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+  if (::getppid() != parent) ::_exit(127);  // the parent died before prctl
+  ::execve(pointers[0], pointers.data(), environ);
+  ::_exit(127);
+}
+
+}  // namespace
+
 Result<pid_t> SpawnProcess(const std::vector<std::string>& argv, const SpawnOptions& options) {
   if (argv.empty()) return Error(ErrorKind::kUsage, "spawn: no program");
+  if (options.die_with_parent) return SpawnDyingWithParent(argv, options);
   posix_spawn_file_actions_t actions;
   posix_spawn_file_actions_init(&actions);
   Defer destroy_actions([&] { posix_spawn_file_actions_destroy(&actions); });

@@ -19,6 +19,11 @@ struct SpawnOptions {
   int stdio[3] = {0, 1, 2};  // the child's stdin, stdout, stderr
   bool new_session = false;  // setsid(): no controlling terminal, own process group
   bool search_path = false;  // argv[0] looked up in PATH
+  // SIGKILLed when the calling thread ends (PR_SET_PDEATHSIG): a helper that
+  // must not outlive vk even when vk is SIGKILLed (QEMU under `--vmm qemu`).
+  // Spawn it from a thread that lives as long as the child should (the
+  // main thread). Needs an absolute argv[0] (no search_path).
+  bool die_with_parent = false;
 };
 
 // Starts argv; an error names the program (ENOENT: "not found").

@@ -11,6 +11,10 @@ enum class ThreadRole {
   kDevice,     // the device event loop: virtio devices, in-process network
   kNetEgress,  // libslirp's thread: host sockets on the guest's behalf
   kSession,    // `vk run`'s command session: stdio <-> the agent's exec channel
+  // vhost-user back ends serving an external VMM (--vmm qemu): a device
+  // loop that also maps the guest memory the VMM sends and, as vsock's
+  // device is activated here rather than on a vCPU, makes its sockets.
+  kVhostUser,
 };
 
 // Called on a thread that is about to take `role`. Must not return if it

@@ -72,13 +72,7 @@ Result<std::string> DecompressedKernelFile(const std::string& path) {
   if (::access(file.c_str(), R_OK) == 0) return file;
   std::vector<uint8_t> kernel = VK_TRY(DecompressKernel(compressed).Context(path));
   VK_TRY(EnsurePrivateDirectory(dir));
-  const std::string temporary = file + ".tmp." + std::to_string(::getpid());
-  UniqueFd out = VK_TRY(OpenPrivateFile(temporary, O_TRUNC));
-  auto written = WriteAllAt(out.get(), kernel, 0);
-  if (!written.ok() || ::rename(temporary.c_str(), file.c_str()) != 0) {
-    ::unlink(temporary.c_str());
-    return written.ok() ? Error::FromErrno("rename " + temporary) : std::move(written).error();
-  }
+  VK_TRY(WritePrivateFileAtomically(file, kernel));
   return file;
 }
 

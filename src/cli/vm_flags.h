@@ -13,6 +13,7 @@
 #include "base/result.h"
 #include "cli/net_flags.h"
 #include "runtime/machine_size.h"
+#include "runtime/vmm_kind.h"
 
 namespace vk::cli {
 
@@ -24,6 +25,7 @@ struct VmFlags {
   int boot_timeout_seconds = 180;
   int timeout_seconds = 0;
   bool cold = false;
+  std::string vmm;  // empty: VIRTKIT_VMM, else virtkit's
   std::vector<std::string> env;
   std::string hostname;
   NetFlags net;
@@ -44,6 +46,9 @@ struct VmFlags {
     app.add_flag("--cold", cold,
                  "Boot the kernel instead of restoring the warm template of this VM shape (also "
                  "VIRTKIT_COLD_BOOT=1)");
+    app.add_option("--vmm", vmm,
+                   "The VMM: virtkit (default) or qemu (qemu-system-x86_64 7.2+; no templates or "
+                   "checkpoints; docs/backends.md). Also VIRTKIT_VMM");
     app.add_option("-e,--env", env, "Set K=V in the command's environment (repeatable)");
     app.add_option("--hostname", hostname, "Guest hostname (default: the VM's name)");
     net.Add(app);
@@ -60,6 +65,7 @@ struct VmFlags {
     o.boot_timeout = std::chrono::seconds(boot_timeout_seconds);
     if (timeout_seconds > 0) o.timeout = std::chrono::seconds(timeout_seconds);
     o.cold = cold;
+    o.vmm = VK_TRY(ChooseVmm(vmm));
     o.env.insert(o.env.end(), env.begin(), env.end());
     o.hostname = hostname;
     o.network = net.ToOptions();

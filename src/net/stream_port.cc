@@ -223,7 +223,10 @@ void StreamPort::Disconnect(const Error& why) {
     out_.clear();
     out_head_ = 0;
   }
-  log::Warn("{}", why.message());
+  // A port with an owner watching (a switch's peer, which may leave at any
+  // time: a VM powering off) is the owner's to report; a VM's own link to
+  // its switch going away is worth a warning.
+  if (!on_disconnect_) log::Warn("{}", why.message());
   if (on_disconnect_) {
     DisconnectCallback callback = std::move(on_disconnect_);
     callback(why);  // may destroy this port: touch nothing after it

@@ -38,7 +38,8 @@ void SwitchServer::Accept() {
     StreamPort* raw = port->get();
     FrameSink* ingress = lan_.AddPort(raw, "peer-" + std::to_string(++count_));
     raw->SetPeer(ingress);
-    raw->SetDisconnectCallback([this, raw, ingress](const Error&) {
+    raw->SetDisconnectCallback([this, raw, ingress](const Error& why) {
+      log::Info("switch: a peer left ({})", why.message());
       // Not inside the port's own callback: removal destroys it.
       loop_.Post([this, raw, ingress] {
         lan_.RemovePort(ingress);

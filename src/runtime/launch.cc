@@ -42,7 +42,9 @@
 #include "runtime/disk_check.h"
 #include "runtime/guest_cmdline.h"
 #include "runtime/launch_stats.h"
+#include "runtime/launch_steps.h"
 #include "runtime/named_vm.h"
+#include "runtime/qemu_launch.h"
 #include "runtime/template_launch.h"
 #include "runtime/vm_state.h"
 #include "runtime/vmm_control.h"
@@ -64,44 +66,6 @@ namespace {
 
 namespace fs = std::filesystem;
 
-Error ExplainStop(const MachineExit& exit, const Machine& machine, bool had_command) {
-  std::string tail = machine.ConsoleTail(2048);
-  if (exit.kind == ExitKind::kTimeout) {
-    return Error(ErrorKind::kTimeout, "the guest did not finish before the timeout");
-  }
-  if (tail.find("Kernel panic") != std::string::npos) {
-    return Error(ErrorKind::kGuestPanic, "the guest kernel panicked; last console lines:\n" + tail);
-  }
-  if (exit.kind == ExitKind::kInternalError) return Error(ErrorKind::kUsage, exit.detail);
-  std::string what =
-      exit.kind == ExitKind::kPowerOff ? "powered off" : "rebooted (" + exit.detail + ")";
-  std::string message = "the guest " + what;
-  if (had_command) message += " without reporting the command's exit status";
-  if (tail.find("vk-agent:") != std::string::npos) message += "; console:\n" + tail;
-  return Error(ErrorKind::kNoExitStatus, message);
-}
-
-// Whether the VM runs a command in a session with this VMM (its own, or the
-// one a restored checkpoint's agent kept).
-bool HasCommand(const LaunchOptions& options) {
-  return !options.command.empty() || options.attach_command.has_value();
-}
-
-// Where the serial console goes: a file the user named, the terminal when the
-// disk's own init runs (it is the VM's only output), or a log in the run dir.
-Result<UniqueFd> OpenConsole(const LaunchOptions& options, const VmDir& run_dir) {
-  if (options.console_path.empty() && !HasCommand(options)) {
-    return UniqueFd(::fcntl(STDOUT_FILENO, F_DUPFD_CLOEXEC, 0));
-  }
-  // A restored VM's console goes on after what it printed before.
-  const bool append = !options.restore_checkpoint.empty();
-  if (!options.console_path.empty()) {  // the user's file (may be /dev/null): never chmod'ed
-    return OpenUserOutputFile(options.console_path, append).Context("cannot open the console file");
-  }
-  return OpenPrivateFile(run_dir.ConsoleLog(), append ? O_APPEND : O_TRUNC)
-      .Context("cannot open the console file");
-}
-
 Result<void> AddShares(Machine& machine, const LaunchOptions& options) {
   for (size_t i = 0; i < options.shares.size(); ++i) {
     virtio::FsOptions fs;
@@ -114,13 +78,6 @@ Result<void> AddShares(Machine& machine, const LaunchOptions& options) {
     VK_TRY(machine.AddVirtioDevice(std::move(device)));
   }
   return Ok();
-}
-
-// Where the VMM listens for a user's listen=true vsock port: in the run
-// directory, the only place its sandboxed threads may make sockets; the
-// user's path is a symlink to it (LinkVsockPorts).
-std::string ListenLinkTarget(const VmDir& run_dir, uint32_t port) {
-  return run_dir.path() + "/vsock-listen-" + std::to_string(port) + ".sock";
 }
 
 // The guest's "/": the disk (vda), or root_dir over virtio-fs in its place
@@ -160,14 +117,8 @@ Result<void> AddDevices(Machine& machine, const LaunchOptions& options, const Vm
         VK_TRY(virtio::CreateBlockDevice(disk).WithKind(ErrorKind::kDisk))));
   }
   VK_TRY(AddShares(machine, options));
-  virtio::VsockConfig vsock;
-  vsock.uds_path = run_dir.VsockSocket();
-  vsock.port_sockets = {{run_dir.ExecSocket(), kExecPort}, {run_dir.ControlSocket(), kControlPort}};
-  for (const VsockPortLink& link : options.vsock_ports) {
-    if (link.listen)
-      vsock.port_sockets.push_back({ListenLinkTarget(run_dir, link.port), link.port});
-  }
-  VK_TRY(machine.AddVirtioDevice(VK_TRY(virtio::CreateVsockDevice(vsock))));
+  VK_TRY(machine.AddVirtioDevice(
+      VK_TRY(virtio::CreateVsockDevice(AgentVsockConfig(options, run_dir)))));
   VK_TRY(machine.AddVirtioDevice(virtio::CreateRngDevice()));
   // hvc0: a second console whose output joins the kernel console.
   VK_TRY(machine.AddVirtioDevice(virtio::CreateConsoleDevice({console_fd, -1})));
@@ -188,21 +139,6 @@ Result<void> LinkVsockPorts(const LaunchOptions& options, const VmDir& run_dir) 
       return Error::FromErrno("vsock port " + std::to_string(link.port) + ": link " + at);
   }
   return Ok();
-}
-
-// What the sandbox leaves reachable by path once the VM runs.
-sandbox::ServedPaths SandboxPaths(const LaunchOptions& options, const std::string& run_dir) {
-  sandbox::ServedPaths paths{.run_dir = run_dir};
-  if (!options.root_dir.empty()) {
-    paths.shares.push_back({options.root_dir, options.read_only ? sandbox::PathAccess::kReadOnly
-                                                                : sandbox::PathAccess::kReadWrite});
-  }
-  for (const SharedDir& share : options.shares) {
-    if (share.host_path.empty()) continue;  // virtual entries only: no host path to reach
-    paths.shares.push_back({share.host_path, share.read_only ? sandbox::PathAccess::kReadOnly
-                                                             : sandbox::PathAccess::kReadWrite});
-  }
-  return paths;
 }
 
 // What only the paused moment knows: how far the VM's command (if any) has
@@ -241,32 +177,6 @@ Result<std::unique_ptr<VmmControlServer>> ServeVmmControl(
     return written;
   };
   return VmmControlServer::Start(run_dir.VmmSocket(), std::move(handler));
-}
-
-VmRecord RecordFor(const LaunchOptions& options, const MachineConfig& config) {
-  VmRecord record;
-  record.name = options.name;
-  record.disk = !options.display_name.empty() ? options.display_name
-                : !options.root_dir.empty()   ? options.root_dir
-                                              : options.disk;
-  record.cpus = config.cpus;
-  record.memory_bytes = config.memory_bytes;
-  record.pid = ::getpid();
-  record.pid_start_time = ProcessStartTime(record.pid).value_or(0);
-  record.created = static_cast<int64_t>(::time(nullptr));
-  record.publish = options.network.publish;
-  record.env = options.env;
-  return record;
-}
-
-unsigned ChooseVcpus(unsigned requested, KvmFlavor flavor) {
-  unsigned cpus = BootableVcpus(flavor, requested);
-  if (cpus != requested) {
-    std::fprintf(stderr,
-                 "vk: this host's KVM is PVM, which boots only 1 vCPU; using 1 of %u requested\n",
-                 requested);
-  }
-  return cpus;
 }
 
 // The VM ended by `vk checkpoint`: recorded so (vk ps, vk wait), its state
@@ -395,7 +305,7 @@ Result<int> LaunchPrepared(const LaunchOptions& options, VmDir* run_dir, GuestFi
     if (!served.ok()) return Error(ErrorKind::kUsage, served.error().message());
     control = std::move(*served);
   }
-  VmRecord record = RecordFor(options, config);
+  VmRecord record = RecordFor(options, config.cpus, config.memory_bytes);
   if (!options.name.empty()) {
     if (auto written = WriteVmRecord(*run_dir, record); !written.ok()) {
       return Error(ErrorKind::kUsage, written.error().message());
@@ -426,7 +336,7 @@ Result<int> LaunchPrepared(const LaunchOptions& options, VmDir* run_dir, GuestFi
     }
     return EndCheckpointed(options, run_dir, record);
   }
-  Result<int> result = ExplainStop(exit, **machine, session != nullptr);
+  Result<int> result = ExplainStop(exit, (*machine)->ConsoleTail(2048), session != nullptr);
   // A session still running (the VM was stopped under a running command,
   // e.g. --timeout) waits on the vsock device's socket: destroying the
   // machine closes it, so the session ends instead of waiting forever.
@@ -530,6 +440,9 @@ Result<VmDir> CreateRunDir(const LaunchOptions& options) {
 }
 
 Result<std::string> WarmTemplate(const LaunchOptions& options) {
+  if (options.vmm == VmmKind::kQemu)
+    return Error(ErrorKind::kUsage,
+                 "warm templates need virtkit's VMM; --vmm qemu always boots cold");
   GuestFiles files(options.kernel_path, options.initrd_path);
   VK_TRY_CTX(files.CheckAvailable(), "nothing to warm");
   KvmFlavor flavor = DetectKvmFlavor();
@@ -613,6 +526,8 @@ Result<int> Launch(const LaunchOptions& in) {
   VK_TRY(CheckNetworkOptions(options.network).WithKind(ErrorKind::kNetwork));
   VK_TRY(CheckRoot(options));
   VK_TRY(CheckVsockPorts(options));
+  const bool qemu = options.vmm == VmmKind::kQemu;
+  if (qemu) VK_TRY(CheckQemuLaunch(options));
   VmDir run_dir = VK_TRY(CreateRunDir(options));
   VK_TRY(WriteFirewallRules(run_dir, options));
   if (DetectKvmFlavor() == KvmFlavor::kPvm)
@@ -622,7 +537,7 @@ Result<int> Launch(const LaunchOptions& in) {
     // host: made here, before the fork, so its progress reaches the user
     // and --boot-timeout counts only this VM's own start (the child finds
     // the template ready).
-    if (options.restore_checkpoint.empty() && UseTemplate(options)) {
+    if (!qemu && options.restore_checkpoint.empty() && UseTemplate(options)) {
       auto made = WarmTemplate(options);
       if (!made.ok())
         return Error(ErrorKind::kUsage,
@@ -635,6 +550,7 @@ Result<int> Launch(const LaunchOptions& in) {
     }
   }
   proto::InstallTerminalSignalHandlers();
+  if (qemu) return LaunchWithQemu(options, &run_dir);
   GuestFiles files(options.kernel_path, options.initrd_path, options.initrd_add_agent);
   VK_TRY(files.CheckAvailable());
   return LaunchPrepared(options, &run_dir, files);

@@ -13,6 +13,7 @@
 #include "proto/messages.h"
 #include "runtime/vm_dir.h"
 #include "runtime/vm_network.h"
+#include "runtime/vmm_kind.h"
 #include "virtio/console/multiport_console_device.h"
 #include "virtio/fs/virtual_entries.h"
 #include "vmm/serial_ports.h"
@@ -112,6 +113,9 @@ struct LaunchOptions {
   // Boot the kernel instead of restoring the warm template of the VM's
   // shape (--cold; also VIRTKIT_COLD_BOOT=1). docs/snapshots.md.
   bool cold = false;
+  // QEMU instead of virtkit's VMM (runtime/qemu_launch.h): the same guest,
+  // devices served over vhost-user; no templates or checkpoints.
+  VmmKind vmm = VmmKind::kVirtkit;
   NetworkOptions network;  // --net, --net=SOCK, -p, --egress-allow
   // libkrun's serial consoles: ttyS0.. wired to the caller's descriptors.
   // The kernel console then moves from ttyS0 to hvc0 (console_path), so

@@ -194,6 +194,7 @@ Result<void> SetMachine(const RunSpec& spec, LaunchOptions& o) {
   o.timeout = spec.timeout;
   o.boot_timeout = spec.boot_timeout;
   o.cold = spec.cold;
+  o.vmm = spec.vmm;
   return Ok();
 }
 

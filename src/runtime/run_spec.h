@@ -50,6 +50,7 @@ struct RunSpec {
   NetworkOptions network;      // firewall_file: a rules file on the host
   std::string firewall_rules;  // or the rules as text (kept in the VM's state dir)
   bool cold = false;
+  VmmKind vmm = VmmKind::kVirtkit;  // --vmm qemu: QEMU runs the VM (docs/backends.md)
   std::chrono::seconds boot_timeout{180};
   std::optional<std::chrono::seconds> timeout;
   bool detach = false;

@@ -302,6 +302,11 @@ const std::map<std::string, Handler, std::less<>>& Handlers() {
       {"hostname", Text(&RunSpec::hostname)},
       {"network", NetworkFromJson},
       {"cold", Flag(&RunSpec::cold)},
+      {"vmm",
+       [](const json& v, const std::string& field, RunSpec& s) -> Result<void> {
+         s.vmm = VK_TRY(ParseVmmKind(VK_TRY(String(v, field, kMaxShortString))).Context(field));
+         return Ok();
+       }},
       {"boot_timeout_seconds",
        [](const json& v, const std::string& field, RunSpec& s) {
          return SecondsFromJson(v, s.boot_timeout, field);
@@ -386,6 +391,7 @@ std::string EncodeRunSpec(const RunSpec& spec) {
             {"hostname", spec.hostname},
             {"network", NetworkJson(spec)},
             {"cold", spec.cold},
+            {"vmm", VmmKindName(spec.vmm)},
             {"boot_timeout_seconds", spec.boot_timeout.count()},
             {"timeout_seconds", spec.timeout ? spec.timeout->count() : 0},
             {"detach", spec.detach},

@@ -34,6 +34,7 @@ RunSpec FullSpec() {
   spec.network.egress_allow = "example.com,*.npmjs.org";
   spec.firewall_rules = "allow egress tcp to 10.0.0.0/8 port 443\ndefault deny egress\n";
   spec.cold = true;
+  spec.vmm = VmmKind::kQemu;
   spec.boot_timeout = std::chrono::seconds(300);
   spec.timeout = std::chrono::seconds(60);
   spec.detach = true;
@@ -88,6 +89,7 @@ TEST(RunSpecJsonTest, EveryFieldSurvivesARoundTrip) {
   EXPECT_EQ(out->network.egress_allow, in.network.egress_allow);
   EXPECT_EQ(out->firewall_rules, in.firewall_rules);
   EXPECT_TRUE(out->cold);
+  EXPECT_EQ(out->vmm, VmmKind::kQemu);
   EXPECT_EQ(out->boot_timeout, std::chrono::seconds(300));
   EXPECT_EQ(out->timeout, std::chrono::seconds(60));
   EXPECT_TRUE(out->detach);
@@ -151,6 +153,7 @@ TEST(RunSpecJsonTest, WrongTypesAndValuesNameTheField) {
   ExpectUsageError(R"({"version":1,"detach":1})", "\"detach\": must be true or false");
   ExpectUsageError(R"({"version":1,"network":{"mode":"bridge"}})", "must be none, lan or switch");
   ExpectUsageError(R"({"version":1,"pull":"sometimes"})", "\"pull\"");
+  ExpectUsageError(R"({"version":1,"vmm":"firecracker"})", "virtkit (the default) or qemu");
   ExpectUsageError(R"({"version":1,"shares":[{"host":"/a"}]})", "needs \"host\" and \"guest\"");
   ExpectUsageError(R"({"version":1,"boot_timeout_seconds":99999999999})",
                    "\"boot_timeout_seconds\": must be at most");

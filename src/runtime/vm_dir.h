@@ -73,6 +73,15 @@ class VmDir {
   std::string Checkpoint() const { return File("checkpoint"); }
   std::string CheckpointInProgress() const { return File("checkpoint.tmp"); }
   std::string RestoreLock() const { return File("restore.lock"); }
+  // --vmm qemu: QEMU's own messages, its QMP socket, and the sockets our
+  // vhost-user back ends and LAN serve it on.
+  std::string QemuLog() const { return File("qemu.log"); }
+  std::string QmpSocket() const { return File("qmp.sock"); }
+  std::string VhostVsockSocket() const { return File("vhost-vsock.sock"); }
+  std::string VhostFsSocket(size_t index) const {
+    return path_ + "/vhost-fs-" + std::to_string(index) + ".sock";
+  }
+  std::string LanSocket() const { return File("lan.sock"); }
 
  private:
   VmDir(std::string root, std::string path, Ownership ownership);

@@ -7,6 +7,7 @@
 #include "net/datagram_port.h"
 #include "net/lan.h"
 #include "net/stream_port.h"
+#include "net/switch_server.h"
 #include "virtio/net/net_device.h"
 
 namespace vk {
@@ -34,6 +35,11 @@ std::array<uint8_t, 6> SwitchMac(const std::string& hostname) {
           static_cast<uint8_t>(h)};
 }
 
+std::array<uint8_t, 6> GuestMacFor(const NetworkOptions& options, const std::string& hostname) {
+  if (options.mac) return *options.mac;
+  return options.mode == NetworkOptions::Mode::kSwitch ? SwitchMac(hostname) : kGuestMac;
+}
+
 Result<net::LanOptions> LanOptionsFor(const NetworkOptions& options) {
   net::LanOptions lan;
   for (const std::string& spec : options.publish)
@@ -45,12 +51,19 @@ Result<net::LanOptions> LanOptionsFor(const NetworkOptions& options) {
   return lan;
 }
 
+// The VM's own LAN, with the static lease its port forwards point at.
+Result<std::shared_ptr<net::Lan>> CreateVmLan(EventLoop& loop, const NetworkOptions& options,
+                                              const std::string& hostname) {
+  auto lan =
+      std::shared_ptr<net::Lan>(VK_TRY(net::Lan::Create(loop, VK_TRY(LanOptionsFor(options)))));
+  VK_TRY(lan->AddStaticLease(net::MacAddress{kGuestMac}, lan->FirstGuestIp(),
+                             hostname.empty() ? "vk" : hostname));
+  return lan;
+}
+
 Result<void> AttachInProcess(Machine& machine, const NetworkOptions& options,
                              const std::string& hostname, virtio::NetDevice& device) {
-  auto lan = std::shared_ptr<net::Lan>(
-      VK_TRY(net::Lan::Create(machine.device_loop(), VK_TRY(LanOptionsFor(options)))));
-  net::MacAddress mac{kGuestMac};
-  VK_TRY(lan->AddStaticLease(mac, lan->FirstGuestIp(), hostname.empty() ? "vk" : hostname));
+  auto lan = VK_TRY(CreateVmLan(machine.device_loop(), options, hostname));
   device.SetBackend(lan->AddPort(&device, "vm"));
   machine.Own(lan);
   return Ok();
@@ -107,9 +120,7 @@ Result<void> AttachNetwork(Machine& machine, const NetworkOptions& options,
                            const std::string& hostname, std::array<uint8_t, 6>* mac) {
   if (options.mode == NetworkOptions::Mode::kNone) return Ok();
   virtio::NetOptions net_options;
-  net_options.mac = options.mac                                     ? *options.mac
-                    : options.mode == NetworkOptions::Mode::kSwitch ? SwitchMac(hostname)
-                                                                    : kGuestMac;
+  net_options.mac = GuestMacFor(options, hostname);
   if (mac != nullptr) *mac = net_options.mac;
   auto device = VK_TRY(virtio::NetDevice::Create(net_options));
   if (options.mode == NetworkOptions::Mode::kInProcess) {
@@ -118,6 +129,33 @@ Result<void> AttachNetwork(Machine& machine, const NetworkOptions& options,
     VK_TRY(AttachToSwitch(machine, options, *device));
   }
   return machine.AddVirtioDevice(std::move(device));
+}
+
+Result<ExternalNetwork> ServeExternalNetwork(EventLoop& loop, const NetworkOptions& options,
+                                             const std::string& hostname,
+                                             const std::string& socket_path) {
+  ExternalNetwork network;
+  if (options.mode == NetworkOptions::Mode::kNone) return network;
+  if (options.switch_fd >= 0 || options.datagram)
+    return Error(ErrorKind::kUsage,
+                 "a network given as a descriptor needs virtkit's VMM (QEMU joins by socket path)");
+  network.mac = GuestMacFor(options, hostname);
+  if (options.mode == NetworkOptions::Mode::kSwitch) {
+    network.socket = options.switch_socket;
+    return network;
+  }
+  // The LAN dies after its listener (the listener refers to it).
+  struct Served {
+    std::shared_ptr<net::Lan> lan;
+    std::unique_ptr<net::SwitchServer> server;
+    ~Served() { server.reset(); }
+  };
+  auto served = std::make_shared<Served>();
+  served->lan = VK_TRY(CreateVmLan(loop, options, hostname));
+  served->server = VK_TRY(net::SwitchServer::Listen(loop, *served->lan, socket_path));
+  network.socket = socket_path;
+  network.served = std::move(served);
+  return network;
 }
 
 }  // namespace vk

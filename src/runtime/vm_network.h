@@ -5,10 +5,12 @@
 
 #include <array>
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
 
+#include "base/event_loop.h"
 #include "base/result.h"
 #include "vmm/machine.h"
 
@@ -43,5 +45,20 @@ Result<void> AttachTemplateNetwork(Machine& machine);
 
 // The MAC a VM on the in-process LAN has (the template's too).
 std::array<uint8_t, 6> DefaultGuestMac();
+
+// The network of a VM another VMM runs (--vmm qemu): QEMU's NIC connects
+// to `socket` with `-netdev stream` (4-byte length-prefixed frames, what
+// our switch speaks). With --net the VM's own LAN is served there, on
+// `loop`; with --net=SOCK it is the user's switch.
+struct ExternalNetwork {
+  std::string socket;  // empty: no network
+  std::array<uint8_t, 6> mac{};
+  // The in-process LAN and its listener. Destroy it on the loop's thread
+  // or once the loop has stopped for good.
+  std::shared_ptr<void> served;
+};
+Result<ExternalNetwork> ServeExternalNetwork(EventLoop& loop, const NetworkOptions& options,
+                                             const std::string& hostname,
+                                             const std::string& socket_path);
 
 }  // namespace vk

@@ -27,6 +27,7 @@ Result<void> WriteVmRecord(const VmDir& dir, const VmRecord& r) {
   if (r.exit_code) j["exit_code"] = *r.exit_code;
   if (r.checkpointed) j["checkpointed"] = true;
   if (!r.publish.empty()) j["publish"] = r.publish;
+  if (!r.vmm.empty()) j["vmm"] = r.vmm;
   if (!r.env.empty()) j["env"] = r.env;
   std::string tmp = dir.Record() + ".tmp";
   VK_TRY(WritePrivateFile(tmp, j.dump(2) + "\n"));
@@ -52,6 +53,7 @@ Result<VmRecord> ReadVmRecord(const VmDir& dir) {
     if (j.contains("exit_code")) r.exit_code = j["exit_code"].get<int>();
     r.checkpointed = j.value("checkpointed", false);
     r.publish = j.value("publish", std::vector<std::string>{});
+    r.vmm = j.value("vmm", std::string());
     r.env = j.value("env", std::vector<std::string>{});
     return r;
   } catch (const json::exception& e) {

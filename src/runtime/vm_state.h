@@ -35,6 +35,7 @@ struct VmRecord {
   // Its environment (image config, then the user's K=V), the base of what a
   // program that attaches later (the library's Vm::Exec) runs commands with.
   std::vector<std::string> env;
+  std::string vmm;  // "qemu" when QEMU runs it (--vmm qemu); empty: virtkit's VMM
 };
 
 enum class VmState {

@@ -69,6 +69,10 @@ class VirtioDevice {
   virtual uint64_t features() const = 0;
   // One entry per virtqueue: its maximum size.
   virtual std::vector<uint16_t> queue_max_sizes() const = 0;
+  // How many of those queues a vhost-user front end hands to its back end
+  // (virtio/vhost_user/backend.h): the first N. All of them unless the
+  // device's vhost-user convention keeps some in the front end.
+  virtual size_t vhost_user_queue_count() const { return queue_max_sizes().size(); }
 
   // Device-specific configuration space (virtio 1.2 §4.2.2, offset 0x100+).
   // Out-of-range accesses read zeros / are ignored.

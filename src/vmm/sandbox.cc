@@ -115,6 +115,16 @@ constexpr std::initializer_list<int> kDevice = {
     SCMP_SYS(getsockname), SCMP_SYS(timerfd_settime), SCMP_SYS(timerfd_gettime),
 };
 
+// What a vhost-user loop needs beyond kDevice: vsock's Activate (kVcpu's
+// listener calls that kDevice lacks), and the send/receive timeouts each
+// front-end connection gets (SO_SNDTIMEO/SO_RCVTIMEO, vhost_user/backend.cc).
+constexpr std::initializer_list<int> kVhostUserExtra = {
+    SCMP_SYS(listen),
+    SCMP_SYS(chmod),
+    SCMP_SYS(timerfd_create),
+    SCMP_SYS(setsockopt),
+};
+
 // libslirp: the guest's TCP/UDP/ICMP flows as host sockets (and its unix
 // guestfwd for DNS over TCP), port forwards' listeners, poll.
 constexpr std::initializer_list<int> kNetEgress = {
@@ -223,7 +233,7 @@ Result<void> RefuseOpens(const Context& ctx) {
 }
 
 Result<void> AllowRole(const Context& ctx, ThreadRole role) {
-  if (role != ThreadRole::kDevice) VK_TRY(RefuseOpens(ctx));
+  if (role != ThreadRole::kDevice && role != ThreadRole::kVhostUser) VK_TRY(RefuseOpens(ctx));
   switch (role) {
     case ThreadRole::kVcpu:
       VK_TRY(Allow(ctx, kVcpu));
@@ -250,6 +260,15 @@ Result<void> AllowRole(const Context& ctx, ThreadRole role) {
     case ThreadRole::kSession:
       VK_TRY(Allow(ctx, kSession));
       return AllowIoctls(ctx, kSessionIoctls);
+    case ThreadRole::kVhostUser:
+      // A device loop (guest memory arrives as fds over recvmsg and is
+      // mapped with the common, never-executable mmap) that also activates
+      // virtio-vsock, which makes its host listeners as a vCPU would.
+      VK_TRY(Allow(ctx, kDevice));
+      VK_TRY(Allow(ctx, kVhostUserExtra));
+      VK_TRY(AllowSocketFamilies(ctx, {AF_UNIX, AF_NETLINK}));
+      VK_TRY(AllowIf(ctx, SCMP_SYS(prlimit64), SCMP_A2(SCMP_CMP_EQ, 0)));
+      return AllowDatagramSockets(ctx, {AF_INET, AF_INET6});
   }
   return Error("unknown thread role");
 }
@@ -269,7 +288,7 @@ Result<std::vector<sock_filter>> Export(const Context& ctx) {
 }
 
 // Filters compiled by Enable(), one per role, for the thread-role hook.
-constexpr size_t kRoles = 4;
+constexpr size_t kRoles = 5;
 std::array<std::vector<sock_filter>, kRoles> g_programs;
 // Landlock rulesets, one per role; invalid without Landlock (or not enforcing).
 std::array<UniqueFd, kRoles> g_rulesets;
@@ -357,6 +376,11 @@ std::vector<PathRule> PathsFor(ThreadRole role, const ServedPaths& paths) {
       if (paths.run_dir.empty()) return {};
       return {{paths.run_dir, PathAccess::kSockets}};
     case ThreadRole::kDevice: return paths.shares;
+    case ThreadRole::kVhostUser: {
+      std::vector<PathRule> rules = paths.shares;
+      if (!paths.run_dir.empty()) rules.push_back({paths.run_dir, PathAccess::kSockets});
+      return rules;
+    }
     case ThreadRole::kNetEgress:
     case ThreadRole::kSession: return {};
   }

@@ -11,10 +11,15 @@
 #include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/timerfd.h>
+#include <sys/un.h>
 #include <unistd.h>
 
+#include <cstdio>
 #include <cstdlib>
+#include <string>
 
 #include "base/event_loop.h"
 #include "virtio/fs/fs_test_harness.h"
@@ -65,6 +70,46 @@ TEST(SandboxModeTest, ReadsVirtkitSeccomp) {
 
 TEST_F(SandboxTest, DeviceThreadCannotExec) {
   EXPECT_EXIT(ExecFromDeviceThread(), KilledBySignal(SIGSYS), "");
+}
+
+// What --vmm qemu's back-end thread does: maps guest memory QEMU sends as
+// an fd, sets its connection's timeouts and activates virtio-vsock, which
+// makes the host listeners. Exits 0 when all of it was allowed.
+[[noreturn]] void WorkLikeAVhostUserThread() {
+  const int memory = ::memfd_create("guest", MFD_CLOEXEC);
+  if (memory < 0 || ::ftruncate(memory, 1 << 20) != 0) std::_Exit(1);
+  const std::string socket_path = "/tmp/vk-sandbox-" + std::to_string(::getpid()) + ".sock";
+  Confine(ThreadRole::kVhostUser);
+  void* ram = ::mmap(nullptr, 1 << 20, PROT_READ | PROT_WRITE, MAP_SHARED, memory, 0);
+  if (ram == MAP_FAILED) std::_Exit(2);
+  const int listener = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  timeval timeout{};
+  timeout.tv_sec = 5;
+  if (listener < 0 ||
+      ::setsockopt(listener, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof(timeout)) != 0)
+    std::_Exit(4);
+  sockaddr_un address{};
+  address.sun_family = AF_UNIX;
+  socket_path.copy(address.sun_path, sizeof(address.sun_path) - 1);
+  if (listener < 0 || ::bind(listener, reinterpret_cast<sockaddr*>(&address), sizeof(address)) ||
+      ::chmod(socket_path.c_str(), 0600) != 0 || ::listen(listener, 4) != 0)
+    std::_Exit(5);
+  ::unlink(socket_path.c_str());
+  if (::timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC) < 0) std::_Exit(6);
+  std::_Exit(0);
+}
+
+[[noreturn]] void ExecFromVhostUserThread() {
+  Confine(ThreadRole::kVhostUser);
+  char* argv[] = {const_cast<char*>("/bin/true"), nullptr};
+  ::execve("/bin/true", argv, environ);
+  std::_Exit(1);
+}
+
+// --vmm qemu's back-end thread may do its work, but still runs no program.
+TEST_F(SandboxTest, VhostUserThreadMapsSharedMemoryAndMakesVsockListeners) {
+  EXPECT_EXIT(WorkLikeAVhostUserThread(), ExitedWithCode(0), "");
+  EXPECT_EXIT(ExecFromVhostUserThread(), KilledBySignal(SIGSYS), "");
 }
 
 TEST_F(SandboxTest, DeviceThreadCannotOpenInternetSockets) {

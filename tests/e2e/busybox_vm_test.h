@@ -1,6 +1,5 @@
 // The fixture most end-to-end tests share: skipped (with the reason) where
-// /dev/kvm is not usable, else a fresh busybox root disk in a temp dir, and
-// `vk ps` lookups for a named VM.
+// /dev/kvm is not usable, else a fresh busybox root disk in a temp dir.
 #pragma once
 
 #include <gtest/gtest.h>
@@ -18,14 +17,6 @@ class BusyboxVmTest : public ::testing::Test {
     std::string reason = KvmUnavailableReason();
     if (!reason.empty()) GTEST_SKIP() << "needs /dev/kvm: " << reason;
     disk_ = MakeBusyboxDisk(dir_);
-  }
-
-  // `name`'s line in `vk ps`, or "" when it is not listed.
-  static std::string PsLineOf(const std::string& name) {
-    ProcessResult ps = RunVk({"ps"});
-    size_t at = ps.out.find(name + " ");
-    if (at == std::string::npos) return "";
-    return ps.out.substr(at, ps.out.find('\n', at) - at);
   }
 
   // `vk launch --disk DISK OPTIONS... [-- COMMAND...]`.

@@ -307,4 +307,11 @@ std::string MakeBusyboxDisk(const TempDir& dir) {
   return image;
 }
 
+std::string PsLineOf(const std::string& name) {
+  ProcessResult ps = RunVk({"ps"});
+  size_t at = ps.out.find(name + " ");
+  if (at == std::string::npos) return "";
+  return ps.out.substr(at, ps.out.find('\n', at) - at);
+}
+
 }  // namespace vk::e2e

@@ -60,6 +60,9 @@ class BackgroundVk {
 // Where `vk` keeps a named VM's state (mirrors src/vmm/vm_state.cc).
 std::string VmDirectoryForTest(const std::string& name);
 
+// `name`'s line in `vk ps`, or "" when it is not listed.
+std::string PsLineOf(const std::string& name);
+
 // A running named VM's VMM memory (KiB), from its /proc/PID/smaps and
 // vm.json, counted as VIRTKIT_STATS counts it: `guest` is the resident part
 // of the guest's RAM (the template's memory file a restored VM maps, or the

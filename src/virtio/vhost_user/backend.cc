@@ -59,7 +59,8 @@ VhostUserBackend::VhostUserBackend(std::unique_ptr<VirtioDevice> device, EventLo
   // The front end picks each ring's size (it tells its driver the maximum,
   // QEMU's virtio-mmio says 1024): any split-ring size is accepted, not
   // just what the device would offer behind our own transport.
-  for (size_t i = 0; i < device_->queue_max_sizes().size(); ++i) queues_.emplace_back(kMaxRingSize);
+  // Only the rings the front end hands over exist here (vsock: rx and tx).
+  for (size_t i = 0; i < device_->vhost_user_queue_count(); ++i) queues_.emplace_back(kMaxRingSize);
   rings_.resize(queues_.size());
 }
 

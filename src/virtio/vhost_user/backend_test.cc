@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 #include <linux/fuse.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cstring>
@@ -13,6 +14,7 @@
 #include "virtio/queue_drain.h"
 #include "virtio/vhost_user/server.h"
 #include "virtio/vhost_user/testing/fake_front_end.h"
+#include "virtio/vsock/vsock_device.h"
 
 namespace vk::virtio::vhost_user {
 namespace {
@@ -471,6 +473,35 @@ TEST_F(VhostUserBackendTest, FsDeviceAnswersFuseInit) {
   ASSERT_TRUE(config.has_value());
   EXPECT_EQ(std::string(config->payload.begin() + kConfigHeaderBytes, config->payload.end()),
             "share");
+}
+
+// QEMU's vhost-user-vsock-device keeps the event queue and hands over rx
+// and tx only: the vsock device activates with those two (making its host
+// sockets), reports its CID through GET_CONFIG, and a third ring does not
+// exist here.
+TEST_F(VhostUserBackendTest, VsockDeviceActivatesWithRxAndTxOnly) {
+  vk::virtio::fs::testing::TempDir dir;
+  VsockConfig config;
+  config.uds_path = dir.path() + "/vsock.sock";
+  config.port_sockets = {{dir.path() + "/exec.sock", 4444}};
+  auto vsock = CreateVsockDevice(config);
+  ASSERT_TRUE(vsock.ok()) << vsock.error().message();
+  EXPECT_EQ((*vsock)->queue_max_sizes().size(), 3u);
+  backend_->Disconnect();
+  front_.reset();
+  backend_ = std::make_unique<VhostUserBackend>(std::move(*vsock), loop_.get());
+  Connect();
+  StartDevice();  // rings 0 and 1 only
+  struct stat st {};
+  ASSERT_EQ(::stat((dir.path() + "/exec.sock").c_str(), &st), 0);
+  EXPECT_TRUE(S_ISSOCK(st.st_mode));
+  EXPECT_FALSE(front_->Ack(Request::kSetVringNum, VringState_(2, kRingSize)));
+  ConfigSpace get{0, 0, std::vector<uint8_t>(8)};
+  auto reply = front_->Send(Request::kGetConfig, EncodeConfig(get));
+  ASSERT_TRUE(reply.has_value());
+  uint64_t cid = 0;
+  std::memcpy(&cid, reply->payload.data() + kConfigHeaderBytes, sizeof(cid));
+  EXPECT_EQ(cid, 3u);
 }
 
 }  // namespace

@@ -55,6 +55,10 @@ class VsockDevice : public VirtioDevice {
   std::string_view name() const override { return "virtio-vsock"; }
   uint64_t features() const override { return 0; }
   std::vector<uint16_t> queue_max_sizes() const override { return {256, 256, 64}; }
+  // vhost-user vsock (QEMU's vhost-user-vsock-device, vhost-vsock-common.c)
+  // keeps the event queue in the front end: the back end gets rx and tx. The
+  // event queue is used only after a restore, which a vhost-user VM never has.
+  size_t vhost_user_queue_count() const override { return 2; }
 
   void ReadConfig(uint64_t offset, std::span<uint8_t> data) override {
     uint8_t config[8];
