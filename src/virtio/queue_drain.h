@@ -6,6 +6,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <string_view>
+#include <utility>
 
 #include "base/log.h"
 #include "virtio/device.h"
@@ -14,14 +15,16 @@ namespace vk::virtio {
 
 // `handle(const DescriptorChain&)` returns the bytes it wrote into the chain.
 // Malformed chains were already given back by Queue::Pop(); they are logged
-// (rate-limited per device).
-template <typename Handle>
-void DrainQueue(const DeviceContext& context, size_t index, std::string_view device,
-                Handle&& handle) {
+// (rate-limited per device). Pops only while `more()` holds: a device that
+// holds chains back (output its host side cannot take yet, messages
+// waiting for the driver's buffers) says when to stop.
+template <typename More, typename Handle>
+void DrainQueueWhile(const DeviceContext& context, size_t index, std::string_view device,
+                     More&& more, Handle&& handle) {
   Queue& queue = context.queues[index];
   const GuestMemory& memory = *context.memory;
   bool pushed = false;
-  while (true) {
+  while (more()) {
     auto popped = queue.Pop(memory);
     if (!popped.ok()) {
       // guest-triggered, as often as the driver likes: rate-limited.
@@ -39,6 +42,13 @@ void DrainQueue(const DeviceContext& context, size_t index, std::string_view dev
   if (pushed && queue.NeedsInterrupt(memory)) {
     context.interrupt->Trigger(Interrupt::Reason::kUsedBuffer);
   }
+}
+
+template <typename Handle>
+void DrainQueue(const DeviceContext& context, size_t index, std::string_view device,
+                Handle&& handle) {
+  DrainQueueWhile(
+      context, index, device, [] { return true; }, std::forward<Handle>(handle));
 }
 
 }  // namespace vk::virtio

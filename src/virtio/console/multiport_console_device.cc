@@ -1,5 +1,6 @@
 #include "virtio/console/multiport_console_device.h"
 
+#include <fcntl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -11,6 +12,7 @@
 #include <set>
 
 #include "base/log.h"
+#include "base/unique_fd.h"
 #include "virtio/queue_drain.h"
 
 namespace vk::virtio {
@@ -20,7 +22,8 @@ using vcon::ControlHeader;
 
 constexpr uint16_t kQueueSize = 64;
 // Abuse bound: bytes of guest output handled per transmit chain, and of host
-// input read per receive buffer.
+// input read per receive buffer. Also bounds what a port holds for an output
+// fd that would block: the rest of one chain.
 constexpr uint64_t kMaxChunk = 64 * 1024;
 // Abuse bound: control messages waiting for the driver to post control
 // receive buffers. One handshake needs at most five per port (DEVICE_ADD,
@@ -32,10 +35,24 @@ constexpr size_t kMaxPendingControl = 5 * kMaxConsolePorts;
 // emerg_wr u32.
 constexpr size_t kConfigMaxNrPorts = 4, kConfigSize = 12;
 
+// How guest output reaches a port's output fd.
+enum class OutputKind {
+  kStream,  // pipe, terminal, character device: write(), may be non-blocking
+  kSocket,  // send(MSG_NOSIGNAL): a peer that went away is EPIPE, not SIGPIPE
+  kFile,    // regular file: WriteCapped, which bounds its size; never blocks
+};
+
 struct Port {
   ConsolePortSpec spec;
   bool input_open = false;  // input_fd given and no EOF/error seen yet
-  bool output_is_socket = false;
+  OutputKind output_kind = OutputKind::kStream;
+  // The unwritten rest of the last transmit chain (at most kMaxChunk bytes):
+  // non-empty only while a non-blocking output fd would block. No further
+  // chain of the port is taken meanwhile.
+  std::vector<uint8_t> pending_output;
+  // A dup of output_fd registered for EPOLLOUT while pending_output is
+  // non-empty (WatchOutput says why a dup).
+  UniqueFd output_watch;
   bool host_connected = true;    // what PORT_OPEN last told the driver
   bool ready = false;            // driver sent PORT_READY 1: its port exists
   bool guest_connected = false;  // driver sent PORT_OPEN 1 (a guest process opened it)
@@ -78,8 +95,10 @@ class MultiportConsoleDevice : public VirtioDevice {
     for (Port& port : ports_) {
       port.input_open = port.spec.input_fd >= 0;
       struct stat st;
-      port.output_is_socket = port.spec.output_fd >= 0 && ::fstat(port.spec.output_fd, &st) == 0 &&
-                              S_ISSOCK(st.st_mode);
+      if (port.spec.output_fd >= 0 && ::fstat(port.spec.output_fd, &st) == 0) {
+        if (S_ISSOCK(st.st_mode)) port.output_kind = OutputKind::kSocket;
+        if (S_ISREG(st.st_mode)) port.output_kind = OutputKind::kFile;
+      }
     }
     if (!multiport_) {
       // Without MULTIPORT the driver knows port 0 only and makes it its
@@ -105,8 +124,11 @@ class MultiportConsoleDevice : public VirtioDevice {
   void Reset() override {
     for (Port& port : ports_) {
       if (port.watching) context_.loop->Remove(port.spec.input_fd);
+      // Before the dup is closed: epoll keeps a registration until every fd
+      // of its open file is closed, and output_fd stays open.
+      if (port.output_watch) context_.loop->Remove(port.output_watch.get());
       ConsolePortSpec spec = std::move(port.spec);
-      port = Port{.spec = std::move(spec)};
+      port = Port{.spec = std::move(spec)};  // drops pending output, closes the dup
     }
     pending_control_.clear();
     active_ = false;
@@ -196,58 +218,121 @@ class MultiportConsoleDevice : public VirtioDevice {
   // One message per receive buffer, as Linux parses one per buffer
   // (control_work_handler). Messages wait until the driver posts buffers.
   void FlushControl() {
-    Queue& queue = context_.queues[vcon::kControlReceiveQueue];
-    const GuestMemory& memory = *context_.memory;
-    bool pushed = false;
-    while (!pending_control_.empty()) {
-      auto popped = queue.Pop(memory);
-      if (!popped.ok()) {
-        log::WarnLimited(name(), "virtio-console: {}", popped.error().message());
-        pushed = true;  // Pop gave the malformed head back
-        continue;
-      }
-      if (!popped->has_value()) break;
-      DescriptorChain chain = std::move(**popped);
-      std::vector<uint8_t> message = std::move(pending_control_.front());
-      pending_control_.pop_front();
-      uint32_t written = 0;
-      if (chain.writable_bytes() >= message.size()) {
-        ChainWriter writer(memory, chain);
-        if (writer.Write(message).ok()) written = static_cast<uint32_t>(message.size());
-      } else {
-        // guest-controlled: a buffer too small for the message. A cut
-        // message would be misread, so it is dropped and the buffer returned.
-        log::WarnLimited(name(), "virtio-console: control buffer too small, message dropped");
-      }
-      auto returned = queue.Push(memory, std::move(chain), written);
-      (void)returned;
-      pushed = true;
-    }
-    if (pushed && queue.NeedsInterrupt(memory)) {
-      context_.interrupt->Trigger(Interrupt::Reason::kUsedBuffer);
-    }
+    DrainQueueWhile(
+        context_, vcon::kControlReceiveQueue, name(), [this] { return !pending_control_.empty(); },
+        [this](const DescriptorChain& chain) -> uint32_t {
+          std::vector<uint8_t> message = std::move(pending_control_.front());
+          pending_control_.pop_front();
+          if (chain.writable_bytes() < message.size()) {
+            // guest-controlled: a buffer too small for the message. A cut
+            // message would be misread, so it is dropped and the buffer returned.
+            log::WarnLimited(name(), "virtio-console: control buffer too small, message dropped");
+            return 0;
+          }
+          ChainWriter writer(*context_.memory, chain);
+          return writer.Write(message).ok() ? static_cast<uint32_t>(message.size()) : 0;
+        });
   }
 
   // --- Port data ---
 
-  // One write per chain, as the single-port console does: what a full
-  // non-blocking fd does not take is lost.
+  // Guest output, one chain at a time. A blocking fd takes a whole chain.
+  // A non-blocking one (a pipe or socket a libkrun client passed) may take
+  // part of it: the rest stays in pending_output and no further chain of the
+  // port is popped until EPOLLOUT lets the fd take it (OutputWritable). The
+  // chain itself goes back at once, its bytes copied out (its used length is
+  // 0 anyway, and Linux frees a tx buffer once used); the chains held back
+  // fill the guest's ring, so its writes block (will_write_block) instead of
+  // outrunning the fd. QEMU's virtio-serial throttles a port the same way
+  // (virtio_serial_throttle_port when its chardev would block).
   void Transmit(uint32_t id) {
-    const Port& port = ports_[id];
-    DrainQueue(context_, vcon::TransmitQueue(id), name(), [&](const DescriptorChain& chain) {
-      if (port.spec.output_fd < 0) return 0u;
-      std::vector<uint8_t> bytes(std::min(chain.readable_bytes(), kMaxChunk));
-      ChainReader reader(*context_.memory, chain);
-      bytes.resize(reader.ReadSome(bytes));
-      if (port.output_is_socket) {
-        // A peer that went away must be EPIPE, not a SIGPIPE killing the VMM.
-        ssize_t ignored = ::send(port.spec.output_fd, bytes.data(), bytes.size(), MSG_NOSIGNAL);
-        (void)ignored;
+    Port& port = ports_[id];
+    DrainQueueWhile(
+        context_, vcon::TransmitQueue(id), name(), [&port] { return port.pending_output.empty(); },
+        [this, &port, id](const DescriptorChain& chain) -> uint32_t {
+          if (port.spec.output_fd < 0) return 0;  // the output is discarded
+          port.pending_output.resize(std::min(chain.readable_bytes(), kMaxChunk));
+          ChainReader reader(*context_.memory, chain);
+          port.pending_output.resize(reader.ReadSome(port.pending_output));
+          WriteOutput(id);  // the bytes are copied out: the chain goes back at once
+          return 0;
+        });
+  }
+
+  // Writes what the output fd takes of pending_output; the rest waits for
+  // EPOLLOUT only if the fd would block. Any other error (EPIPE: the reader
+  // is gone) drops the bytes, as output nobody reads is lost anyway. A pipe
+  // without a reader gives EPIPE, not a fatal SIGPIPE: the VMM ignores it
+  // process-wide (InstallTerminalSignalHandlers, runtime/launch.cc).
+  void WriteOutput(uint32_t id) {
+    Port& port = ports_[id];
+    std::vector<uint8_t>& bytes = port.pending_output;
+    int fd = port.spec.output_fd;
+    size_t done = 0;
+    if (port.output_kind == OutputKind::kFile) {
+      WriteCapped(fd, bytes, port.spec.max_output_bytes);
+      done = bytes.size();
+    }
+    while (done < bytes.size()) {
+      const uint8_t* data = bytes.data() + done;
+      size_t size = bytes.size() - done;
+      ssize_t n = port.output_kind == OutputKind::kSocket ? ::send(fd, data, size, MSG_NOSIGNAL)
+                                                          : ::write(fd, data, size);
+      if (n > 0) {
+        done += static_cast<size_t>(n);
+      } else if (n < 0 && errno == EINTR) {
+        continue;
+      } else if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+        break;
       } else {
-        WriteCapped(port.spec.output_fd, bytes, port.spec.max_output_bytes);
+        done = bytes.size();
       }
-      return 0u;
-    });
+    }
+    bytes.erase(bytes.begin(), bytes.begin() + static_cast<ptrdiff_t>(done));
+    if (bytes.empty()) return StopWatchingOutput(id);
+    WatchOutput(id);
+  }
+
+  // The loop holds one registration and callback per fd number, and the
+  // output fd may already have one: it is the input too (a socket port,
+  // added and removed by UpdateWatch on its own schedule), or another port's
+  // output. So EPOLLOUT is watched on a dup (F_DUPFD: the device thread's
+  // seccomp filter allows fcntl, not dup), which epoll registers apart, for
+  // as long as bytes are pending.
+  void WatchOutput(uint32_t id) {
+    Port& port = ports_[id];
+    if (port.output_watch) return;
+    UniqueFd watch(::fcntl(port.spec.output_fd, F_DUPFD_CLOEXEC, 0));
+    Result<void> added = Error::FromErrno("fcntl F_DUPFD_CLOEXEC");
+    if (watch) {
+      added = context_.loop->Add(watch.get(), EPOLLOUT, [this, id](uint32_t) {
+        std::lock_guard lock(*context_.lock);
+        OutputWritable(id);
+      });
+    }
+    if (!added.ok()) {
+      // Without a wake-up the port would stall for good: lose the bytes.
+      log::WarnLimited(name(), "virtio-console: port {}: cannot wait for output: {}", id,
+                       added.error().message());
+      port.pending_output.clear();
+      return;
+    }
+    port.output_watch = std::move(watch);
+  }
+
+  void StopWatchingOutput(uint32_t id) {
+    Port& port = ports_[id];
+    if (!port.output_watch) return;
+    context_.loop->Remove(port.output_watch.get());  // before closing, see Reset
+    port.output_watch.Reset();
+  }
+
+  // EPOLLOUT (or EPOLLERR/EPOLLHUP, which the next write turns into EPIPE).
+  void OutputWritable(uint32_t id) {
+    Port& port = ports_[id];
+    if (!active_ || !port.output_watch) return;  // raced with Reset
+    WriteOutput(id);
+    if (port.pending_output.empty()) Transmit(id);  // the chains held back
   }
 
   // Input is read only while the guest can take it:

@@ -2,11 +2,16 @@
 
 #include <fcntl.h>
 #include <gtest/gtest.h>
+#include <poll.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <cerrno>
+#include <chrono>
 #include <cstring>
+#include <filesystem>
 #include <string>
+#include <thread>
 #include <tuple>
 
 #include "base/unique_fd.h"
@@ -43,6 +48,36 @@ std::string ReadAll(int fd) {
   ssize_t n = ::read(fd, buffer, sizeof(buffer));
   return n > 0 ? std::string(buffer, static_cast<size_t>(n)) : std::string();
 }
+
+// Everything a non-blocking fd has to read now.
+std::string Drain(int fd) {
+  std::string out;
+  char buffer[8192];
+  ssize_t n;
+  while ((n = ::read(fd, buffer, sizeof(buffer))) > 0) out.append(buffer, static_cast<size_t>(n));
+  return out;
+}
+
+// Shrinks a non-blocking pipe to one page and fills it; returns the bytes
+// it took.
+size_t FillPipe(int write_fd) {
+  EXPECT_GE(::fcntl(write_fd, F_SETPIPE_SZ, 4096), 0);
+  std::vector<uint8_t> filler(4096, 'f');
+  size_t total = 0;
+  for (size_t chunk : {filler.size(), size_t{1}}) {
+    ssize_t n;
+    while ((n = ::write(write_fd, filler.data(), chunk)) > 0) total += static_cast<size_t>(n);
+    EXPECT_EQ(errno, EAGAIN);
+  }
+  return total;
+}
+
+size_t OpenFds() {
+  auto fds = std::filesystem::directory_iterator("/proc/self/fd");
+  return static_cast<size_t>(std::distance(begin(fds), end(fds)));
+}
+
+std::vector<uint8_t> Bytes(size_t count, char c) { return std::vector<uint8_t>(count, c); }
 
 // Three ports: 0 an hvc console with input and output pipes, 1 a named
 // port with separate pipes, 2 a named port on one socket (in and out).
@@ -195,6 +230,90 @@ TEST_F(MultiportConsoleTest, GuestOutputReachesEachPortsFd) {
   EXPECT_EQ(ReadAll(out1_read_.get()), "exec reply");
   EXPECT_EQ(ReadAll(socket_peer_.get()), "to the agent socket");
   for (uint32_t id = 0; id < 3; ++id) EXPECT_TRUE(vq(vcon::TransmitQueue(id)).NextUsed());
+}
+
+TEST_F(MultiportConsoleTest, FullNonBlockingOutputHoldsChainsBackAndLosesNothing) {
+  size_t filled = FillPipe(out1_write_.get());
+  FakeVirtqueue& tx = vq(vcon::TransmitQueue(1));
+  std::string expected;
+  for (char c : {'a', 'b', 'c'}) {
+    tx.AddChain({Bytes(3000, c)}, {});
+    expected += std::string(3000, c);
+  }
+  device_->ProcessQueue(vcon::TransmitQueue(1));
+  // The first chain is taken, its bytes kept on the host; the others stay
+  // in the ring, so the guest cannot outrun the pipe.
+  ASSERT_TRUE(tx.NextUsed());
+  EXPECT_FALSE(tx.NextUsed());
+  RunLoop();  // the pipe is still full: nothing moves
+  EXPECT_FALSE(tx.NextUsed());
+  ASSERT_EQ(Drain(out1_read_.get()), std::string(filled, 'f'));
+
+  std::string out;
+  int used = 1;
+  for (int i = 0; i < 100 && out.size() < expected.size(); ++i) {
+    ASSERT_TRUE(loop_->RunOnce(10).ok());
+    out += Drain(out1_read_.get());
+    while (tx.NextUsed()) ++used;
+  }
+  ASSERT_EQ(out.size(), expected.size());
+  EXPECT_TRUE(out == expected);  // in order, nothing lost
+  EXPECT_EQ(used, 3);
+}
+
+TEST_F(MultiportConsoleTest, BlockingOutputTakesWholeChainsAtOnce) {
+  // Port 1's pipe made blocking (the flag belongs to the open pipe, so the
+  // device's fd blocks too), smaller than the chain, with a reader.
+  ASSERT_EQ(::fcntl(out1_write_.get(), F_SETFL, 0), 0);
+  ASSERT_EQ(::fcntl(out1_read_.get(), F_SETFL, 0), 0);
+  ASSERT_GE(::fcntl(out1_write_.get(), F_SETPIPE_SZ, 4096), 0);
+  std::string expected = std::string(20000, 'x') + "tail";
+  std::string out;
+  std::thread reader([&] {
+    char buffer[4096];
+    pollfd readable{.fd = out1_read_.get(), .events = POLLIN};
+    while (out.size() < expected.size() && ::poll(&readable, 1, 2000) == 1) {
+      ssize_t n = ::read(out1_read_.get(), buffer, sizeof(buffer));
+      if (n <= 0) break;
+      out.append(buffer, static_cast<size_t>(n));
+    }
+  });
+  FakeVirtqueue& tx = vq(vcon::TransmitQueue(1));
+  tx.AddChain({Bytes(20000, 'x')}, {});
+  tx.AddChain({{'t', 'a', 'i', 'l'}}, {});
+  device_->ProcessQueue(vcon::TransmitQueue(1));  // returns once the pipe took it all
+  EXPECT_TRUE(tx.NextUsed());
+  EXPECT_TRUE(tx.NextUsed());
+  reader.join();
+  EXPECT_TRUE(out == expected);
+}
+
+TEST_F(MultiportConsoleTest, ResetDropsPendingOutputAndItsWatch) {
+  size_t fds = OpenFds();
+  FillPipe(out1_write_.get());
+  FakeVirtqueue& tx = vq(vcon::TransmitQueue(1));
+  tx.AddChain({Bytes(3000, 'a')}, {});
+  tx.AddChain({Bytes(100, 'b')}, {});
+  device_->ProcessQueue(vcon::TransmitQueue(1));
+  ASSERT_TRUE(tx.NextUsed());
+  ASSERT_FALSE(tx.NextUsed());
+  EXPECT_EQ(OpenFds(), fds + 1);  // the dup of the output fd watched for EPOLLOUT
+  device_->Reset();
+  EXPECT_EQ(OpenFds(), fds);
+  Drain(out1_read_.get());
+  // Writable now, but nothing is watched any more: the loop idles out its
+  // timeout (a stale EPOLLOUT registration would wake it at once) and
+  // writes nothing.
+  auto start = std::chrono::steady_clock::now();
+  ASSERT_TRUE(loop_->RunOnce(100).ok());
+  EXPECT_GE(std::chrono::steady_clock::now() - start, std::chrono::milliseconds(90));
+  EXPECT_EQ(Drain(out1_read_.get()), "");
+  // The next activation writes again (the fake ring, unlike a reset
+  // transport's, still holds the second chain).
+  ASSERT_TRUE(device_->Activate(context_->context).ok());
+  device_->ProcessQueue(vcon::TransmitQueue(1));
+  EXPECT_EQ(Drain(out1_read_.get()), std::string(100, 'b'));
+  EXPECT_TRUE(tx.NextUsed());
 }
 
 TEST_F(MultiportConsoleTest, HostInputWaitsForTheGuestToOpenAPort) {
