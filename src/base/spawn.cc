@@ -4,6 +4,7 @@
 #include <limits.h>
 #include <signal.h>
 #include <spawn.h>
+#include <string.h>
 #include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -89,6 +90,17 @@ Result<pid_t> SpawnProcess(const std::vector<std::string>& argv, const SpawnOpti
   if (rc == ENOENT) return Error(ErrorKind::kNotFound, argv[0] + ": not found");
   if (rc != 0) return Error::FromErrno("run " + argv[0], rc);
   return pid;
+}
+
+std::string SignalName(int signo) {
+  if (const char* name = sigabbrev_np(signo)) return std::string("SIG") + name;
+  return "signal " + std::to_string(signo);
+}
+
+std::string DescribeWaitStatus(int status) {
+  if (WIFEXITED(status)) return "exit status " + std::to_string(WEXITSTATUS(status));
+  if (WIFSIGNALED(status)) return "killed by " + SignalName(WTERMSIG(status));
+  return "wait status " + std::to_string(status);
 }
 
 std::string SelfExecutable() {

@@ -29,6 +29,11 @@ struct SpawnOptions {
 // Starts argv; an error names the program (ENOENT: "not found").
 Result<pid_t> SpawnProcess(const std::vector<std::string>& argv, const SpawnOptions& options);
 
+// "SIGKILL" (or "signal 64" for one without a name).
+std::string SignalName(int signo);
+// A wait status for a message: "exit status 3", "killed by SIGKILL".
+std::string DescribeWaitStatus(int status);
+
 // This very program (/proc/self/exe), to run vk's own subcommands.
 std::string SelfExecutable();
 

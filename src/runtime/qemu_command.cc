@@ -192,7 +192,7 @@ Result<std::vector<std::string>> QemuArgv(const QemuPlan& plan) {
 
 std::string QemuCpuModel(bool pvm, const char* override_env) {
   if (override_env != nullptr && *override_env != '\0') return override_env;
-  return pvm ? "EPYC-Rome" : "host";
+  return pvm ? "EPYC-Rome,check=off" : "host";
 }
 
 Result<QemuVersion> ParseQemuVersion(std::string_view version_output) {

@@ -42,7 +42,7 @@ struct QemuShare {
 struct QemuPlan {
   std::string binary = "qemu-system-x86_64";
   std::string name;       // -name (the VM's name or run-dir base name); empty: none
-  std::string cpu_model;  // "host" on hardware KVM, "EPYC-Rome" on PVM (QemuCpuModel)
+  std::string cpu_model;  // "host" on hardware KVM, EPYC-Rome on PVM (QemuCpuModel)
   unsigned cpus = 1;
   uint64_t memory_bytes = 256ull << 20;  // a whole number of MiB
   std::string kernel, initrd, cmdline;
@@ -58,9 +58,11 @@ struct QemuPlan {
 // QEMU could not take.
 Result<std::vector<std::string>> QemuArgv(const QemuPlan& plan);
 
-// "host" unless `pvm` ("EPYC-Rome": a PVM guest must not see features the
-// PVM hypervisor does not virtualize); `override_env` (VIRTKIT_QEMU_CPU's
-// value, may be null) wins when non-empty.
+// "host" unless `pvm` ("EPYC-Rome,check=off": a PVM guest must not see
+// features the PVM hypervisor does not virtualize; QEMU leaves out those of
+// the model the host lacks either way, check=off only stops it printing a
+// warning for each, some 40 lines in qemu.log per start); `override_env`
+// (VIRTKIT_QEMU_CPU's value, may be null) wins when non-empty.
 std::string QemuCpuModel(bool pvm, const char* override_env);
 
 struct QemuVersion {

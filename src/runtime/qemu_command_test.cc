@@ -218,9 +218,9 @@ TEST(QemuArgvTest, NoMoreVirtioDevicesThanMicrovmHasSlots) {
 
 TEST(QemuCpuModelTest, HostUnlessPvmAndTheEnvironmentWins) {
   EXPECT_EQ(QemuCpuModel(false, nullptr), "host");
-  EXPECT_EQ(QemuCpuModel(true, nullptr), "EPYC-Rome");
+  EXPECT_EQ(QemuCpuModel(true, nullptr), "EPYC-Rome,check=off");
   EXPECT_EQ(QemuCpuModel(false, ""), "host");
-  EXPECT_EQ(QemuCpuModel(true, ""), "EPYC-Rome");
+  EXPECT_EQ(QemuCpuModel(true, ""), "EPYC-Rome,check=off");
   EXPECT_EQ(QemuCpuModel(false, "max"), "max");
   EXPECT_EQ(QemuCpuModel(true, "host,-pdpe1gb"), "host,-pdpe1gb");
 }

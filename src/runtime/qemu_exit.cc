@@ -6,6 +6,8 @@
 
 #include <string_view>
 
+#include "base/spawn.h"
+
 namespace vk {
 namespace {
 
@@ -21,12 +23,6 @@ std::string Printable(std::string_view text) {
 MachineExit Failed(std::string detail, const QemuOutcome& outcome) {
   if (!outcome.started) detail += " before the guest started";
   return {ExitKind::kInternalError, 0, std::move(detail)};
-}
-
-std::string SignalName(int sig) {
-  std::string text = "signal " + std::to_string(sig);
-  if (const char* name = sigabbrev_np(sig)) text = std::string("SIG") + name;
-  return text;
 }
 
 // Exit status 0: QEMU ended after a shutdown request, and QEMU announces

@@ -122,22 +122,9 @@ std::string FileTail(const std::string& path, size_t bytes) {
   return tail;
 }
 
-// QEMU's messages with its CPU-model warnings (one per feature the nested
-// host lacks) left out, for an error message.
+// QEMU's last messages, for an error message.
 std::string QemuLogTail(const VmDir& run_dir) {
-  std::string tail = FileTail(run_dir.QemuLog(), 16 * kQemuLogTailBytes), kept;
-  size_t start = 0;
-  while (start < tail.size()) {
-    size_t end = tail.find('\n', start);
-    if (end == std::string::npos) end = tail.size();
-    std::string_view line(tail.data() + start, end - start);
-    if (line.find("host doesn't support requested feature") == std::string_view::npos &&
-        !line.empty())
-      kept.append(line).push_back('\n');
-    start = end + 1;
-  }
-  if (kept.size() > kQemuLogTailBytes) kept.erase(0, kept.size() - kQemuLogTailBytes);
-  return kept;
+  return FileTail(run_dir.QemuLog(), kQemuLogTailBytes);
 }
 
 // The vhost-user back ends and the LAN QEMU connects to, on one loop thread.
@@ -254,12 +241,6 @@ Result<ChildProcess> SpawnQemu(const std::vector<std::string>& argv, const VmDir
   spawn.new_session = true;      // a terminal's ^C is vk's to forward
   spawn.die_with_parent = true;  // vk SIGKILLed (vk stop's last resort) takes QEMU along
   return ChildProcess(VK_TRY(SpawnProcess(argv, spawn)));
-}
-
-std::string DescribeWaitStatus(int status) {
-  if (WIFEXITED(status)) return "exit status " + std::to_string(WEXITSTATUS(status));
-  if (WIFSIGNALED(status)) return std::string("killed by ") + ::strsignal(WTERMSIG(status));
-  return "wait status " + std::to_string(status);
 }
 
 // Connects to QEMU's QMP socket, or says why QEMU ended first.

@@ -144,11 +144,9 @@ Result<ExternalNetwork> ServeExternalNetwork(EventLoop& loop, const NetworkOptio
     network.socket = options.switch_socket;
     return network;
   }
-  // The LAN dies after its listener (the listener refers to it).
   struct Served {
     std::shared_ptr<net::Lan> lan;
-    std::unique_ptr<net::SwitchServer> server;
-    ~Served() { server.reset(); }
+    std::unique_ptr<net::SwitchServer> server;  // declared last: goes before the LAN it uses
   };
   auto served = std::make_shared<Served>();
   served->lan = VK_TRY(CreateVmLan(loop, options, hostname));

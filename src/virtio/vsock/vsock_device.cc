@@ -169,7 +169,8 @@ class VsockDevice : public VirtioDevice {
   // A TRANSPORT_RESET not delivered yet (no event buffer posted): retried
   // when the driver notifies the event queue.
   void SendPendingReset() {
-    if (!active_ || !reset_pending_) return;
+    // Behind vhost-user the front end keeps the event queue (two queues here).
+    if (!active_ || !reset_pending_ || context_.queues.size() <= vsock::kEventQueue) return;
     reset_pending_ = !vsock::SendEvent(memory(), queue(vsock::kEventQueue), *context_.interrupt,
                                        vsock::kEventTransportReset);
     log::Debug("virtio-vsock: TRANSPORT_RESET {}",
