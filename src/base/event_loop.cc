@@ -2,6 +2,8 @@
 
 #include <sys/eventfd.h>
 
+#include <cerrno>
+
 namespace vk {
 
 Result<std::unique_ptr<EventLoop>> EventLoop::Create() {
@@ -22,13 +24,24 @@ Result<std::unique_ptr<EventLoop>> EventLoop::Create() {
 }
 
 Result<void> EventLoop::Add(int fd, uint32_t events, Callback callback) {
+  // The callback is in place before epoll can report the fd: the loop thread
+  // may see it ready the moment epoll_ctl returns.
+  auto entry = std::make_shared<Callback>(std::move(callback));
+  {
+    std::lock_guard lock(callbacks_mutex_);
+    if (!callbacks_.try_emplace(fd, std::move(entry)).second) {
+      return Error::FromErrno("epoll_ctl add", EEXIST);  // the registered callback stays
+    }
+  }
   epoll_event event{};
   event.events = events;
   event.data.fd = fd;
   if (::epoll_ctl(epoll_.get(), EPOLL_CTL_ADD, fd, &event) != 0) {
-    return Error::FromErrno("epoll_ctl add");
+    Error error = Error::FromErrno("epoll_ctl add");
+    std::lock_guard lock(callbacks_mutex_);
+    callbacks_.erase(fd);
+    return error;
   }
-  callbacks_[fd] = std::make_shared<Callback>(std::move(callback));
   return Ok();
 }
 
@@ -44,7 +57,12 @@ Result<void> EventLoop::Modify(int fd, uint32_t events) {
 
 void EventLoop::Remove(int fd) {
   ::epoll_ctl(epoll_.get(), EPOLL_CTL_DEL, fd, nullptr);
-  callbacks_.erase(fd);
+  std::shared_ptr<Callback> removed;  // destroyed unlocked: it may own what calls Remove
+  std::lock_guard lock(callbacks_mutex_);
+  auto it = callbacks_.find(fd);
+  if (it == callbacks_.end()) return;
+  removed = std::move(it->second);
+  callbacks_.erase(it);
 }
 
 Result<void> EventLoop::RunOnce(int timeout_ms) {
@@ -55,12 +73,16 @@ Result<void> EventLoop::RunOnce(int timeout_ms) {
     return Error::FromErrno("epoll_wait");
   }
   for (int i = 0; i < n; ++i) {
-    auto it = callbacks_.find(events[i].data.fd);
-    if (it == callbacks_.end()) continue;             // removed by an earlier callback
-    std::shared_ptr<Callback> callback = it->second;  // survives self-removal
-    (*callback)(events[i].events);
+    std::shared_ptr<Callback> callback = Find(events[i].data.fd);  // survives self-removal
+    if (callback) (*callback)(events[i].events);  // else removed since epoll_wait returned
   }
   return Ok();
+}
+
+std::shared_ptr<EventLoop::Callback> EventLoop::Find(int fd) {
+  std::lock_guard lock(callbacks_mutex_);
+  auto it = callbacks_.find(fd);
+  return it == callbacks_.end() ? nullptr : it->second;
 }
 
 Result<void> EventLoop::Run() {

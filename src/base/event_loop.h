@@ -1,6 +1,11 @@
 // EventLoop: an epoll loop that calls a callback when an fd becomes ready.
-// One thread runs it (the VMM's device thread); Stop() and Post() may be
-// called from any thread.
+// One thread runs it (the VMM's device thread). Stop(), Post(), Add(),
+// Modify() and Remove() may be called from any thread: a virtio device's
+// Activate and Reset run on the vCPU thread that wrote the status register
+// and (un)register fds while the loop dispatches. A callback removed from
+// another thread may still run once after Remove() returns (the loop had
+// already taken it); such owners guard their state (HostListener's
+// weak_ptr, the transport lock).
 #pragma once
 
 #include <sys/epoll.h>
@@ -45,9 +50,12 @@ class EventLoop {
   EventLoop(UniqueFd epoll, UniqueFd wake) : epoll_(std::move(epoll)), wake_(std::move(wake)) {}
   void Wake();
   void RunPosted();
+  std::shared_ptr<Callback> Find(int fd);
 
   UniqueFd epoll_;
   UniqueFd wake_;  // eventfd that interrupts epoll_wait for Stop()/Post()
+  // Taken by the loop only to look a callback up, never while calling it.
+  std::mutex callbacks_mutex_;
   std::map<int, std::shared_ptr<Callback>> callbacks_;
   std::mutex posted_mutex_;
   std::vector<std::function<void()>> posted_;
