@@ -7,6 +7,7 @@
 #include <optional>
 
 #include "base/terminal.h"
+#include "base/terminal_resize.h"
 
 namespace vk::proto {
 namespace {
@@ -15,6 +16,7 @@ namespace {
 std::atomic<const SessionControl*> g_control{nullptr};
 
 void OnSignal(int signo) {
+  if (signo == SIGWINCH) NotifyTerminalResized();  // console ports on a host terminal
   if (const SessionControl* control = g_control.load()) {
     if (signo != SIGWINCH) {
       control->ForwardSignal(signo);

@@ -76,6 +76,8 @@ constexpr std::initializer_list<int> kCommon = {
 // virtio-vsock creates and removes its host listening sockets (socket,
 // bind, listen, unlink) and (un)registers fds with the device loop.
 // ListenUnix makes each socket 0600 (chmod on its path) before listen.
+// A queue notified without an ioeventfd is processed here too: TIOCGWINSZ
+// for a console port's RESIZE (kDeviceIoctls).
 constexpr std::initializer_list<int> kVcpu = {
     SCMP_SYS(epoll_ctl),
     SCMP_SYS(bind),
@@ -86,7 +88,12 @@ constexpr std::initializer_list<int> kVcpu = {
     // Each vsock host listener has a back-off timer for EMFILE (HostListener).
     SCMP_SYS(timerfd_create),
 };
-constexpr std::initializer_list<unsigned long> kVcpuIoctls = {KVM_RUN, KVM_GET_REGS, KVM_IRQ_LINE};
+constexpr std::initializer_list<unsigned long> kVcpuIoctls = {KVM_RUN, KVM_GET_REGS, KVM_IRQ_LINE,
+                                                              TIOCGWINSZ};
+
+// A console port on a host terminal tells the guest its size (RESIZE) from
+// whichever thread handles the control queue or SIGWINCH's eventfd.
+constexpr std::initializer_list<unsigned long> kDeviceIoctls = {TIOCGWINSZ};
 
 // The device loop: epoll; virtio-blk (positioned vectored I/O, flush,
 // discard); virtio-fs passthrough (the *at() family on pinned O_PATH fds,
@@ -246,6 +253,7 @@ Result<void> AllowRole(const Context& ctx, ThreadRole role) {
       return AllowSocketFamilies(ctx, {AF_UNIX});
     case ThreadRole::kDevice:
       VK_TRY(Allow(ctx, kDevice));
+      VK_TRY(AllowIoctls(ctx, kDeviceIoctls));
       // AF_NETLINK: getifaddrs when the host's addresses change (the LAN
       // refuses them as destinations); UDP: one socket per DNS upstream
       // query (a fresh source port each, against spoofed answers).
@@ -265,6 +273,7 @@ Result<void> AllowRole(const Context& ctx, ThreadRole role) {
       // mapped with the common, never-executable mmap) that also activates
       // virtio-vsock, which makes its host listeners as a vCPU would.
       VK_TRY(Allow(ctx, kDevice));
+      VK_TRY(AllowIoctls(ctx, kDeviceIoctls));
       VK_TRY(Allow(ctx, kVhostUserExtra));
       VK_TRY(AllowSocketFamilies(ctx, {AF_UNIX, AF_NETLINK}));
       VK_TRY(AllowIf(ctx, SCMP_SYS(prlimit64), SCMP_A2(SCMP_CMP_EQ, 0)));

@@ -202,7 +202,8 @@ class PingPongPeer {
 // order added (COM1, COM2), wired to the client's descriptors, and the
 // kernel's own console is not on them. A multiport virtio console's ports
 // are found by name in /sys/class/virtio-ports (/dev/vportNpM); its terminal
-// port is a console, the guest's hvc1 (hvc0 is the implicit console).
+// port is a console, the guest's hvc1 (hvc0 is the implicit console), with
+// the size of the runner's terminal, and a new size when that changes.
 // Overlay files are served from the client's memory over the root
 // directory; the one-shot one can be looked up once.
 TEST_F(LibkrunTest, ConsolesOfEveryKindAndOverlayFiles) {
@@ -222,6 +223,10 @@ TEST_F(LibkrunTest, ConsolesOfEveryKindAndOverlayFiles) {
       "echo PING-ALPHA >&4 && read -r reply <&4 && echo \"alpha answered: $reply\"\n"
       "echo PING-BETA >&5 && read -r reply <&5 && echo \"beta answered: $reply\"\n"
       "echo hello-term > /dev/hvc1\n"
+      "echo \"hvc1 size: $(stty -F /dev/hvc1 size)\"\n"
+      "echo resize-please > /dev/hvc1\n"
+      "for i in $(seq 50); do s=$(stty -F /dev/hvc1 size); [ \"$s\" = '44 122' ] && break; "
+      "sleep 0.2; done; echo \"hvc1 resized: $s\"\n"
       "echo \"overlay: $(cat /virt/hello) $(ls /virt)\"\n"
       "echo \"once: $(cat /once)\"; cat /once 2>/dev/null || echo 'once again: gone'\n";
   ProcessResult run =
@@ -237,6 +242,8 @@ TEST_F(LibkrunTest, ConsolesOfEveryKindAndOverlayFiles) {
   EXPECT_EQ(alpha_peer.Finish(), "PING-ALPHA\n");
   EXPECT_EQ(beta_peer.Finish(), "PING-BETA\n");
   EXPECT_NE(run.err.find("tty term: hello-term"), std::string::npos) << run.err;
+  EXPECT_NE(run.out.find("hvc1 size: 33 111"), std::string::npos) << run.out << run.err;
+  EXPECT_NE(run.out.find("hvc1 resized: 44 122"), std::string::npos) << run.out << run.err;
   EXPECT_NE(run.out.find("overlay: from-memory hello"), std::string::npos) << run.out << run.err;
   EXPECT_NE(run.out.find("once: secret"), std::string::npos) << run.out;
   EXPECT_NE(run.out.find("once again: gone"), std::string::npos) << run.out;

@@ -9,9 +9,12 @@
 #include <cerrno>
 #include <cstring>
 #include <deque>
+#include <optional>
 #include <set>
 
 #include "base/log.h"
+#include "base/terminal.h"
+#include "base/terminal_resize.h"
 #include "base/unique_fd.h"
 #include "virtio/queue_drain.h"
 
@@ -58,25 +61,52 @@ struct Port {
   bool guest_connected = false;  // driver sent PORT_OPEN 1 (a guest process opened it)
   bool rx_starved = false;       // no receive buffer posted: input waits for one
   bool watching = false;         // input_fd registered with the loop
+  // A console port's host terminal (its input fd, else its output fd, if
+  // one is a tty), whose size the guest's hvc gets; -1: none.
+  int terminal_fd = -1;
 };
+
+// The terminal behind a console port, as libkrun's terminal ports: only
+// console ports, since Linux applies a RESIZE to hvc ports only.
+int TerminalOf(const ConsolePortSpec& spec) {
+  if (!spec.console) return -1;
+  for (int fd : {spec.input_fd, spec.output_fd})
+    if (fd >= 0 && ::isatty(fd) == 1) return fd;
+  return -1;
+}
 
 class MultiportConsoleDevice : public VirtioDevice {
  public:
-  explicit MultiportConsoleDevice(MultiportConsoleConfig config) {
-    for (ConsolePortSpec& spec : config.ports) ports_.push_back(Port{.spec = std::move(spec)});
+  MultiportConsoleDevice(MultiportConsoleConfig config,
+                         std::optional<TerminalResizeWatch> resize_watch)
+      : resize_watch_(std::move(resize_watch)) {
+    for (ConsolePortSpec& spec : config.ports) {
+      int terminal = TerminalOf(spec);
+      has_terminal_ = has_terminal_ || terminal >= 0;
+      ports_.push_back(Port{.spec = std::move(spec), .terminal_fd = terminal});
+    }
   }
   ~MultiportConsoleDevice() override { Reset(); }
 
   DeviceType type() const override { return DeviceType::kConsole; }
   std::string_view name() const override { return "virtio-console"; }
-  uint64_t features() const override { return vcon::kFeatureMultiport; }
+  uint64_t features() const override {
+    return vcon::kFeatureMultiport | (has_terminal_ ? vcon::kFeatureSize : 0);
+  }
   std::vector<uint16_t> queue_max_sizes() const override {
     return std::vector<uint16_t>(2 * (ports_.size() + 1), kQueueSize);
   }
 
   void ReadConfig(uint64_t offset, std::span<uint8_t> data) override {
-    // No F_SIZE (cols/rows read 0) and no F_EMERG_WRITE (emerg_wr reads 0).
+    // cols/rows: port 0's terminal, which only a driver without MULTIPORT
+    // reads (config_work_handler). No F_EMERG_WRITE (emerg_wr reads 0).
     uint8_t config[kConfigSize] = {};
+    if (auto size =
+            ports_[0].terminal_fd >= 0 ? TerminalSize(ports_[0].terminal_fd) : std::nullopt) {
+      const uint16_t cols = size->second, rows = size->first;
+      std::memcpy(config, &cols, 2);
+      std::memcpy(config + 2, &rows, 2);
+    }
     uint32_t max_nr_ports = static_cast<uint32_t>(ports_.size());
     std::memcpy(config + kConfigMaxNrPorts, &max_nr_ports, sizeof(max_nr_ports));
     std::memset(data.data(), 0, data.size());
@@ -106,6 +136,16 @@ class MultiportConsoleDevice : public VirtioDevice {
       ports_[0].ready = ports_[0].guest_connected = true;
       UpdateWatch(0);
     }
+    if (resize_watch_ && multiport_) {
+      auto added = context_.loop->Add(resize_watch_->fd(), EPOLLIN, [this](uint32_t) {
+        std::lock_guard lock(*context_.lock);
+        TerminalResized();
+      });
+      if (!added.ok())
+        log::Warn("virtio-console: terminal size changes will not reach the guest: {}",
+                  added.error().message());
+      watching_resizes_ = added.ok();
+    }
     return Ok();
   }
 
@@ -122,13 +162,17 @@ class MultiportConsoleDevice : public VirtioDevice {
   }
 
   void Reset() override {
+    if (watching_resizes_) context_.loop->Remove(resize_watch_->fd());
+    watching_resizes_ = false;
     for (Port& port : ports_) {
       if (port.watching) context_.loop->Remove(port.spec.input_fd);
       // Before the dup is closed: epoll keeps a registration until every fd
       // of its open file is closed, and output_fd stays open.
       if (port.output_watch) context_.loop->Remove(port.output_watch.get());
       ConsolePortSpec spec = std::move(port.spec);
-      port = Port{.spec = std::move(spec)};  // drops pending output, closes the dup
+      int terminal = port.terminal_fd;
+      // Drops pending output, closes the dup.
+      port = Port{.spec = std::move(spec), .terminal_fd = terminal};
     }
     pending_control_.clear();
     active_ = false;
@@ -199,6 +243,30 @@ class MultiportConsoleDevice : public VirtioDevice {
       SendControl(id, vcon::kPortName, 1, port.spec.name);
     }
     if (port.host_connected) SendControl(id, vcon::kPortOpen, 1);
+    SendSize(id);  // after CONSOLE_PORT: Linux resizes hvc ports only
+  }
+
+  // VIRTIO_CONSOLE_RESIZE with struct virtio_console_resize {le16 cols;
+  // le16 rows;} after the header (virtio 1.2 §5.3.6.2). Linux read rows
+  // first until commit 5326ab737a47; the 6.1 kernel we ship (Debian's) has
+  // that fix, and libkrun sends this order too.
+  void SendSize(uint32_t id) {
+    const Port& port = ports_[id];
+    if (port.terminal_fd < 0 || !port.ready) return;
+    auto size = TerminalSize(port.terminal_fd);  // rows, cols
+    if (!size) return;                           // not a terminal any more, or 0x0
+    const uint16_t cols = size->second, rows = size->first;
+    char tail[4];
+    std::memcpy(tail, &cols, 2);
+    std::memcpy(tail + 2, &rows, 2);
+    SendControl(id, vcon::kResize, 0, std::string_view(tail, sizeof(tail)));
+  }
+
+  // SIGWINCH: every console port on a terminal gets its size again.
+  void TerminalResized() {
+    if (!active_) return;  // raced with Reset
+    resize_watch_->Drain();
+    for (uint32_t id = 0; id < ports_.size(); ++id) SendSize(id);
   }
 
   void SendControl(uint32_t id, uint16_t event, uint16_t value, std::string_view tail = {}) {
@@ -434,6 +502,10 @@ class MultiportConsoleDevice : public VirtioDevice {
   bool active_ = false;
   bool multiport_ = false;  // the driver accepted F_MULTIPORT
   std::deque<std::vector<uint8_t>> pending_control_;
+  // Made at creation, before any sandbox (eventfd), if a port has a terminal.
+  std::optional<TerminalResizeWatch> resize_watch_;
+  bool watching_resizes_ = false;  // resize_watch_ registered with the loop
+  bool has_terminal_ = false;      // a console port on a terminal: F_SIZE offered
 };
 
 Result<void> CheckConfig(const MultiportConsoleConfig& config) {
@@ -466,7 +538,19 @@ Result<void> CheckConfig(const MultiportConsoleConfig& config) {
 
 Result<std::unique_ptr<VirtioDevice>> CreateMultiportConsoleDevice(MultiportConsoleConfig config) {
   VK_TRY(CheckConfig(config));
-  return std::unique_ptr<VirtioDevice>(std::make_unique<MultiportConsoleDevice>(std::move(config)));
+  std::optional<TerminalResizeWatch> resize_watch;
+  bool has_terminal =
+      std::any_of(config.ports.begin(), config.ports.end(),
+                  [](const ConsolePortSpec& spec) { return TerminalOf(spec) >= 0; });
+  if (has_terminal) {
+    auto watch = TerminalResizeWatch::Create();
+    if (watch.ok()) resize_watch.emplace(std::move(*watch));
+    if (!watch.ok())
+      log::Warn("virtio-console: the guest keeps the terminal's first size: {}",
+                watch.error().message());
+  }
+  return std::unique_ptr<VirtioDevice>(
+      std::make_unique<MultiportConsoleDevice>(std::move(config), std::move(resize_watch)));
 }
 
 }  // namespace vk::virtio

@@ -18,7 +18,10 @@ namespace vk::virtio {
 
 namespace vcon {
 
-// Feature bit, virtio 1.2 §5.3.3.
+// Feature bits, virtio 1.2 §5.3.3. Linux applies a console port's size
+// (config space, or RESIZE with MULTIPORT) only when F_SIZE was offered
+// (resize_console in drivers/char/virtio_console.c).
+inline constexpr uint64_t kFeatureSize = 1ull << 0;
 inline constexpr uint64_t kFeatureMultiport = 1ull << 1;
 
 // struct virtio_console_control (virtio 1.2 §5.3.6.2), little-endian.
@@ -55,9 +58,12 @@ struct ConsolePortSpec {
   // Sent with VIRTIO_CONSOLE_PORT_NAME if non-empty (the guest shows it as
   // /sys/class/virtio-ports/vportNpM/name; udev links /dev/virtio-ports/NAME).
   std::string name;
-  int input_fd = -1;     // host -> guest bytes; not owned; -1: no input
-  int output_fd = -1;    // guest -> host bytes; not owned; -1: discarded
-  bool console = false;  // announce VIRTIO_CONSOLE_CONSOLE_PORT (the guest makes it an hvc)
+  int input_fd = -1;   // host -> guest bytes; not owned; -1: no input
+  int output_fd = -1;  // guest -> host bytes; not owned; -1: discarded
+  // Announce VIRTIO_CONSOLE_CONSOLE_PORT (the guest makes it an hvc). If its
+  // input or output is a terminal, the hvc follows that terminal's size
+  // (F_SIZE, RESIZE on SIGWINCH: base/terminal_resize.h).
+  bool console = false;
   // A regular output file grows to at most this (base/capped_write.h).
   uint64_t max_output_bytes = kDefaultConsoleLogLimit;
 };

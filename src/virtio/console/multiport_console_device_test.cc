@@ -3,6 +3,8 @@
 #include <fcntl.h>
 #include <gtest/gtest.h>
 #include <poll.h>
+#include <pty.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -14,6 +16,7 @@
 #include <thread>
 #include <tuple>
 
+#include "base/terminal_resize.h"
 #include "base/unique_fd.h"
 #include "virtio/testing/fake_virtqueue.h"
 
@@ -477,6 +480,85 @@ TEST(MultiportConsoleSinglePortTest, WithoutMultiportPortZeroIsAPlainConsole) {
   ASSERT_TRUE(used);
   EXPECT_EQ(used->id, head);
   EXPECT_EQ(used->length, 1u);
+}
+
+// A console port on a host terminal: the guest's hvc gets the terminal's
+// size once the port exists, and again on every SIGWINCH (here the
+// handler's call, NotifyTerminalResized). A non-console port on a terminal
+// gets none: Linux resizes hvc ports only.
+TEST(MultiportConsoleTerminalTest, ConsolePortsOnATerminalFollowItsSize) {
+  int master = -1, slave = -1;
+  winsize size{.ws_row = 30, .ws_col = 100};
+  ASSERT_EQ(::openpty(&master, &slave, nullptr, nullptr, &size), 0);
+  UniqueFd pty_master(master), pty_slave(slave);
+  int other_master = -1, other_slave = -1;
+  ASSERT_EQ(::openpty(&other_master, &other_slave, nullptr, nullptr, &size), 0);
+  UniqueFd other_pty_master(other_master), other_pty_slave(other_slave);
+  FakeGuest guest;
+  std::vector<Queue> queues(6, Queue(64));
+  std::vector<std::unique_ptr<FakeVirtqueue>> vqs;
+  for (Queue& queue : queues) vqs.push_back(std::make_unique<FakeVirtqueue>(guest, queue));
+  auto loop = std::move(EventLoop::Create().value());
+  FakeDeviceContext context(guest, std::span(queues), loop.get());
+  MultiportConsoleConfig config;
+  config.ports = {{.input_fd = slave, .output_fd = slave, .console = true},
+                  {.name = "tty", .input_fd = other_slave, .output_fd = other_slave}};
+  auto device = CreateMultiportConsoleDevice(std::move(config));
+  ASSERT_TRUE(device.ok()) << device.error().message();
+  // Without F_SIZE Linux ignores every size (resize_console).
+  EXPECT_EQ((*device)->features(), vcon::kFeatureMultiport | vcon::kFeatureSize);
+  uint8_t space[4];
+  (*device)->ReadConfig(0, space);  // cols, rows: port 0's terminal
+  EXPECT_EQ(space[0] | space[1] << 8, 100);
+  EXPECT_EQ(space[2] | space[3] << 8, 30);
+  ASSERT_TRUE((*device)->Activate(context.context).ok());
+  FakeVirtqueue& control_rx = *vqs[vcon::kControlReceiveQueue];
+  for (int i = 0; i < 16; ++i) control_rx.AddChain({}, {kControlBuffer});
+  (*device)->ProcessQueue(vcon::kControlReceiveQueue);
+  auto send = [&](const std::vector<uint8_t>& message) {
+    vqs[vcon::kControlTransmitQueue]->AddChain({message}, {});
+    (*device)->ProcessQueue(vcon::kControlTransmitQueue);
+  };
+  auto received = [&] {
+    std::vector<std::vector<uint8_t>> messages;
+    while (auto used = control_rx.NextUsed()) {
+      auto bytes = control_rx.Written(static_cast<uint16_t>(used->id));
+      bytes.resize(used->length);
+      messages.push_back(bytes);
+    }
+    return messages;
+  };
+  // struct virtio_console_resize: le16 cols, le16 rows.
+  auto resize = [](uint16_t cols, uint16_t rows) {
+    char tail[4] = {static_cast<char>(cols & 0xff), static_cast<char>(cols >> 8),
+                    static_cast<char>(rows & 0xff), static_cast<char>(rows >> 8)};
+    return Message(0, vcon::kResize, 0, std::string_view(tail, 4));
+  };
+  send(Message(0, vcon::kDeviceReady, 1));
+  EXPECT_EQ(received().size(), 2u);  // DEVICE_ADD of both ports
+  send(Message(0, vcon::kPortReady, 1));
+  auto console = received();
+  ASSERT_EQ(console.size(), 3u);
+  EXPECT_EQ(console[0], Message(0, vcon::kConsolePort, 1));
+  EXPECT_EQ(console[1], Message(0, vcon::kPortOpen, 1));
+  EXPECT_EQ(console[2], resize(100, 30));
+  send(Message(1, vcon::kPortReady, 1));
+  EXPECT_EQ(received().size(), 2u);  // PORT_NAME, PORT_OPEN: no RESIZE
+
+  size = {.ws_row = 50, .ws_col = 132};
+  ASSERT_EQ(::ioctl(master, TIOCSWINSZ, &size), 0);
+  ASSERT_EQ(::ioctl(other_master, TIOCSWINSZ, &size), 0);
+  NotifyTerminalResized();
+  for (int i = 0; i < 3; ++i) ASSERT_TRUE(loop->RunOnce(10).ok());
+  auto resized = received();
+  ASSERT_EQ(resized.size(), 1u);
+  EXPECT_EQ(resized[0], resize(132, 50));
+
+  // After a reset the device no longer watches: a resize reaches nobody.
+  (*device)->Reset();
+  NotifyTerminalResized();
+  for (int i = 0; i < 3; ++i) ASSERT_TRUE(loop->RunOnce(10).ok());
+  EXPECT_TRUE(received().empty());
 }
 
 TEST(MultiportConsoleCreateTest, RejectsBadConfigs) {

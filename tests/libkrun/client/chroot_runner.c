@@ -28,8 +28,10 @@
  * console (krun_add_virtio_console_multiport): -P a port NAME whose input
  * and output are a stream socket connected to SOCKET
  * (krun_add_console_port_inout), -T a terminal port NAME on a pseudo
- * terminal the runner opens (krun_add_console_port_tty); what the guest
- * writes there is copied to the runner's stderr as "tty NAME: LINE". -D,
+ * terminal the runner opens (krun_add_console_port_tty), 33 rows by 111
+ * columns; what the guest writes there is copied to the runner's stderr as
+ * "tty NAME: LINE", and the line "resize-please" makes it 44 by 122 and
+ * raises SIGWINCH, as a terminal emulator's resize would. -D,
  * -F and -1 add overlay entries to the root (krun_fs_add_overlay_dir/_file
  * on "/dev/root", in option order): a directory, a file holding TEXT, a
  * one-shot file holding TEXT.
@@ -39,9 +41,11 @@
 #include <fcntl.h>
 #include <libkrun.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <unistd.h>
@@ -124,6 +128,11 @@ static void* copy_tty_output(void* arg) {
     line[used] = '\0';
     fprintf(stderr, "tty %s: %s\n", port->name, line);
     used = 0;
+    if (strcmp(line, "resize-please") == 0) {
+      struct winsize size = {.ws_row = 44, .ws_col = 122};
+      if (ioctl(port->master, TIOCSWINSZ, &size) < 0) perror("chroot_runner: TIOCSWINSZ");
+      kill(getpid(), SIGWINCH); /* the pty has no session: nobody else is told */
+    }
   }
   return NULL;
 }
@@ -142,6 +151,8 @@ static int open_tty_port(const char* name) {
     perror("chroot_runner: open pty");
     exit(1);
   }
+  struct winsize size = {.ws_row = 33, .ws_col = 111};
+  if (ioctl(master, TIOCSWINSZ, &size) < 0) perror("chroot_runner: TIOCSWINSZ");
   ports[count] = (struct tty_port){name, master};
   pthread_t copier;
   pthread_create(&copier, NULL, copy_tty_output, &ports[count++]);
