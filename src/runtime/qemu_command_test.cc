@@ -4,6 +4,8 @@
 #include <sys/stat.h>
 
 #include <algorithm>
+#include <fstream>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -89,6 +91,64 @@ TEST(QemuArgvTest, GoldenTwoDisksAShareAndANic) {
   ASSERT_EQ(argv->size(), expected.size());
   for (size_t i = 0; i < expected.size(); ++i)
     EXPECT_EQ((*argv)[i], expected[i]) << "argv[" << i << "]";
+}
+
+// docs/backends.md shows "the exact QEMU command line we run": the indented
+// block after its "### The QEMU command line" heading, as a shell would read
+// it (backslash-newline joins lines, double quotes group words).
+Argv DocumentedQemuCommand() {
+  std::ifstream doc(std::string(VK_SOURCE_DIR) + "/docs/backends.md");
+  std::string line, command;
+  bool in_section = false;
+  while (std::getline(doc, line)) {
+    if (line.starts_with("### The QEMU command line")) in_section = true;
+    if (!in_section) continue;
+    if (line.starts_with("    ")) command += line.substr(4) + "\n";
+    if (!command.empty() && line.empty()) break;  // the end of the block
+  }
+  Argv words;
+  std::string word;
+  bool quoted = false, in_word = false;
+  for (size_t i = 0; i < command.size(); ++i) {
+    char c = command[i];
+    if (c == '\\' && i + 1 < command.size() && command[i + 1] == '\n') {
+      ++i;  // a line continuation, inside quotes too
+    } else if (c == '"') {
+      quoted = !quoted;
+      in_word = true;
+    } else if (!quoted && (c == ' ' || c == '\n')) {
+      if (in_word) words.push_back(word);
+      word.clear();
+      in_word = false;
+    } else {
+      word += c;
+      in_word = true;
+    }
+  }
+  if (in_word) words.push_back(word);
+  return words;
+}
+
+TEST(QemuArgvTest, TheCommandLineInTheDocsIsTheOneWeBuild) {
+  const Argv documented = DocumentedQemuCommand();
+  ASSERT_GT(documented.size(), 10u) << "docs/backends.md: no QEMU command line found";
+  QemuPlan plan;  // the example's plan, its paths named as the doc names them
+  plan.name = "NAME";
+  plan.cpu_model = "EPYC-Rome,check=off";
+  plan.cpus = 1;
+  plan.memory_bytes = 1024ull << 20;
+  plan.kernel = "GUEST/vmlinux";
+  plan.initrd = "GUEST/initramfs.cpio";
+  plan.cmdline = ValueOf(documented, "-append");  // the guest's words are GuestCmdline's
+  plan.disks = {{"BASE", true}, {"RUN/scratch.ext4", false}};
+  plan.shares = {{"RUN/vhost-fs-0.sock", "vkfs0"}, {"RUN/vhost-fs-1.sock", "vkfs1"}};
+  plan.vsock_socket = "RUN/vhost-vsock.sock";
+  plan.network_socket = "RUN/lan.sock";
+  plan.mac = {0x52, 0x54, 0x00, 0x12, 0x34, 0x56};
+  plan.qmp_socket = "RUN/qmp.sock";
+  auto argv = QemuArgv(plan);
+  ASSERT_TRUE(argv.ok()) << argv.error().message();
+  EXPECT_EQ(*argv, documented) << "update docs/backends.md with what QemuArgv builds";
 }
 
 TEST(QemuArgvTest, NoNetworkMeansNoNic) {
