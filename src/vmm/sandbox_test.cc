@@ -158,6 +158,29 @@ TEST_F(SandboxTest, VcpuThreadCannotOpenFiles) {
       ::testing::ExitedWithCode(3), "");
 }
 
+// A console port on a host terminal reads its size for the guest's hvc
+// from the device loop or a vCPU thread (TIOCGWINSZ), and nothing else of a
+// terminal's ioctls: setting the size stays forbidden.
+TEST_F(SandboxTest, DeviceAndVcpuThreadsMayReadATerminalsSizeOnly) {
+  for (ThreadRole role : {ThreadRole::kDevice, ThreadRole::kVcpu, ThreadRole::kVhostUser}) {
+    EXPECT_EXIT(
+        {
+          Confine(role);
+          winsize size{};
+          // Allowed: reaches the kernel and fails on the bad fd.
+          std::_Exit(::ioctl(-1, TIOCGWINSZ, &size) == -1 && errno == EBADF ? 0 : 1);
+        },
+        ExitedWithCode(0), "");
+    EXPECT_EXIT(
+        {
+          Confine(role);
+          winsize size{};
+          std::_Exit(::ioctl(-1, TIOCSWINSZ, &size) == -1 ? 2 : 3);
+        },
+        KilledBySignal(SIGSYS), "");
+  }
+}
+
 TEST_F(SandboxTest, VcpuThreadMayEnterKvmRun) {
   EXPECT_EXIT(
       {
