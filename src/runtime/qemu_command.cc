@@ -131,8 +131,10 @@ void AddMachine(const QemuPlan& plan, Argv& argv) {
   Add(argv, {"-object", "memory-backend-memfd,id=mem,size=" + mib + ",share=on"});
   // -nodefaults: no default NIC, serial, monitor, ...: every device is ours.
   Add(argv, {"-nodefaults", "-no-user-config", "-display", "none"});
-  // A guest reset ends QEMU, as it ends a virtkit VM.
-  Add(argv, {"-no-reboot"});
+  // A guest reset ends QEMU, as it ends a virtkit VM. -S: the guest waits
+  // until vk is on QMP and says `cont`, so no event of its life is missed
+  // (a SHUTDOWN decides what an exit status 0 means, qemu_exit.cc).
+  Add(argv, {"-no-reboot", "-S"});
   // signal=off: ^C on the terminal reaches vk, not QEMU.
   Add(argv, {"-chardev", "stdio,id=con,signal=off", "-serial", "chardev:con"});
   // The control socket vk talks to (QEMU creates it and serves).

@@ -67,7 +67,7 @@ TEST(QemuArgvTest, GoldenTwoDisksAShareAndANic) {
       "-object", "memory-backend-memfd,id=mem,size=512M,share=on",
       "-nodefaults", "-no-user-config",
       "-display", "none",
-      "-no-reboot",
+      "-no-reboot", "-S",
       "-chardev", "stdio,id=con,signal=off",
       "-serial", "chardev:con",
       "-qmp", "unix:/run/vm/qmp.sock,server=on,wait=off",

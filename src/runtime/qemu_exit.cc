@@ -86,7 +86,8 @@ MachineExit ExitZero(const QemuOutcome& outcome) {
 //                            (QMP never connected, or not drained before
 //                            EOF) and we cannot tell a guest power-off from
 //                            an outside `quit`: never report that as the
-//                            guest's success.
+//                            guest's success. (QEMU starts paused, -S, and
+//                            the guest runs only once QMP is connected.)
 //  any other exit code    -> kInternalError "QEMU exited with status N":
 //                            QEMU's own errors (also an odd code with
 //                            "guest-reset", which -no-reboot never produces).

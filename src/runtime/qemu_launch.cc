@@ -354,6 +354,10 @@ Result<int> Run(const LaunchOptions& options, VmDir* run_dir) {
   devices->Start();
   ChildProcess qemu = VK_TRY(SpawnQemu(argv, *run_dir, console.get()).WithKind(ErrorKind::kUsage));
   QmpClient qmp = VK_TRY(ConnectQmp(qemu, *run_dir));
+  // Started with -S: the guest runs from here, with every event on QMP.
+  if (auto started = qmp.Cont(Clock::now() + kQmpStartTimeout); !started.ok())
+    return Error(ErrorKind::kUsage, "QEMU did not start the guest (" + started.error().message() +
+                                        "); its messages:\n" + QemuLogTail(*run_dir));
   std::unique_ptr<VmmControlServer> control;
   VmRecord record = RecordFor(options, cpus, options.memory_bytes);
   if (!options.name.empty()) {
