@@ -2,10 +2,12 @@
 // as microVMs (docs/fleet.md). `config` prints the resolved fleet; `up`
 // starts its controller (fleet_up.cc), which the other subcommands ask over
 // the fleet's controller.sock (proto/virtctl.h); `logs` and `exec` go to the
-// files and VMs directly.
+// files and VMs directly. All but `config`, `up` and `controller` also work
+// on a fleet named by -p alone, without its compose file (FleetSource::Target).
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <memory>
@@ -26,8 +28,15 @@ namespace {
 Result<fleet::FleetSpec> LoadQuietly(const FleetSource& source) { return source.Load(); }
 
 Result<fleet::FleetDir> DirOf(const FleetSource& source) {
-  fleet::FleetSpec spec = VK_TRY(LoadQuietly(source));
-  return fleet::FleetDir::Named(spec.name);
+  FleetTarget target = VK_TRY(source.Target());
+  return fleet::FleetDir::Named(target.name);
+}
+
+// A fleet named by -p alone is known by its state directory only.
+Result<void> CheckUp(const FleetTarget& target, const fleet::FleetDir& dir) {
+  if (target.spec || ::access(dir.path().c_str(), F_OK) == 0) return Ok();
+  return Error(ErrorKind::kNotFound,
+               "fleet " + target.name + " is not up (start it with `vk fleet up`)");
 }
 
 int RunConfig(const FleetSource& source) {
@@ -62,32 +71,54 @@ int RunRequest(const char* command, const FleetSource& source, proto::VirtctlOp 
   return status;
 }
 
+// The services `logs` shows: `given`, else all; the file's services, or
+// with -p alone those with a log in the fleet's directory.
+Result<std::vector<std::string>> LogServices(const FleetTarget& target, const fleet::FleetDir& dir,
+                                             const std::vector<std::string>& given) {
+  VK_TRY(CheckUp(target, dir));
+  std::vector<std::string> known;
+  if (target.spec) {
+    for (const fleet::ServiceSpec& s : target.spec->services) known.push_back(s.name);
+  } else {
+    known = dir.LoggedServices();
+  }
+  for (const std::string& name : given) {
+    if (std::find(known.begin(), known.end(), name) != known.end()) continue;
+    if (target.spec) return Error(ErrorKind::kNotFound, "no service \"" + name + "\"");
+    std::string logged;
+    for (const std::string& k : known) logged += (logged.empty() ? "" : ", ") + k;
+    return Error(ErrorKind::kNotFound, "fleet " + target.name + " has no log of service \"" + name +
+                                           "\" (it has: " + (logged.empty() ? "none" : logged) +
+                                           ")");
+  }
+  return given.empty() ? known : given;
+}
+
 // `logs`: the service logs the controller keeps, read from its files (they
 // are there while the fleet is up, also while its controller is busy).
 int RunLogs(const FleetSource& source, const std::vector<std::string>& services, bool follow) {
-  auto spec = LoadQuietly(source);
-  if (!spec.ok()) return Fail("fleet logs", spec.error());
-  auto dir = fleet::FleetDir::Named(spec->name);
+  auto target = source.Target();
+  if (!target.ok()) return Fail("fleet logs", target.error());
+  auto dir = fleet::FleetDir::Named(target->name);
   if (!dir.ok()) return Fail("fleet logs", dir.error());
-  std::vector<std::string> names = services;
-  if (names.empty())
-    for (const fleet::ServiceSpec& s : spec->services) names.push_back(s.name);
-  for (const std::string& name : names) {
-    if (spec->Find(name) == nullptr)
-      return Fail("fleet logs", Error(ErrorKind::kNotFound, "no service \"" + name + "\""));
-  }
-  return FollowServiceLogs(*dir, names, follow, names.size() > 1);
+  auto names = LogServices(*target, *dir, services);
+  if (!names.ok()) return Fail("fleet logs", names.error());
+  return FollowServiceLogs(*dir, *names, follow, names->size() > 1);
 }
 
 // `exec SERVICE -- CMD`: `vk exec` on the service's VM, with a terminal when
-// this one has one (as compose's exec).
+// this one has one (as compose's exec). With -p alone, `vk exec` says
+// whether the fleet has that service's VM.
 int RunExec(const FleetSource& source, const std::string& service) {
-  auto spec = LoadQuietly(source);
-  if (!spec.ok()) return Fail("fleet exec", spec.error());
-  if (spec->Find(service) == nullptr)
+  auto target = source.Target();
+  if (!target.ok()) return Fail("fleet exec", target.error());
+  if (target->spec && target->spec->Find(service) == nullptr)
     return Fail("fleet exec", Error(ErrorKind::kNotFound,
-                                    "no service \"" + service + "\" in fleet " + spec->name));
-  auto vm = fleet::ServiceVmName(spec->name, service);
+                                    "no service \"" + service + "\" in fleet " + target->name));
+  auto dir = fleet::FleetDir::Named(target->name);
+  if (!dir.ok()) return Fail("fleet exec", dir.error());
+  if (auto up = CheckUp(*target, *dir); !up.ok()) return Fail("fleet exec", up.error());
+  auto vm = fleet::ServiceVmName(target->name, service);
   if (!vm.ok()) return Fail("fleet exec", vm.error());
   std::vector<std::string> argv = {SelfExecutable(), "exec"};
   if (::isatty(STDIN_FILENO)) argv.push_back("-it");

@@ -157,7 +157,16 @@ int AttachShell(const std::string& vm) {
   return WIFEXITED(status) ? WEXITSTATUS(status) : 1;
 }
 
-int Down(const fleet::FleetSpec& spec, const fleet::FleetDir& dir, ChildProcess* controller) {
+std::vector<std::string> ServiceNames(const fleet::FleetSpec& spec) {
+  std::vector<std::string> names;
+  for (const fleet::ServiceSpec& service : spec.services) names.push_back(service.name);
+  return names;
+}
+
+// `services`: those of the fleet's file, if one was read; what the fleet
+// started is found in its directory too (fleet::RemoveLeftovers).
+int Down(const fleet::FleetDir& dir, const std::vector<std::string>& services,
+         ChildProcess* controller) {
   bool was_up = fleet::LiveController(dir).has_value();
   if (was_up) {
     auto reply = AskFleet(dir, {proto::VirtctlOp::kDown, "", false});
@@ -171,13 +180,13 @@ int Down(const fleet::FleetSpec& spec, const fleet::FleetDir& dir, ChildProcess*
     }
   }
   // What a controller that crashed (or was killed) left behind.
-  auto removed = fleet::RemoveLeftovers(spec, dir);
+  auto removed = fleet::RemoveLeftovers(dir, services);
   if (!removed.ok()) return Fail("fleet down", removed.error());
   if (!was_up && *removed == 0) {
-    std::fprintf(stderr, "vk fleet down: fleet %s is not up\n", spec.name.c_str());
+    std::fprintf(stderr, "vk fleet down: fleet %s is not up\n", dir.name().c_str());
     return 0;
   }
-  std::fprintf(stderr, "vk fleet down: fleet %s is down\n", spec.name.c_str());
+  std::fprintf(stderr, "vk fleet down: fleet %s is down\n", dir.name().c_str());
   return 0;
 }
 
@@ -228,15 +237,16 @@ int RunFleetUp(const FleetSource& source, const FleetUpArgs& args) {
     ::signal(SIGTERM, OnInterrupt);
     (void)FollowServiceLogs(*dir, names, true, true, &g_interrupted);
   }
-  return Down(*spec, *dir, controller ? &*controller : nullptr);
+  return Down(*dir, ServiceNames(*spec), controller ? &*controller : nullptr);
 }
 
 int RunFleetDown(const FleetSource& source) {
-  auto spec = source.Load();
-  if (!spec.ok()) return Fail("fleet down", spec.error());
-  auto dir = fleet::FleetDir::Named(spec->name);
+  auto target = source.Target();
+  if (!target.ok()) return Fail("fleet down", target.error());
+  auto dir = fleet::FleetDir::Named(target->name);
   if (!dir.ok()) return Fail("fleet down", dir.error());
-  return Down(*spec, *dir, nullptr);
+  return Down(*dir, target->spec ? ServiceNames(*target->spec) : std::vector<std::string>{},
+              nullptr);
 }
 
 }  // namespace vk::cli

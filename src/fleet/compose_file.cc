@@ -7,6 +7,7 @@
 #include "base/strings.h"
 #include "build/suggest.h"
 #include "fleet/compose_keys.h"
+#include "fleet/compose_merge.h"
 #include "fleet/compose_reader.h"
 #include "fleet/compose_service.h"
 #include "fleet/env_file.h"
@@ -66,8 +67,12 @@ Result<void> TopLevelKey(ComposeReader& reader, const MapEntry& entry,
 }
 
 Result<std::string> FleetName(ComposeReader& reader, const TopLevel& top,
-                              const std::string& project_dir) {
-  // compose's precedence: COMPOSE_PROJECT_NAME, then name:, then the directory.
+                              const std::string& project_dir, const std::string& given) {
+  // compose's precedence: -p, COMPOSE_PROJECT_NAME, name:, the directory.
+  if (!given.empty()) {
+    VK_TRY_CTX(CheckFleetName(given), "--project-name");
+    return given;
+  }
   if (auto name = reader.lookup()("COMPOSE_PROJECT_NAME"); name && !name->empty()) {
     VK_TRY_CTX(CheckFleetName(*name), "COMPOSE_PROJECT_NAME");
     return *name;
@@ -89,20 +94,16 @@ Result<std::string> FleetName(ComposeReader& reader, const TopLevel& top,
 
 Result<FleetSpec> ParseDocument(const YAML::Node& root, ComposeReader& reader,
                                 const std::string& project_dir,
-                                const std::vector<std::string>& profiles) {
-  if (!root.IsMap()) {
-    return Error(ErrorKind::kUsage, reader.file() +
-                                        ": not a compose file: expected a mapping "
-                                        "with services:");
-  }
+                                const std::vector<std::string>& profiles,
+                                const std::string& project_name) {
   TopLevel top;
   for (const MapEntry& entry : VK_TRY(reader.Map(root, "the file")))
     VK_TRY(TopLevelKey(reader, entry, project_dir, top));
   if (top.services.empty())
-    return Error(ErrorKind::kUsage, reader.file() + ": no services defined");
+    return Error(ErrorKind::kUsage, reader.origins().Files() + ": no services defined");
   FleetSpec fleet;
-  fleet.name = VK_TRY(FleetName(reader, top, project_dir));
-  fleet.source = reader.file();
+  fleet.name = VK_TRY(FleetName(reader, top, project_dir, project_name));
+  fleet.source = reader.origins().Files();
   fleet.project_dir = project_dir;
   fleet.services = std::move(top.services);
   VK_TRY(ValidateFleet(fleet, profiles));
@@ -122,48 +123,76 @@ std::vector<std::string> ActiveProfiles(const std::vector<std::string>& given,
   return active;
 }
 
+Error InvalidYaml(const std::string& file, const YAML::Exception& e) {
+  std::string where = file;
+  if (!e.mark.is_null())
+    where += ":" + std::to_string(e.mark.line + 1) + ":" + std::to_string(e.mark.column + 1);
+  return Error(ErrorKind::kUsage, where + ": invalid YAML: " + e.msg);
+}
+
+Result<YAML::Node> LoadDocument(const ComposeText& text) {
+  try {
+    YAML::Node root = YAML::Load(text.text);
+    if (!root.IsMap()) {
+      return Error(ErrorKind::kUsage,
+                   text.file + ": not a compose file: expected a mapping with services:");
+    }
+    return root;
+  } catch (const YAML::Exception& e) {
+    return InvalidYaml(text.file, e);
+  }
+}
+
 }  // namespace
 
-Result<std::string> FindComposeFile(const std::string& dir) {
-  std::error_code ec;
-  for (std::string_view name : kComposeFileNames) {
-    std::string path = (std::filesystem::path(dir) / name).string();
-    if (std::filesystem::exists(path, ec)) return path;
+Result<FleetSpec> ParseComposeTexts(const std::vector<ComposeText>& texts,
+                                    const std::string& project_dir, const VariableLookup& lookup,
+                                    const std::vector<std::string>& profiles,
+                                    const std::string& project_name) {
+  if (texts.empty()) return Error(ErrorKind::kUsage, "no compose file to read");
+  std::vector<YAML::Node> roots;
+  NodeOrigins origins(texts.front().file);
+  for (const ComposeText& text : texts) {
+    roots.push_back(VK_TRY(LoadDocument(text)));
+    if (roots.size() > 1) origins.AddDocument(text.file, roots.back());
   }
-  return Error(ErrorKind::kNotFound,
-               "no compose.yaml, compose.yml, docker-compose.yaml or docker-compose.yml in " + dir +
-                   ": name one with -f FILE");
+  ComposeReader reader(std::move(origins), lookup);
+  try {
+    YAML::Node merged = VK_TRY(MergeComposeDocuments(roots, reader));
+    return ParseDocument(merged, reader, project_dir, ActiveProfiles(profiles, lookup),
+                         project_name);
+  } catch (const YAML::Exception& e) {
+    return InvalidYaml(reader.origins().Files(), e);
+  }
 }
 
 Result<FleetSpec> ParseComposeText(std::string_view text, const std::string& file,
                                    const std::string& project_dir, const VariableLookup& lookup,
                                    const std::vector<std::string>& profiles) {
-  ComposeReader reader(file, lookup);
-  try {
-    YAML::Node root = YAML::Load(std::string(text));
-    return ParseDocument(root, reader, project_dir, ActiveProfiles(profiles, lookup));
-  } catch (const YAML::Exception& e) {
-    std::string where = file;
-    if (!e.mark.is_null())
-      where += ":" + std::to_string(e.mark.line + 1) + ":" + std::to_string(e.mark.column + 1);
-    return Error(ErrorKind::kUsage, where + ": invalid YAML: " + e.msg);
-  }
+  return ParseComposeTexts({{file, std::string(text)}}, project_dir, lookup, profiles);
 }
 
 Result<FleetSpec> LoadComposeFile(const ComposeOptions& options) {
-  std::string file = options.file.empty() ? VK_TRY(FindComposeFile(options.dir)) : options.file;
+  std::vector<std::string> files =
+      VK_TRY(ComposeFilePaths(options.files, options.dir, options.environment));
   std::error_code ec;
-  std::filesystem::path absolute = std::filesystem::absolute(file, ec);
-  if (ec) return Error(ErrorKind::kUsage, file + ": " + ec.message());
+  std::filesystem::path absolute = std::filesystem::absolute(files.front(), ec);
+  if (ec) return Error(ErrorKind::kUsage, files.front() + ": " + ec.message());
   std::string project_dir = absolute.lexically_normal().parent_path().string();
-  std::string text = VK_TRY(ReadUserTextFile(file, kMaxComposeFile));
+  std::vector<ComposeText> texts;
+  for (const std::string& file : files) {
+    // Read first: returning from VK_TRY inside the braces would skip
+    // destroying the `file` copy already made (a leak ASan reports).
+    std::string text = VK_TRY(ReadUserTextFile(file, kMaxComposeFile));
+    texts.push_back({file, std::move(text)});
+  }
   // .env is read with vk's environment only, and loses to it (compose's order).
   EnvEntries dotenv;
   std::string dotenv_path = project_dir + "/.env";
   if (std::filesystem::exists(dotenv_path, ec))
     dotenv = VK_TRY(ReadEnvFile(dotenv_path, options.environment));
   VariableLookup lookup = LayeredLookup(options.environment, std::move(dotenv));
-  return ParseComposeText(text, file, project_dir, lookup, options.profiles);
+  return ParseComposeTexts(texts, project_dir, lookup, options.profiles, options.project_name);
 }
 
 }  // namespace vk::fleet

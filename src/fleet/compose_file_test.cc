@@ -165,7 +165,7 @@ TEST(FleetComposeTest, ReadsEveryKey) {
   EXPECT_EQ(web.depends_on[0].service, "db");
   EXPECT_EQ(web.depends_on[0].condition, DependCondition::kHealthy);
   EXPECT_TRUE(web.depends_on[0].restart);
-  EXPECT_EQ(web.depends_on[0].line, 38);
+  EXPECT_EQ(web.depends_on[0].where, "compose.yaml:38");
   EXPECT_EQ(web.depends_on[1].condition, DependCondition::kStarted);
   EXPECT_FALSE(web.depends_on[1].required);
   EXPECT_EQ(web.depends_on[2].condition, DependCondition::kCompletedSuccessfully);
@@ -186,7 +186,7 @@ TEST(FleetComposeTest, ReadsEveryKey) {
   EXPECT_FALSE(web.dev);
   EXPECT_EQ(web.vm_symlinks,
             (std::vector<VmSymlink>{{"/usr/local/bin/vk-agent", "/usr/local/bin/virtctl"}}));
-  EXPECT_EQ(web.line, 6);
+  EXPECT_EQ(web.where, "compose.yaml:6");
 
   const ServiceSpec& db = *fleet->Find("db");
   EXPECT_EQ(db.environment,
@@ -255,7 +255,7 @@ TEST(FleetComposeTest, DependsOnForms) {
   ASSERT_TRUE(list.ok()) << list.error().message();
   const auto& deps = list->Find("a")->depends_on;
   ASSERT_EQ(deps.size(), 2u);
-  EXPECT_EQ(deps[0], (Dependency{"b", DependCondition::kStarted, true, false, 2}));
+  EXPECT_EQ(deps[0], (Dependency{"b", DependCondition::kStarted, true, false, "compose.yaml:2"}));
   EXPECT_EQ(deps[1].service, "c");
 
   auto map = Parse(
@@ -265,7 +265,7 @@ TEST(FleetComposeTest, DependsOnForms) {
   ASSERT_TRUE(map.ok()) << map.error().message();
   EXPECT_EQ(map->Find("a")->depends_on[0].condition, DependCondition::kStarted);
   EXPECT_EQ(map->Find("a")->depends_on[1].condition, DependCondition::kHealthy);
-  EXPECT_EQ(map->Find("a")->depends_on[1].line, 6);
+  EXPECT_EQ(map->Find("a")->depends_on[1].where, "compose.yaml:6");
 }
 
 TEST(FleetComposeTest, InterpolatesValuesButNotKeys) {

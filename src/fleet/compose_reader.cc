@@ -27,9 +27,16 @@ std::string Lower(std::string_view text) {
 }  // namespace
 
 std::string ComposeReader::Where(const YAML::Node& node) const {
-  YAML::Mark mark = node.Mark();
-  if (mark.is_null()) return file_;
-  return file_ + ":" + std::to_string(mark.line + 1) + ":" + std::to_string(mark.column + 1);
+  NodeOrigin origin = origins_.Find(node);
+  if (origin.mark.is_null()) return *origin.file;
+  return *origin.file + ":" + std::to_string(origin.mark.line + 1) + ":" +
+         std::to_string(origin.mark.column + 1);
+}
+
+std::string ComposeReader::Line(const YAML::Node& node) const {
+  NodeOrigin origin = origins_.Find(node);
+  if (origin.mark.is_null()) return "";
+  return *origin.file + ":" + std::to_string(origin.mark.line + 1);
 }
 
 Error ComposeReader::At(const YAML::Node& node, std::string_view message) const {

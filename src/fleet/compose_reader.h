@@ -1,7 +1,8 @@
 // Typed, located access to a parsed compose document (yaml-cpp nodes):
-// every error names FILE:LINE:COLUMN, scalar values are interpolated when
-// read, merge keys (`<<: *anchor`, which yaml-cpp leaves as a plain key) are
-// applied, and warnings are collected once each.
+// every error names FILE:LINE:COLUMN (the file each node came from, when the
+// document merges several: compose_origins.h), scalar values are
+// interpolated when read, merge keys (`<<: *anchor`, which yaml-cpp leaves
+// as a plain key) are applied, and warnings are collected once each.
 #pragma once
 
 #include <yaml-cpp/yaml.h>
@@ -13,6 +14,7 @@
 #include <vector>
 
 #include "base/result.h"
+#include "fleet/compose_origins.h"
 #include "fleet/interpolation.h"
 
 namespace vk::fleet {
@@ -29,13 +31,20 @@ using KeyValues = std::vector<std::pair<std::string, std::optional<std::string>>
 class ComposeReader {
  public:
   ComposeReader(std::string file, VariableLookup lookup)
-      : file_(std::move(file)), lookup_(std::move(lookup)) {}
+      : origins_(std::move(file)), lookup_(std::move(lookup)) {}
+  ComposeReader(NodeOrigins origins, VariableLookup lookup)
+      : origins_(std::move(origins)), lookup_(std::move(lookup)) {}
 
-  const std::string& file() const { return file_; }
+  // The first (or only) file.
+  const std::string& file() const { return origins_.first_file(); }
+  NodeOrigins& origins() { return origins_; }
   const VariableLookup& lookup() const { return lookup_; }
 
   // "FILE:LINE:COLUMN" (1-based), or FILE for a node without a position.
   std::string Where(const YAML::Node& node) const;
+  // "FILE:LINE", for what is checked once the fleet is whole
+  // (fleet_validate.h); empty for a node without a position.
+  std::string Line(const YAML::Node& node) const;
   // kUsage "WHERE: message".
   Error At(const YAML::Node& node, std::string_view message) const;
   // `error` located at `node`, keeping its kind.
@@ -58,7 +67,7 @@ class ComposeReader {
   std::vector<std::string> TakeWarnings() { return std::move(warnings_); }
 
  private:
-  std::string file_;
+  NodeOrigins origins_;
   VariableLookup lookup_;
   std::vector<std::string> warnings_;
   std::set<std::string> warned_;

@@ -205,7 +205,7 @@ Result<ServiceSpec> ParseComposeService(ComposeReader& reader, const MapEntry& e
                                         const std::string& project_dir) {
   ServiceSpec service;
   service.name = entry.key;
-  service.line = static_cast<int>(entry.key_node.Mark().line + 1);
+  service.where = reader.Line(entry.key_node);
   auto valid = CheckName(service.name, NameKind::kVm);
   if (!valid.ok()) return reader.At(entry.key_node, "service: " + valid.error().message());
   ServiceParse p{reader, project_dir, service};

@@ -88,7 +88,7 @@ Result<void> ParseDependsOn(ServiceParse& p, const YAML::Node& node) {
     }
     Dependency& d = p.service.depends_on.emplace_back();
     d.service = name;
-    d.line = static_cast<int>(at.Mark().line + 1);
+    d.where = p.reader.Line(at);
     return &d;
   };
   if (node.IsSequence()) {

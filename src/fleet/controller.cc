@@ -4,6 +4,7 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <thread>
@@ -178,10 +179,14 @@ Result<void> CheckRight(const std::string& caller, bool may_control, proto::Virt
   return Ok();
 }
 
-Result<int> RemoveLeftovers(const FleetSpec& spec, const FleetDir& dir) {
+Result<int> RemoveLeftovers(const FleetDir& dir, const std::vector<std::string>& services) {
+  std::vector<std::string> all = dir.LoggedServices();
+  for (const std::string& service : services) {
+    if (std::find(all.begin(), all.end(), service) == all.end()) all.push_back(service);
+  }
   int removed = 0;
-  for (const ServiceSpec& service : spec.services) {
-    std::string name = VK_TRY(ServiceVmName(spec.name, service.name));
+  for (const std::string& service : all) {
+    std::string name = VK_TRY(ServiceVmName(dir.name(), service));
     auto vm = virtkit::Attach(name);
     if (!vm) continue;
     if (auto gone = vm->Remove(); !gone)

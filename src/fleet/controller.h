@@ -37,8 +37,9 @@ Result<void> RunController(const FleetSpec& spec, const std::vector<std::string>
 Result<void> CheckRight(const std::string& caller, bool may_control, proto::VirtctlOp op);
 
 // Removes what a fleet's controller that crashed or was killed left behind:
-// its service VMs and its directory. Returns how many things it removed.
-Result<int> RemoveLeftovers(const FleetSpec& spec, const FleetDir& dir);
+// the VMs of `services` and of every service with a log in `dir`, and the
+// directory. Returns how many things it removed.
+Result<int> RemoveLeftovers(const FleetDir& dir, const std::vector<std::string>& services);
 
 class Controller {
  public:

@@ -2,7 +2,9 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
+#include <filesystem>
 #include <nlohmann/json.hpp>
 
 #include "base/file_io.h"
@@ -38,6 +40,23 @@ Result<void> FleetDir::Remove() const {
 
 std::string FleetDir::ServiceLog(const std::string& service) const {
   return path_ + "/logs/" + service + ".log";  // service names are checked by fleet_validate
+}
+
+std::vector<std::string> FleetDir::LoggedServices() const {
+  std::vector<std::string> services;
+  std::error_code ec;
+  // increment(ec), not ++: nothing here may throw.
+  std::filesystem::directory_iterator it(path_ + "/logs", ec), end;
+  for (; !ec && it != end; it.increment(ec)) {
+    std::filesystem::path file = it->path();
+    std::error_code entry_ec;  // one unreadable entry ends nothing
+    bool regular = it->symlink_status(entry_ec).type() == std::filesystem::file_type::regular;
+    if (file.extension() != ".log" || !regular) continue;
+    std::string service = file.stem().string();
+    if (CheckName(service, NameKind::kVm).ok()) services.push_back(service);
+  }
+  std::sort(services.begin(), services.end());
+  return services;
 }
 
 Result<std::string> ServiceVmName(const std::string& fleet, const std::string& service) {

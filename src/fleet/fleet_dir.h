@@ -16,6 +16,7 @@
 
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "base/result.h"
 
@@ -41,6 +42,10 @@ class FleetDir {
   std::string ControllerLog() const { return path_ + "/controller.log"; }
   std::string LanSocket() const { return path_ + "/lan.sock"; }
   std::string ServiceLog(const std::string& service) const;
+  // The services with a log here, sorted: every service whose VM this
+  // fleet started (a unit notes "starting" in its log before it boots the
+  // VM). What `down` and `logs` go by when no compose file is read (-p).
+  std::vector<std::string> LoggedServices() const;
 
  private:
   FleetDir(std::string root, std::string name);

@@ -103,6 +103,16 @@ Result<void> AddHost(FleetSpec& fleet, const std::string& text) {
   return Ok();
 }
 
+Result<std::string> FleetName(const FleetFlags& flags, const std::string& project_dir) {
+  if (!flags.name.empty()) {
+    VK_TRY(CheckFleetName(flags.name));
+    return flags.name;
+  }
+  std::string name = NormalizeFleetName(std::filesystem::path(project_dir).filename().string());
+  VK_TRY_CTX(CheckFleetName(name), "fleet name from directory " + project_dir);
+  return name;
+}
+
 }  // namespace
 
 const std::vector<std::string>& ServiceFlagKeys() {
@@ -115,8 +125,7 @@ Result<FleetSpec> FleetFromFlags(const FleetFlags& flags, const std::string& pro
   FleetSpec fleet;
   fleet.source = "command line";
   fleet.project_dir = project_dir;
-  fleet.name = NormalizeFleetName(std::filesystem::path(project_dir).filename().string());
-  VK_TRY_CTX(CheckFleetName(fleet.name), "fleet name from directory " + project_dir);
+  fleet.name = VK_TRY(FleetName(flags, project_dir));
   if (!flags.workdir.empty() && flags.vm.empty())
     return Error(ErrorKind::kUsage, "--workdir needs --vm: it is shared into the dev VM");
   if (!flags.vm.empty()) {

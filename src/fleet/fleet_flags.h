@@ -37,13 +37,14 @@ struct FleetFlags {
   std::string workdir;                // --workdir DIR (host)
   std::vector<std::string> services;  // --service values
   std::vector<std::string> hosts;     // --hosts NAME=IP values
+  std::string name;                   // -p NAME; empty: the directory's name
 };
 
 // The keys a --service may set, for help texts and suggestions.
 const std::vector<std::string>& ServiceFlagKeys();
 
-// `project_dir` (normally the working directory) names the fleet and
-// resolves relative paths. Validated like a compose file (fleet_validate.h).
+// `project_dir` (normally the working directory) names the fleet (unless
+// flags.name does) and resolves relative paths. Validated like a compose file (fleet_validate.h).
 Result<FleetSpec> FleetFromFlags(const FleetFlags& flags, const std::string& project_dir);
 
 }  // namespace vk::fleet

@@ -84,5 +84,16 @@ TEST(FleetFlagsTest, RefusesBadFlags) {
   }
 }
 
+TEST(FleetFlagsTest, ANameGivenWinsOverTheDirectory) {
+  FleetFlags flags;
+  flags.services = {"redis:redis:7"};
+  flags.name = "cache";
+  auto fleet = FleetFromFlags(flags, "/");  // "/" makes no name
+  ASSERT_TRUE(fleet.ok()) << fleet.error().message();
+  EXPECT_EQ(fleet->name, "cache");
+  flags.name = "Cache";
+  EXPECT_FALSE(FleetFromFlags(flags, "/home/u/shop").ok());  // checked, not rewritten
+}
+
 }  // namespace
 }  // namespace vk::fleet

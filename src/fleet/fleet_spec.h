@@ -53,7 +53,8 @@ struct Dependency {
   bool required = true;
   // compose `restart: true`: restart this service when the dependency restarts.
   bool restart = false;
-  int line = 0;  // where it is written, for errors; 0: not from a file
+  // "FILE:LINE" where it is written, for errors; empty: not from a file.
+  std::string where;
   bool operator==(const Dependency&) const = default;
 };
 
@@ -115,13 +116,14 @@ struct ServiceSpec {
   bool autostart = true;  // false: only started on request (virtctl start, fleet start)
   bool control = false;   // may start/stop units with virtctl (the dev VM always may)
   std::vector<VmSymlink> vm_symlinks;
-  int line = 0;  // where the service is defined, for errors; 0: not from a file
+  // "FILE:LINE" where the service is defined, for errors; empty: not from a file.
+  std::string where;
   bool operator==(const ServiceSpec&) const = default;
 };
 
 struct FleetSpec {
   std::string name;                          // compose project name rules (fleet_name.h)
-  std::string source;                        // the compose file, or "command line"
+  std::string source;                        // the compose file(s), or "command line"
   std::string project_dir;                   // relative paths were resolved against it
   std::map<std::string, std::string> hosts;  // --hosts NAME=IP: fixed LAN names
   std::vector<ServiceSpec> services;         // sorted by name

@@ -8,13 +8,9 @@
 namespace vk::fleet {
 namespace {
 
-std::string Where(const FleetSpec& fleet, int line) {
-  if (line <= 0) return "";
-  return fleet.source + ":" + std::to_string(line) + ": ";
-}
-
-Error Invalid(const FleetSpec& fleet, int line, const std::string& message) {
-  return Error(ErrorKind::kUsage, Where(fleet, line) + message);
+// `where`: "FILE:LINE" of what is wrong, empty when it is not from a file.
+Error Invalid(const std::string& where, const std::string& message) {
+  return Error(ErrorKind::kUsage, (where.empty() ? "" : where + ": ") + message);
 }
 
 Result<void> CheckDependencies(const FleetSpec& fleet) {
@@ -23,11 +19,10 @@ Result<void> CheckDependencies(const FleetSpec& fleet) {
   for (const ServiceSpec& s : fleet.services) {
     for (const Dependency& d : s.depends_on) {
       if (d.service == s.name)
-        return Invalid(fleet, d.line, "service \"" + s.name + "\" depends on itself");
+        return Invalid(d.where, "service \"" + s.name + "\" depends on itself");
       if (!fleet.Find(d.service)) {
-        return Invalid(fleet, d.line,
-                       "service \"" + s.name + "\" depends on undefined service \"" + d.service +
-                           "\"" + build::DidYouMean(d.service, names));
+        return Invalid(d.where, "service \"" + s.name + "\" depends on undefined service \"" +
+                                    d.service + "\"" + build::DidYouMean(d.service, names));
       }
     }
   }
@@ -54,7 +49,7 @@ class CycleFinder {
       auto first = std::find(stack_.begin(), stack_.end(), s.name);
       std::string path;
       for (auto it = first; it != stack_.end(); ++it) path += *it + " -> ";
-      return Invalid(fleet_, s.line, "depends_on cycle: " + path + s.name);
+      return Invalid(s.where, "depends_on cycle: " + path + s.name);
     }
     mark = Mark::kOnStack;
     stack_.push_back(s.name);
@@ -74,9 +69,8 @@ Result<void> CheckDevVm(const FleetSpec& fleet) {
   for (const ServiceSpec& s : fleet.services) {
     if (!s.dev) continue;
     if (dev) {
-      return Invalid(fleet, s.line,
-                     "services \"" + dev->name + "\" and \"" + s.name +
-                         "\" are both x-virtkit dev: a fleet has one dev VM");
+      return Invalid(s.where, "services \"" + dev->name + "\" and \"" + s.name +
+                                  "\" are both x-virtkit dev: a fleet has one dev VM");
     }
     dev = &s;
   }
@@ -95,10 +89,9 @@ Result<void> CheckPublishedPorts(const FleetSpec& fleet) {
     for (const PortMapping& port : s.ports) {
       for (auto& [other, other_port] : seen) {
         if (Overlap(port, *other_port)) {
-          return Invalid(fleet, s.line,
-                         "host port " + std::to_string(port.published_first) + "/" + port.protocol +
-                             " is published by both \"" + other->name + "\" and \"" + s.name +
-                             "\"");
+          return Invalid(s.where, "host port " + std::to_string(port.published_first) + "/" +
+                                      port.protocol + " is published by both \"" + other->name +
+                                      "\" and \"" + s.name + "\"");
         }
       }
       seen.emplace_back(&s, &port);
@@ -133,10 +126,9 @@ Result<void> ApplyProfiles(FleetSpec& fleet, const std::vector<std::string>& act
         kept.push_back(std::move(d));
       } else if (d.required) {
         const ServiceSpec* off = fleet.Find(d.service);
-        return Invalid(fleet, d.line,
-                       "service \"" + s.name + "\" depends on \"" + d.service +
-                           "\", which is not enabled: add --profile " +
-                           (off ? off->profiles.front() : d.service));
+        return Invalid(d.where, "service \"" + s.name + "\" depends on \"" + d.service +
+                                    "\", which is not enabled: add --profile " +
+                                    (off ? off->profiles.front() : d.service));
       }
     }
     s.depends_on = std::move(kept);
@@ -152,7 +144,7 @@ Result<void> ValidateFleet(FleetSpec& fleet, const std::vector<std::string>& act
             [](const ServiceSpec& a, const ServiceSpec& b) { return a.name < b.name; });
   for (const ServiceSpec& s : fleet.services) {
     if (s.image.empty() && !s.build)
-      return Invalid(fleet, s.line, "service \"" + s.name + "\" has neither image nor build");
+      return Invalid(s.where, "service \"" + s.name + "\" has neither image nor build");
   }
   VK_TRY(CheckDependencies(fleet));
   VK_TRY(CycleFinder(fleet).Run());

@@ -20,9 +20,9 @@ void ExpectSameServices(FleetSpec want, FleetSpec got) {
     ServiceSpec& w = want.services[i];
     ServiceSpec& g = got.services[i];
     if (w.hostname.empty()) w.hostname = w.name;  // config fills the default
-    w.line = g.line = 0;
-    for (Dependency& d : w.depends_on) d.line = 0;
-    for (Dependency& d : g.depends_on) d.line = 0;
+    w.where = g.where = "";
+    for (Dependency& d : w.depends_on) d.where = "";
+    for (Dependency& d : g.depends_on) d.where = "";
     EXPECT_EQ(w, g) << w.name << "\n" << FleetToYaml(want);
   }
 }
