@@ -7,34 +7,23 @@
 #include <fstream>
 #include <map>
 
-#include "base/remove_tree.h"
+#include "base/testing/temp_dir.h"
 #include "fleet/compose_file.h"
+#include "fleet/testing/variables.h"
 
 namespace vk::fleet {
 namespace {
 
-using Vars = std::map<std::string, std::string, std::less<>>;
-
-VariableLookup Lookup(Vars vars) {
-  return [vars = std::move(vars)](std::string_view name) -> std::optional<std::string> {
-    auto it = vars.find(name);
-    if (it == vars.end()) return std::nullopt;
-    return it->second;
-  };
-}
+using testing::Lookup;
+using testing::Vars;
 
 class ComposeFilesTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    root_ = std::filesystem::temp_directory_path().string();
-    std::string pattern = root_ + "/vk-compose-files-XXXXXX";
-    ASSERT_NE(::mkdtemp(pattern.data()), nullptr);
-    dir_ = pattern;
-    project_ = dir_ + "/shop";
+    ASSERT_FALSE(tree_.path().empty());
+    project_ = tree_ / "shop";
     std::filesystem::create_directory(project_);
   }
-  // The one guarded delete: only inside the temp directory, no symlink followed.
-  void TearDown() override { (void)RemoveTreeWithin(root_, dir_); }
 
   std::string Write(const std::string& name, const std::string& text) {
     std::string path = project_ + "/" + name;
@@ -56,7 +45,8 @@ class ComposeFilesTest : public ::testing::Test {
     return fleet.ok() ? fleet->services.at(0).image : "";
   }
 
-  std::string root_, dir_, project_;
+  vk::testing::TempTree tree_;
+  std::string project_;
 };
 
 TEST_F(ComposeFilesTest, OverrideFileIsReadOnlyWithoutF) {

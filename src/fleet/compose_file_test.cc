@@ -8,21 +8,15 @@
 #include <map>
 
 #include "base/remove_tree.h"
+#include "fleet/testing/variables.h"
 
 namespace vk::fleet {
 namespace {
 
 using std::chrono::seconds;
 
-using Vars = std::map<std::string, std::string, std::less<>>;
-
-VariableLookup Lookup(Vars vars) {
-  return [vars = std::move(vars)](std::string_view name) -> std::optional<std::string> {
-    auto it = vars.find(name);
-    if (it == vars.end()) return std::nullopt;
-    return it->second;
-  };
-}
+using testing::Lookup;
+using testing::Vars;
 
 Result<FleetSpec> Parse(std::string_view text, Vars vars = {},
                         std::vector<std::string> profiles = {}) {

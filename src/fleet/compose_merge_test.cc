@@ -5,20 +5,15 @@
 #include <map>
 
 #include "fleet/compose_file.h"
+#include "fleet/testing/variables.h"
 
 namespace vk::fleet {
 namespace {
 
-using Vars = std::map<std::string, std::string, std::less<>>;
 using Strings = std::vector<std::string>;
 
-VariableLookup Lookup(Vars vars) {
-  return [vars = std::move(vars)](std::string_view name) -> std::optional<std::string> {
-    auto it = vars.find(name);
-    if (it == vars.end()) return std::nullopt;
-    return it->second;
-  };
-}
+using testing::Lookup;
+using testing::Vars;
 
 // compose.yaml, then compose.override.yaml over it, read into a fleet.
 Result<FleetSpec> Merge(const std::string& base, const std::string& over, Vars vars = {}) {
