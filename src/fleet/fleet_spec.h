@@ -60,18 +60,27 @@ struct Dependency {
 
 enum class HealthTestKind { kCmd, kCmdShell, kNone };
 
-// docker's defaults. A test of kind kNone disables the image's health
+// What the compose file says. Zero timings and retries are unset: the
+// image's HEALTHCHECK gives them, else docker's defaults below
+// (fleet/image_healthcheck.h). A test of kind kNone disables the image's
 // check; kCmd with an empty test keeps the image's test with these timings.
 struct Healthcheck {
   HealthTestKind kind = HealthTestKind::kCmd;
   std::vector<std::string> test;  // argv (kCmd) or one shell command (kCmdShell)
-  std::chrono::nanoseconds interval = std::chrono::seconds(30);
-  std::chrono::nanoseconds timeout = std::chrono::seconds(30);
-  std::chrono::nanoseconds start_period = std::chrono::seconds(0);
-  std::chrono::nanoseconds start_interval = std::chrono::seconds(5);
-  int retries = 3;
+  std::chrono::nanoseconds interval{0};
+  std::chrono::nanoseconds timeout{0};
+  std::chrono::nanoseconds start_period{0};
+  std::chrono::nanoseconds start_interval{0};
+  int retries = 0;
   bool operator==(const Healthcheck&) const = default;
 };
+
+// docker's defaults for a health check timing neither the file nor the
+// image sets.
+inline constexpr std::chrono::nanoseconds kDefaultHealthInterval = std::chrono::seconds(30);
+inline constexpr std::chrono::nanoseconds kDefaultHealthTimeout = std::chrono::seconds(30);
+inline constexpr std::chrono::nanoseconds kDefaultHealthStartInterval = std::chrono::seconds(5);
+inline constexpr int kDefaultHealthRetries = 3;
 
 enum class RestartMode { kNo, kOnFailure, kAlways, kUnlessStopped };
 

@@ -159,16 +159,23 @@ void EmitHealthcheck(YAML::Emitter& out, const Healthcheck& check) {
     Key(out, "test");
     StrList(out, test);
   }
-  Key(out, "interval");
-  out << DurationText(check.interval);
-  Key(out, "timeout");
-  out << DurationText(check.timeout);
-  Key(out, "retries");
-  out << check.retries;
-  Key(out, "start_period");
-  out << DurationText(check.start_period);
-  Key(out, "start_interval");
-  out << DurationText(check.start_interval) << YAML::EndMap;
+  // Unset timings stay unset: the image's HEALTHCHECK, known only at run
+  // time, or docker's defaults fill them (fleet/image_healthcheck.h).
+  const std::pair<const char*, std::chrono::nanoseconds> timings[] = {
+      {"interval", check.interval},
+      {"timeout", check.timeout},
+      {"start_period", check.start_period},
+      {"start_interval", check.start_interval}};
+  for (const auto& [key, value] : timings) {
+    if (value.count() <= 0) continue;
+    Key(out, key);
+    out << DurationText(value);
+  }
+  if (check.retries > 0) {
+    Key(out, "retries");
+    out << check.retries;
+  }
+  out << YAML::EndMap;
 }
 
 void EmitVirtkit(YAML::Emitter& out, const ServiceSpec& s) {

@@ -79,6 +79,8 @@ services:
   ExpectSameServices(*fleet, *again);
   EXPECT_NE(yaml.find("interval: 1h2m3.5s"), std::string::npos) << yaml;
   EXPECT_NE(yaml.find("timeout: 250ms"), std::string::npos) << yaml;
+  // Timings the file leaves unset stay unset: the image may give them.
+  EXPECT_NE(yaml.find("healthcheck:\n      interval: 5s\n    restart:"), std::string::npos) << yaml;
   EXPECT_NE(yaml.find("B: \"no\""), std::string::npos) << yaml;
   EXPECT_NE(yaml.find("restart: \"no\""), std::string::npos) << yaml;  // the dev VM's default
   EXPECT_EQ(FleetToYaml(*again), yaml);

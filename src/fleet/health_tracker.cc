@@ -12,9 +12,8 @@ constexpr size_t kMaxOutput = 4096;
 constexpr std::string_view kCutMarker = "...";
 
 // docker's daemon treats an unset (zero) value as its default.
-Clock::duration OrDefault(std::chrono::nanoseconds value, Clock::duration fallback) {
-  if (value == value.zero()) return fallback;
-  return std::chrono::duration_cast<Clock::duration>(value);
+Clock::duration OrDefault(std::chrono::nanoseconds value, std::chrono::nanoseconds fallback) {
+  return std::chrono::duration_cast<Clock::duration>(value == value.zero() ? fallback : value);
 }
 
 bool IsUtf8Continuation(char c) { return (static_cast<unsigned char>(c) & 0xC0) == 0x80; }
@@ -31,10 +30,10 @@ std::string LastBytes(std::string output) {
 }  // namespace
 
 HealthTracker::HealthTracker(const Healthcheck& check, Clock::time_point started)
-    : interval_(OrDefault(check.interval, std::chrono::seconds(30))),
-      start_interval_(OrDefault(check.start_interval, std::chrono::seconds(5))),
+    : interval_(OrDefault(check.interval, kDefaultHealthInterval)),
+      start_interval_(OrDefault(check.start_interval, kDefaultHealthStartInterval)),
       start_period_(std::chrono::duration_cast<Clock::duration>(check.start_period)),
-      retries_(check.retries > 0 ? check.retries : 3),
+      retries_(check.retries > 0 ? check.retries : kDefaultHealthRetries),
       started_(started) {
   next_probe_ = started + IntervalAfter(started);  // health_ is set by now
 }

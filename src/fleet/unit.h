@@ -85,7 +85,10 @@ class Unit {
     ExitCause cause = ExitCause::kExited;
   };
   RunEnd Watch(virtkit::Vm& vm, Clock::time_point started);
-  void Probe(virtkit::Vm& vm, HealthTracker& tracker);
+  // The health check this run of the VM gets (the file's over the image's);
+  // nullopt: none.
+  std::optional<Healthcheck> RunningHealthcheck() const;
+  void Probe(virtkit::Vm& vm, const Healthcheck& check, HealthTracker& tracker);
   void CopyOutput(const std::string& vm_log, uint64_t& offset);
   void Ended(const RunEnd& end, Clock::time_point started, std::unique_lock<std::mutex>& lock);
   bool StopWanted() const;

@@ -8,6 +8,7 @@
 #include "base/fd_io.h"
 #include "base/private_dir.h"
 #include "base/spawn.h"
+#include "fleet/image_healthcheck.h"
 #include "fleet/unit.h"
 #include "proto/virtctl.h"
 #include "runtime/vm_dir.h"
@@ -35,11 +36,6 @@ std::vector<std::string> ProbeArgv(const Healthcheck& check) {
     return {"/bin/sh", "-c", script};
   }
   return check.test;
-}
-
-bool HasHealthcheck(const ServiceSpec& spec) {
-  return spec.healthcheck && spec.healthcheck->kind != HealthTestKind::kNone &&
-         !spec.healthcheck->test.empty();
 }
 
 // What the guest gets of the host (vm-symlinks, and virtctl in the dev VM):
@@ -172,11 +168,26 @@ Result<virtkit::Vm> Unit::Boot() {
   return std::move(*vm);
 }
 
+// Read at each start: a restart after `vk fleet build` may run a new image.
+std::optional<Healthcheck> Unit::RunningHealthcheck() const {
+  std::optional<build::HealthConfig> image;
+  if (InheritsFromImage(spec_.healthcheck)) {
+    auto read = ReadImageHealthcheck(ServiceImageName(context_.fleet, spec_));
+    if (read) {
+      image = std::move(*read);
+    } else {
+      Note("the image's HEALTHCHECK is not used: " + read.error().message());
+    }
+  }
+  return EffectiveHealthcheck(spec_.healthcheck, image);
+}
+
 Unit::RunEnd Unit::Watch(virtkit::Vm& vm, Clock::time_point started) {
+  const std::optional<Healthcheck> healthcheck = RunningHealthcheck();
   {
     std::lock_guard lock(mutex_);
     running_since_ = started;
-    health_ = HasHealthcheck(spec_) ? UnitHealth::kStarting : UnitHealth::kNone;
+    health_ = healthcheck ? UnitHealth::kStarting : UnitHealth::kNone;
     ++runs_;
     SetState(State::kRunning);
   }
@@ -189,7 +200,7 @@ Unit::RunEnd Unit::Watch(virtkit::Vm& vm, Clock::time_point started) {
     Note("virtctl is not served: " + server.error().message());
   }
   std::optional<HealthTracker> tracker;
-  if (HasHealthcheck(spec_)) tracker.emplace(*spec_.healthcheck, started);
+  if (healthcheck) tracker.emplace(*healthcheck, started);
   const std::string vm_log = vm.DataDir() + "/vm.log";
   uint64_t offset = 0;
   RunEnd end;
@@ -205,7 +216,7 @@ Unit::RunEnd Unit::Watch(virtkit::Vm& vm, Clock::time_point started) {
       end.exit_code = status.exit_code;
       break;
     }
-    if (tracker && Clock::now() >= tracker->NextProbe()) Probe(vm, *tracker);
+    if (tracker && Clock::now() >= tracker->NextProbe()) Probe(vm, *healthcheck, *tracker);
     std::unique_lock lock(mutex_);
     changed_.wait_for(lock, kPollInterval, [&] { return quit_ || !wanted_; });
   }
@@ -216,11 +227,10 @@ Unit::RunEnd Unit::Watch(virtkit::Vm& vm, Clock::time_point started) {
   return end;
 }
 
-void Unit::Probe(virtkit::Vm& vm, HealthTracker& tracker) {
+void Unit::Probe(virtkit::Vm& vm, const Healthcheck& check, HealthTracker& tracker) {
   virtkit::ExecOptions options;
-  options.timeout =
-      std::chrono::duration_cast<std::chrono::milliseconds>(spec_.healthcheck->timeout);
-  auto result = vm.Exec(ProbeArgv(*spec_.healthcheck), options);
+  options.timeout = std::chrono::duration_cast<std::chrono::milliseconds>(check.timeout);
+  auto result = vm.Exec(ProbeArgv(check), options);
   bool passed = result && result->exit_code == 0;
   std::string output =
       result ? result->stdout_text + result->stderr_text : result.error().message();
