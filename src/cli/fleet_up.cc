@@ -197,6 +197,13 @@ int RunFleetUp(const FleetSource& source, const FleetUpArgs& args) {
   if (!spec.ok()) return Fail("fleet up", spec.error());
   for (const std::string& warning : spec->warnings)
     std::fprintf(stderr, "vk fleet up: warning: %s\n", warning.c_str());
+  // docker compose's "no service selected": a controller with nothing to
+  // run would only wait for Ctrl-C.
+  if (spec->services.empty())
+    return Fail("fleet up",
+                Error(ErrorKind::kUsage, "no service of fleet " + spec->name +
+                                             " is enabled: each is in a profile; enable one with "
+                                             "--profile NAME or COMPOSE_PROFILES"));
   for (const std::string& name : args.services) {
     if (spec->Find(name) == nullptr)
       return Fail("fleet up", Error(ErrorKind::kNotFound,

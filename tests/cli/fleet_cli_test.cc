@@ -64,6 +64,18 @@ TEST_F(FleetCli, CommandsSayTheFleetIsNotUp) {
   EXPECT_THAT(up.err, HasSubstr("no service \"cache\" in fleet shop"));
 }
 
+TEST_F(FleetCli, UpWithEveryServiceInADisabledProfileSaysHowToEnableOne) {
+  std::ofstream(project_ + "/compose.yaml")
+      << "services:\n  db:\n    image: postgres:16\n    profiles: [debug]\n";
+  e2e::ProcessResult up = Fleet({"up", "-d"});
+  EXPECT_EQ(up.exit_code, 125) << up.err;
+  EXPECT_THAT(up.err, HasSubstr("no service of fleet shop is enabled"));
+  EXPECT_THAT(up.err, HasSubstr("--profile NAME"));
+  e2e::ProcessResult ps = Fleet({"ps"});
+  EXPECT_NE(ps.exit_code, 0);  // nothing was started
+  EXPECT_THAT(ps.err, HasSubstr("fleet shop is not up"));
+}
+
 TEST_F(FleetCli, ControllerLivesFromUpToDown) {
   e2e::ProcessResult up = Fleet({"up", "-d"});
   ASSERT_EQ(up.exit_code, 0) << up.err;
