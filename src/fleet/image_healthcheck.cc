@@ -1,5 +1,7 @@
 #include "fleet/image_healthcheck.h"
 
+#include <algorithm>
+
 #include "image/pull.h"
 
 namespace vk::fleet {
@@ -23,11 +25,17 @@ std::optional<Healthcheck> ImageTest(const build::HealthConfig& image) {
   return check;
 }
 
+// The longest timing kept. An image's config comes from a registry and its
+// durations reach ~292 years; the tracker and the exec watchdog add them to
+// the clock's now, which such a value would overflow. A year is "never" for
+// a health check and far from that edge.
+constexpr nanoseconds kMaxTiming = std::chrono::hours(24 * 365);
+
 // A timing's value: the file's, else the image's, else docker's default.
 // Zero and below are unset (docker: "0 means inherit").
 nanoseconds Timing(nanoseconds file, int64_t image_ns, nanoseconds fallback) {
-  if (file.count() > 0) return file;
-  if (image_ns > 0) return nanoseconds(image_ns);
+  if (file.count() > 0) return std::min(file, kMaxTiming);
+  if (image_ns > 0) return std::min(nanoseconds(image_ns), kMaxTiming);
   return fallback;
 }
 

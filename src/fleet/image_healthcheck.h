@@ -9,6 +9,8 @@
 // - each timing (interval, timeout, start_period, start_interval, retries)
 //   that the file leaves unset or zero is the image's, and where the image
 //   has none either, docker's default: 30 s, 30 s, 0 s, 5 s, 3.
+// - a timing over a year is a year (an image's comes from a registry; see
+//   kMaxTiming in the .cc).
 //
 // An image test of NONE, an empty one, or one starting with neither CMD nor
 // CMD-SHELL is no check (docker ignores such a test too).

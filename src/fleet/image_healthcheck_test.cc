@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include "base/testing/temp_dir.h"
+#include "fleet/health_tracker.h"
 #include "image/pull.h"
 
 namespace vk::fleet {
@@ -100,6 +101,23 @@ TEST(ImageHealthcheckTest, NegativeImageTimingsAreUnset) {
   ASSERT_TRUE(check);
   EXPECT_EQ(check->timeout, seconds(30));
   EXPECT_EQ(check->retries, 3);
+}
+
+TEST(ImageHealthcheckTest, TimingsOverAYearAreAYear) {
+  const auto year = std::chrono::hours(24 * 365);
+  build::HealthConfig image = ImageCheck();
+  image.interval_ns = INT64_MAX;  // a registry's image may say anything
+  image.timeout_ns = INT64_MAX;
+  Healthcheck file;
+  file.start_interval = std::chrono::nanoseconds(INT64_MAX);
+  auto check = EffectiveHealthcheck(file, image);
+  ASSERT_TRUE(check);
+  EXPECT_EQ(check->interval, year);
+  EXPECT_EQ(check->timeout, year);
+  EXPECT_EQ(check->start_interval, year);
+  // What Unit::Probe and HealthTracker add to now(): no overflow.
+  HealthTracker tracker(*check, Clock::now());
+  EXPECT_GT(tracker.NextProbe(), Clock::now());
 }
 
 class StoredImageHealthcheckTest : public ::testing::Test {
